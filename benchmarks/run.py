@@ -1,0 +1,176 @@
+"""Command line: ``python -m benchmarks`` or ``python benchmarks/run.py``.
+
+    --quick          short timings, small cases only (under a minute)
+    --only W1,W2     some workloads (a name selects its variants: W2 → W2, W2-sgd)
+    --json PATH      where to write the results (default benchmarks/results/latest.json)
+    --no-check       skip the agreement check (not recommended)
+    --list           list the workloads and exit
+
+Exit status: 0, or 1 if an implementation computed something else than the baseline.
+"""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+if __package__ in (None, ""):  # run as a script: make the package importable
+    sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+import argparse
+import contextlib
+import datetime
+import os
+import platform
+import subprocess
+import time
+
+import numpy as np
+
+from benchmarks import harness
+from benchmarks.workloads import WORKLOADS, run_workload, select
+
+DEFAULT_JSON = Path(__file__).resolve().parent / "results" / "latest.json"
+
+
+def single_threaded() -> tuple[contextlib.AbstractContextManager, list[str]]:
+    """One thread for every BLAS and OpenMP pool, numpy's and torch's alike."""
+    notes = []
+    try:
+        import torch
+    except Exception:
+        notes.append("torch not importable")
+    else:
+        torch.set_num_threads(1)
+        try:
+            torch.set_num_interop_threads(1)
+        except RuntimeError:  # only allowed before any inter-op work started
+            notes.append("torch inter-op threads already set")
+    try:
+        from threadpoolctl import threadpool_limits
+    except ImportError:
+        notes.append("threadpoolctl missing: BLAS threads NOT limited")
+        return contextlib.nullcontext(), notes
+    return threadpool_limits(1), notes  # after importing torch, so its libgomp is seen too
+
+
+def _versions() -> dict[str, str | None]:
+    out: dict[str, str | None] = {"python": platform.python_version(), "numpy": np.__version__}
+    for mod in ("torch", "tinygrad_edu", "threadpoolctl"):
+        try:
+            out[mod] = getattr(__import__(mod), "__version__", "?")
+        except Exception as e:
+            out[mod] = None
+            out[f"{mod}_error"] = f"{type(e).__name__}: {e}"
+    return out
+
+
+def _cpu() -> str:
+    with contextlib.suppress(OSError):
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                return line.split(":", 1)[1].strip()
+    return platform.processor()
+
+
+def _git_commit() -> str | None:
+    with contextlib.suppress(Exception):
+        return (
+            subprocess.run(
+                ["git", "rev-parse", "HEAD"],
+                cwd=Path(__file__).parent,
+                capture_output=True,
+                text=True,
+                timeout=5,
+            ).stdout.strip()
+            or None
+        )
+    return None
+
+
+def _meta(args, notes: list[str]) -> dict:
+    try:
+        from threadpoolctl import threadpool_info
+
+        pools = threadpool_info()
+    except ImportError:
+        pools = []
+    return {
+        "date": datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="seconds"),
+        "argv": sys.argv[1:],
+        "quick": args.quick,
+        "versions": _versions(),
+        "platform": platform.platform(),
+        "cpu": _cpu(),
+        "cpu_count": os.cpu_count(),
+        "git_commit": _git_commit(),
+        "threadpools": pools,
+        "thread_notes": notes,
+        "env": {
+            k: os.environ.get(k)
+            for k in (
+                "OPENBLAS_CORETYPE",
+                "OPENBLAS_L2_SIZE",
+                "OMP_NUM_THREADS",
+                "OPENBLAS_NUM_THREADS",
+                "MKL_NUM_THREADS",
+            )
+        },
+    }
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(
+        prog="python -m benchmarks",
+        description=__doc__,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    parser.add_argument("--quick", action="store_true", help="short run (< 1 min)")
+    parser.add_argument("--only", metavar="W1,W2", help="comma-separated workload names")
+    parser.add_argument("--json", metavar="PATH", type=Path, default=DEFAULT_JSON)
+    parser.add_argument("--no-check", action="store_true", help="skip the agreement check")
+    parser.add_argument("--list", action="store_true", help="list the workloads and exit")
+    args = parser.parse_args(argv)
+
+    if args.list:
+        for w in WORKLOADS.values():
+            quick = "" if w.in_quick else "  (not in --quick)"
+            print(f"{w.id:8} {w.title}{quick}")
+        return 0
+    try:
+        chosen = select(args.only, args.quick)
+    except ValueError as e:
+        parser.error(str(e))
+
+    limits, notes = single_threaded()
+    results = []
+    start = time.perf_counter()
+    with limits:
+        meta = _meta(args, notes)
+        for w in chosen:
+            res = run_workload(
+                w,
+                args.quick,
+                check=not args.no_check,
+                log=lambda m: print(m, file=sys.stderr, flush=True),
+            )
+            results.append(res)
+            print(harness.format_workload(res) + "\n", flush=True)
+    meta["elapsed_s"] = round(time.perf_counter() - start, 2)
+    print(harness.format_summary(results))
+    for note in notes:
+        print(f"note: {note}")
+
+    args.json.parent.mkdir(parents=True, exist_ok=True)
+    args.json.write_text(harness.to_json(meta, results) + "\n")
+    print(f"\nwrote {args.json} ({meta['elapsed_s']} s)")
+
+    wrong = [f"{w.id}:{r.name}" for w in results for r in w.impls if r.status == "wrong"]
+    if wrong:
+        print("DISAGREEMENT with the baseline (timings of these are withheld): " + ", ".join(wrong))
+        return 1
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
