@@ -1,5 +1,6 @@
 import sys
 
-from benchmarks.run import main
+from benchmarks import run
 
-sys.exit(main())
+run.one_thread_env()
+sys.exit(run.main())

@@ -11,52 +11,63 @@ Exit status: 0, or 1 if an implementation computed something else than the basel
 
 from __future__ import annotations
 
-import sys
-from pathlib import Path
-
-if __package__ in (None, ""):  # run as a script: make the package importable
-    sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
-
 import argparse
 import contextlib
 import datetime
 import os
 import platform
 import subprocess
+import sys
 import time
+from pathlib import Path
 
-import numpy as np
+THREAD_ENV = ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS")
 
-from benchmarks import harness
-from benchmarks.workloads import WORKLOADS, run_workload, select
+
+if __package__ in (None, ""):  # run as a script: make the package importable
+    sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+
+def one_thread_env() -> None:
+    """Ask for one thread also where threadpoolctl is missing. BLAS libraries read these when
+    they load, so this acts only before numpy and torch are imported. Hence this module
+    imports neither at the top: the command line calls this first, while a test calling
+    ``main()`` in-process leaves its environment alone."""
+    for var in THREAD_ENV:
+        os.environ.setdefault(var, "1")
+
 
 DEFAULT_JSON = Path(__file__).resolve().parent / "results" / "latest.json"
 
 
-def single_threaded() -> tuple[contextlib.AbstractContextManager, list[str]]:
-    """One thread for every BLAS and OpenMP pool, numpy's and torch's alike."""
-    notes = []
+def single_threaded() -> tuple[contextlib.ExitStack, list[str]]:
+    """One thread for every BLAS and OpenMP pool, numpy's and torch's alike, until the
+    returned context exits (torch's intra-op setting is restored then too)."""
+    notes: list[str] = []
+    stack = contextlib.ExitStack()
     try:
         import torch
     except Exception:
         notes.append("torch not importable")
     else:
+        stack.callback(torch.set_num_threads, torch.get_num_threads())
         torch.set_num_threads(1)
         try:
             torch.set_num_interop_threads(1)
-        except RuntimeError:  # only allowed before any inter-op work started
-            notes.append("torch inter-op threads already set")
+        except RuntimeError:  # allowed only before any inter-op work has started
+            notes.append(f"torch inter-op threads left at {torch.get_num_interop_threads()}")
     try:
         from threadpoolctl import threadpool_limits
     except ImportError:
-        notes.append("threadpoolctl missing: BLAS threads NOT limited")
-        return contextlib.nullcontext(), notes
-    return threadpool_limits(1), notes  # after importing torch, so its libgomp is seen too
+        notes.append("threadpoolctl missing: BLAS threads limited only by environment variables")
+        return stack, notes
+    stack.enter_context(threadpool_limits(1))  # after importing torch, so its pools are seen
+    return stack, notes
 
 
 def _versions() -> dict[str, str | None]:
-    out: dict[str, str | None] = {"python": platform.python_version(), "numpy": np.__version__}
-    for mod in ("torch", "tinygrad_edu", "threadpoolctl"):
+    out: dict[str, str | None] = {"python": platform.python_version()}
+    for mod in ("numpy", "torch", "tinygrad_edu", "threadpoolctl"):
         try:
             out[mod] = getattr(__import__(mod), "__version__", "?")
         except Exception as e:
@@ -97,7 +108,7 @@ def _meta(args, notes: list[str]) -> dict:
         pools = []
     return {
         "date": datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="seconds"),
-        "argv": sys.argv[1:],
+        "argv": sys.argv[1:] if args.argv is None else args.argv,
         "quick": args.quick,
         "versions": _versions(),
         "platform": platform.platform(),
@@ -107,19 +118,15 @@ def _meta(args, notes: list[str]) -> dict:
         "threadpools": pools,
         "thread_notes": notes,
         "env": {
-            k: os.environ.get(k)
-            for k in (
-                "OPENBLAS_CORETYPE",
-                "OPENBLAS_L2_SIZE",
-                "OMP_NUM_THREADS",
-                "OPENBLAS_NUM_THREADS",
-                "MKL_NUM_THREADS",
-            )
+            k: os.environ.get(k) for k in ("OPENBLAS_CORETYPE", "OPENBLAS_L2_SIZE", *THREAD_ENV)
         },
     }
 
 
 def main(argv: list[str] | None = None) -> int:
+    from benchmarks import harness
+    from benchmarks.workloads import WORKLOADS, run_workload, select
+
     parser = argparse.ArgumentParser(
         prog="python -m benchmarks",
         description=__doc__,
@@ -131,6 +138,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--no-check", action="store_true", help="skip the agreement check")
     parser.add_argument("--list", action="store_true", help="list the workloads and exit")
     args = parser.parse_args(argv)
+    args.argv = argv
 
     if args.list:
         for w in WORKLOADS.values():
@@ -173,4 +181,5 @@ def main(argv: list[str] | None = None) -> int:
 
 
 if __name__ == "__main__":
+    one_thread_env()
     sys.exit(main())

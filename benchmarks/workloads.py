@@ -419,8 +419,10 @@ def run_workload(w: Workload, quick: bool, check: bool = True, log=print) -> Wor
         except Exception as e:  # the baseline itself fails: report it, time the rest
             result.check = {w.baseline: {"status": "error", "reason": f"{type(e).__name__}: {e}"}}
         for name, c in result.check.items():
-            if c["status"] in ("mismatch", "error"):
-                rows[name].status, rows[name].reason = "wrong", c.get("reason", c["status"])
+            if c["status"] == "mismatch":  # computes something else: not worth timing
+                rows[name].status, rows[name].reason = "wrong", c.get("reason", "mismatch")
+            elif c["status"] == "error":  # raised during the check: it would raise again
+                rows[name].status, rows[name].reason = "error", c["reason"]
 
     runners: dict[str, Runner] = {}
     for name, factory in w.impls.items():
