@@ -1,0 +1,115 @@
+"""tinygrad_edu: a small, fast, honest autograd framework on numpy.
+
+>>> import tinygrad_edu as tg
+>>> x = tg.tensor([1.0, 2.0, 3.0], requires_grad=True)
+>>> y = (x * x).sum()
+>>> y.backward()
+>>> x.grad
+tensor([2., 4., 6.])
+"""
+
+from . import numpy_interop as _numpy_interop  # noqa: F401  (installs numpy dispatch)
+from .autograd import (
+    Context,
+    Function,
+    detect_anomaly,
+    enable_grad,
+    grad,
+    is_anomaly_enabled,
+    is_grad_enabled,
+    no_grad,
+    set_detect_anomaly,
+    set_grad_enabled,
+)
+from .creation import (
+    arange,
+    as_tensor,
+    eye,
+    from_numpy,
+    full,
+    full_like,
+    linspace,
+    ones,
+    ones_like,
+    rand,
+    rand_like,
+    randint,
+    randn,
+    randn_like,
+    randperm,
+    tensor,
+    zeros,
+    zeros_like,
+)
+from .dtypes import (
+    bool_,
+    double,
+    float16,
+    float32,
+    float64,
+    get_default_dtype,
+    half,
+    int8,
+    int16,
+    int32,
+    int64,
+    long,
+    set_default_dtype,
+    uint8,
+)
+from .functional import *  # noqa: F403  (the module defines __all__)
+from .functional import __all__ as _functional_all
+from .random import Generator, default_generator, manual_seed
+from .tensor import Tensor
+
+__version__ = "0.1.0"
+
+__all__ = [
+    "Context",
+    "Function",
+    "Generator",
+    "Tensor",
+    "arange",
+    "as_tensor",
+    "bool_",
+    "default_generator",
+    "detect_anomaly",
+    "double",
+    "enable_grad",
+    "eye",
+    "float16",
+    "float32",
+    "float64",
+    "from_numpy",
+    "full",
+    "full_like",
+    "get_default_dtype",
+    "grad",
+    "half",
+    "int8",
+    "int16",
+    "int32",
+    "int64",
+    "is_anomaly_enabled",
+    "is_grad_enabled",
+    "linspace",
+    "long",
+    "manual_seed",
+    "no_grad",
+    "ones",
+    "ones_like",
+    "rand",
+    "rand_like",
+    "randint",
+    "randn",
+    "randn_like",
+    "randperm",
+    "set_default_dtype",
+    "set_detect_anomaly",
+    "set_grad_enabled",
+    "tensor",
+    "uint8",
+    "zeros",
+    "zeros_like",
+    *_functional_all,
+]

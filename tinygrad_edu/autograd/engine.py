@@ -1,0 +1,329 @@
+"""The reverse-mode engine: topological order, gradient propagation, ``grad()``.
+
+No walk of the graph recurses: the order comes from counting, for every tensor, how many of
+the ops that consume it still have to send their gradient (Kahn's algorithm), so a chain of a
+million ops backpropagates like a chain of ten.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+import numpy as np
+
+from . import function as _function
+from .function import Context
+from .grad_mode import flags
+
+
+def unbroadcast(grad: Any, shape: tuple, op_name: str = "") -> Any:
+    """Sum ``grad`` down to ``shape``: the one place where broadcasting is undone.
+
+    Works on arrays and on Tensors (when the backward builds a graph).
+
+    >>> import numpy as np
+    >>> unbroadcast(np.ones((4, 2, 3)), (2, 1)).tolist()
+    [[12.0], [12.0]]
+    """
+    gshape = grad.shape
+    if gshape == shape:
+        return grad
+    lead = len(gshape) - len(shape)
+    ok = lead >= 0 and all(s == 1 or s == gs for s, gs in zip(shape, gshape[lead:]))
+    if not ok:
+        raise RuntimeError(
+            f"{op_name or 'backward'}: the gradient has shape {tuple(gshape)}, which cannot be "
+            f"summed to the input's shape {tuple(shape)}; the op's backward returned a gradient "
+            "of the wrong shape"
+        )
+    axes = tuple(range(lead)) + tuple(
+        lead + i for i, s in enumerate(shape) if s == 1 and gshape[lead + i] != 1
+    )
+    if axes:
+        grad = grad.sum(axis=axes, keepdims=True)
+    return grad.reshape(shape)
+
+
+def _check_versions(ctx: Context, out: Any) -> None:
+    """Fail if a tensor whose array backward needs was modified in place after forward."""
+    saved = ctx.saved
+    if not saved:
+        return
+    Tensor = _function.Tensor
+    recorded = ctx._versions or (0,) * len(ctx.parents)
+    candidates = [(p, v) for p, v in zip(ctx.parents, recorded) if isinstance(p, Tensor)]
+    candidates.append((out, 0))
+    for t, version in candidates:
+        if t._version != version and any(s is t.data for s in saved):
+            raise RuntimeError(
+                f"one of the tensors needed for the gradient of {ctx.name} (shape "
+                f"{tuple(t.shape)}, {t.dtype}) has been modified by an in-place operation: "
+                f"it is at version {t._version}, {ctx.name} saved it at version {version}. "
+                "Do the in-place change before using the tensor, use an out-of-place op "
+                "(x = x + y instead of x += y), or clone() the tensor first."
+            )
+
+
+def _check_backward(ctx: Context, grad_out: Any, grads: tuple) -> None:
+    """Anomaly mode: fail at the first backward that turns finite gradients into inf/nan."""
+    if not np.isfinite(np.asarray(getattr(grad_out, "data", grad_out))).all():
+        return
+    for i, g in enumerate(grads):
+        if g is None:
+            continue
+        arr = np.asarray(getattr(g, "data", g))
+        if arr.dtype.kind in "fc" and not np.isfinite(arr).all():
+            where = getattr(ctx, "created_at", None) or "(made before anomaly detection was on)"
+            raise FloatingPointError(
+                f"{ctx.name}Backward produced inf/nan in the gradient of its input {i} "
+                f"(shape {arr.shape}) from a finite incoming gradient.\n"
+                f"the op was created at:\n  {where}"
+            )
+
+
+def _leaf_accumulate(t: Any, g: Any, create_graph: bool) -> None:
+    Tensor = _function.Tensor
+    if create_graph and isinstance(g, Tensor):
+        g = g if g.dtype == t.dtype else g.astype(t.dtype)
+        t.grad = g if t.grad is None else t.grad + g
+        return
+    if isinstance(g, Tensor):
+        g = g.data
+    if t.grad is None:
+        # a copy: the array may be shared with another gradient or the caller
+        t.grad = Tensor._wrap(np.array(g, dtype=t.data.dtype))
+    else:
+        t.grad = Tensor._wrap(np.add(t.grad.data, g, dtype=t.data.dtype))
+
+
+def run_backward(
+    roots: Sequence[Any],
+    root_grads: Sequence[Any],
+    retain_graph: bool,
+    create_graph: bool,
+    inputs: Sequence[Any] | None = None,
+) -> list | None:
+    """Propagate ``root_grads`` from ``roots`` to every tensor that requires grad.
+
+    With ``inputs=None`` gradients are accumulated into the ``.grad`` of leaves (and of
+    tensors that called ``retain_grad()``); otherwise nothing is accumulated and the gradients
+    of ``inputs`` are returned, in order (``None`` for an input that was not reached).
+    """
+    Tensor = _function.Tensor
+    # pass 1: how many consumers will send each tensor a gradient
+    pending: dict[int, int] = {}
+    stack = []
+    seen: set[int] = set()
+    for r in roots:
+        if id(r) not in seen:
+            seen.add(id(r))
+            stack.append(r)
+    while stack:
+        t = stack.pop()
+        ctx = t._ctx
+        if ctx is None:
+            continue
+        if ctx._freed:
+            raise RuntimeError(
+                f"Trying to backward through the graph a second time (op {ctx.name}): the "
+                "graph was freed by the first backward. Pass retain_graph=True to the first "
+                "backward() (or grad()) if you need to differentiate twice."
+            )
+        for p, need in zip(ctx.parents, ctx.needs_input_grad):
+            if need:
+                k = id(p)
+                pending[k] = pending.get(k, 0) + 1
+                if k not in seen:
+                    seen.add(k)
+                    stack.append(p)
+
+    grads: dict[int, Any] = {}
+    for r, g in zip(roots, root_grads):
+        k = id(r)
+        grads[k] = g if k not in grads else grads[k] + g
+    capture = None if inputs is None else {id(t): i for i, t in enumerate(inputs)}
+    captured: list = [None] * (0 if inputs is None else len(inputs))
+    ready = [r for r in {id(r): r for r in roots}.values() if pending.get(id(r), 0) == 0]
+
+    prev_mode = flags.grad_enabled
+    flags.grad_enabled = create_graph
+    anomaly = flags.anomaly
+    try:
+        while ready:
+            t = ready.pop()
+            g = grads.pop(id(t), None)
+            if g is not None and t._hooks:
+                g = _run_hooks(t, g)
+            ctx = t._ctx
+            if g is not None:
+                if capture is not None:
+                    i = capture.get(id(t))
+                    if i is not None:
+                        captured[i] = g
+                elif ctx is None or t._retains_grad:
+                    _leaf_accumulate(t, g, create_graph)
+            if ctx is None:
+                continue
+            parents = ctx.parents
+            needs = ctx.needs_input_grad
+            if g is not None:
+                if ctx._versions is not None or t._version:
+                    _check_versions(ctx, t)
+                if create_graph:
+                    in_grads = _call_backward_graph(ctx, t, g)
+                else:
+                    in_grads = ctx._function.backward(ctx, g)
+                if type(in_grads) is not tuple:
+                    in_grads = (in_grads,)
+                if len(in_grads) != len(parents):
+                    _wrong_count(ctx, in_grads)
+                if anomaly:
+                    _check_backward(ctx, g, in_grads)
+                for p, need, gp in zip(parents, needs, in_grads):
+                    if not need or gp is None:
+                        continue
+                    pdata = p.data
+                    if gp.shape != pdata.shape:
+                        gp = unbroadcast(gp, pdata.shape, ctx.name + "Backward")
+                    if gp.dtype != pdata.dtype:
+                        gp = gp.astype(pdata.dtype)
+                    k = id(p)
+                    prev = grads.get(k)
+                    grads[k] = gp if prev is None else prev + gp
+            if not retain_graph:
+                ctx.saved = None
+                ctx._freed = True
+            for p, need in zip(parents, needs):
+                if need:
+                    k = id(p)
+                    left = pending[k] - 1
+                    pending[k] = left
+                    if left == 0:
+                        ready.append(p)
+    finally:
+        flags.grad_enabled = prev_mode
+    return captured if inputs is not None else None
+
+
+def _call_backward_graph(ctx: Context, out: Any, g: Any) -> Any:
+    """Run a backward rule on Tensors, so that the gradient it returns has a graph."""
+    ctx._tensor_mode = True
+    ctx._output = out
+    try:
+        return ctx._function.backward(ctx, g)
+    finally:
+        del ctx._tensor_mode
+        del ctx._output
+
+
+def _wrong_count(ctx: Context, grads: tuple) -> None:
+    raise RuntimeError(
+        f"{ctx.name}.backward returned {len(grads)} gradient(s), but forward took "
+        f"{len(ctx.parents)} input(s): return one gradient (or None) per input"
+    )
+
+
+def _run_hooks(t: Any, g: Any) -> Any:
+    Tensor = _function.Tensor
+    is_tensor = isinstance(g, Tensor)
+    for hook in t._hooks.values():
+        out = hook(g if is_tensor else Tensor._wrap(g))
+        if out is not None:
+            g = out if is_tensor else (out.data if isinstance(out, Tensor) else np.asarray(out))
+    return g
+
+
+def grad(
+    outputs: Any,
+    inputs: Any,
+    grad_outputs: Any = None,
+    retain_graph: bool | None = None,
+    create_graph: bool = False,
+    allow_unused: bool = False,
+) -> tuple:
+    """Gradients of ``outputs`` with respect to ``inputs``, returned (not accumulated).
+
+    Like ``torch.autograd.grad``. With ``create_graph=True`` the results are differentiable,
+    so higher derivatives are ``grad`` of a ``grad``.
+
+    >>> import tinygrad_edu as tg
+    >>> x = tg.tensor(3.0, requires_grad=True)
+    >>> (dy,) = tg.grad(x ** 3, x, create_graph=True)
+    >>> (d2y,) = tg.grad(dy, x)
+    >>> float(dy), float(d2y)
+    (27.0, 18.0)
+    """
+    Tensor = _function.Tensor
+    outputs = [outputs] if isinstance(outputs, Tensor) else list(outputs)
+    single_input = isinstance(inputs, Tensor)
+    inputs = [inputs] if single_input else list(inputs)
+    for i, t in enumerate(inputs):
+        if not isinstance(t, Tensor) or not t.requires_grad:
+            raise RuntimeError(
+                f"grad(): input {i} does not require grad; call requires_grad_() on it before "
+                "computing the outputs"
+            )
+    if grad_outputs is None:
+        grad_outputs = [None] * len(outputs)
+    elif isinstance(grad_outputs, Tensor) or not isinstance(grad_outputs, list | tuple):
+        grad_outputs = [grad_outputs]
+    if len(grad_outputs) != len(outputs):
+        raise ValueError(
+            f"grad(): got {len(grad_outputs)} grad_outputs for {len(outputs)} outputs"
+        )
+    seeds = [root_gradient(o, g, create_graph, "grad()") for o, g in zip(outputs, grad_outputs)]
+    result = run_backward(
+        outputs,
+        seeds,
+        retain_graph=create_graph if retain_graph is None else retain_graph,
+        create_graph=create_graph,
+        inputs=inputs,
+    )
+    assert result is not None
+    out = []
+    for i, g in enumerate(result):
+        if g is None:
+            if not allow_unused:
+                raise RuntimeError(
+                    f"grad(): input {i} (shape {tuple(inputs[i].shape)}) was not used to compute "
+                    "the outputs; pass allow_unused=True to get None for it"
+                )
+            out.append(None)
+        elif isinstance(g, Tensor):
+            out.append(g if g.dtype == inputs[i].dtype else g.astype(inputs[i].dtype))
+        else:
+            out.append(Tensor._wrap(np.array(g, dtype=inputs[i].data.dtype)))
+    return tuple(out)
+
+
+def root_gradient(out: Any, gradient: Any, create_graph: bool, caller: str) -> Any:
+    """Check that backward can start at ``out`` and make the seed gradient."""
+    Tensor = _function.Tensor
+    if not out.requires_grad:
+        raise RuntimeError(
+            f"{caller}: this tensor (shape {tuple(out.shape)}) does not require grad: none of "
+            "the tensors it was computed from has requires_grad=True, or it was computed under "
+            "no_grad(). Create the parameters with requires_grad=True."
+        )
+    if gradient is None:
+        if out.data.size != 1:
+            raise RuntimeError(
+                f"{caller}: the output has shape {tuple(out.shape)}, and a gradient can only be "
+                "implied for a single-element output. Reduce it first (y.sum() or y.mean()), "
+                "or pass gradient=, a tensor of the same shape (ones_like(y) gives the sum)."
+            )
+        seed = np.ones(out.data.shape, out.data.dtype)
+    else:
+        seed = gradient.data if isinstance(gradient, Tensor) else np.asarray(gradient)
+        if seed.shape != out.data.shape:
+            raise RuntimeError(
+                f"{caller}: gradient has shape {seed.shape} but the output has shape "
+                f"{out.data.shape}; they must match"
+            )
+        seed = seed.astype(out.data.dtype, copy=False)
+    if create_graph:
+        if isinstance(gradient, Tensor):
+            return gradient
+        return Tensor._wrap(seed)
+    return seed

@@ -1,0 +1,247 @@
+"""``Function`` and its ``Context``: how every differentiable operation is defined.
+
+A primitive is a subclass of :class:`Function` with two static methods side by side:
+
+* ``forward(ctx, *inputs, **options)`` runs on **numpy arrays** (tensor arguments arrive as
+  their ``.data``; other arguments as given) and returns one array;
+* ``backward(ctx, grad_output)`` returns one gradient per positional input (``None`` where an
+  input needs none). It is written with numpy operations. In ordinary backward passes it runs on
+  arrays; with ``create_graph=True`` the same code runs on Tensors (through numpy's dispatch
+  protocols), so the gradient is itself differentiable.
+
+The engine sums a gradient whose shape was broadcast back to the input's shape, and casts it
+to the input's dtype: a backward rule never un-broadcasts by hand.
+
+The library's own primitives use exactly this mechanism, and so can users:
+
+>>> import numpy as np
+>>> import tinygrad_edu as tg
+>>> class Cube(tg.Function):
+...     @staticmethod
+...     def forward(ctx, x):
+...         ctx.save_for_backward(x)
+...         return x ** 3
+...     @staticmethod
+...     def backward(ctx, grad):
+...         (x,) = ctx.saved_tensors
+...         return grad * 3 * x ** 2
+>>> x = tg.tensor([1.0, 2.0], requires_grad=True)
+>>> Cube.apply(x).sum().backward()
+>>> x.grad
+tensor([ 3., 12.])
+"""
+
+from __future__ import annotations
+
+import os
+import traceback
+from typing import Any
+
+import numpy as np
+
+from .grad_mode import flags
+
+# Bound by tinygrad_edu.tensor once the Tensor class exists (it imports this module).
+Tensor: Any = None
+
+
+class Context:
+    """The node of the graph a Function call leaves behind (what PyTorch calls ``grad_fn``).
+
+    Holds the inputs (``parents``), what ``forward`` saved, and which inputs need a gradient.
+    Any other attribute may be set on it in ``forward`` (``ctx.axis = axis``).
+    """
+
+    # Set on every recorded call; the rarer fields below are class-level defaults that an
+    # instance overrides in its __dict__ only when needed (keeps the per-op cost low).
+    __slots__ = ("__dict__", "_versions", "needs_input_grad", "parents", "saved")
+    _function: type[Function]
+    _freed = False
+    _tensor_mode = False
+    _output = None
+    created_at = None
+
+    @property
+    def name(self) -> str:
+        """The op's name, e.g. ``"Mul"``."""
+        return self._function.__name__
+
+    def save_for_backward(self, *values: Any) -> None:
+        """Keep arrays (or any values) for ``backward``; read them back with ``saved_tensors``."""
+        self.saved = values
+
+    @property
+    def saved_tensors(self) -> tuple:
+        """What ``forward`` saved: arrays, or Tensors when the backward builds a graph."""
+        if self._freed:
+            raise RuntimeError(
+                f"Trying to backward through the graph a second time (op {self.name}): its "
+                "saved values were freed after the first backward. Pass retain_graph=True to "
+                "the first backward() if you need to call it twice."
+            )
+        if not self._tensor_mode:
+            return self.saved
+        return tuple(self._as_graph_value(v) for v in self.saved)
+
+    def _as_graph_value(self, value: Any) -> Any:
+        """Map a saved array back to the Tensor it came from (input or output of this op)."""
+        if not isinstance(value, np.ndarray):
+            return value
+        for p in self.parents:
+            if isinstance(p, Tensor) and p.data is value:
+                return p
+        out = self._output
+        if out is not None and out.data is value:
+            return out
+        return value  # an intermediate of forward: a constant for the gradient's graph
+
+    @property
+    def next_functions(self) -> tuple:
+        """The nodes of the inputs, as in PyTorch: ``(ctx or None, 0)`` per input."""
+        return tuple(
+            ((p._ctx if isinstance(p, Tensor) else None), 0) for p in self.parents
+        )
+
+    def __repr__(self) -> str:
+        return f"<{type(self).__name__}>"
+
+
+def _describe_inputs(args: tuple) -> str:
+    parts = []
+    for a in args:
+        if isinstance(a, Tensor) or isinstance(a, np.ndarray):
+            parts.append(f"{tuple(a.shape)} {a.dtype}")
+        else:
+            parts.append(type(a).__name__)
+    return ", ".join(parts)
+
+
+_PACKAGE_DIR = os.path.dirname(os.path.dirname(os.path.abspath(__file__))) + os.sep
+
+
+def _user_frame() -> str:
+    """The innermost stack frame outside tinygrad_edu: where the user created the op."""
+    for frame in reversed(traceback.extract_stack()):
+        if not os.path.abspath(frame.filename).startswith(_PACKAGE_DIR):
+            return f'File "{frame.filename}", line {frame.lineno}, in {frame.name}: {frame.line}'
+    return "(created inside tinygrad_edu)"
+
+
+class Function:
+    """Base class of differentiable operations (``torch.autograd.Function`` style).
+
+    Subclass it, write static ``forward`` and ``backward``, call ``YourOp.apply(*inputs)``.
+    See the module docstring for the contract and an example.
+    """
+
+    _backward_cls: type[Context]
+
+    def __init_subclass__(cls, **kwargs: Any) -> None:
+        super().__init_subclass__(**kwargs)
+        cls._backward_cls = type(
+            f"{cls.__name__}Backward", (Context,), {"__slots__": (), "_function": cls}
+        )
+
+    @staticmethod
+    def forward(ctx: Context, *args: Any, **kwargs: Any) -> np.ndarray:
+        raise NotImplementedError("a Function must define a static forward(ctx, *inputs)")
+
+    @staticmethod
+    def backward(ctx: Context, grad_output: Any) -> Any:
+        raise NotImplementedError("a Function must define a static backward(ctx, grad_output)")
+
+    @classmethod
+    def apply(cls, *args: Any, **kwargs: Any) -> Any:
+        """Run ``forward`` on the inputs' arrays and record the op if any input requires grad."""
+        arrays = []
+        needs = []
+        record = False
+        version_sum = 0
+        for a in args:
+            if isinstance(a, Tensor):
+                arrays.append(a.data)
+                if a._requires_grad:
+                    record = True
+                    needs.append(True)
+                else:
+                    needs.append(False)
+                version_sum += a._version
+            else:
+                arrays.append(a)
+                needs.append(False)
+        record = record and flags.grad_enabled
+        ctx = cls._backward_cls()
+        ctx.saved = ()
+        ctx.needs_input_grad = tuple(needs) if record else (False,) * len(args)
+        try:
+            out = cls.forward(ctx, *arrays, **kwargs)
+        except (ValueError, IndexError) as e:
+            kind = IndexError if isinstance(e, IndexError) else ValueError
+            raise kind(f"{cls.__name__}: {e} (inputs: {_describe_inputs(args)})") from None
+        if type(out) is not np.ndarray:
+            raw = out
+            out = _as_output_array(cls, out)
+            if ctx.saved:  # 0-d math gives numpy scalars: save the array the output holds
+                ctx.saved = tuple(out if s is raw else s for s in ctx.saved)
+        t = Tensor.__new__(Tensor)
+        t.data = out
+        t.grad = None
+        t._version = 0
+        t._hooks = None
+        t._retains_grad = False
+        if record and out.dtype.kind in "fc":
+            t._requires_grad = True
+            t._ctx = ctx
+            ctx.parents = args
+            ctx._versions = (
+                None if version_sum == 0
+                else tuple(a._version if isinstance(a, Tensor) else 0 for a in args)
+            )
+        else:
+            t._requires_grad = False
+            t._ctx = None
+        if flags.anomaly:
+            _check_forward(cls, ctx, args, out)
+        return t
+
+    @classmethod
+    def call(cls, *args: Any, **kwargs: Any) -> Any:
+        """``apply`` on Tensors, plain ``forward`` on arrays (no Tensor, no graph).
+
+        Backward rules use this to call another primitive so that the same rule runs on arrays
+        in an ordinary backward and builds a graph under ``create_graph=True``.
+        """
+        for a in args:
+            if isinstance(a, Tensor):
+                return cls.apply(*args, **kwargs)
+        return cls.forward(cls._backward_cls(), *args, **kwargs)
+
+
+def _as_output_array(cls: type[Function], out: Any) -> np.ndarray:
+    if isinstance(out, Tensor):
+        return out.data
+    if isinstance(out, tuple | list):
+        raise TypeError(
+            f"{cls.__name__}.forward returned {len(out)} values; a Function has exactly one "
+            "output array. Write one Function per output."
+        )
+    arr = np.asarray(out)
+    if arr.dtype == object:
+        raise TypeError(f"{cls.__name__}.forward must return a numpy array, got {type(out)!r}")
+    return arr
+
+
+def _check_forward(cls: type[Function], ctx: Context, args: tuple, out: np.ndarray) -> None:
+    """Anomaly mode: remember where the op was made; fail if it is the first to make inf/nan."""
+    ctx.created_at = _user_frame()
+    if out.dtype.kind not in "fc" or np.isfinite(out).all():
+        return
+    for a in args:
+        arr = a.data if isinstance(a, Tensor) else a
+        if isinstance(arr, np.ndarray) and arr.dtype.kind in "fc" and not np.isfinite(arr).all():
+            return  # not this op's doing: an input was already non-finite
+    raise FloatingPointError(
+        f"{cls.__name__} produced inf/nan in forward (output shape {out.shape}, {out.dtype}) "
+        f"from inputs of shape {', '.join(str(np.shape(getattr(a, 'data', a))) for a in args)}"
+        f"\nthe op was created at:\n  {ctx.created_at}"
+    )

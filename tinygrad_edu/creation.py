@@ -1,0 +1,154 @@
+"""Factories: ``tensor``, ``zeros``, ``ones``, ``full``, ``arange``, ``eye``, random tensors."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+
+from . import dtypes
+from .random import Generator, numpy_rng
+from .tensor import Tensor, _shape_args
+
+
+def _make(arr: np.ndarray, requires_grad: bool) -> Tensor:
+    t = Tensor._wrap(arr)
+    if requires_grad:
+        t.requires_grad = True
+    return t
+
+
+def _float_dtype(dtype: Any) -> np.dtype:
+    return dtypes.get_default_dtype() if dtype is None else np.dtype(dtype)
+
+
+def tensor(data: Any, dtype: Any = None, requires_grad: bool = False) -> Tensor:
+    """A new tensor (always a copy) with PyTorch's dtype inference.
+
+    Python floats become the default dtype (float32), Python ints int64, bools bool; numpy
+    arrays keep their dtype.
+
+    >>> import tinygrad_edu as tg
+    >>> tg.tensor([1.0, 2.0]).dtype, tg.tensor([1, 2]).dtype
+    (dtype('float32'), dtype('int64'))
+    """
+    if isinstance(data, Tensor):
+        data = data.data
+    arr = dtypes.infer_array(data, dtype)
+    return _make(np.array(arr, copy=True), requires_grad)
+
+
+def from_numpy(array: np.ndarray) -> Tensor:
+    """A tensor sharing memory with ``array`` (keeps its dtype)."""
+    if not isinstance(array, np.ndarray):
+        raise TypeError(f"from_numpy expects a numpy array, got {type(array).__name__}")
+    return Tensor._wrap(array)
+
+
+def as_tensor(data: Any, dtype: Any = None) -> Tensor:
+    """``data`` itself when it is already a tensor of that dtype, else a new tensor."""
+    if isinstance(data, Tensor) and (dtype is None or np.dtype(dtype) == data.dtype):
+        return data
+    return tensor(data, dtype)
+
+
+def zeros(*size: Any, dtype: Any = None, requires_grad: bool = False) -> Tensor:
+    """A tensor of zeros: ``zeros(2, 3)`` or ``zeros((2, 3))``."""
+    return _make(np.zeros(_shape_args(size), dtype=_float_dtype(dtype)), requires_grad)
+
+
+def ones(*size: Any, dtype: Any = None, requires_grad: bool = False) -> Tensor:
+    """A tensor of ones: ``ones(2, 3)`` or ``ones((2, 3))``."""
+    return _make(np.ones(_shape_args(size), dtype=_float_dtype(dtype)), requires_grad)
+
+
+def full(size: Any, fill_value: float, dtype: Any = None, requires_grad: bool = False) -> Tensor:
+    """A tensor filled with ``fill_value``.
+
+    >>> import tinygrad_edu as tg
+    >>> tg.full((2,), 7.0)
+    tensor([7., 7.])
+    """
+    if dtype is None and isinstance(fill_value, bool):
+        dtype = np.bool_
+    elif dtype is None and isinstance(fill_value, int):
+        dtype = np.int64
+    shape = (size,) if isinstance(size, int) else tuple(size)
+    return _make(np.full(shape, fill_value, dtype=_float_dtype(dtype)), requires_grad)
+
+
+def zeros_like(t: Any, dtype: Any = None, requires_grad: bool = False) -> Tensor:
+    arr = t.data if isinstance(t, Tensor) else np.asarray(t)
+    return _make(np.zeros(arr.shape, dtype=dtype or arr.dtype), requires_grad)
+
+
+def ones_like(t: Any, dtype: Any = None, requires_grad: bool = False) -> Tensor:
+    arr = t.data if isinstance(t, Tensor) else np.asarray(t)
+    return _make(np.ones(arr.shape, dtype=dtype or arr.dtype), requires_grad)
+
+
+def full_like(t: Any, fill_value: float, dtype: Any = None, requires_grad: bool = False) -> Tensor:
+    arr = t.data if isinstance(t, Tensor) else np.asarray(t)
+    return _make(np.full(arr.shape, fill_value, dtype=dtype or arr.dtype), requires_grad)
+
+
+def arange(start: float, end: float | None = None, step: float = 1, dtype: Any = None,
+           requires_grad: bool = False) -> Tensor:
+    """Evenly spaced values in ``[start, end)``; int64 for integer arguments, as in PyTorch.
+
+    >>> import tinygrad_edu as tg
+    >>> tg.arange(3)
+    tensor([0, 1, 2])
+    """
+    if end is None:
+        start, end = 0, start
+    if dtype is None:
+        is_int = all(isinstance(v, int | np.integer) for v in (start, end, step))
+        dtype = np.int64 if is_int else dtypes.get_default_dtype()
+    return _make(np.arange(start, end, step, dtype=dtype), requires_grad)
+
+
+def linspace(start: float, end: float, steps: int, dtype: Any = None,
+             requires_grad: bool = False) -> Tensor:
+    """``steps`` evenly spaced values from ``start`` to ``end`` inclusive."""
+    return _make(np.linspace(start, end, steps, dtype=_float_dtype(dtype)), requires_grad)
+
+
+def eye(n: int, m: int | None = None, dtype: Any = None, requires_grad: bool = False) -> Tensor:
+    """The identity matrix (n × m)."""
+    return _make(np.eye(n, m, dtype=_float_dtype(dtype)), requires_grad)
+
+
+def rand(*size: Any, generator: Generator | None = None, dtype: Any = None,
+         requires_grad: bool = False) -> Tensor:
+    """Uniform samples on [0, 1)."""
+    arr = numpy_rng(generator).random(_shape_args(size)).astype(_float_dtype(dtype))
+    return _make(arr, requires_grad)
+
+
+def randn(*size: Any, generator: Generator | None = None, dtype: Any = None,
+          requires_grad: bool = False) -> Tensor:
+    """Standard normal samples."""
+    arr = numpy_rng(generator).standard_normal(_shape_args(size)).astype(_float_dtype(dtype))
+    return _make(arr, requires_grad)
+
+
+def rand_like(t: Tensor, generator: Generator | None = None) -> Tensor:
+    return rand(t.shape, generator=generator, dtype=t.dtype)
+
+
+def randn_like(t: Tensor, generator: Generator | None = None) -> Tensor:
+    return randn(t.shape, generator=generator, dtype=t.dtype)
+
+
+def randint(low: int, high: int | None = None, size: Any = (), generator: Generator | None = None,
+            dtype: Any = np.int64) -> Tensor:
+    """Random integers in ``[low, high)`` (``randint(high, size=...)`` also works)."""
+    if high is None:
+        low, high = 0, low
+    return Tensor._wrap(numpy_rng(generator).integers(low, high, size=size, dtype=dtype))
+
+
+def randperm(n: int, generator: Generator | None = None) -> Tensor:
+    """A random permutation of ``0..n-1`` (int64)."""
+    return Tensor._wrap(numpy_rng(generator).permutation(n).astype(np.int64))

@@ -1,0 +1,89 @@
+"""Reductions over axes: sum, mean, max (min is ``-max(-x)``)."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from ..autograd.function import Function
+
+
+def _kept_shape(shape: tuple, axis) -> tuple:
+    """``shape`` with the reduced axes set to 1 (the keepdims shape)."""
+    if axis is None:
+        return (1,) * len(shape)
+    axes = axis if isinstance(axis, tuple) else (axis,)
+    ndim = len(shape)
+    axes = {a % ndim if ndim else 0 for a in axes}
+    return tuple(1 if i in axes else s for i, s in enumerate(shape))
+
+
+def _expand(g, shape: tuple, scale: float = 1.0):
+    """``g * scale`` broadcast to ``shape``: a fresh array (faster than ``np.broadcast_to``
+    for the small arrays of small nets), or a graph op when ``g`` is a Tensor."""
+    if isinstance(g, np.ndarray | np.generic):
+        out = np.empty(shape, dtype=g.dtype)
+        if scale == 1.0:
+            out[...] = g
+        else:
+            np.multiply(g, scale, out=out)
+        return out
+    return np.broadcast_to(g * scale if scale != 1.0 else g, shape)
+
+
+class Sum(Function):
+    @staticmethod
+    def forward(ctx, x, axis=None, keepdims=False):
+        ctx.in_shape = x.shape
+        ctx.kept = None if keepdims else _kept_shape(x.shape, axis)
+        if x.dtype.kind == "b":
+            return np.sum(x, axis=axis, keepdims=keepdims)
+        return np.add.reduce(x, axis=axis, keepdims=keepdims)
+
+    @staticmethod
+    def backward(ctx, g):
+        if ctx.kept is not None:
+            g = g.reshape(ctx.kept)
+        return _expand(g, ctx.in_shape)
+
+
+class Mean(Function):
+    @staticmethod
+    def forward(ctx, x, axis=None, keepdims=False):
+        if x.dtype.kind not in "fc":
+            x = x.astype(np.float64)
+        total = np.add.reduce(x, axis=axis, keepdims=keepdims)
+        count = x.size // max(total.size, 1) if x.size else 0
+        ctx.in_shape = x.shape
+        ctx.kept = None if keepdims else _kept_shape(x.shape, axis)
+        ctx.scale = 1.0 / count if count else float("nan")
+        return total * ctx.scale if count else total * np.nan
+
+    @staticmethod
+    def backward(ctx, g):
+        if ctx.kept is not None:
+            g = g.reshape(ctx.kept)
+        return _expand(g, ctx.in_shape, ctx.scale)
+
+
+class Max(Function):
+    """Max over axes; tied maxima share the gradient equally (PyTorch's ``amax`` rule)."""
+
+    @staticmethod
+    def forward(ctx, x, axis=None, keepdims=False):
+        if x.size == 0:
+            raise ValueError(f"max of an empty tensor of shape {x.shape} is undefined")
+        out = np.max(x, axis=axis, keepdims=keepdims)
+        ctx.save_for_backward(x, out)
+        ctx.kept = None if keepdims else _kept_shape(x.shape, axis)
+        ctx.axis = axis
+        return out
+
+    @staticmethod
+    def backward(ctx, g):
+        x, out = ctx.saved_tensors
+        if ctx.kept is not None:
+            g = g.reshape(ctx.kept)
+            out = out.reshape(ctx.kept)
+        mask = x == out
+        count = mask.sum(axis=ctx.axis, keepdims=True).astype(g.dtype)
+        return np.where(mask, g / count, 0)

@@ -1,0 +1,921 @@
+"""``Tensor``: a numpy array that remembers how it was computed, so it can be differentiated.
+
+Every method that computes something calls a primitive from ``tinygrad_edu.ops`` or is built
+from them (composites have no backward of their own). Argument names follow PyTorch, and the
+numpy spellings are accepted where they differ (``dim``/``axis``, ``keepdim``/``keepdims``).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator, Sequence
+from typing import Any, NamedTuple
+
+import numpy as np
+
+from . import dtypes
+from .autograd import engine
+from .autograd import function as _function
+from .autograd.grad_mode import flags
+from .ops import activation as _act
+from .ops import elementwise as _ew
+from .ops import linalg as _la
+from .ops import movement as _mv
+from .ops import reduce as _red
+
+Axis = int | Sequence[int] | None
+
+
+def _axis(axis: Axis, dim: Axis) -> int | tuple | None:
+    a = dim if axis is None else axis
+    if isinstance(a, list | tuple):
+        return tuple(int(i) for i in a)
+    return a
+
+
+def _keep(keepdims: bool, keepdim: bool | None) -> bool:
+    return bool(keepdims or keepdim)
+
+
+def _shape_args(shape: tuple) -> tuple:
+    """Accept ``f(2, 3)`` and ``f((2, 3))`` alike."""
+    if len(shape) == 1 and isinstance(shape[0], list | tuple):
+        return tuple(shape[0])
+    return tuple(shape)
+
+
+def _operand(x: Any) -> Any:
+    """numpy scalars act like Python scalars (so float32 math stays float32), as in PyTorch."""
+    if isinstance(x, np.generic):
+        return x.item()
+    return x
+
+
+class MinMaxResult(NamedTuple):
+    """``(values, indices)`` returned by ``max(dim)`` and ``min(dim)``, as in PyTorch."""
+
+    values: Tensor
+    indices: Tensor
+
+    def __array__(self, *args: Any, **kwargs: Any) -> np.ndarray:
+        raise TypeError(
+            "max(dim)/min(dim) return (values, indices) as in PyTorch; use .values, or "
+            "amax(dim)/amin(dim) for the values alone"
+        )
+
+
+class RemovableHandle:
+    """Returned by ``register_hook``; ``remove()`` unregisters the hook."""
+
+    def __init__(self, hooks: dict, key: int) -> None:
+        self._hooks, self._key = hooks, key
+
+    def remove(self) -> None:
+        self._hooks.pop(self._key, None)
+
+
+class Tensor:
+    """An n-dimensional array with reverse-mode automatic differentiation.
+
+    ``Tensor(data)`` stores Python data with the default float dtype (float32) and a numpy
+    array as it is (same dtype, same memory). Use :func:`tinygrad_edu.tensor` for PyTorch's
+    dtype inference (Python ints become int64).
+
+    >>> import tinygrad_edu as tg
+    >>> w = tg.Tensor([[1.0, 2.0], [3.0, 4.0]], requires_grad=True)
+    >>> loss = (w @ tg.Tensor([1.0, 1.0])).sum()
+    >>> loss.backward()
+    >>> w.grad
+    tensor([[1., 1.],
+            [1., 1.]])
+    """
+
+    __slots__ = (
+        "__weakref__",
+        "_ctx",
+        "_hooks",
+        "_requires_grad",
+        "_retains_grad",
+        "_version",
+        "data",
+        "grad",
+    )
+    __array_priority__ = 1000
+
+    def __init__(self, data: Any, requires_grad: bool = False, dtype: Any = None) -> None:
+        self.data = (
+            data.data if isinstance(data, Tensor) and dtype is None
+            else dtypes.infer_array(
+                data.data if isinstance(data, Tensor) else data, dtype, ints_as_float=True
+            )
+        )
+        self.grad = None
+        self._ctx = None
+        self._version = 0
+        self._hooks = None
+        self._retains_grad = False
+        self._requires_grad = False
+        if requires_grad:
+            self.requires_grad = True
+
+    @classmethod
+    def _wrap(cls, data: np.ndarray) -> Tensor:
+        """A constant Tensor around ``data`` (no copy, no checks): for internal use."""
+        t = Tensor.__new__(Tensor)
+        t.data = data
+        t.grad = None
+        t._ctx = None
+        t._version = 0
+        t._hooks = None
+        t._retains_grad = False
+        t._requires_grad = False
+        return t
+
+    # ----------------------------------------------------------------- attributes
+    @property
+    def requires_grad(self) -> bool:
+        """Whether gradients are computed for this tensor."""
+        return self._requires_grad
+
+    @requires_grad.setter
+    def requires_grad(self, value: bool) -> None:
+        value = bool(value)
+        if value and self.data.dtype.kind not in "fc":
+            raise TypeError(
+                f"only floating-point tensors can require gradients, and this one is "
+                f"{self.data.dtype}: a gradient is a rate of change, which integers do not have. "
+                "Convert first, e.g. x = x.float() or tensor(data, dtype=float32)."
+            )
+        if not value and self._ctx is not None:
+            raise RuntimeError(
+                "requires_grad cannot be switched off on a tensor computed from others "
+                "(a non-leaf); use y = y.detach() to cut it from the graph"
+            )
+        self._requires_grad = value
+
+    def requires_grad_(self, requires_grad: bool = True) -> Tensor:
+        """Set ``requires_grad`` in place and return self (PyTorch's spelling)."""
+        self.requires_grad = requires_grad
+        return self
+
+    @property
+    def shape(self) -> tuple:
+        return self.data.shape
+
+    @property
+    def dtype(self) -> np.dtype:
+        return self.data.dtype
+
+    @property
+    def ndim(self) -> int:
+        return self.data.ndim
+
+    @property
+    def is_leaf(self) -> bool:
+        """True for tensors not computed by a recorded op (parameters, inputs, constants)."""
+        return self._ctx is None
+
+    @property
+    def grad_fn(self) -> _function.Context | None:
+        """The graph node that computed this tensor (``None`` for a leaf)."""
+        return self._ctx
+
+    @property
+    def device(self) -> str:
+        return "cpu"
+
+    @property
+    def T(self) -> Tensor:
+        """All dimensions reversed (a matrix's transpose)."""
+        return self.permute(tuple(range(self.ndim - 1, -1, -1)))
+
+    def dim(self) -> int:
+        return self.data.ndim
+
+    def numel(self) -> int:
+        return int(self.data.size)
+
+    def size(self, dim: int | None = None) -> tuple | int:
+        """The shape (PyTorch's ``size()``), or the length of one dimension."""
+        return self.data.shape if dim is None else self.data.shape[dim]
+
+    def is_floating_point(self) -> bool:
+        return self.data.dtype.kind == "f"
+
+    def numpy(self) -> np.ndarray:
+        """The underlying numpy array (shares memory; no copy)."""
+        return self.data
+
+    def item(self) -> Any:
+        """The value of a one-element tensor as a Python number."""
+        if self.data.size != 1:
+            raise ValueError(
+                f"item() needs a tensor with exactly one element; this one has shape "
+                f"{self.data.shape}. Index or reduce it first."
+            )
+        return self.data.item()
+
+    def tolist(self) -> Any:
+        return self.data.tolist()
+
+    def detach(self) -> Tensor:
+        """The same values (same memory), cut from the graph."""
+        return Tensor._wrap(self.data)
+
+    def clone(self) -> Tensor:
+        """A copy of the values that stays in the graph."""
+        return _ew.Clone.apply(self)
+
+    def cpu(self) -> Tensor:
+        return self
+
+    def contiguous(self) -> Tensor:
+        return self
+
+    def retain_grad(self) -> None:
+        """Keep ``.grad`` for this non-leaf tensor after backward (leaves always keep it)."""
+        if self._ctx is not None:
+            self._retains_grad = True
+
+    def register_hook(self, hook: Callable[[Tensor], Tensor | None]) -> RemovableHandle:
+        """Call ``hook(grad)`` when this tensor's gradient is computed; a returned tensor
+        replaces the gradient. Returns a handle whose ``remove()`` unregisters it.
+
+        >>> import tinygrad_edu as tg
+        >>> x = tg.tensor([1.0, 2.0], requires_grad=True)
+        >>> h = x.register_hook(lambda g: g * 10)
+        >>> (x * x).sum().backward()
+        >>> x.grad
+        tensor([20., 40.])
+        """
+        if not self._requires_grad:
+            raise RuntimeError("cannot register a hook on a tensor that does not require grad")
+        if self._hooks is None:
+            self._hooks = {}
+        key = max(self._hooks, default=-1) + 1
+        self._hooks[key] = hook
+        return RemovableHandle(self._hooks, key)
+
+    # ----------------------------------------------------------------- autograd
+    def backward(
+        self,
+        gradient: Any = None,
+        retain_graph: bool | None = None,
+        create_graph: bool = False,
+    ) -> None:
+        """Accumulate the gradient of this tensor into ``.grad`` of every leaf it depends on.
+
+        A single-element tensor needs no ``gradient``; otherwise pass one of its shape. The
+        graph is freed afterwards unless ``retain_graph=True``. With ``create_graph=True`` the
+        gradients are themselves differentiable (for higher derivatives).
+
+        >>> import tinygrad_edu as tg
+        >>> x = tg.tensor(2.0, requires_grad=True)
+        >>> (x ** 2).backward()
+        >>> x.grad
+        tensor(4.)
+        """
+        seed = engine.root_gradient(self, gradient, create_graph, "backward()")
+        engine.run_backward(
+            [self],
+            [seed],
+            retain_graph=create_graph if retain_graph is None else retain_graph,
+            create_graph=create_graph,
+        )
+
+    # ----------------------------------------------------------------- printing
+    def __repr__(self) -> str:
+        body = np.array2string(
+            self.data, separator=", ", prefix="tensor(", threshold=200, edgeitems=3
+        )
+        extras = []
+        if self.data.dtype not in (dtypes.get_default_dtype(), np.int64, np.bool_):
+            extras.append(f"dtype={self.data.dtype}")
+        if self._ctx is not None:
+            extras.append(f"grad_fn=<{type(self._ctx).__name__}>")
+        elif self._requires_grad:
+            extras.append("requires_grad=True")
+        return "tensor(" + body + "".join(", " + e for e in extras) + ")"
+
+    def __len__(self) -> int:
+        if self.data.ndim == 0:
+            raise TypeError("len() of a 0-d tensor")
+        return len(self.data)
+
+    def __iter__(self) -> Iterator[Tensor]:
+        for i in range(len(self)):
+            yield self[i]
+
+    def __bool__(self) -> bool:
+        if self.data.size != 1:
+            raise RuntimeError(
+                f"the truth value of a tensor of shape {self.data.shape} is ambiguous; use "
+                ".any() or .all()"
+            )
+        return bool(self.data)
+
+    def __float__(self) -> float:
+        return float(self.item())
+
+    def __int__(self) -> int:
+        return int(self.item())
+
+    def __index__(self) -> int:
+        if self.data.dtype.kind not in "iu" or self.data.size != 1:
+            raise TypeError("only integer tensors of a single element can be used as an index")
+        return int(self.data)
+
+    def __array__(self, dtype: Any = None, copy: bool | None = None) -> np.ndarray:
+        if dtype is not None:
+            return self.data.astype(dtype, copy=bool(copy))
+        return self.data.copy() if copy else self.data
+
+    __hash__ = object.__hash__
+
+    # ----------------------------------------------------------------- arithmetic
+    def __add__(self, other: Any) -> Tensor:
+        return _ew.Add.apply(self, _operand(other))
+
+    def __radd__(self, other: Any) -> Tensor:
+        return _ew.Add.apply(_operand(other), self)
+
+    def __sub__(self, other: Any) -> Tensor:
+        return _ew.Sub.apply(self, _operand(other))
+
+    def __rsub__(self, other: Any) -> Tensor:
+        return _ew.Sub.apply(_operand(other), self)
+
+    def __mul__(self, other: Any) -> Tensor:
+        return _ew.Mul.apply(self, _operand(other))
+
+    def __rmul__(self, other: Any) -> Tensor:
+        return _ew.Mul.apply(_operand(other), self)
+
+    def __truediv__(self, other: Any) -> Tensor:
+        return _ew.Div.apply(self, _operand(other))
+
+    def __rtruediv__(self, other: Any) -> Tensor:
+        return _ew.Div.apply(_operand(other), self)
+
+    def __pow__(self, other: Any) -> Tensor:
+        return _ew.Pow.apply(self, _operand(other))
+
+    def __rpow__(self, other: Any) -> Tensor:
+        return _ew.Pow.apply(_operand(other), self)
+
+    def __matmul__(self, other: Any) -> Tensor:
+        return _la.MatMul.apply(self, other)
+
+    def __rmatmul__(self, other: Any) -> Tensor:
+        return _la.MatMul.apply(other, self)
+
+    def __neg__(self) -> Tensor:
+        return _ew.Neg.apply(self)
+
+    def __pos__(self) -> Tensor:
+        return self
+
+    def __abs__(self) -> Tensor:
+        return _ew.Abs.apply(self)
+
+    add = __add__
+    sub = __sub__
+    mul = __mul__
+    div = __truediv__
+    pow = __pow__
+    matmul = __matmul__
+    neg = __neg__
+
+    # comparisons: boolean results, never differentiable
+    def _compare(self, other: Any, ufunc: np.ufunc) -> Tensor:
+        return Tensor._wrap(np.asarray(ufunc(self.data, _data(other))))
+
+    def __lt__(self, other: Any) -> Tensor:
+        return self._compare(other, np.less)
+
+    def __le__(self, other: Any) -> Tensor:
+        return self._compare(other, np.less_equal)
+
+    def __gt__(self, other: Any) -> Tensor:
+        return self._compare(other, np.greater)
+
+    def __ge__(self, other: Any) -> Tensor:
+        return self._compare(other, np.greater_equal)
+
+    def __eq__(self, other: Any) -> Tensor:  # type: ignore[override]
+        return self._compare(other, np.equal)
+
+    def __ne__(self, other: Any) -> Tensor:  # type: ignore[override]
+        return self._compare(other, np.not_equal)
+
+    lt, le, gt, ge, eq, ne = __lt__, __le__, __gt__, __ge__, __eq__, __ne__
+
+    def __and__(self, other: Any) -> Tensor:
+        return self._compare(other, np.logical_and if self.dtype == np.bool_ else np.bitwise_and)
+
+    def __or__(self, other: Any) -> Tensor:
+        return self._compare(other, np.logical_or if self.dtype == np.bool_ else np.bitwise_or)
+
+    def __invert__(self) -> Tensor:
+        return Tensor._wrap(np.asarray(~self.data))
+
+    def logical_not(self) -> Tensor:
+        return Tensor._wrap(np.logical_not(self.data))
+
+    def any(self, axis: Axis = None, keepdims: bool = False, *, dim: Axis = None) -> Tensor:
+        return Tensor._wrap(np.asarray(np.any(self.data, axis=_axis(axis, dim), keepdims=keepdims)))
+
+    def all(self, axis: Axis = None, keepdims: bool = False, *, dim: Axis = None) -> Tensor:
+        return Tensor._wrap(np.asarray(np.all(self.data, axis=_axis(axis, dim), keepdims=keepdims)))
+
+    def isnan(self) -> Tensor:
+        return Tensor._wrap(np.isnan(self.data))
+
+    def isfinite(self) -> Tensor:
+        return Tensor._wrap(np.isfinite(self.data))
+
+    # ----------------------------------------------------------------- in place
+    def _check_inplace(self, op: str, other: Any = None) -> None:
+        if not flags.grad_enabled:
+            return
+        if self._requires_grad:
+            if self._ctx is None:
+                raise RuntimeError(
+                    f"{op}: a leaf tensor that requires grad (e.g. a parameter) cannot be "
+                    "changed in place while operations are recorded; do the update inside "
+                    "`with tinygrad_edu.no_grad():` (as optimizers do)"
+                )
+            raise RuntimeError(
+                f"{op}: in-place operations on a tensor that is part of a recorded graph are "
+                "not supported; write the out-of-place form (y = y + x) instead"
+            )
+        if isinstance(other, Tensor) and other._requires_grad:
+            raise RuntimeError(
+                f"{op}: cannot write a tensor that requires grad into one that does not, in "
+                "place; use the out-of-place form, or detach() the other tensor"
+            )
+
+    def _inplace(self, op: str, ufunc: np.ufunc, other: Any) -> Tensor:
+        self._check_inplace(op, other)
+        try:
+            ufunc(self.data, _data(other), out=self.data)
+        except (TypeError, ValueError) as e:
+            raise type(e)(
+                f"{op}: cannot update a tensor of shape {self.shape} and dtype {self.dtype} in "
+                f"place with {_describe(other)}: {e}"
+            ) from None
+        self._version += 1
+        return self
+
+    def add_(self, other: Any, alpha: float = 1) -> Tensor:
+        """``self += alpha * other`` in place."""
+        return self._inplace("add_", np.add, other if alpha == 1 else _data(other) * alpha)
+
+    def sub_(self, other: Any, alpha: float = 1) -> Tensor:
+        """``self -= alpha * other`` in place."""
+        return self._inplace("sub_", np.subtract, other if alpha == 1 else _data(other) * alpha)
+
+    def mul_(self, other: Any) -> Tensor:
+        return self._inplace("mul_", np.multiply, other)
+
+    def div_(self, other: Any) -> Tensor:
+        return self._inplace("div_", np.divide, other)
+
+    def __iadd__(self, other: Any) -> Tensor:
+        return self._inplace("+=", np.add, other)
+
+    def __isub__(self, other: Any) -> Tensor:
+        return self._inplace("-=", np.subtract, other)
+
+    def __imul__(self, other: Any) -> Tensor:
+        return self._inplace("*=", np.multiply, other)
+
+    def __itruediv__(self, other: Any) -> Tensor:
+        return self._inplace("/=", np.divide, other)
+
+    def copy_(self, src: Any) -> Tensor:
+        """Copy ``src``'s values into this tensor (broadcasting, casting to this dtype)."""
+        self._check_inplace("copy_", src)
+        try:
+            np.copyto(self.data, _data(src), casting="unsafe")
+        except ValueError as e:
+            raise ValueError(f"copy_: cannot copy {_describe(src)} into {self.shape}: {e}") from None
+        self._version += 1
+        return self
+
+    def fill_(self, value: float) -> Tensor:
+        self._check_inplace("fill_")
+        self.data.fill(value)
+        self._version += 1
+        return self
+
+    def zero_(self) -> Tensor:
+        return self.fill_(0)
+
+    def clamp_(self, min: float | None = None, max: float | None = None) -> Tensor:
+        self._check_inplace("clamp_")
+        np.clip(self.data, min, max, out=self.data)
+        self._version += 1
+        return self
+
+    def uniform_(self, a: float = 0.0, b: float = 1.0, generator: Any = None) -> Tensor:
+        """Fill with samples of U(a, b) (used by ``nn.init``)."""
+        from .random import numpy_rng
+
+        return self.copy_(numpy_rng(generator).uniform(a, b, size=self.shape))
+
+    def normal_(self, mean: float = 0.0, std: float = 1.0, generator: Any = None) -> Tensor:
+        """Fill with samples of N(mean, std²)."""
+        from .random import numpy_rng
+
+        return self.copy_(numpy_rng(generator).normal(mean, std, size=self.shape))
+
+    def __setitem__(self, index: Any, value: Any) -> None:
+        self._check_inplace("__setitem__", value)
+        self.data[_index(index)] = _data(value)
+        self._version += 1
+
+    # ----------------------------------------------------------------- elementwise math
+    def exp(self) -> Tensor:
+        return _ew.Exp.apply(self)
+
+    def log(self) -> Tensor:
+        return _ew.Log.apply(self)
+
+    def sqrt(self) -> Tensor:
+        return _ew.Sqrt.apply(self)
+
+    def abs(self) -> Tensor:
+        return _ew.Abs.apply(self)
+
+    def sin(self) -> Tensor:
+        return _ew.Sin.apply(self)
+
+    def cos(self) -> Tensor:
+        return _ew.Cos.apply(self)
+
+    def tanh(self) -> Tensor:
+        return _ew.Tanh.apply(self)
+
+    def sigmoid(self) -> Tensor:
+        return _ew.Sigmoid.apply(self)
+
+    def relu(self) -> Tensor:
+        return _ew.Relu.apply(self)
+
+    def leaky_relu(self, negative_slope: float = 0.01) -> Tensor:
+        return _ew.LeakyRelu.apply(self, negative_slope=negative_slope)
+
+    def elu(self, alpha: float = 1.0) -> Tensor:
+        return _ew.Elu.apply(self, alpha=alpha)
+
+    def erf(self) -> Tensor:
+        return _ew.Erf.apply(self)
+
+    def gelu(self, approximate: str = "none") -> Tensor:
+        """GELU: ``x * Φ(x)`` exactly (``approximate='none'``) or with the tanh formula."""
+        if approximate == "tanh":
+            inner = (self + 0.044715 * self**3) * float(np.sqrt(2 / np.pi))
+            return 0.5 * self * (1 + inner.tanh())
+        if approximate != "none":
+            raise ValueError(f"gelu: approximate must be 'none' or 'tanh', got {approximate!r}")
+        return 0.5 * self * (1 + (self * float(1 / np.sqrt(2))).erf())
+
+    def softplus(self, beta: float = 1.0, threshold: float = 20.0) -> Tensor:
+        return _ew.Softplus.apply(self, beta=beta, threshold=threshold)
+
+    def clamp(self, min: float | None = None, max: float | None = None) -> Tensor:
+        """Limit values to ``[min, max]`` (either may be None)."""
+        if min is None and max is None:
+            raise ValueError("clamp: give at least one of min and max")
+        return _ew.Clamp.apply(self, min=_operand(min), max=_operand(max))
+
+    clip = clamp
+
+    def maximum(self, other: Any) -> Tensor:
+        return _ew.Maximum.apply(self, _operand(other))
+
+    def minimum(self, other: Any) -> Tensor:
+        return _ew.Minimum.apply(self, _operand(other))
+
+    def square(self) -> Tensor:
+        return _ew.Mul.apply(self, self)
+
+    def reciprocal(self) -> Tensor:
+        return _ew.Div.apply(1.0, self)
+
+    def log1p(self) -> Tensor:
+        return (self + 1).log()
+
+    def expm1(self) -> Tensor:
+        return self.exp() - 1
+
+    def sign(self) -> Tensor:
+        """-1, 0 or 1; its gradient is zero."""
+        return Rounding.apply(self, fn=np.sign)
+
+    def round(self, decimals: int = 0) -> Tensor:
+        """Round to ``decimals``; its gradient is zero (as in PyTorch)."""
+        return Rounding.apply(self, fn=np.round, decimals=decimals)
+
+    def floor(self) -> Tensor:
+        return Rounding.apply(self, fn=np.floor)
+
+    def ceil(self) -> Tensor:
+        return Rounding.apply(self, fn=np.ceil)
+
+    def where(self, condition: Any, other: Any) -> Tensor:
+        """``self`` where ``condition`` holds, else ``other`` (PyTorch's method form)."""
+        return where(condition, self, other)
+
+    # ----------------------------------------------------------------- dtype
+    def astype(self, dtype: Any) -> Tensor:
+        """A copy with another dtype; differentiable between floating dtypes."""
+        dtype = np.dtype(dtype)
+        if dtype == self.data.dtype:
+            return self
+        return _ew.Cast.apply(self, dtype=dtype)
+
+    def to(self, *args: Any, dtype: Any = None, **kwargs: Any) -> Tensor:
+        """PyTorch's ``to``: a dtype changes the dtype; a device ('cpu') is accepted."""
+        for a in args:
+            if isinstance(a, str) and a.startswith("cpu"):
+                continue
+            dtype = a
+        return self if dtype is None else self.astype(dtype)
+
+    def float(self) -> Tensor:
+        return self.astype(np.float32)
+
+    def double(self) -> Tensor:
+        return self.astype(np.float64)
+
+    def long(self) -> Tensor:
+        return self.astype(np.int64)
+
+    def int(self) -> Tensor:
+        return self.astype(np.int32)
+
+    def bool(self) -> Tensor:
+        return self.astype(np.bool_)
+
+    type = to
+
+    # ----------------------------------------------------------------- reductions
+    def sum(self, axis: Axis = None, keepdims: bool = False, *, dim: Axis = None,
+            keepdim: bool | None = None) -> Tensor:
+        """Sum over ``axis``/``dim`` (all axes by default)."""
+        return _red.Sum.apply(self, axis=_axis(axis, dim), keepdims=_keep(keepdims, keepdim))
+
+    def mean(self, axis: Axis = None, keepdims: bool = False, *, dim: Axis = None,
+             keepdim: bool | None = None) -> Tensor:
+        """Mean over ``axis``/``dim`` (all axes by default)."""
+        return _red.Mean.apply(self, axis=_axis(axis, dim), keepdims=_keep(keepdims, keepdim))
+
+    def amax(self, axis: Axis = None, keepdims: bool = False, *, dim: Axis = None,
+             keepdim: bool | None = None) -> Tensor:
+        """Maximum values over axes; tied maxima share the gradient."""
+        return _red.Max.apply(self, axis=_axis(axis, dim), keepdims=_keep(keepdims, keepdim))
+
+    def amin(self, axis: Axis = None, keepdims: bool = False, *, dim: Axis = None,
+             keepdim: bool | None = None) -> Tensor:
+        """Minimum values over axes; tied minima share the gradient."""
+        return -(-self).amax(axis, keepdims, dim=dim, keepdim=keepdim)
+
+    def max(self, axis: int | None = None, keepdims: bool = False, *, dim: int | None = None,
+            keepdim: bool | None = None) -> Tensor | MinMaxResult:
+        """The maximum; with an axis, ``(values, indices)`` as in PyTorch (see ``amax``).
+
+        >>> import tinygrad_edu as tg
+        >>> x = tg.tensor([[1.0, 5.0], [7.0, 2.0]])
+        >>> x.max()
+        tensor(7.)
+        >>> x.max(dim=1).indices
+        tensor([1, 0])
+        """
+        a = _axis(axis, dim)
+        if a is None:
+            return self.amax()
+        kd = _keep(keepdims, keepdim)
+        return MinMaxResult(self.amax(a, kd), self.argmax(a, kd))
+
+    def min(self, axis: int | None = None, keepdims: bool = False, *, dim: int | None = None,
+            keepdim: bool | None = None) -> Tensor | MinMaxResult:
+        """The minimum; with an axis, ``(values, indices)`` as in PyTorch (see ``amin``)."""
+        a = _axis(axis, dim)
+        if a is None:
+            return self.amin()
+        kd = _keep(keepdims, keepdim)
+        return MinMaxResult(self.amin(a, kd), self.argmin(a, kd))
+
+    def argmax(self, axis: int | None = None, keepdims: bool = False, *, dim: int | None = None,
+               keepdim: bool | None = None) -> Tensor:
+        """Index of the maximum (of the flattened tensor when no axis is given)."""
+        a = _axis(axis, dim)
+        return Tensor._wrap(np.asarray(np.argmax(self.data, axis=a, keepdims=_keep(keepdims, keepdim))))
+
+    def argmin(self, axis: int | None = None, keepdims: bool = False, *, dim: int | None = None,
+               keepdim: bool | None = None) -> Tensor:
+        a = _axis(axis, dim)
+        return Tensor._wrap(np.asarray(np.argmin(self.data, axis=a, keepdims=_keep(keepdims, keepdim))))
+
+    def var(self, axis: Axis = None, correction: float | None = None, keepdims: bool = False, *,
+            dim: Axis = None, keepdim: bool | None = None, unbiased: bool | None = None,
+            ddof: float | None = None) -> Tensor:
+        """Variance with PyTorch's default ``correction=1`` (``ddof``/``unbiased`` accepted)."""
+        a = _axis(axis, dim)
+        if correction is None:
+            correction = ddof if ddof is not None else (0 if unbiased is False else 1)
+        centered = self - self.mean(a, keepdims=True)
+        n = self.data.size if a is None else int(np.prod([self.shape[i] for i in _as_tuple(a)]))
+        return (centered * centered).sum(a, _keep(keepdims, keepdim)) / max(n - correction, 0)
+
+    def std(self, axis: Axis = None, correction: float | None = None, keepdims: bool = False, *,
+            dim: Axis = None, keepdim: bool | None = None, unbiased: bool | None = None,
+            ddof: float | None = None) -> Tensor:
+        """Standard deviation (square root of :meth:`var`, same arguments)."""
+        return self.var(axis, correction, keepdims, dim=dim, keepdim=keepdim, unbiased=unbiased,
+                        ddof=ddof).sqrt()
+
+    def logsumexp(self, axis: Axis = None, keepdims: bool = False, *, dim: Axis = None,
+                  keepdim: bool | None = None) -> Tensor:
+        """``log(sum(exp(x)))`` over axes, computed without overflow."""
+        a = _axis(axis, dim)
+        m = self.data.max(axis=a, keepdims=True)
+        m = np.where(np.isfinite(m), m, 0)
+        out = (self - m).exp().sum(a, keepdims=True).log() + m
+        if not _keep(keepdims, keepdim):
+            out = out.reshape(np.squeeze(m, axis=a).shape if a is not None else ())
+        return out
+
+    def softmax(self, axis: int = -1, *, dim: int | None = None) -> Tensor:
+        """Softmax along ``axis`` (stable)."""
+        return _act.Softmax.apply(self, axis=_axis(axis if dim is None else None, dim))
+
+    def log_softmax(self, axis: int = -1, *, dim: int | None = None) -> Tensor:
+        """Log of softmax along ``axis`` (stable)."""
+        return _act.LogSoftmax.apply(self, axis=_axis(axis if dim is None else None, dim))
+
+    # ----------------------------------------------------------------- movement
+    def reshape(self, *shape: Any) -> Tensor:
+        """Same values in a new shape; one dimension may be -1."""
+        shape = _shape_args(shape)
+        if shape == self.data.shape:
+            return self
+        return _mv.Reshape.apply(self, shape=shape)
+
+    view = reshape
+
+    def flatten(self, start_dim: int = 0, end_dim: int = -1) -> Tensor:
+        """Merge dimensions ``start_dim..end_dim`` into one."""
+        if self.ndim == 0:
+            return self.reshape(1)
+        s, e = start_dim % self.ndim, end_dim % self.ndim
+        shape = self.shape
+        return self.reshape((*shape[:s], int(np.prod(shape[s : e + 1])), *shape[e + 1 :]))
+
+    def squeeze(self, axis: Axis = None, *, dim: Axis = None) -> Tensor:
+        """Remove size-1 dimensions (all, or those given)."""
+        a = _axis(axis, dim)
+        if a is None:
+            shape = tuple(s for s in self.shape if s != 1)
+        else:
+            axes = {i % self.ndim for i in _as_tuple(a)}
+            shape = tuple(s for i, s in enumerate(self.shape) if not (i in axes and s == 1))
+        return self.reshape(shape)
+
+    def unsqueeze(self, dim: int) -> Tensor:
+        """Insert a size-1 dimension at ``dim``."""
+        d = dim if dim >= 0 else dim + self.ndim + 1
+        if not 0 <= d <= self.ndim:
+            raise IndexError(f"unsqueeze: dim {dim} is out of range for a {self.ndim}-d tensor")
+        return self.reshape((*self.shape[:d], 1, *self.shape[d:]))
+
+    def permute(self, *dims: Any) -> Tensor:
+        """Reorder dimensions: ``dims`` is a permutation of ``range(ndim)``."""
+        dims = tuple(d % self.ndim for d in _shape_args(dims)) if self.ndim else ()
+        if sorted(dims) != list(range(self.ndim)):
+            raise ValueError(f"permute: {dims} is not a permutation of the {self.ndim} dims")
+        return _mv.Permute.apply(self, axes=dims)
+
+    def transpose(self, *dims: Any) -> Tensor:
+        """``transpose(d0, d1)`` swaps two dimensions (PyTorch); ``transpose(axes)`` with one
+        tuple, or no arguments, permutes as numpy does."""
+        if len(dims) == 2 and all(isinstance(d, int | np.integer) for d in dims):
+            return self.swapaxes(*dims)
+        if not dims:
+            return self.T
+        return self.permute(*dims)
+
+    def swapaxes(self, axis0: int, axis1: int) -> Tensor:
+        order = list(range(self.ndim))
+        order[axis0], order[axis1] = order[axis1], order[axis0]
+        return self.permute(order)
+
+    def expand(self, *sizes: Any) -> Tensor:
+        """Broadcast to a larger shape without copying; -1 keeps a dimension's size."""
+        sizes = _shape_args(sizes)
+        lead = len(sizes) - self.ndim
+        shape = tuple(
+            self.shape[i - lead] if s == -1 and i >= lead else s for i, s in enumerate(sizes)
+        )
+        return self.broadcast_to(shape)
+
+    def broadcast_to(self, shape: Sequence[int]) -> Tensor:
+        shape = tuple(shape)
+        if shape == self.data.shape:
+            return self
+        return _mv.Expand.apply(self, shape=shape)
+
+    def __getitem__(self, index: Any) -> Tensor:
+        return _mv.GetItem.apply(self, index=_index(index))
+
+    def split(self, split_size_or_sections: int | Sequence[int], dim: int = 0, *,
+              axis: int | None = None) -> tuple[Tensor, ...]:
+        """Split into pieces of ``split_size`` along ``dim``, or of the listed sizes."""
+        d = dim if axis is None else axis
+        n = self.shape[d]
+        if isinstance(split_size_or_sections, int | np.integer):
+            size = int(split_size_or_sections)
+            if size <= 0:
+                raise ValueError(f"split: split_size must be positive, got {size}")
+            sizes = [min(size, n - i) for i in range(0, n, size)]
+        else:
+            sizes = list(split_size_or_sections)
+            if sum(sizes) != n:
+                raise ValueError(f"split: sizes {sizes} do not add up to dim {d}'s size {n}")
+        lead = (slice(None),) * (d % self.ndim)
+        out, start = [], 0
+        for s in sizes:
+            out.append(self[(*lead, slice(start, start + s))])
+            start += s
+        return tuple(out)
+
+    def chunk(self, chunks: int, dim: int = 0) -> tuple[Tensor, ...]:
+        return self.split(-(-self.shape[dim] // chunks), dim)
+
+    def pad(self, pad_width: Any, value: float = 0.0) -> Tensor:
+        """Constant padding, numpy style: an int, (before, after), or one pair per dim."""
+        width = np.broadcast_to(np.asarray(pad_width, dtype=np.int64), (self.ndim, 2))
+        if (width < 0).any():
+            raise ValueError(f"pad: widths must be non-negative, got {pad_width}")
+        return _mv.Pad.apply(self, pad_width=tuple(map(tuple, width.tolist())), value=value)
+
+
+class Rounding(_function.Function):
+    """A piecewise-constant function (round, floor, ceil, sign): zero gradient."""
+
+    @staticmethod
+    def forward(ctx, x, fn=np.round, **kwargs):
+        return np.asarray(fn(x, **kwargs))
+
+    @staticmethod
+    def backward(ctx, g):
+        return g * 0
+
+
+def _as_tuple(a: int | tuple) -> tuple:
+    return a if isinstance(a, tuple) else (a,)
+
+
+def _data(x: Any) -> Any:
+    return x.data if isinstance(x, Tensor) else x
+
+
+def _describe(x: Any) -> str:
+    if isinstance(x, Tensor | np.ndarray):
+        return f"shape {tuple(x.shape)} ({x.dtype})"
+    return repr(x)
+
+
+def _index(index: Any) -> tuple:
+    """Normalise an index: tensors and lists become arrays; always a tuple."""
+    if not isinstance(index, tuple):
+        index = (index,)
+    out = []
+    for i in index:
+        if isinstance(i, Tensor):
+            i = i.data
+        elif isinstance(i, list):
+            i = np.asarray(i)
+        if isinstance(i, np.ndarray) and i.dtype.kind == "f":
+            raise IndexError(
+                f"tensors used as indices must be integer or boolean, not {i.dtype}; convert "
+                "with .long()"
+            )
+        out.append(i)
+    return tuple(out)
+
+
+def where(condition: Any, x: Any, y: Any) -> Tensor:
+    """Elements of ``x`` where ``condition`` holds, else of ``y``; differentiable in x and y.
+
+    >>> import tinygrad_edu as tg
+    >>> a = tg.tensor([1.0, -2.0, 3.0])
+    >>> tg.where(a > 0, a, 0.0)
+    tensor([1., 0., 3.])
+    """
+    cond = np.asarray(_data(condition), dtype=bool)
+    return _ew.Where.apply(cond, _operand(x), _operand(y))
+
+
+_function.Tensor = Tensor
