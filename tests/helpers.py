@@ -16,8 +16,14 @@ def evaluate(fn: Callable, arrays: Sequence[np.ndarray], kwargs: dict) -> np.nda
     return np.asarray(out.data, dtype=np.float64)
 
 
-def numeric_vjp(fn: Callable, arrays: Sequence[np.ndarray], kwargs: dict, cotangent: np.ndarray,
-                index: int, eps: float = 1e-6) -> np.ndarray:
+def numeric_vjp(
+    fn: Callable,
+    arrays: Sequence[np.ndarray],
+    kwargs: dict,
+    cotangent: np.ndarray,
+    index: int,
+    eps: float = 1e-6,
+) -> np.ndarray:
     """d sum(fn(arrays) * cotangent) / d arrays[index], by central differences."""
     arrays = [np.array(a, dtype=np.float64, copy=True) for a in arrays]
     x = arrays[index]
@@ -33,8 +39,9 @@ def numeric_vjp(fn: Callable, arrays: Sequence[np.ndarray], kwargs: dict, cotang
     return grad
 
 
-def autograd_vjp(fn: Callable, arrays: Sequence[np.ndarray], kwargs: dict,
-                 cotangent: np.ndarray) -> list:
+def autograd_vjp(
+    fn: Callable, arrays: Sequence[np.ndarray], kwargs: dict, cotangent: np.ndarray
+) -> list:
     """Gradients of sum(fn(arrays) * cotangent) w.r.t. each array, by backward()."""
     ts = [tg.tensor(a, requires_grad=True) for a in arrays]
     out = fn(*ts, **kwargs)
@@ -42,8 +49,9 @@ def autograd_vjp(fn: Callable, arrays: Sequence[np.ndarray], kwargs: dict,
     return [t.grad.numpy() if t.grad is not None else np.zeros_like(a) for t, a in zip(ts, arrays)]
 
 
-def assert_close(actual: np.ndarray, expected: np.ndarray, atol: float = 1e-6,
-                 rtol: float = 1e-5, what: str = "") -> None:
+def assert_close(
+    actual: np.ndarray, expected: np.ndarray, atol: float = 1e-6, rtol: float = 1e-5, what: str = ""
+) -> None:
     actual, expected = np.asarray(actual), np.asarray(expected)
     assert actual.shape == expected.shape, f"{what}: shape {actual.shape} != {expected.shape}"
     err = np.abs(actual - expected)

@@ -66,8 +66,9 @@ def unary(draw, lo=-2.0, hi=2.0, transform=None, shape_strategy=shapes, **kwargs
 
 @st.composite
 def binary(draw, lo=-2.0, hi=2.0, transform=None) -> Case:
-    bshapes = draw(hnp.mutually_broadcastable_shapes(num_shapes=2, min_dims=0, max_dims=3,
-                                                     max_side=3))
+    bshapes = draw(
+        hnp.mutually_broadcastable_shapes(num_shapes=2, min_dims=0, max_dims=3, max_side=3)
+    )
     a = draw(values(bshapes.input_shapes[0], lo, hi))
     b = draw(values(bshapes.input_shapes[1], lo, hi))
     if transform:
@@ -84,8 +85,9 @@ def reduction(draw, transform=None, allow_tuple=True, allow_none=True) -> Case:
     if allow_none:
         options.append(st.none())
     if allow_tuple and nd > 1:
-        options.append(st.lists(st.integers(0, nd - 1), min_size=1, max_size=nd, unique=True)
-                       .map(tuple))
+        options.append(
+            st.lists(st.integers(0, nd - 1), min_size=1, max_size=nd, unique=True).map(tuple)
+        )
     axis = draw(st.one_of(*options))
     return [transform(x) if transform else x], {"axis": axis, "keepdims": draw(st.booleans())}
 
@@ -112,11 +114,11 @@ def getitem_case(draw) -> Case:
     x = draw(values(shape))
     kind = draw(st.sampled_from(["basic", "int_array", "bool_mask", "mixed"]))
     if kind == "basic":
-        index = draw(hnp.basic_indices(shape, min_dims=0, allow_newaxis=True,
-                                       allow_ellipsis=True))
+        index = draw(hnp.basic_indices(shape, min_dims=0, allow_newaxis=True, allow_ellipsis=True))
     elif kind == "int_array":  # repeated indices must accumulate
-        index = np.array(draw(st.lists(st.integers(-shape[0], shape[0] - 1), min_size=1,
-                                       max_size=6)))
+        index = np.array(
+            draw(st.lists(st.integers(-shape[0], shape[0] - 1), min_size=1, max_size=6))
+        )
     elif kind == "bool_mask":
         index = draw(hnp.arrays(np.bool_, shape[:1]))
     else:
@@ -175,8 +177,9 @@ def permute_case(draw) -> Case:
 @st.composite
 def expand_case(draw) -> Case:
     shape = draw(shapes)
-    target_tail = tuple(draw(st.integers(2, 3)) if s == 1 and draw(st.booleans()) else s
-                        for s in shape)
+    target_tail = tuple(
+        draw(st.integers(2, 3)) if s == 1 and draw(st.booleans()) else s for s in shape
+    )
     lead = tuple(draw(st.lists(st.integers(1, 3), max_size=2)))
     return [draw(values(shape))], {"shape": lead + target_tail}
 
@@ -210,8 +213,11 @@ def conv_case(draw) -> Case:
 def pool_case(draw, with_padding=True) -> Case:
     k = (draw(st.integers(1, 3)), draw(st.integers(1, 3)))
     stride = (draw(st.integers(1, 3)), draw(st.integers(1, 3)))
-    padding = (draw(st.integers(0, k[0] // 2)), draw(st.integers(0, k[1] // 2))) \
-        if with_padding else (0, 0)
+    padding = (
+        (draw(st.integers(0, k[0] // 2)), draw(st.integers(0, k[1] // 2)))
+        if with_padding
+        else (0, 0)
+    )
     h, w = draw(st.integers(k[0], 6)), draw(st.integers(k[1], 6))
     x = distinct(draw(values((draw(st.integers(1, 2)), draw(st.integers(1, 2)), h, w))))
     return [x], {"kernel_size": k, "stride": stride, "padding": padding}
@@ -267,15 +273,23 @@ OPS: list[OpSpec] = [
     OpSpec("add", binary(), lambda a, b: a + b, lambda a, b: a + b),
     OpSpec("sub", binary(), lambda a, b: a - b, lambda a, b: a - b),
     OpSpec("mul", binary(), lambda a, b: a * b, lambda a, b: a * b),
-    OpSpec("div", binary(transform=lambda a, b: (a, away_from(b, (0.0,), 0.3))),
-           lambda a, b: a / b, lambda a, b: a / b),
-    OpSpec("pow_scalar", unary(transform=_positive), lambda x: x ** 2.5, lambda x: x ** 2.5),
-    OpSpec("pow_int", unary(), lambda x: x ** 3, lambda x: x ** 3),
-    OpSpec("pow_tensor", binary(transform=lambda a, b: (_positive(a), b)),
-           lambda a, b: a ** b, lambda a, b: a ** b),
+    OpSpec(
+        "div",
+        binary(transform=lambda a, b: (a, away_from(b, (0.0,), 0.3))),
+        lambda a, b: a / b,
+        lambda a, b: a / b,
+    ),
+    OpSpec("pow_scalar", unary(transform=_positive), lambda x: x**2.5, lambda x: x**2.5),
+    OpSpec("pow_int", unary(), lambda x: x**3, lambda x: x**3),
+    OpSpec(
+        "pow_tensor",
+        binary(transform=lambda a, b: (_positive(a), b)),
+        lambda a, b: a**b,
+        lambda a, b: a**b,
+    ),
     OpSpec("rsub_scalar", unary(), lambda x: 2.0 - x, lambda x: 2.0 - x),
     OpSpec("rdiv_scalar", unary(transform=_positive), lambda x: 1.5 / x, lambda x: 1.5 / x),
-    OpSpec("rpow_scalar", unary(), lambda x: 2.0 ** x, lambda x: 2.0 ** x),
+    OpSpec("rpow_scalar", unary(), lambda x: 2.0**x, lambda x: 2.0**x),
     OpSpec("neg", unary(), lambda x: -x, lambda x: -x),
     # unary math
     OpSpec("exp", unary(), lambda x: x.exp(), torch.exp),
@@ -287,84 +301,184 @@ OPS: list[OpSpec] = [
     OpSpec("tanh", unary(), lambda x: x.tanh(), torch.tanh),
     OpSpec("sigmoid", unary(lo=-8, hi=8), lambda x: x.sigmoid(), torch.sigmoid),
     OpSpec("relu", unary(transform=away_from), lambda x: x.relu(), torch.relu, smooth=False),
-    OpSpec("leaky_relu", unary(transform=away_from, negative_slope=0.1),
-           lambda x, negative_slope: x.leaky_relu(negative_slope),
-           lambda x, negative_slope: TF.leaky_relu(x, negative_slope), smooth=False),
-    OpSpec("elu", unary(transform=away_from, alpha=0.7), lambda x, alpha: x.elu(alpha),
-           lambda x, alpha: TF.elu(x, alpha), smooth=False),
+    OpSpec(
+        "leaky_relu",
+        unary(transform=away_from, negative_slope=0.1),
+        lambda x, negative_slope: x.leaky_relu(negative_slope),
+        lambda x, negative_slope: TF.leaky_relu(x, negative_slope),
+        smooth=False,
+    ),
+    OpSpec(
+        "elu",
+        unary(transform=away_from, alpha=0.7),
+        lambda x, alpha: x.elu(alpha),
+        lambda x, alpha: TF.elu(x, alpha),
+        smooth=False,
+    ),
     OpSpec("gelu", unary(lo=-4, hi=4), lambda x: x.gelu(), TF.gelu),
-    OpSpec("gelu_tanh", unary(lo=-4, hi=4), lambda x: x.gelu("tanh"),
-           lambda x: TF.gelu(x, approximate="tanh")),
+    OpSpec(
+        "gelu_tanh",
+        unary(lo=-4, hi=4),
+        lambda x: x.gelu("tanh"),
+        lambda x: TF.gelu(x, approximate="tanh"),
+    ),
     OpSpec("erf", unary(), lambda x: x.erf(), torch.erf),
-    OpSpec("softplus", unary(lo=-30, hi=30, transform=lambda x: away_from(x, (10.0,), 0.1),
-                             beta=2.0, threshold=20.0),
-           lambda x, beta, threshold: x.softplus(beta, threshold),
-           lambda x, beta, threshold: TF.softplus(x, beta, threshold), smooth=False),
-    OpSpec("clamp", unary(transform=lambda x: away_from(x, (-0.5, 1.0)), min=-0.5, max=1.0),
-           lambda x, min, max: x.clamp(min, max),
-           lambda x, min, max: torch.clamp(x, min, max), smooth=False),
-    OpSpec("maximum", binary(transform=_bounded_pair(0.05)), lambda a, b: tg.maximum(a, b),
-           torch.maximum, smooth=False),
-    OpSpec("minimum", binary(transform=_bounded_pair(0.05)), lambda a, b: tg.minimum(a, b),
-           torch.minimum, smooth=False),
-    OpSpec("where", binary(transform=lambda a, b: (away_from(a), b)), lambda a, b: tg.where(a > 0, a, b),
-           lambda a, b: torch.where(a > 0, a, b), smooth=False),
+    OpSpec(
+        "softplus",
+        unary(
+            lo=-30, hi=30, transform=lambda x: away_from(x, (10.0,), 0.1), beta=2.0, threshold=20.0
+        ),
+        lambda x, beta, threshold: x.softplus(beta, threshold),
+        lambda x, beta, threshold: TF.softplus(x, beta, threshold),
+        smooth=False,
+    ),
+    OpSpec(
+        "clamp",
+        unary(transform=lambda x: away_from(x, (-0.5, 1.0)), min=-0.5, max=1.0),
+        lambda x, min, max: x.clamp(min, max),
+        lambda x, min, max: torch.clamp(x, min, max),
+        smooth=False,
+    ),
+    OpSpec(
+        "maximum",
+        binary(transform=_bounded_pair(0.05)),
+        lambda a, b: tg.maximum(a, b),
+        torch.maximum,
+        smooth=False,
+    ),
+    OpSpec(
+        "minimum",
+        binary(transform=_bounded_pair(0.05)),
+        lambda a, b: tg.minimum(a, b),
+        torch.minimum,
+        smooth=False,
+    ),
+    OpSpec(
+        "where",
+        binary(transform=lambda a, b: (away_from(a), b)),
+        lambda a, b: tg.where(a > 0, a, b),
+        lambda a, b: torch.where(a > 0, a, b),
+        smooth=False,
+    ),
     OpSpec("clone", unary(), lambda x: x.clone() * 2, lambda x: x.clone() * 2),
     # reductions
-    OpSpec("sum", reduction(), lambda x, axis, keepdims: x.sum(axis, keepdims),
-           _torch_reduce("sum")),
-    OpSpec("mean", reduction(), lambda x, axis, keepdims: x.mean(axis, keepdims),
-           _torch_reduce("mean")),
-    OpSpec("amax", reduction(transform=distinct), lambda x, axis, keepdims: x.amax(axis, keepdims),
-           _torch_reduce("amax"), smooth=False),
-    OpSpec("amin", reduction(transform=distinct), lambda x, axis, keepdims: x.amin(axis, keepdims),
-           _torch_reduce("amin"), smooth=False),
-    OpSpec("max_dim", reduction(transform=distinct, allow_tuple=False, allow_none=False),
-           lambda x, axis, keepdims: x.max(axis, keepdims).values,
-           lambda x, axis, keepdims: torch.max(x, dim=axis, keepdim=keepdims).values,
-           smooth=False),
-    OpSpec("var", reduction(transform=distinct),
-           lambda x, axis, keepdims: x.var(axis, keepdims=keepdims, correction=0),
-           lambda x, axis, keepdims: torch.var(x, dim=axis, keepdim=keepdims, correction=0)),
-    OpSpec("std", reduction(transform=distinct).filter(_reduces_several),
-           lambda x, axis, keepdims: x.std(axis, keepdims=keepdims, correction=0),
-           lambda x, axis, keepdims: torch.std(x, dim=axis, keepdim=keepdims, correction=0)),
-    OpSpec("logsumexp", reduction(),
-           lambda x, axis, keepdims: x.logsumexp(axis, keepdims),
-           lambda x, axis, keepdims: torch.logsumexp(
-               x, dim=tuple(range(x.ndim)) if axis is None else axis, keepdim=keepdims)),
-    OpSpec("softmax", reduction(allow_tuple=False, allow_none=False),
-           lambda x, axis, keepdims: x.softmax(axis),
-           lambda x, axis, keepdims: torch.softmax(x, dim=axis)),
-    OpSpec("log_softmax", reduction(allow_tuple=False, allow_none=False),
-           lambda x, axis, keepdims: x.log_softmax(axis),
-           lambda x, axis, keepdims: torch.log_softmax(x, dim=axis)),
+    OpSpec(
+        "sum", reduction(), lambda x, axis, keepdims: x.sum(axis, keepdims), _torch_reduce("sum")
+    ),
+    OpSpec(
+        "mean", reduction(), lambda x, axis, keepdims: x.mean(axis, keepdims), _torch_reduce("mean")
+    ),
+    OpSpec(
+        "amax",
+        reduction(transform=distinct),
+        lambda x, axis, keepdims: x.amax(axis, keepdims),
+        _torch_reduce("amax"),
+        smooth=False,
+    ),
+    OpSpec(
+        "amin",
+        reduction(transform=distinct),
+        lambda x, axis, keepdims: x.amin(axis, keepdims),
+        _torch_reduce("amin"),
+        smooth=False,
+    ),
+    OpSpec(
+        "max_dim",
+        reduction(transform=distinct, allow_tuple=False, allow_none=False),
+        lambda x, axis, keepdims: x.max(axis, keepdims).values,
+        lambda x, axis, keepdims: torch.max(x, dim=axis, keepdim=keepdims).values,
+        smooth=False,
+    ),
+    OpSpec(
+        "var",
+        reduction(transform=distinct),
+        lambda x, axis, keepdims: x.var(axis, keepdims=keepdims, correction=0),
+        lambda x, axis, keepdims: torch.var(x, dim=axis, keepdim=keepdims, correction=0),
+    ),
+    OpSpec(
+        "std",
+        reduction(transform=distinct).filter(_reduces_several),
+        lambda x, axis, keepdims: x.std(axis, keepdims=keepdims, correction=0),
+        lambda x, axis, keepdims: torch.std(x, dim=axis, keepdim=keepdims, correction=0),
+    ),
+    OpSpec(
+        "logsumexp",
+        reduction(),
+        lambda x, axis, keepdims: x.logsumexp(axis, keepdims),
+        lambda x, axis, keepdims: torch.logsumexp(
+            x, dim=tuple(range(x.ndim)) if axis is None else axis, keepdim=keepdims
+        ),
+    ),
+    OpSpec(
+        "softmax",
+        reduction(allow_tuple=False, allow_none=False),
+        lambda x, axis, keepdims: x.softmax(axis),
+        lambda x, axis, keepdims: torch.softmax(x, dim=axis),
+    ),
+    OpSpec(
+        "log_softmax",
+        reduction(allow_tuple=False, allow_none=False),
+        lambda x, axis, keepdims: x.log_softmax(axis),
+        lambda x, axis, keepdims: torch.log_softmax(x, dim=axis),
+    ),
     # linear algebra
     OpSpec("matmul", matmul_case(), lambda a, b: a @ b, lambda a, b: a @ b),
     # movement
-    OpSpec("reshape", reshape_case(), lambda x, shape: x.reshape(shape),
-           lambda x, shape: x.reshape(shape)),
-    OpSpec("permute", permute_case(), lambda x, dims: x.permute(dims),
-           lambda x, dims: x.permute(dims)),
-    OpSpec("transpose", permute_case(), lambda x, dims: x.transpose(0, -1),
-           lambda x, dims: x.transpose(0, -1)),
-    OpSpec("expand", expand_case(), lambda x, shape: x.expand(shape),
-           lambda x, shape: x.expand(shape)),
+    OpSpec(
+        "reshape",
+        reshape_case(),
+        lambda x, shape: x.reshape(shape),
+        lambda x, shape: x.reshape(shape),
+    ),
+    OpSpec(
+        "permute", permute_case(), lambda x, dims: x.permute(dims), lambda x, dims: x.permute(dims)
+    ),
+    OpSpec(
+        "transpose",
+        permute_case(),
+        lambda x, dims: x.transpose(0, -1),
+        lambda x, dims: x.transpose(0, -1),
+    ),
+    OpSpec(
+        "expand", expand_case(), lambda x, shape: x.expand(shape), lambda x, shape: x.expand(shape)
+    ),
     OpSpec("squeeze", unary(), lambda x: x.squeeze(), lambda x: x.squeeze()),
-    OpSpec("unsqueeze", unary(dim=0), lambda x, dim: x.unsqueeze(dim),
-           lambda x, dim: x.unsqueeze(dim)),
-    OpSpec("flatten", unary(shape_strategy=nonscalar_shapes), lambda x: x.flatten(),
-           lambda x: x.flatten()),
+    OpSpec(
+        "unsqueeze", unary(dim=0), lambda x, dim: x.unsqueeze(dim), lambda x, dim: x.unsqueeze(dim)
+    ),
+    OpSpec(
+        "flatten",
+        unary(shape_strategy=nonscalar_shapes),
+        lambda x: x.flatten(),
+        lambda x: x.flatten(),
+    ),
     OpSpec("getitem", getitem_case(), lambda x, index: x[index], _torch_getitem),
-    OpSpec("cat", cat_case(), lambda *xs, axis: tg.cat(xs, axis=axis),
-           lambda *xs, axis: torch.cat(xs, dim=axis)),
-    OpSpec("stack", stack_case(), lambda *xs, axis: tg.stack(xs, axis=axis),
-           lambda *xs, axis: torch.stack(xs, dim=axis)),
-    OpSpec("split", split_case(), lambda x, size, axis, piece: _split_piece(x, size, axis, piece, "tg"),
-           lambda x, size, axis, piece: _split_piece(x, size, axis, piece, "torch")),
-    OpSpec("pad", pad_case(), lambda x, pad_width, value: x.pad(pad_width, value),
-           lambda x, pad_width, value: TF.pad(
-               x, [w for pair in reversed(pad_width) for w in pair], value=value)),
+    OpSpec(
+        "cat",
+        cat_case(),
+        lambda *xs, axis: tg.cat(xs, axis=axis),
+        lambda *xs, axis: torch.cat(xs, dim=axis),
+    ),
+    OpSpec(
+        "stack",
+        stack_case(),
+        lambda *xs, axis: tg.stack(xs, axis=axis),
+        lambda *xs, axis: torch.stack(xs, dim=axis),
+    ),
+    OpSpec(
+        "split",
+        split_case(),
+        lambda x, size, axis, piece: _split_piece(x, size, axis, piece, "tg"),
+        lambda x, size, axis, piece: _split_piece(x, size, axis, piece, "torch"),
+    ),
+    OpSpec(
+        "pad",
+        pad_case(),
+        lambda x, pad_width, value: x.pad(pad_width, value),
+        lambda x, pad_width, value: TF.pad(
+            x, [w for pair in reversed(pad_width) for w in pair], value=value
+        ),
+    ),
     # convolution and pooling
     OpSpec("conv2d", conv_case(), tg.conv2d, TF.conv2d),
     OpSpec("max_pool2d", pool_case(), tg.max_pool2d, TF.max_pool2d, smooth=False),

@@ -95,5 +95,10 @@ def test_second_derivative_matches_finite_differences(op: OpSpec, data) -> None:
     for i, g in enumerate(second):
         numeric = numeric_vjp(numeric_first_derivative_dot, arrays, kwargs, np.ones(()), i)
         actual = np.zeros_like(arrays[i]) if g is None else g.numpy()
-        assert_close(actual, numeric, atol=1e-5, rtol=1e-4,
-                     what=f"{op.name} second derivative w.r.t. input {i}")
+        assert_close(
+            actual,
+            numeric,
+            atol=1e-5,
+            rtol=1e-4,
+            what=f"{op.name} second derivative w.r.t. input {i}",
+        )

@@ -92,8 +92,13 @@ def full_like(t: Any, fill_value: float, dtype: Any = None, requires_grad: bool 
     return _make(np.full(arr.shape, fill_value, dtype=dtype or arr.dtype), requires_grad)
 
 
-def arange(start: float, end: float | None = None, step: float = 1, dtype: Any = None,
-           requires_grad: bool = False) -> Tensor:
+def arange(
+    start: float,
+    end: float | None = None,
+    step: float = 1,
+    dtype: Any = None,
+    requires_grad: bool = False,
+) -> Tensor:
     """Evenly spaced values in ``[start, end)``; int64 for integer arguments, as in PyTorch.
 
     >>> import tinygrad_edu as tg
@@ -108,8 +113,9 @@ def arange(start: float, end: float | None = None, step: float = 1, dtype: Any =
     return _make(np.arange(start, end, step, dtype=dtype), requires_grad)
 
 
-def linspace(start: float, end: float, steps: int, dtype: Any = None,
-             requires_grad: bool = False) -> Tensor:
+def linspace(
+    start: float, end: float, steps: int, dtype: Any = None, requires_grad: bool = False
+) -> Tensor:
     """``steps`` evenly spaced values from ``start`` to ``end`` inclusive."""
     return _make(np.linspace(start, end, steps, dtype=_float_dtype(dtype)), requires_grad)
 
@@ -119,15 +125,17 @@ def eye(n: int, m: int | None = None, dtype: Any = None, requires_grad: bool = F
     return _make(np.eye(n, m, dtype=_float_dtype(dtype)), requires_grad)
 
 
-def rand(*size: Any, generator: Generator | None = None, dtype: Any = None,
-         requires_grad: bool = False) -> Tensor:
+def rand(
+    *size: Any, generator: Generator | None = None, dtype: Any = None, requires_grad: bool = False
+) -> Tensor:
     """Uniform samples on [0, 1)."""
     arr = numpy_rng(generator).random(_shape_args(size)).astype(_float_dtype(dtype))
     return _make(arr, requires_grad)
 
 
-def randn(*size: Any, generator: Generator | None = None, dtype: Any = None,
-          requires_grad: bool = False) -> Tensor:
+def randn(
+    *size: Any, generator: Generator | None = None, dtype: Any = None, requires_grad: bool = False
+) -> Tensor:
     """Standard normal samples."""
     arr = numpy_rng(generator).standard_normal(_shape_args(size)).astype(_float_dtype(dtype))
     return _make(arr, requires_grad)
@@ -141,8 +149,13 @@ def randn_like(t: Tensor, generator: Generator | None = None) -> Tensor:
     return randn(t.shape, generator=generator, dtype=t.dtype)
 
 
-def randint(low: int, high: int | None = None, size: Any = (), generator: Generator | None = None,
-            dtype: Any = np.int64) -> Tensor:
+def randint(
+    low: int,
+    high: int | None = None,
+    size: Any = (),
+    generator: Generator | None = None,
+    dtype: Any = np.int64,
+) -> Tensor:
     """Random integers in ``[low, high)`` (``randint(high, size=...)`` also works)."""
     if high is None:
         low, high = 0, low

@@ -49,7 +49,13 @@ def infer_array(data: Any, dtype: Any = None, ints_as_float: bool = False) -> np
     if isinstance(data, np.ndarray):
         arr = data
     else:
-        arr = np.asarray(data)
+        try:
+            arr = np.asarray(data)
+        except ValueError as e:
+            raise ValueError(
+                f"cannot make a tensor from this {type(data).__name__}: nested lists must have "
+                f"equal length at every level ({e})"
+            ) from None
         if arr.dtype == object:
             raise TypeError(
                 f"cannot make a tensor from {type(data).__name__} data: expected numbers, nested "

@@ -109,9 +109,15 @@ def _pad2d(x: Tensor, padding: tuple[int, int], value: float = 0.0) -> Tensor:
     return x.pad(((0, 0), (0, 0), (ph, ph), (pw, pw)), value=value)
 
 
-def conv2d(input: Tensor, weight: Tensor, bias: Tensor | None = None,
-           stride: int | Sequence[int] = 1, padding: int | Sequence[int] | str = 0,
-           dilation: int | Sequence[int] = 1, groups: int = 1) -> Tensor:
+def conv2d(
+    input: Tensor,
+    weight: Tensor,
+    bias: Tensor | None = None,
+    stride: int | Sequence[int] = 1,
+    padding: int | Sequence[int] | str = 0,
+    dilation: int | Sequence[int] = 1,
+    groups: int = 1,
+) -> Tensor:
     """2-D convolution (cross-correlation, as in PyTorch): im2col windows and one matmul.
 
     ``input`` (N, C, H, W), ``weight`` (O, C // groups, kh, kw), ``bias`` (O,). ``padding`` may
@@ -131,8 +137,8 @@ def conv2d(input: Tensor, weight: Tensor, bias: Tensor | None = None,
     o, cg, kh, kw = weight.shape
     if c != cg * groups or o % groups:
         raise ValueError(
-            f"conv2d: input has {c} channels and weight {tuple(weight.shape)} with groups={groups}; "
-            f"need channels == {cg} * groups and out_channels divisible by groups"
+            f"conv2d: input has {c} channels and weight {tuple(weight.shape)} with "
+            f"groups={groups}; need channels == {cg} * groups and out_channels divisible by groups"
         )
     st, dl = _pair(stride, "stride"), _pair(dilation, "dilation")
     if isinstance(padding, str):
@@ -148,7 +154,9 @@ def conv2d(input: Tensor, weight: Tensor, bias: Tensor | None = None,
             else:
                 pad = (th // 2, tw // 2)
         else:
-            raise ValueError(f"conv2d: padding must be an int, a pair, 'valid' or 'same', got {padding!r}")
+            raise ValueError(
+                f"conv2d: padding must be an int, a pair, 'valid' or 'same', got {padding!r}"
+            )
     else:
         pad = _pair(padding, "padding")
     x = _pad2d(x, pad)
@@ -175,8 +183,13 @@ def _pool_windows(x: Tensor, kernel_size, stride, padding, dilation, pad_value, 
     return cols.reshape(n, c, kh * kw, oh, ow), unbatched
 
 
-def max_pool2d(input: Tensor, kernel_size: int | Sequence[int], stride: Any = None,
-               padding: int | Sequence[int] = 0, dilation: int | Sequence[int] = 1) -> Tensor:
+def max_pool2d(
+    input: Tensor,
+    kernel_size: int | Sequence[int],
+    stride: Any = None,
+    padding: int | Sequence[int] = 0,
+    dilation: int | Sequence[int] = 1,
+) -> Tensor:
     """Max over sliding windows (stride defaults to the kernel size); padding is -inf.
 
     >>> import tinygrad_edu as tg
@@ -184,14 +197,19 @@ def max_pool2d(input: Tensor, kernel_size: int | Sequence[int], stride: Any = No
     tensor([[[[ 5.,  7.],
               [13., 15.]]]])
     """
-    cols, unbatched = _pool_windows(input, kernel_size, stride, padding, dilation, -np.inf,
-                                    "max_pool2d")
+    cols, unbatched = _pool_windows(
+        input, kernel_size, stride, padding, dilation, -np.inf, "max_pool2d"
+    )
     out = cols.amax(axis=2)
     return out[0] if unbatched else out
 
 
-def avg_pool2d(input: Tensor, kernel_size: int | Sequence[int], stride: Any = None,
-               padding: int | Sequence[int] = 0) -> Tensor:
+def avg_pool2d(
+    input: Tensor,
+    kernel_size: int | Sequence[int],
+    stride: Any = None,
+    padding: int | Sequence[int] = 0,
+) -> Tensor:
     """Mean over sliding windows (zero padding counted, as PyTorch's default)."""
     cols, unbatched = _pool_windows(input, kernel_size, stride, padding, 1, 0.0, "avg_pool2d")
     out = cols.mean(axis=2)
@@ -207,12 +225,53 @@ def _method(name: str):
     return fn
 
 
-_METHODS = (
-    "exp log sqrt abs sin cos tanh sigmoid relu leaky_relu elu gelu softplus clamp clip erf "
-    "square sum mean amax amin argmax argmin var std logsumexp softmax log_softmax matmul "
-    "reshape flatten squeeze unsqueeze permute transpose swapaxes broadcast_to pad round sign "
-    "floor ceil log1p expm1 reciprocal"
-).split()
+_METHODS = [
+    "exp",
+    "log",
+    "sqrt",
+    "abs",
+    "sin",
+    "cos",
+    "tanh",
+    "sigmoid",
+    "relu",
+    "leaky_relu",
+    "elu",
+    "gelu",
+    "softplus",
+    "clamp",
+    "clip",
+    "erf",
+    "square",
+    "sum",
+    "mean",
+    "amax",
+    "amin",
+    "argmax",
+    "argmin",
+    "var",
+    "std",
+    "logsumexp",
+    "softmax",
+    "log_softmax",
+    "matmul",
+    "reshape",
+    "flatten",
+    "squeeze",
+    "unsqueeze",
+    "permute",
+    "transpose",
+    "swapaxes",
+    "broadcast_to",
+    "pad",
+    "round",
+    "sign",
+    "floor",
+    "ceil",
+    "log1p",
+    "expm1",
+    "reciprocal",
+]
 for _name in _METHODS:
     globals()[_name] = _method(_name)
-__all__ += _METHODS  # noqa: PLE0605
+__all__ += _METHODS

@@ -24,6 +24,7 @@ silently cutting the gradient.
 
 from __future__ import annotations
 
+import itertools
 from collections.abc import Callable
 from typing import Any
 
@@ -85,23 +86,43 @@ UFUNCS: dict[np.ufunc, Callable] = {
     np.rint: _rounding(np.rint),
 }
 for _uf in (
-    np.greater, np.greater_equal, np.less, np.less_equal, np.equal, np.not_equal,
-    np.logical_and, np.logical_or, np.logical_xor, np.logical_not, np.isnan, np.isinf,
-    np.isfinite, np.signbit,
+    np.greater,
+    np.greater_equal,
+    np.less,
+    np.less_equal,
+    np.equal,
+    np.not_equal,
+    np.logical_and,
+    np.logical_or,
+    np.logical_xor,
+    np.logical_not,
+    np.isnan,
+    np.isinf,
+    np.isfinite,
+    np.signbit,
 ):
     UFUNCS[_uf] = _nograd(_uf)
 
 
 def _reduction(method: str, ddof_default: int | None = None) -> Callable:
-    def fn(a: Any, axis: Any = None, dtype: Any = None, out: Any = None,
-           keepdims: bool = False, ddof: int | None = None, **kwargs: Any) -> Tensor:
+    def fn(
+        a: Any,
+        axis: Any = None,
+        dtype: Any = None,
+        out: Any = None,
+        keepdims: bool = False,
+        ddof: int | None = None,
+        **kwargs: Any,
+    ) -> Tensor:
         if out is not None:
             raise TypeError(f"np.{method} with out= is not supported on tinygrad_edu tensors")
         t = _t(a)
         if dtype is not None:
             t = t.astype(dtype)
         if ddof_default is not None:
-            return getattr(t, method)(axis, keepdims=keepdims, ddof=ddof_default if ddof is None else ddof)
+            return getattr(t, method)(
+                axis, keepdims=keepdims, ddof=ddof_default if ddof is None else ddof
+            )
         return getattr(t, method)(axis, keepdims=keepdims)
 
     return fn
@@ -112,7 +133,9 @@ def _dot(a: Any, b: Any) -> Tensor:
     if a.ndim == 0 or b.ndim == 0:
         return a * b
     if a.ndim > 2 or b.ndim > 2:
-        raise TypeError("np.dot of arrays with more than 2 dimensions is not supported; use np.matmul")
+        raise TypeError(
+            "np.dot of arrays with more than 2 dimensions is not supported; use np.matmul"
+        )
     return a @ b
 
 
@@ -128,7 +151,7 @@ def _np_split(a: Any, indices_or_sections: Any, axis: int = 0) -> list:
             raise ValueError("np.split: array split does not result in an equal division")
         return list(t.split(n // int(indices_or_sections), axis))
     bounds = [0, *[int(i) for i in indices_or_sections], n]
-    return list(t.split([hi - lo for lo, hi in zip(bounds[:-1], bounds[1:])], axis))
+    return list(t.split([hi - lo for lo, hi in itertools.pairwise(bounds)], axis))
 
 
 def _norm(x: Any, ord: Any = None, axis: Any = None, keepdims: bool = False) -> Tensor:
@@ -177,8 +200,7 @@ FUNCTIONS: dict[Callable, Callable] = {
     np.dot: _dot,
     np.outer: _outer,
     np.transpose: lambda a, axes=None: _t(a).T if axes is None else _t(a).permute(axes),
-    np.reshape: lambda a, shape=None, order="C", **kw: _t(a).reshape(
-        kw.get("newshape", shape)),
+    np.reshape: lambda a, shape=None, order="C", **kw: _t(a).reshape(kw.get("newshape", shape)),
     np.ravel: lambda a: _t(a).reshape(-1),
     np.squeeze: lambda a, axis=None: _t(a).squeeze(axis),
     np.expand_dims: lambda a, axis: _t(a).unsqueeze(axis),
@@ -191,9 +213,12 @@ FUNCTIONS: dict[Callable, Callable] = {
     np.split: _np_split,
     np.where: lambda condition, x=None, y=None: (
         tuple(Tensor._wrap(i) for i in np.nonzero(_unwrap(condition)))
-        if x is None and y is None else F.where(condition, x, y)),
+        if x is None and y is None
+        else F.where(condition, x, y)
+    ),
     np.clip: lambda a, a_min=None, a_max=None, **kw: _t(a).clamp(
-        kw.get("min", a_min), kw.get("max", a_max)),
+        kw.get("min", a_min), kw.get("max", a_max)
+    ),
     np.pad: _pad,
     np.round: lambda a, decimals=0, out=None: _t(a).round(decimals),
     np.around: lambda a, decimals=0, out=None: _t(a).round(decimals),
@@ -229,8 +254,10 @@ def _fallback(name: str, call: Callable, args: tuple, kwargs: dict) -> Any:
     """Run a numpy function without a mapping on the arrays; refuse to cut a gradient."""
     result = call(*_unwrap(args), **{k: _unwrap(v) for k, v in kwargs.items()})
     if isinstance(result, np.ndarray):
-        if result.dtype.kind in "fc" and flags.grad_enabled and (
-            _needs_grad(args) or _needs_grad(list(kwargs.values()))
+        if (
+            result.dtype.kind in "fc"
+            and flags.grad_enabled
+            and (_needs_grad(args) or _needs_grad(list(kwargs.values())))
         ):
             raise TypeError(
                 f"numpy's {name} has no gradient in tinygrad_edu, and an input requires grad. "

@@ -103,7 +103,8 @@ class Tensor:
 
     def __init__(self, data: Any, requires_grad: bool = False, dtype: Any = None) -> None:
         self.data = (
-            data.data if isinstance(data, Tensor) and dtype is None
+            data.data
+            if isinstance(data, Tensor) and dtype is None
             else dtypes.infer_array(
                 data.data if isinstance(data, Tensor) else data, dtype, ints_as_float=True
             )
@@ -459,7 +460,8 @@ class Tensor:
         try:
             ufunc(self.data, _data(other), out=self.data)
         except (TypeError, ValueError) as e:
-            raise type(e)(
+            kind = TypeError if isinstance(e, TypeError) else ValueError
+            raise kind(
                 f"{op}: cannot update a tensor of shape {self.shape} and dtype {self.dtype} in "
                 f"place with {_describe(other)}: {e}"
             ) from None
@@ -498,7 +500,9 @@ class Tensor:
         try:
             np.copyto(self.data, _data(src), casting="unsafe")
         except ValueError as e:
-            raise ValueError(f"copy_: cannot copy {_describe(src)} into {self.shape}: {e}") from None
+            raise ValueError(
+                f"copy_: cannot copy {_describe(src)} into {self.shape}: {e}"
+            ) from None
         self._version += 1
         return self
 
@@ -661,28 +665,58 @@ class Tensor:
     type = to
 
     # ----------------------------------------------------------------- reductions
-    def sum(self, axis: Axis = None, keepdims: bool = False, *, dim: Axis = None,
-            keepdim: bool | None = None) -> Tensor:
+    def sum(
+        self,
+        axis: Axis = None,
+        keepdims: bool = False,
+        *,
+        dim: Axis = None,
+        keepdim: bool | None = None,
+    ) -> Tensor:
         """Sum over ``axis``/``dim`` (all axes by default)."""
         return _red.Sum.apply(self, axis=_axis(axis, dim), keepdims=_keep(keepdims, keepdim))
 
-    def mean(self, axis: Axis = None, keepdims: bool = False, *, dim: Axis = None,
-             keepdim: bool | None = None) -> Tensor:
+    def mean(
+        self,
+        axis: Axis = None,
+        keepdims: bool = False,
+        *,
+        dim: Axis = None,
+        keepdim: bool | None = None,
+    ) -> Tensor:
         """Mean over ``axis``/``dim`` (all axes by default)."""
         return _red.Mean.apply(self, axis=_axis(axis, dim), keepdims=_keep(keepdims, keepdim))
 
-    def amax(self, axis: Axis = None, keepdims: bool = False, *, dim: Axis = None,
-             keepdim: bool | None = None) -> Tensor:
+    def amax(
+        self,
+        axis: Axis = None,
+        keepdims: bool = False,
+        *,
+        dim: Axis = None,
+        keepdim: bool | None = None,
+    ) -> Tensor:
         """Maximum values over axes; tied maxima share the gradient."""
         return _red.Max.apply(self, axis=_axis(axis, dim), keepdims=_keep(keepdims, keepdim))
 
-    def amin(self, axis: Axis = None, keepdims: bool = False, *, dim: Axis = None,
-             keepdim: bool | None = None) -> Tensor:
+    def amin(
+        self,
+        axis: Axis = None,
+        keepdims: bool = False,
+        *,
+        dim: Axis = None,
+        keepdim: bool | None = None,
+    ) -> Tensor:
         """Minimum values over axes; tied minima share the gradient."""
         return -(-self).amax(axis, keepdims, dim=dim, keepdim=keepdim)
 
-    def max(self, axis: int | None = None, keepdims: bool = False, *, dim: int | None = None,
-            keepdim: bool | None = None) -> Tensor | MinMaxResult:
+    def max(
+        self,
+        axis: int | None = None,
+        keepdims: bool = False,
+        *,
+        dim: int | None = None,
+        keepdim: bool | None = None,
+    ) -> Tensor | MinMaxResult:
         """The maximum; with an axis, ``(values, indices)`` as in PyTorch (see ``amax``).
 
         >>> import tinygrad_edu as tg
@@ -698,8 +732,14 @@ class Tensor:
         kd = _keep(keepdims, keepdim)
         return MinMaxResult(self.amax(a, kd), self.argmax(a, kd))
 
-    def min(self, axis: int | None = None, keepdims: bool = False, *, dim: int | None = None,
-            keepdim: bool | None = None) -> Tensor | MinMaxResult:
+    def min(
+        self,
+        axis: int | None = None,
+        keepdims: bool = False,
+        *,
+        dim: int | None = None,
+        keepdim: bool | None = None,
+    ) -> Tensor | MinMaxResult:
         """The minimum; with an axis, ``(values, indices)`` as in PyTorch (see ``amin``)."""
         a = _axis(axis, dim)
         if a is None:
@@ -707,20 +747,44 @@ class Tensor:
         kd = _keep(keepdims, keepdim)
         return MinMaxResult(self.amin(a, kd), self.argmin(a, kd))
 
-    def argmax(self, axis: int | None = None, keepdims: bool = False, *, dim: int | None = None,
-               keepdim: bool | None = None) -> Tensor:
+    def argmax(
+        self,
+        axis: int | None = None,
+        keepdims: bool = False,
+        *,
+        dim: int | None = None,
+        keepdim: bool | None = None,
+    ) -> Tensor:
         """Index of the maximum (of the flattened tensor when no axis is given)."""
         a = _axis(axis, dim)
-        return Tensor._wrap(np.asarray(np.argmax(self.data, axis=a, keepdims=_keep(keepdims, keepdim))))
+        return Tensor._wrap(
+            np.asarray(np.argmax(self.data, axis=a, keepdims=_keep(keepdims, keepdim)))
+        )
 
-    def argmin(self, axis: int | None = None, keepdims: bool = False, *, dim: int | None = None,
-               keepdim: bool | None = None) -> Tensor:
+    def argmin(
+        self,
+        axis: int | None = None,
+        keepdims: bool = False,
+        *,
+        dim: int | None = None,
+        keepdim: bool | None = None,
+    ) -> Tensor:
         a = _axis(axis, dim)
-        return Tensor._wrap(np.asarray(np.argmin(self.data, axis=a, keepdims=_keep(keepdims, keepdim))))
+        return Tensor._wrap(
+            np.asarray(np.argmin(self.data, axis=a, keepdims=_keep(keepdims, keepdim)))
+        )
 
-    def var(self, axis: Axis = None, correction: float | None = None, keepdims: bool = False, *,
-            dim: Axis = None, keepdim: bool | None = None, unbiased: bool | None = None,
-            ddof: float | None = None) -> Tensor:
+    def var(
+        self,
+        axis: Axis = None,
+        correction: float | None = None,
+        keepdims: bool = False,
+        *,
+        dim: Axis = None,
+        keepdim: bool | None = None,
+        unbiased: bool | None = None,
+        ddof: float | None = None,
+    ) -> Tensor:
         """Variance with PyTorch's default ``correction=1`` (``ddof``/``unbiased`` accepted)."""
         a = _axis(axis, dim)
         if correction is None:
@@ -729,15 +793,30 @@ class Tensor:
         n = self.data.size if a is None else int(np.prod([self.shape[i] for i in _as_tuple(a)]))
         return (centered * centered).sum(a, _keep(keepdims, keepdim)) / max(n - correction, 0)
 
-    def std(self, axis: Axis = None, correction: float | None = None, keepdims: bool = False, *,
-            dim: Axis = None, keepdim: bool | None = None, unbiased: bool | None = None,
-            ddof: float | None = None) -> Tensor:
+    def std(
+        self,
+        axis: Axis = None,
+        correction: float | None = None,
+        keepdims: bool = False,
+        *,
+        dim: Axis = None,
+        keepdim: bool | None = None,
+        unbiased: bool | None = None,
+        ddof: float | None = None,
+    ) -> Tensor:
         """Standard deviation (square root of :meth:`var`, same arguments)."""
-        return self.var(axis, correction, keepdims, dim=dim, keepdim=keepdim, unbiased=unbiased,
-                        ddof=ddof).sqrt()
+        return self.var(
+            axis, correction, keepdims, dim=dim, keepdim=keepdim, unbiased=unbiased, ddof=ddof
+        ).sqrt()
 
-    def logsumexp(self, axis: Axis = None, keepdims: bool = False, *, dim: Axis = None,
-                  keepdim: bool | None = None) -> Tensor:
+    def logsumexp(
+        self,
+        axis: Axis = None,
+        keepdims: bool = False,
+        *,
+        dim: Axis = None,
+        keepdim: bool | None = None,
+    ) -> Tensor:
         """``log(sum(exp(x)))`` over axes, computed without overflow."""
         a = _axis(axis, dim)
         m = self.data.max(axis=a, keepdims=True)
@@ -829,8 +908,9 @@ class Tensor:
     def __getitem__(self, index: Any) -> Tensor:
         return _mv.GetItem.apply(self, index=_index(index))
 
-    def split(self, split_size_or_sections: int | Sequence[int], dim: int = 0, *,
-              axis: int | None = None) -> tuple[Tensor, ...]:
+    def split(
+        self, split_size_or_sections: int | Sequence[int], dim: int = 0, *, axis: int | None = None
+    ) -> tuple[Tensor, ...]:
         """Split into pieces of ``split_size`` along ``dim``, or of the listed sizes."""
         d = dim if axis is None else axis
         n = self.shape[d]

@@ -45,13 +45,18 @@ def unbroadcast(grad: Any, shape: tuple, op_name: str = "") -> Any:
     return grad.reshape(shape)
 
 
+def _versions_moved(ctx: Context) -> bool:
+    """Whether an input that was at version 0 in forward has been modified in place since."""
+    return any(getattr(p, "_version", 0) for p in ctx.parents)
+
+
 def _check_versions(ctx: Context, out: Any) -> None:
     """Fail if a tensor whose array backward needs was modified in place after forward."""
     saved = ctx.saved
     if not saved:
         return
     Tensor = _function.Tensor
-    recorded = ctx._versions or (0,) * len(ctx.parents)
+    recorded = ctx._versions if ctx._versions else (0,) * len(ctx.parents)
     candidates = [(p, v) for p, v in zip(ctx.parents, recorded) if isinstance(p, Tensor)]
     candidates.append((out, 0))
     for t, version in candidates:
@@ -110,7 +115,6 @@ def run_backward(
     tensors that called ``retain_grad()``); otherwise nothing is accumulated and the gradients
     of ``inputs`` are returned, in order (``None`` for an input that was not reached).
     """
-    Tensor = _function.Tensor
     # pass 1: how many consumers will send each tensor a gradient
     pending: dict[int, int] = {}
     stack = []
@@ -168,7 +172,7 @@ def run_backward(
             parents = ctx.parents
             needs = ctx.needs_input_grad
             if g is not None:
-                if ctx._versions is not None or t._version:
+                if ctx.saved and (ctx._versions or t._version or _versions_moved(ctx)):
                     _check_versions(ctx, t)
                 if create_graph:
                     in_grads = _call_backward_graph(ctx, t, g)
@@ -269,9 +273,7 @@ def grad(
     elif isinstance(grad_outputs, Tensor) or not isinstance(grad_outputs, list | tuple):
         grad_outputs = [grad_outputs]
     if len(grad_outputs) != len(outputs):
-        raise ValueError(
-            f"grad(): got {len(grad_outputs)} grad_outputs for {len(outputs)} outputs"
-        )
+        raise ValueError(f"grad(): got {len(grad_outputs)} grad_outputs for {len(outputs)} outputs")
     seeds = [root_gradient(o, g, create_graph, "grad()") for o, g in zip(outputs, grad_outputs)]
     result = run_backward(
         outputs,

@@ -98,9 +98,7 @@ class Context:
     @property
     def next_functions(self) -> tuple:
         """The nodes of the inputs, as in PyTorch: ``(ctx or None, 0)`` per input."""
-        return tuple(
-            ((p._ctx if isinstance(p, Tensor) else None), 0) for p in self.parents
-        )
+        return tuple(((p._ctx if isinstance(p, Tensor) else None), 0) for p in self.parents)
 
     def __repr__(self) -> str:
         return f"<{type(self).__name__}>"
@@ -109,7 +107,7 @@ class Context:
 def _describe_inputs(args: tuple) -> str:
     parts = []
     for a in args:
-        if isinstance(a, Tensor) or isinstance(a, np.ndarray):
+        if isinstance(a, Tensor | np.ndarray):
             parts.append(f"{tuple(a.shape)} {a.dtype}")
         else:
             parts.append(type(a).__name__)
@@ -193,8 +191,10 @@ class Function:
             t._requires_grad = True
             t._ctx = ctx
             ctx.parents = args
+            # version counters of the inputs, for the in-place check: 0 when all are 0
             ctx._versions = (
-                None if version_sum == 0
+                0
+                if version_sum == 0
                 else tuple(a._version if isinstance(a, Tensor) else 0 for a in args)
             )
         else:

@@ -63,7 +63,10 @@ class Fold(Function):
         for i in range(kh):
             for j in range(kw):
                 out[
-                    :, :, i * dh : i * dh + sh * (oh - 1) + 1 : sh, j * dw : j * dw + sw * (ow - 1) + 1 : sw
+                    :,
+                    :,
+                    i * dh : i * dh + sh * (oh - 1) + 1 : sh,
+                    j * dw : j * dw + sw * (ow - 1) + 1 : sw,
                 ] += cols[:, :, i, j]
         return out
 

@@ -43,9 +43,7 @@ class Expand(Function):
 
 def is_basic_index(index: tuple) -> bool:
     """True when ``index`` uses only ints, slices, None and Ellipsis (no repeated elements)."""
-    return all(
-        isinstance(i, int | np.integer | slice) or i is None or i is Ellipsis for i in index
-    )
+    return all(isinstance(i, int | np.integer | slice) or i is None or i is Ellipsis for i in index)
 
 
 class GetItem(Function):
