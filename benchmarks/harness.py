@@ -70,6 +70,7 @@ class ImplResult:
     ratio: float | None = None  # median of the per-repeat ratios to the baseline
     ratio_q25: float | None = None
     ratio_q75: float | None = None
+    ratio_of_mins: float | None = None  # best block / baseline's best block: least disturbed
     extra: dict[str, Any] = field(default_factory=dict)
 
 
@@ -89,16 +90,17 @@ class WorkloadResult:
 
 
 def _calibrate(step: Callable[[], None], cfg: TimingConfig) -> int:
-    """Warm the implementation up and choose how many steps make one timed block."""
-    times = []
-    start = time.perf_counter()
-    while True:
+    """Warm the implementation up and choose how many steps make one timed block.
+    With no warm-up asked for (a step of many seconds), a block is one step."""
+    times: list[float] = []
+    start = t1 = time.perf_counter()
+    while len(times) < cfg.warmup_min_steps or t1 - start < cfg.warmup_s:
         t0 = time.perf_counter()
         step()
         t1 = time.perf_counter()
         times.append(t1 - t0)
-        if len(times) >= cfg.warmup_min_steps and t1 - start >= cfg.warmup_s:
-            break
+    if not times:
+        return 1
     # The first steps pay one-off costs (allocation, lazy imports): estimate from the rest.
     per_step = float(np.median(times[len(times) // 2 :]))
     return int(max(1, min(cfg.max_steps_per_block, round(cfg.block_s / max(per_step, 1e-9)))))
@@ -147,6 +149,7 @@ def summarize(result: ImplResult, times: Sequence[float], base: Sequence[float] 
         ratios = t / np.asarray(base, dtype=np.float64)  # paired: same repeat, same drift
         result.ratio = float(np.median(ratios))
         result.ratio_q25, result.ratio_q75 = (float(v) for v in np.percentile(ratios, [25, 75]))
+        result.ratio_of_mins = float(t.min() / min(base))
 
 
 # --------------------------------------------------------------------------------------------
@@ -267,7 +270,7 @@ def format_workload(w: WorkloadResult) -> str:
     rows, notes = [], []
     for r in w.impls:
         if r.status != "ok":
-            rows.append([r.name, r.status, "", "", "", ""])
+            rows.append([r.name, r.status, "", "", "", "", ""])
             notes.append(f"  {r.name}: {r.status}: {r.reason}")
             continue
         rows.append(
@@ -280,11 +283,12 @@ def format_workload(w: WorkloadResult) -> str:
                 ""
                 if r.ratio_q25 is None or r.name == w.baseline
                 else f"{r.ratio_q25:.2f} – {r.ratio_q75:.2f}",
+                "" if r.name == w.baseline else fmt_ratio(r.ratio_of_mins),
             ]
         )
         if r.extra.get("summary"):
             notes.append(f"  {r.name}: {r.extra['summary']}")
-    header = ["impl", "median/step", "IQR", "min – max", "ratio", "ratio IQR"]
+    header = ["impl", "median/step", "IQR", "min – max", "ratio", "ratio IQR", "min/min"]
     out.append(_table(rows, header))
     out.extend(notes)
     return "\n".join(out)

@@ -4,14 +4,20 @@ Each factory first checks that the names it uses exist and raises ``Unavailable`
 "n/a") when ``tinygrad_edu`` does not import or lacks one, so the benchmarks run while the
 core is being written. Adapt this module, and only this one, when the core's API settles.
 
-Used: ``tg.Tensor(ndarray, requires_grad=True)``, ``.data`` (the numpy array), ``.grad``,
-``@ + - * ** /`` with tensors and Python scalars, ``.sigmoid() .relu() .tanh() .sum() .mean()
-.reshape(*shape) .backward()``, ``tg.cat([...], axis=1)``, ``tg.nn.Linear(in, out)`` and
-``tg.nn.Conv2d(in, out, k)`` with ``.weight``/``.bias``, ``tg.nn.functional.cross_entropy(
-logits, labels: Tensor of int64)``, ``tg.nn.functional.max_pool2d(x, 2)`` (or
-``tg.nn.MaxPool2d(2)``), ``tg.optim.SGD(params, lr=, momentum=)``, ``tg.optim.Adam(params,
-lr=, betas=, eps=)`` with ``.zero_grad()`` and ``.step()``, and for W6
-``tg.gradcheck.gradcheck(fn, inputs, fast_mode=)``.
+What it uses:
+  tg.Tensor(ndarray, requires_grad=True)   float32 kept; .data is the numpy array, written in
+                                           place to load the initial weights; .grad a Tensor
+  ops                                      @ + - * with tensors, ** 2 and / with Python
+                                           scalars; .sigmoid() .relu() .tanh() .sum() .mean()
+                                           .reshape(*shape) .backward()
+  tg.cat([...], axis=1)                    W1's bias column
+  tg.nn.Linear(in, out)                    .weight (out, in) or (in, out): found by probing
+  tg.nn.Conv2d(in, out, k)                 .weight (out, in, k, k), .bias; stride 1, no pad
+  tg.nn.functional.max_pool2d(x, 2)        or tg.max_pool2d, or tg.nn.MaxPool2d(2); floor mode
+  tg.nn.functional.cross_entropy(z, y)     y a Tensor of int64 class indices; mean reduction
+  tg.optim.SGD(params, lr=, momentum=)     PyTorch's semantics, .zero_grad(), .step()
+  tg.optim.Adam(params, lr=, betas=, eps=) PyTorch's formula
+  tg.gradcheck.gradcheck(fn, inputs, fast_mode=)   W6 only; float64 inputs; truthy on success
 """
 
 from __future__ import annotations
@@ -172,9 +178,10 @@ def w3(s) -> Runner:
 
 
 def _max_pool2(tg):
-    fn = _resolve(tg, "nn.functional.max_pool2d")
-    if fn is not _MISSING:
-        return lambda x: fn(x, 2)
+    for path in ("nn.functional.max_pool2d", "max_pool2d"):
+        fn = _resolve(tg, path)
+        if fn is not _MISSING:
+            return lambda x: fn(x, 2)
     cls = _resolve(tg, "nn.MaxPool2d")
     if cls is not _MISSING:
         return cls(2)
