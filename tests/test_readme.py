@@ -1,0 +1,33 @@
+"""README.md's Python blocks run as written, in order, in one namespace; its set-up commands
+are the ones CI runs."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+README = Path(__file__).resolve().parent.parent / "README.md"
+
+
+def _blocks(language: str) -> list[str]:
+    return re.findall(rf"```{language}\n(.*?)```", README.read_text(), flags=re.S)
+
+
+def test_readme_python_blocks_run_as_written(tmp_path, monkeypatch) -> None:
+    monkeypatch.chdir(tmp_path)  # blocks that write files write them here
+    namespace: dict = {"__name__": "__readme__"}
+    blocks = _blocks("python")
+    assert blocks, "README.md has no python examples"
+    for i, code in enumerate(blocks):
+        try:
+            exec(compile(code, f"README.md python block {i + 1}", "exec"), namespace)
+        except Exception as e:  # pragma: no cover - the message is the point
+            raise AssertionError(f"README python block {i + 1} failed: {e!r}\n{code}") from e
+
+
+def test_readme_gives_the_two_setup_commands_and_ci_runs_the_test_one() -> None:
+    commands = [line for block in _blocks("bash") for line in block.splitlines()]
+    assert "pip install -e . && tinygrad-edu demo" in commands
+    assert 'pip install -e ".[test]" && pytest' in commands
+    ci = (README.parent / ".ci" / "run").read_text()
+    assert "grep -m1 -E '^pip install -e \"\\.\\[test\\]\" && pytest' README.md" in ci
