@@ -239,7 +239,9 @@ def fmt_bytes(b: float | None) -> str:
 
 
 def fmt_ratio(r: float | None) -> str:
-    return "-" if r is None else f"{r:.2f}"
+    if r is None:
+        return "-"
+    return f"{r:.2f}" if r >= 0.1 else f"{r:.2g}"  # keep two digits for tiny ratios
 
 
 def _table(rows: list[list[str]], header: list[str], indent: str = "  ") -> str:
@@ -282,7 +284,7 @@ def format_workload(w: WorkloadResult) -> str:
                 fmt_ratio(r.ratio),
                 ""
                 if r.ratio_q25 is None or r.name == w.baseline
-                else f"{r.ratio_q25:.2f} – {r.ratio_q75:.2f}",
+                else f"{fmt_ratio(r.ratio_q25)} – {fmt_ratio(r.ratio_q75)}",
                 "" if r.name == w.baseline else fmt_ratio(r.ratio_of_mins),
             ]
         )

@@ -404,6 +404,20 @@ def _compare(got, expected, atol, rtol, want_float32: bool) -> dict:
 # running one workload
 
 
+def _gradcheck_speedups(rows: dict[str, ImplResult], n_params: int) -> None:
+    """W6: how much faster each library's fast mode is than its own per-element mode."""
+    for name, fast in rows.items():
+        slow = rows.get(name.replace("-fast", "-slow"))
+        if not name.endswith("-fast") or slow is None:
+            continue
+        if fast.status == "ok" and slow.status == "ok" and fast.median_s:
+            speedup = slow.median_s / fast.median_s
+            fast.extra["speedup_vs_slow"] = speedup
+            fast.extra["summary"] = (
+                f"{speedup:.3g}x faster than per-element mode on {n_params:,} parameters"
+            )
+
+
 def run_workload(w: Workload, quick: bool, check: bool = True, log=print) -> WorkloadResult:
     result = WorkloadResult(id=w.id, title=w.title, baseline=w.baseline)
     reason = w.available()
@@ -439,8 +453,8 @@ def run_workload(w: Workload, quick: bool, check: bool = True, log=print) -> Wor
             rows[name].status, rows[name].reason = "error", f"{type(e).__name__}: {e}"
 
     cfg = w.timing or (QUICK if quick else FULL)
-    if quick and w.timing is not None:
-        cfg = replace(cfg, repeats=min(cfg.repeats, QUICK.repeats))
+    if quick and w.timing is not None:  # a workload of long steps (W6): keep --quick short
+        cfg = replace(cfg, repeats=min(cfg.repeats, 3))
     log(f"[{w.id}] timing {', '.join(runners) or 'nothing'} ...")
     samples, ks, errors = time_interleaved(runners, cfg)
     base = samples.get(w.baseline) if w.baseline not in errors else None
@@ -467,7 +481,6 @@ def run_workload(w: Workload, quick: bool, check: bool = True, log=print) -> Wor
                 f"RSS +{fmt_bytes(x['rss_peak_delta_bytes'])}"
             )
     if w.id == "W6":
-        for row in rows.values():
-            row.extra.setdefault("n_params", s.n_params)
+        _gradcheck_speedups(rows, s.n_params)
     result.impls = list(rows.values())
     return result
