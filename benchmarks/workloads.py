@@ -355,6 +355,9 @@ def check_agreement(
         return runner.params()
 
     reference = run(w.baseline)
+    if w.baseline in w.float32:
+        dtypes = {str(p.dtype) for p in reference}
+        assert dtypes == {"float32"}, f"{workload_id}: baseline parameters are {dtypes}"
     if getattr(s, "params", None) is not None:  # a check of nothing is not a check
         moved = max(
             float(np.max(np.abs(p - p0))) for p, p0 in zip(reference, s.params, strict=True)
