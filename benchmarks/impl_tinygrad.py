@@ -47,10 +47,14 @@ def _resolve(tg, path: str):
     for part in path.split("."):
         nxt = getattr(obj, part, _MISSING)
         if nxt is _MISSING and inspect.ismodule(obj):
+            name = f"{module}.{part}"
             try:
-                nxt = importlib.import_module(f"{module}.{part}")
-            except ImportError:
-                nxt = _MISSING
+                nxt = importlib.import_module(name)
+            except Exception as e:
+                if isinstance(e, ModuleNotFoundError) and e.name == name:
+                    return _MISSING
+                # The module exists but fails to import (mid-edit): n/a, not a crashed run.
+                raise Unavailable(f"import {name} failed: {type(e).__name__}: {e}") from None
         if nxt is _MISSING:
             return _MISSING
         obj, module = nxt, f"{module}.{part}"

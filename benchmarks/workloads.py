@@ -423,7 +423,10 @@ def _gradcheck_speedups(rows: dict[str, ImplResult], n_params: int) -> None:
 
 def run_workload(w: Workload, quick: bool, check: bool = True, log=print) -> WorkloadResult:
     result = WorkloadResult(id=w.id, title=w.title, baseline=w.baseline)
-    reason = w.available()
+    try:
+        reason = w.available()
+    except Exception as e:
+        reason = f"{type(e).__name__}: {e}"
     if reason:
         result.status, result.reason = "skipped", reason
         return result
