@@ -465,8 +465,13 @@ class Tensor:
                 f"{op}: cannot update a tensor of shape {self.shape} and dtype {self.dtype} in "
                 f"place with {_describe(other)}: {e}"
             ) from None
-        self._version += 1
+        self._bump_version()
         return self
+
+    def _bump_version(self) -> None:
+        """Record an in-place change (for the engine's check of saved tensors)."""
+        self._version += 1
+        flags.inplace_epoch += 1
 
     def add_(self, other: Any, alpha: float = 1) -> Tensor:
         """``self += alpha * other`` in place."""
@@ -503,13 +508,13 @@ class Tensor:
             raise ValueError(
                 f"copy_: cannot copy {_describe(src)} into {self.shape}: {e}"
             ) from None
-        self._version += 1
+        self._bump_version()
         return self
 
     def fill_(self, value: float) -> Tensor:
         self._check_inplace("fill_")
         self.data.fill(value)
-        self._version += 1
+        self._bump_version()
         return self
 
     def zero_(self) -> Tensor:
@@ -518,7 +523,7 @@ class Tensor:
     def clamp_(self, min: float | None = None, max: float | None = None) -> Tensor:
         self._check_inplace("clamp_")
         np.clip(self.data, min, max, out=self.data)
-        self._version += 1
+        self._bump_version()
         return self
 
     def uniform_(self, a: float = 0.0, b: float = 1.0, generator: Any = None) -> Tensor:
@@ -536,7 +541,7 @@ class Tensor:
     def __setitem__(self, index: Any, value: Any) -> None:
         self._check_inplace("__setitem__", value)
         self.data[_index(index)] = _data(value)
-        self._version += 1
+        self._bump_version()
 
     # ----------------------------------------------------------------- elementwise math
     def exp(self) -> Tensor:

@@ -1,8 +1,9 @@
 """The reverse-mode engine: topological order, gradient propagation, ``grad()``.
 
-No walk of the graph recurses: the order comes from counting, for every tensor, how many of
-the ops that consume it still have to send their gradient (Kahn's algorithm), so a chain of a
-million ops backpropagates like a chain of ten.
+No walk of the graph recurses: the order is an iterative depth-first post-order, so a chain of
+a million ops backpropagates like a chain of ten. In-place changes are found cheaply: every
+in-place op advances a global epoch, and only a node created in an earlier epoch than the
+current one has its saved inputs' version counters compared.
 """
 
 from __future__ import annotations
@@ -43,11 +44,6 @@ def unbroadcast(grad: Any, shape: tuple, op_name: str = "") -> Any:
     if axes:
         grad = grad.sum(axis=axes, keepdims=True)
     return grad.reshape(shape)
-
-
-def _versions_moved(ctx: Context) -> bool:
-    """Whether an input that was at version 0 in forward has been modified in place since."""
-    return any(getattr(p, "_version", 0) for p in ctx.parents)
 
 
 def _check_versions(ctx: Context, out: Any) -> None:
@@ -102,6 +98,38 @@ def _leaf_accumulate(t: Any, g: Any, create_graph: bool) -> None:
         t.grad = Tensor._wrap(np.add(t.grad.data, g, dtype=t.data.dtype))
 
 
+def topological_order(roots: Sequence[Any]) -> list:
+    """Tensors reachable from ``roots`` through inputs that need grad, inputs before users.
+
+    An iterative depth-first post-order (an explicit stack, never recursion).
+    """
+    order: list = []
+    visited: set[int] = set()
+    stack = [(r, False) for r in roots]
+    while stack:
+        t, expanded = stack.pop()
+        if expanded:
+            order.append(t)
+            continue
+        k = id(t)
+        if k in visited:
+            continue
+        visited.add(k)
+        stack.append((t, True))
+        ctx = t._ctx
+        if ctx is not None:
+            if ctx._freed:
+                raise RuntimeError(
+                    f"Trying to backward through the graph a second time (op {ctx.name}): "
+                    "the graph was freed by the first backward. Pass retain_graph=True to the "
+                    "first backward() (or grad()) if you need to differentiate twice."
+                )
+            for p, need in zip(ctx.parents, ctx.needs_input_grad):
+                if need and id(p) not in visited:
+                    stack.append((p, False))
+    return order
+
+
 def run_backward(
     roots: Sequence[Any],
     root_grads: Sequence[Any],
@@ -115,96 +143,64 @@ def run_backward(
     tensors that called ``retain_grad()``); otherwise nothing is accumulated and the gradients
     of ``inputs`` are returned, in order (``None`` for an input that was not reached).
     """
-    # pass 1: how many consumers will send each tensor a gradient
-    pending: dict[int, int] = {}
-    stack = []
-    seen: set[int] = set()
-    for r in roots:
-        if id(r) not in seen:
-            seen.add(id(r))
-            stack.append(r)
-    while stack:
-        t = stack.pop()
-        ctx = t._ctx
-        if ctx is None:
-            continue
-        if ctx._freed:
-            raise RuntimeError(
-                f"Trying to backward through the graph a second time (op {ctx.name}): the "
-                "graph was freed by the first backward. Pass retain_graph=True to the first "
-                "backward() (or grad()) if you need to differentiate twice."
-            )
-        for p, need in zip(ctx.parents, ctx.needs_input_grad):
-            if need:
-                k = id(p)
-                pending[k] = pending.get(k, 0) + 1
-                if k not in seen:
-                    seen.add(k)
-                    stack.append(p)
-
+    order = topological_order(roots)
     grads: dict[int, Any] = {}
     for r, g in zip(roots, root_grads):
         k = id(r)
         grads[k] = g if k not in grads else grads[k] + g
     capture = None if inputs is None else {id(t): i for i, t in enumerate(inputs)}
     captured: list = [None] * (0 if inputs is None else len(inputs))
-    ready = [r for r in {id(r): r for r in roots}.values() if pending.get(id(r), 0) == 0]
 
     prev_mode = flags.grad_enabled
     flags.grad_enabled = create_graph
     anomaly = flags.anomaly
+    epoch = flags.inplace_epoch
     try:
-        while ready:
-            t = ready.pop()
+        for t in reversed(order):
             g = grads.pop(id(t), None)
-            if g is not None and t._hooks:
-                g = _run_hooks(t, g)
             ctx = t._ctx
-            if g is not None:
-                if capture is not None:
-                    i = capture.get(id(t))
-                    if i is not None:
-                        captured[i] = g
-                elif ctx is None or t._retains_grad:
-                    _leaf_accumulate(t, g, create_graph)
+            if g is None:  # no gradient reached this tensor (all its users returned None)
+                if ctx is not None and not retain_graph:
+                    ctx.saved = None
+                    ctx._freed = True
+                continue
+            if t._hooks:
+                g = _run_hooks(t, g)
+            if capture is not None:
+                i = capture.get(id(t))
+                if i is not None:
+                    captured[i] = g
+            elif ctx is None or t._retains_grad:
+                _leaf_accumulate(t, g, create_graph)
             if ctx is None:
                 continue
             parents = ctx.parents
-            needs = ctx.needs_input_grad
-            if g is not None:
-                if ctx.saved and (ctx._versions or t._version or _versions_moved(ctx)):
-                    _check_versions(ctx, t)
-                if create_graph:
-                    in_grads = _call_backward_graph(ctx, t, g)
-                else:
-                    in_grads = ctx._function.backward(ctx, g)
-                if type(in_grads) is not tuple:
-                    in_grads = (in_grads,)
-                if len(in_grads) != len(parents):
-                    _wrong_count(ctx, in_grads)
-                if anomaly:
-                    _check_backward(ctx, g, in_grads)
-                for p, need, gp in zip(parents, needs, in_grads):
-                    if not need or gp is None:
-                        continue
-                    pdata = p.data
-                    if gp.shape != pdata.shape:
-                        gp = unbroadcast(gp, pdata.shape, ctx.name + "Backward")
-                    if gp.dtype != pdata.dtype:
-                        gp = gp.astype(pdata.dtype)
-                    k = id(p)
-                    prev = grads.get(k)
-                    grads[k] = gp if prev is None else prev + gp
+            if ctx._epoch != epoch and ctx.saved:
+                _check_versions(ctx, t)
+            if create_graph:
+                in_grads = _call_backward_graph(ctx, t, g)
+            else:
+                in_grads = ctx._function.backward(ctx, g)
+            if type(in_grads) is not tuple:
+                in_grads = (in_grads,)
+            if len(in_grads) != len(parents):
+                _wrong_count(ctx, in_grads)
+            if anomaly:
+                _check_backward(ctx, g, in_grads)
+            for p, need, gp in zip(parents, ctx.needs_input_grad, in_grads):
+                if not need or gp is None:
+                    continue
+                pdata = p.data
+                if gp.shape != pdata.shape:
+                    gp = unbroadcast(gp, pdata.shape, ctx.name + "Backward")
+                if gp.dtype != pdata.dtype:
+                    gp = gp.astype(pdata.dtype)
+                k = id(p)
+                prev = grads.get(k)
+                grads[k] = gp if prev is None else prev + gp
             if not retain_graph:
                 ctx.saved = None
                 ctx._freed = True
-            for p, need in zip(parents, needs):
-                if need:
-                    k = id(p)
-                    left = pending[k] - 1
-                    pending[k] = left
-                    if left == 0:
-                        ready.append(p)
     finally:
         flags.grad_enabled = prev_mode
     return captured if inputs is not None else None

@@ -54,7 +54,7 @@ class Context:
 
     # Set on every recorded call; the rarer fields below are class-level defaults that an
     # instance overrides in its __dict__ only when needed (keeps the per-op cost low).
-    __slots__ = ("__dict__", "_versions", "needs_input_grad", "parents", "saved")
+    __slots__ = ("__dict__", "_epoch", "_versions", "needs_input_grad", "parents", "saved")
     _function: type[Function]
     _freed = False
     _tensor_mode = False
@@ -192,6 +192,7 @@ class Function:
             t._ctx = ctx
             ctx.parents = args
             # version counters of the inputs, for the in-place check: 0 when all are 0
+            ctx._epoch = flags.inplace_epoch
             ctx._versions = (
                 0
                 if version_sum == 0

@@ -15,11 +15,13 @@ F = TypeVar("F", bound=Callable[..., Any])
 
 
 class _Flags:
-    __slots__ = ("anomaly", "grad_enabled")
+    __slots__ = ("anomaly", "grad_enabled", "inplace_epoch")
 
     def __init__(self) -> None:
         self.grad_enabled = True
         self.anomaly = False
+        # advanced by every in-place change of a tensor (see Tensor._bump_version)
+        self.inplace_epoch = 0
 
 
 flags = _Flags()
