@@ -1,0 +1,452 @@
+"""What kind of mistake a wrong gradient looks like: the rules, one function each.
+
+Every rule compares the hand-written gradient ``h`` with a candidate ``c`` built from the true
+gradient ``g`` (autograd's, or central differences where autograd is not available) and
+reports the *residual* ``||h - c|| / max(||h||, ||c||)`` (0/0 = 0). The residual sets the
+confidence: ``high`` up to 1e-6 (the hypothesis explains the gradient to rounding error),
+``medium`` up to 1e-3, ``low`` up to 5e-2 (it explains most of it; something else is wrong
+too). Above that the hypothesis is dropped.
+
+=========================  ===================================================================
+rule (``kind``)            fires when
+=========================  ===================================================================
+``sign``                   ``h = -g``. On a single number (a scalar weight) ``-1`` could be a
+                           coincidence, so alone it is at most ``medium``.
+``factor``                 ``h = k g`` for one constant ``k != 1`` (least squares fit). Named
+                           when ``k`` is 2, 1/2, the batch size ``m``, ``1/m``, ``2m``,
+                           ``1/(2m)``, the learning rate or its inverse. Needs two or more
+                           entries with a non-zero true gradient: any two numbers have a ratio.
+                           Across parameters: the same ``k`` for all wrong parameters.
+``transposed``             ``h.T = g``: shapes ``(a, b)`` vs ``(b, a)``, or a square matrix
+                           that matches transposed and not as it is.
+``shape``                  other shape mismatches: per-sample gradients not summed/averaged
+                           (``h.sum(0)`` or ``h.mean(0)`` is ``g``), the right values in another
+                           shape, or no relation.
+``wrong_weights``          the loss does not depend on the parameter (autograd finds no path,
+                           or the true gradient is exactly 0), while ``h`` is not 0: the
+                           backprop believes the forward uses a weight that it does not.
+``some_entries``           some entries match to 1e-6 and others do not: which ones, and whether
+                           they fill whole rows or columns.
+``rounding``               every entry of ``h`` is a multiple of ``10**-d`` (``d <= 6``) and
+                           within one such step of ``g``: values rounded to ``d`` decimals.
+``precision``              a small error (relative 1e-7 .. 1e-2) that no other rule explains.
+``different_loss``         ``h`` (or ``k h``) is the gradient of an alternative loss you passed.
+``missing_activation_``    ``h`` is the gradient with one activation's derivative dropped
+``derivative``             (see :mod:`.homework` for how the activation is found).
+``stale_weights``          ``h`` is what backprop gives when it reads some weights *after*
+                           their update ``w - lr * h_w`` (see :mod:`.homework`).
+``kink``                   ``x +- eps`` straddles a kink (ReLU, max, abs): the one-sided
+                           differences disagree and do not converge as ``eps`` shrinks.
+``numerical_noise``        the numerical derivative, not the hand-written one, is off: its
+                           error changes tenfold when ``eps`` changes.
+=========================  ===================================================================
+
+>>> import numpy as np
+>>> g = np.array([0.5, -1.0, 2.0])
+>>> [h.kind for h in diagnose_param("W", -g, g)]
+['sign']
+>>> print(diagnose_param("W", 2 * g, g)[0].message)
+W: hand-written = 2 × the true gradient (factor 2)
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+
+import numpy as np
+
+SIGN = "sign"
+FACTOR = "factor"
+TRANSPOSED = "transposed"
+SHAPE = "shape"
+WRONG_WEIGHTS = "wrong_weights"
+SOME_ENTRIES = "some_entries"
+ROUNDING = "rounding"
+PRECISION = "precision"
+DIFFERENT_LOSS = "different_loss"
+MISSING_ACTIVATION_DERIVATIVE = "missing_activation_derivative"
+STALE_WEIGHTS = "stale_weights"
+KINK = "kink"
+NUMERICAL_NOISE = "numerical_noise"
+
+CONFIDENCE_TIERS = ((1e-6, "high"), (1e-3, "medium"), (5e-2, "low"))
+_RANK = {"high": 3, "medium": 2, "low": 1}
+MATCH = 1e-6  # residual below which two gradients are "the same"
+
+
+@dataclass(frozen=True)
+class Hypothesis:
+    """One explanation of a mismatch: its ``kind`` (one of the names above), a sentence,
+    a confidence (``"high"``, ``"medium"``, ``"low"``), the residual it leaves, the
+    parameters it explains and, for ``factor``, the factor."""
+
+    kind: str
+    message: str
+    confidence: str
+    residual: float = 0.0
+    params: tuple[str, ...] = ()
+    factor: float | None = None
+    detail: dict = field(default_factory=dict, compare=False, hash=False)
+
+    @property
+    def rank(self) -> int:
+        return _RANK.get(self.confidence, 0)
+
+    def __str__(self) -> str:
+        return f"{self.message} [{self.confidence}]"
+
+
+def confidence_of(residual: float) -> str | None:
+    """The confidence tier of a residual, or None when it is too large to count.
+
+    >>> confidence_of(1e-9), confidence_of(1e-4), confidence_of(0.5)
+    ('high', 'medium', None)
+    """
+    for bound, name in CONFIDENCE_TIERS:
+        if residual <= bound:
+            return name
+    return None
+
+
+def _cap(conf: str, cap: str) -> str:
+    return conf if _RANK[conf] <= _RANK[cap] else cap
+
+
+def residual(h: np.ndarray, c: np.ndarray) -> float:
+    """``||h - c|| / max(||h||, ||c||)``, 0 when both are 0.
+
+    >>> residual(np.array([1.0, 1.0]), np.array([1.0, 1.0]))
+    0.0
+    """
+    h = np.asarray(h, dtype=np.float64).ravel()
+    c = np.asarray(c, dtype=np.float64).ravel()
+    denom = max(float(np.linalg.norm(h)), float(np.linalg.norm(c)))
+    if denom == 0.0:
+        return 0.0
+    if not np.isfinite(denom):
+        return float("inf")
+    return float(np.linalg.norm(h - c)) / denom
+
+
+def best(hypotheses: Sequence[Hypothesis]) -> Hypothesis | None:
+    """The most confident hypothesis (the smaller residual on ties)."""
+    if not hypotheses:
+        return None
+    return max(hypotheses, key=lambda h: (h.rank, -h.residual))
+
+
+# ----------------------------------------------------------------------------- factors
+def named_factors(batch_size: int | None = None, lr: float | None = None) -> dict[str, float]:
+    """The constant factors a backprop commonly gets wrong, by name.
+
+    >>> sorted(named_factors(batch_size=4, lr=0.1).values())
+    [0.1, 0.125, 0.25, 0.5, 2.0, 4.0, 8.0, 10.0]
+    """
+    out = {"2": 2.0, "1/2": 0.5}
+    if batch_size and batch_size > 1:
+        m = float(batch_size)
+        tag = f" (m = batch size {batch_size})"
+        out.update({"m" + tag: m, "1/m" + tag: 1 / m, "2m" + tag: 2 * m,
+                    "1/(2m)" + tag: 1 / (2 * m)})
+    if lr and lr not in (1.0, 0.5, 2.0):
+        out.update({f"lr = {lr:g}": float(lr), f"1/lr = {1 / lr:g}": 1 / float(lr)})
+    return out
+
+
+def name_factor(k: float, batch_size: int | None = None, lr: float | None = None,
+                tol: float = 1e-6) -> str | None:
+    """The name of ``k`` among :func:`named_factors`, if it is one of them.
+
+    >>> name_factor(0.2, batch_size=5)
+    '1/m (m = batch size 5)'
+    """
+    for name, value in named_factors(batch_size, lr).items():
+        if abs(k - value) <= tol * value:
+            return name
+    return None
+
+
+def _fmt(x: float) -> str:
+    return f"{x:.6g}"
+
+
+def fit_factor(h: np.ndarray, g: np.ndarray) -> tuple[float, float] | None:
+    """Least-squares ``k`` with ``h ~ k g`` and the residual it leaves (None if ``g = 0``)."""
+    h = np.asarray(h, dtype=np.float64).ravel()
+    g = np.asarray(g, dtype=np.float64).ravel()
+    gg = float(g @ g)
+    if gg == 0.0 or not np.isfinite(gg):
+        return None
+    k = float(h @ g) / gg
+    return k, residual(h, k * g)
+
+
+# ----------------------------------------------------------------------------- one parameter
+def diagnose_param(
+    name: str,
+    hand: np.ndarray,
+    true: np.ndarray,
+    *,
+    shape: tuple | None = None,
+    indices: np.ndarray | None = None,
+    unused: bool = False,
+    floor: float = 0.0,
+    batch_size: int | None = None,
+    lr: float | None = None,
+) -> list[Hypothesis]:
+    """The hypotheses that fit one parameter's hand-written gradient.
+
+    ``true`` is the true gradient: the whole array, or, when ``indices`` is given, its values
+    at those flat indices only (a sampled numerical check). ``shape`` is the parameter's
+    shape (default ``true``'s). ``unused`` says autograd found no path from the parameter to
+    the loss. Differences up to ``floor`` count as equal (rounding noise). Returns ``[]``
+    when ``hand`` matches.
+
+    >>> g = np.arange(6.0).reshape(2, 3) + 1
+    >>> [h.kind for h in diagnose_param("W", g.T, g)]
+    ['transposed']
+    >>> diagnose_param("w", np.array(0.3), np.array(0.0), unused=True)[0].kind
+    'wrong_weights'
+    """
+    hand = np.asarray(hand, dtype=np.float64)
+    true = np.asarray(true, dtype=np.float64)
+    shape = tuple(true.shape if shape is None else shape)
+    if hand.shape != shape:
+        return _shape_rules(name, hand, true, shape, indices)
+    h = hand.ravel() if indices is None else hand.ravel()[indices]
+    g = true.ravel()
+    out: list[Hypothesis] = []
+    diff = np.abs(h - g)
+    if not (diff > floor).any():
+        return out
+    hmax = float(np.max(np.abs(h))) if h.size else 0.0
+    if unused or not (np.abs(g) > floor).any():
+        why = ("no path from it to the loss in the graph" if unused
+               else "its true gradient is 0 at every checked entry")
+        out.append(Hypothesis(
+            WRONG_WEIGHTS,
+            f"{name}: the loss does not depend on {name} ({why}), yet the hand-written "
+            f"gradient is {_fmt(hmax) if h.size > 1 else _fmt(float(h[0]))}: the backprop "
+            f"assumes the forward pass uses {name}, and it does not",
+            "high" if unused else "medium", 1.0, (name,)))
+        return out + _rounding_rule(name, h, g)
+    informative = int(np.count_nonzero(np.abs(g) > floor))
+    scalar_like = informative < 2
+    res_sign = residual(-h, g)
+    conf = confidence_of(res_sign)
+    if conf:
+        out.append(Hypothesis(
+            SIGN, f"{name}: sign flipped: hand-written = -1 × the true gradient"
+            + ("" if conf == "high" else f" (and {res_sign:.1e} off)"),
+            _cap(conf, "medium") if scalar_like else conf, res_sign, (name,), -1.0))
+    fit = fit_factor(h, g)
+    if fit and not scalar_like:
+        k, res = fit
+        conf = confidence_of(res)
+        if conf and abs(k - 1) > 1e-6 and abs(k + 1) > 1e-6:
+            label = name_factor(abs(k), batch_size, lr, tol=max(1e-6, res))
+            sign = "-" if k < 0 else ""
+            text = f"{name}: hand-written = {_fmt(k)} × the true gradient"
+            text += f" (factor {sign}{label})" if label else ""
+            if k < 0:
+                text += "; the sign is flipped too"
+            out.append(Hypothesis(FACTOR, text, conf, res, (name,), k))
+    if len(shape) == 2 and shape[0] == shape[1] and shape[0] > 1 and indices is None:
+        res_t = residual(hand.T, true)
+        conf = confidence_of(res_t)
+        if conf and res_t < residual(hand, true):
+            out.append(Hypothesis(
+                TRANSPOSED, f"{name}: transposed: hand-written = (true gradient).T", conf,
+                res_t, (name,)))
+    out += _some_entries_rule(name, h, g, shape, indices, floor)
+    out += _rounding_rule(name, h, g)
+    if not any(x.rank >= 2 for x in out):
+        r = residual(h, g)
+        if 1e-7 < r <= 1e-2:
+            digits = int(np.floor(-np.log10(r)))
+            out.append(Hypothesis(
+                PRECISION, f"{name}: small error (relative {r:.1e}): agrees with the true "
+                f"gradient to about {digits} significant digits; look for float32 or rounded "
+                "values in the backprop", "low", r, (name,)))
+    return out
+
+
+def _shape_rules(name: str, hand: np.ndarray, true: np.ndarray, shape: tuple,
+                 indices: np.ndarray | None) -> list[Hypothesis]:
+    full = indices is None
+    what = f"{name}: the hand-written gradient has shape {hand.shape}, the parameter {shape}"
+
+    def compare(candidate: np.ndarray) -> float:
+        c = candidate.ravel() if full else candidate.ravel()[indices]
+        return residual(c, true)
+
+    if hand.ndim == 2 and hand.T.shape == shape:
+        res = compare(hand.T)
+        conf = confidence_of(res)
+        if conf:
+            return [Hypothesis(TRANSPOSED, f"{what}: it is the transposed gradient", conf, res,
+                               (name,))]
+    if hand.ndim == len(shape) + 1 and hand.shape[1:] == shape and hand.shape[0] > 1:
+        for how, reduce in (("summed", hand.sum(0)), ("averaged", hand.mean(0))):
+            res = compare(reduce)
+            conf = confidence_of(res)
+            if conf:
+                return [Hypothesis(
+                    SHAPE, f"{what}: per-sample gradients; {how} over the first axis they give "
+                    "the gradient", conf, res, (name,))]
+    if hand.size == int(np.prod(shape)):
+        res = compare(hand.reshape(shape))
+        conf = confidence_of(res)
+        if conf:
+            return [Hypothesis(SHAPE, f"{what}: the right values, in the wrong shape", conf,
+                               res, (name,))]
+    return [Hypothesis(SHAPE, f"{what}, and no reshaping makes them match", "high", 1.0,
+                       (name,))]
+
+
+def _entry_rel(h: np.ndarray, g: np.ndarray, floor: float) -> np.ndarray:
+    diff = np.abs(h - g)
+    denom = np.maximum(np.abs(h), np.abs(g))
+    rel = np.divide(diff, denom, out=np.zeros_like(diff), where=denom > 0)
+    return np.where(diff <= floor, 0.0, rel)
+
+
+def _some_entries_rule(name: str, h: np.ndarray, g: np.ndarray, shape: tuple,
+                       indices: np.ndarray | None, floor: float) -> list[Hypothesis]:
+    bad = _entry_rel(h, g, floor) > MATCH
+    n_bad, n = int(bad.sum()), bad.size
+    if n_bad == 0 or n_bad == n:
+        return []
+    flat = np.flatnonzero(bad) if indices is None else np.asarray(indices)[bad]
+    where = [tuple(int(i) for i in np.unravel_index(f, shape)) for f in flat[:5]]
+    where_s = ", ".join(str(w[0]) if len(w) == 1 else str(w) for w in where)
+    text = f"{name}: only {n_bad} of {n} checked entries are wrong ({where_s}"
+    text += ", ...)" if n_bad > 5 else ")"
+    if indices is None and len(shape) == 2:
+        mask = bad.reshape(shape)
+        cols = [int(j) for j in np.flatnonzero(mask.all(0))]
+        rows = [int(i) for i in np.flatnonzero(mask.all(1))]
+        if cols and mask[:, cols].sum() == n_bad:
+            text += f": exactly column(s) {cols}" + (" (a bias column?)" if cols == [0] else "")
+        elif rows and mask[rows, :].sum() == n_bad:
+            text += f": exactly row(s) {rows}"
+    return [Hypothesis(SOME_ENTRIES, text, "high", n_bad / n, (name,),
+                       detail={"wrong": where, "n_wrong": n_bad})]
+
+
+def _on_grid(v: np.ndarray, d: int) -> bool:
+    scaled = v * 10.0**d
+    return bool(np.all(np.abs(scaled - np.round(scaled)) <= 1e-6 * np.maximum(1.0, np.abs(scaled))))
+
+
+def _rounding_rule(name: str, h: np.ndarray, g: np.ndarray) -> list[Hypothesis]:
+    nz = h[h != 0]
+    if nz.size == 0:
+        return []
+    for d in range(1, 7):
+        if _on_grid(nz, d):
+            if _on_grid(g, d):
+                return []  # the true gradient is on the grid too: nothing to tell
+            step = 10.0**-d
+            off = float(np.max(np.abs(h - g)))
+            if off <= step:
+                return [Hypothesis(
+                    ROUNDING, f"{name}: the hand-written values are multiples of {step:g} and "
+                    f"within one such step of the true gradient (max off {off:.2g}): values "
+                    f"rounded to {d} decimals somewhere in the computation", "high", off, (name,),
+                    detail={"decimals": d})]
+            return [Hypothesis(
+                ROUNDING, f"{name}: the hand-written values are multiples of {step:g} (rounded to "
+                f"{d} decimals), and off by more than one step (max {off:.2g}): rounding is not "
+                "the only mistake", "low", off, (name,), detail={"decimals": d})]
+    return []
+
+
+# ----------------------------------------------------------------------------- all parameters
+def match_candidate(
+    hand: Mapping[str, np.ndarray],
+    candidate: Mapping[str, np.ndarray],
+    names: Sequence[str],
+    kind: str,
+    label: str,
+    batch_size: int | None = None,
+    lr: float | None = None,
+    true: Mapping[str, np.ndarray] | None = None,
+) -> Hypothesis | None:
+    """Whether the hand-written gradients of ``names``, together, are (a multiple of) a
+    candidate gradient: the gradient of another loss, or of the same loss with a derivative
+    dropped. ``label`` completes "hand-written = ...".
+
+    A candidate that is itself a multiple of the ``true`` gradient cannot be told apart from
+    a constant factor, so it is matched only exactly, never up to a factor.
+    """
+    usable = [n for n in names if n in hand and n in candidate
+              and np.shape(hand[n]) == np.shape(candidate[n])]
+    if not usable:
+        return None
+    h = np.concatenate([np.ravel(hand[n]) for n in usable]).astype(np.float64)
+    c = np.concatenate([np.ravel(candidate[n]) for n in usable]).astype(np.float64)
+    res = residual(h, c)
+    conf = confidence_of(res)
+    if conf:
+        return Hypothesis(kind, f"hand-written = {label}", conf, res, tuple(usable), 1.0)
+    if true is not None:
+        t = np.concatenate([np.ravel(true[n]) for n in usable]).astype(np.float64)
+        along = fit_factor(c, t)
+        if along is not None and along[1] <= MATCH:
+            return None
+    fit = fit_factor(h, c)
+    if fit and len(h) > 1:
+        k, res = fit
+        conf = confidence_of(res)
+        if conf and abs(k) > 0:
+            named = name_factor(abs(k), batch_size, lr, tol=max(1e-6, res))
+            tail = f" (factor {'-' if k < 0 else ''}{named})" if named else ""
+            return Hypothesis(kind, f"hand-written = {_fmt(k)} × {label}{tail}", conf, res,
+                              tuple(usable), k)
+    return None
+
+
+def common_factor(ratios: Mapping[str, float], batch_size: int | None = None,
+                  lr: float | None = None) -> Hypothesis | None:
+    """One constant ratio hand/true shared by two or more wrong parameters.
+
+    >>> print(common_factor({"a": -1.0, "b": -1.0}).message)
+    sign flipped on a, b: hand-written = -1 × the true gradient
+    >>> common_factor({"a": 0.5, "b": 0.7}) is None
+    True
+    """
+    if len(ratios) < 2:
+        return None
+    ks = np.array(list(ratios.values()), dtype=np.float64)
+    if not np.all(np.isfinite(ks)):
+        return None
+    k = float(np.median(ks))
+    spread = float(np.max(np.abs(ks - k))) / max(abs(k), 1e-300)
+    conf = confidence_of(spread)
+    if not conf or abs(k - 1) <= 1e-6:
+        return None
+    names = ", ".join(ratios)
+    if abs(k + 1) <= max(1e-6, spread):
+        return Hypothesis(SIGN, f"sign flipped on {names}: hand-written = -1 × the true "
+                          "gradient", conf, spread, tuple(ratios), -1.0)
+    label = name_factor(abs(k), batch_size, lr, tol=max(1e-6, spread))
+    tail = f" (factor {'-' if k < 0 else ''}{label})" if label else ""
+    return Hypothesis(FACTOR, f"{names}: hand-written = {_fmt(k)} × the true gradient{tail}",
+                      conf, spread, tuple(ratios), k)
+
+
+def common_sign(signs: Mapping[str, float]) -> Hypothesis | None:
+    """Every wrong parameter's gradient points the other way (``<h, g> < 0``), though the
+    sizes differ: a sign error with other mistakes on top.
+
+    >>> common_sign({"a": -0.9, "b": -0.2}).kind
+    'sign'
+    """
+    if len(signs) < 2 or not all(c < 0 for c in signs.values()):
+        return None
+    return Hypothesis(
+        SIGN, f"the hand-written gradient points against the true one on {', '.join(signs)}: "
+        "a sign error, with other mistakes on top", "low", 1.0,
+        tuple(signs), -1.0)
