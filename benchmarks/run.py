@@ -156,12 +156,14 @@ def main(argv: list[str] | None = None) -> int:
     with limits:
         meta = _meta(args, notes)
         for w in chosen:
+            t0 = time.perf_counter()
             res = run_workload(
                 w,
                 args.quick,
                 check=not args.no_check,
                 log=lambda m: print(m, file=sys.stderr, flush=True),
             )
+            res.elapsed_s = round(time.perf_counter() - t0, 2)
             results.append(res)
             print(harness.format_workload(res) + "\n", flush=True)
     meta["elapsed_s"] = round(time.perf_counter() - start, 2)
