@@ -334,34 +334,54 @@ class Tensor:
 
     # ----------------------------------------------------------------- arithmetic
     def __add__(self, other: Any) -> Tensor:
-        return _ew.Add.apply(self, _operand(other))
+        if isinstance(other, np.generic):
+            other = other.item()
+        return _ew.Add.apply(self, other)
 
     def __radd__(self, other: Any) -> Tensor:
-        return _ew.Add.apply(_operand(other), self)
+        if isinstance(other, np.generic):
+            other = other.item()
+        return _ew.Add.apply(other, self)
 
     def __sub__(self, other: Any) -> Tensor:
-        return _ew.Sub.apply(self, _operand(other))
+        if isinstance(other, np.generic):
+            other = other.item()
+        return _ew.Sub.apply(self, other)
 
     def __rsub__(self, other: Any) -> Tensor:
-        return _ew.Sub.apply(_operand(other), self)
+        if isinstance(other, np.generic):
+            other = other.item()
+        return _ew.Sub.apply(other, self)
 
     def __mul__(self, other: Any) -> Tensor:
-        return _ew.Mul.apply(self, _operand(other))
+        if isinstance(other, np.generic):
+            other = other.item()
+        return _ew.Mul.apply(self, other)
 
     def __rmul__(self, other: Any) -> Tensor:
-        return _ew.Mul.apply(_operand(other), self)
+        if isinstance(other, np.generic):
+            other = other.item()
+        return _ew.Mul.apply(other, self)
 
     def __truediv__(self, other: Any) -> Tensor:
-        return _ew.Div.apply(self, _operand(other))
+        if isinstance(other, np.generic):
+            other = other.item()
+        return _ew.Div.apply(self, other)
 
     def __rtruediv__(self, other: Any) -> Tensor:
-        return _ew.Div.apply(_operand(other), self)
+        if isinstance(other, np.generic):
+            other = other.item()
+        return _ew.Div.apply(other, self)
 
     def __pow__(self, other: Any) -> Tensor:
-        return _ew.Pow.apply(self, _operand(other))
+        if isinstance(other, np.generic):
+            other = other.item()
+        return _ew.Pow.apply(self, other)
 
     def __rpow__(self, other: Any) -> Tensor:
-        return _ew.Pow.apply(_operand(other), self)
+        if isinstance(other, np.generic):
+            other = other.item()
+        return _ew.Pow.apply(other, self)
 
     def __matmul__(self, other: Any) -> Tensor:
         return _la.MatMul.apply(self, other)
@@ -469,9 +489,10 @@ class Tensor:
         return self
 
     def _bump_version(self) -> None:
-        """Record an in-place change (for the engine's check of saved tensors)."""
-        self._version += 1
+        """Record an in-place change: stamp the tensor with a new global in-place epoch (the
+        engine compares the stamp with the epoch in which an op saved the tensor)."""
         flags.inplace_epoch += 1
+        self._version = flags.inplace_epoch
 
     def add_(self, other: Any, alpha: float = 1) -> Tensor:
         """``self += alpha * other`` in place."""

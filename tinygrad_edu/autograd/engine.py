@@ -2,8 +2,8 @@
 
 No walk of the graph recurses: the order is an iterative depth-first post-order, so a chain of
 a million ops backpropagates like a chain of ten. In-place changes are found cheaply: every
-in-place op advances a global epoch, and only a node created in an earlier epoch than the
-current one has its saved inputs' version counters compared.
+in-place op advances a global epoch and stamps the tensor with it, so only a node created in
+an earlier epoch than the current one looks at its saved tensors' stamps.
 """
 
 from __future__ import annotations
@@ -47,22 +47,25 @@ def unbroadcast(grad: Any, shape: tuple, op_name: str = "") -> Any:
 
 
 def _check_versions(ctx: Context, out: Any) -> None:
-    """Fail if a tensor whose array backward needs was modified in place after forward."""
+    """Fail if a tensor whose array backward needs was modified in place after forward.
+
+    A tensor's ``_version`` is the in-place epoch of its last in-place change, so "changed
+    after this op was recorded" is ``_version > ctx._epoch``.
+    """
     saved = ctx.saved
-    if not saved:
-        return
     Tensor = _function.Tensor
-    recorded = ctx._versions if ctx._versions else (0,) * len(ctx.parents)
-    candidates = [(p, v) for p, v in zip(ctx.parents, recorded) if isinstance(p, Tensor)]
-    candidates.append((out, 0))
-    for t, version in candidates:
-        if t._version != version and any(s is t.data for s in saved):
+    for t in (*ctx.parents, out):
+        if (
+            isinstance(t, Tensor)
+            and t._version > ctx._epoch
+            and any(s is t.data for s in saved)
+        ):
             raise RuntimeError(
                 f"one of the tensors needed for the gradient of {ctx.name} (shape "
-                f"{tuple(t.shape)}, {t.dtype}) has been modified by an in-place operation: "
-                f"it is at version {t._version}, {ctx.name} saved it at version {version}. "
-                "Do the in-place change before using the tensor, use an out-of-place op "
-                "(x = x + y instead of x += y), or clone() the tensor first."
+                f"{tuple(t.shape)}, {t.dtype}) has been modified by an in-place operation "
+                f"after {ctx.name} was recorded. Do the in-place change before using the "
+                "tensor, use an out-of-place op (x = x + y instead of x += y), or clone() the "
+                "tensor first."
             )
 
 

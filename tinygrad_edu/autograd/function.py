@@ -54,7 +54,7 @@ class Context:
 
     # Set on every recorded call; the rarer fields below are class-level defaults that an
     # instance overrides in its __dict__ only when needed (keeps the per-op cost low).
-    __slots__ = ("__dict__", "_epoch", "_versions", "needs_input_grad", "parents", "saved")
+    __slots__ = ("__dict__", "_epoch", "needs_input_grad", "parents", "saved")
     _function: type[Function]
     _freed = False
     _tensor_mode = False
@@ -102,6 +102,9 @@ class Context:
 
     def __repr__(self) -> str:
         return f"<{type(self).__name__}>"
+
+
+_NO_GRAD = [(False,) * n for n in range(64)]
 
 
 def _describe_inputs(args: tuple) -> str:
@@ -154,7 +157,6 @@ class Function:
         arrays = []
         needs = []
         record = False
-        version_sum = 0
         for a in args:
             if isinstance(a, Tensor):
                 arrays.append(a.data)
@@ -163,14 +165,13 @@ class Function:
                     needs.append(True)
                 else:
                     needs.append(False)
-                version_sum += a._version
             else:
                 arrays.append(a)
                 needs.append(False)
         record = record and flags.grad_enabled
         ctx = cls._backward_cls()
         ctx.saved = ()
-        ctx.needs_input_grad = tuple(needs) if record else (False,) * len(args)
+        ctx.needs_input_grad = tuple(needs) if record else _NO_GRAD[len(args)]
         try:
             out = cls.forward(ctx, *arrays, **kwargs)
         except (ValueError, IndexError) as e:
@@ -191,13 +192,7 @@ class Function:
             t._requires_grad = True
             t._ctx = ctx
             ctx.parents = args
-            # version counters of the inputs, for the in-place check: 0 when all are 0
-            ctx._epoch = flags.inplace_epoch
-            ctx._versions = (
-                0
-                if version_sum == 0
-                else tuple(a._version if isinstance(a, Tensor) else 0 for a in args)
-            )
+            ctx._epoch = flags.inplace_epoch  # for the in-place check in backward
         else:
             t._requires_grad = False
             t._ctx = None
