@@ -1,0 +1,234 @@
+"""Make a big :class:`~tinygrad_edu.viz.walk.Graph` small enough to read.
+
+Four rewrites, each replacing groups of nodes by one node (edges are re-pointed, duplicates
+between collapsed nodes dropped, the highlighted path kept):
+
+* :func:`group_by_module` — one box per module. The module of an op is inferred from the
+  graph (no forward hooks are needed): a parameter belongs to the module that owns it
+  directly (``layers.0.weight`` → ``layers.0``); an op whose only inputs are parameters of one
+  module, its own such ops, or plain numbers and arrays (``weight.T``, ``2 * weight``)
+  belongs to it too, and so does an op that takes such a value directly (the ``MatMul`` of
+  ``x @ weight.T``, the ``Add`` of the bias). When several modules feed an op directly, the
+  deepest one wins. Ops fed by no parameter (an activation between two layers, the loss) stay
+  as they are: a module's box holds the ops its parameters feed, not all of its forward.
+* :func:`merge_chains` — a run of ops where each one's only consumer is the next op, and the
+  next op takes no other op's output, becomes one ``chain`` node.
+* :func:`fold_constants` — unnamed constant leaves disappear into a count on their consumer.
+* :func:`truncate` — keep the ``max_nodes - 1`` nodes nearest the outputs (breadth first,
+  against the data flow) and one ``… N more nodes`` node feeding the cut.
+
+All of them are loops over lists; nothing recurses.
+
+>>> import tinygrad_edu as tg
+>>> from tinygrad_edu.viz.walk import build
+>>> x = tg.tensor([1.0], requires_grad=True)
+>>> y = x
+>>> for _ in range(5):
+...     y = y * 2.0
+>>> g = merge_chains(build([(None, y)], {}))
+>>> [n.kind for n in g.nodes.values()]
+['param', 'chain', 'output']
+"""
+
+from __future__ import annotations
+
+from collections import Counter, deque
+
+from . import _format
+from .walk import Graph, Node
+
+
+def contract(g: Graph, rep: dict[str, str], new: dict[str, Node]) -> Graph:
+    """Replace every node ``k`` in ``rep`` by the node ``new[rep[k]]``."""
+    nodes: dict[str, Node] = {}
+    for k, n in g.nodes.items():
+        r = rep.get(k)
+        if r is None:
+            nodes[k] = n
+        elif r not in nodes:
+            nodes[r] = new[r]
+    edges: list[tuple[str, str]] = []
+    seen: set[tuple[str, str]] = set()
+    for s, d in g.edges:
+        rs, rd = rep.get(s, s), rep.get(d, d)
+        if rs == rd:
+            continue
+        if s in rep or d in rep:
+            if (rs, rd) in seen:
+                continue
+            seen.add((rs, rd))
+        edges.append((rs, rd))
+    path = {(rep.get(s, s), rep.get(d, d)) for s, d in g.path_edges}
+    outputs = list(dict.fromkeys(rep.get(o, o) for o in g.outputs))
+    return Graph(nodes, edges, outputs, {(s, d) for s, d in path if s != d}, g.after_backward)
+
+
+def _depth(prefix: str) -> int:
+    return 0 if prefix == "" else prefix.count(".") + 1
+
+
+def _merge_flags(node: Node, members: list[Node]) -> Node:
+    node.members = [m.id for m in members]
+    node.nonfinite = any(m.nonfinite for m in members)
+    node.first_nonfinite = any(m.first_nonfinite for m in members)
+    node.on_path = any(m.on_path for m in members)
+    node.is_output = any(m.is_output for m in members)
+    node.folded = sum(m.folded for m in members)
+    return node
+
+
+def _out_shapes(g: Graph, ids: set[str]) -> list[str]:
+    shapes = []
+    for s, d in g.edges:
+        if s in ids and d not in ids:
+            t = g.nodes[s].tensor
+            if t is not None and g.nodes[s].kind == "op":
+                shapes.append(_format.shape_text(t.shape))
+    return list(dict.fromkeys(shapes))
+
+
+def module_of_params(g: Graph) -> dict[str, str]:
+    """Node id → owning module path, for parameters and the ops inferred to belong to one."""
+    preds = g.predecessors()
+    owner: dict[str, str] = {}
+    pure: dict[str, str] = {}
+    for k, n in g.nodes.items():
+        if n.kind == "param" and n.module is not None:
+            owner[k] = pure[k] = n.module
+        elif n.kind == "op":
+            direct = [pure[p] for p in preds[k] if p in pure]
+            if not direct:
+                continue
+            best = max(direct, key=_depth)  # max keeps the first of equal depths
+            owner[k] = best
+            if all(pure.get(p) == best or g.nodes[p].kind == "value" for p in preds[k]):
+                pure[k] = best
+    return owner
+
+
+def group_by_module(g: Graph, classes: dict[str, str | None]) -> Graph:
+    """One ``module`` node per module that owns parameters (see the module docstring)."""
+    owner = module_of_params(g)
+    groups: dict[str, list[Node]] = {}
+    for k, m in owner.items():
+        groups.setdefault(m, []).append(g.nodes[k])
+    rep: dict[str, str] = {}
+    new: dict[str, Node] = {}
+    for i, (path, members) in enumerate(groups.items()):
+        gid = f"module_{i}"
+        ids = {m.id for m in members}
+        for m in members:
+            rep[m.id] = gid
+        params = [m for m in members if m.kind == "param"]
+        cls = classes.get(path)
+        title = (path or "(root)") + (f": {cls}" if cls else "")
+        short = [(m.name or "").rsplit(".", 1)[-1] for m in params]
+        lines = [_listing([f"{s} {_format.shape_text(m.tensor.shape)}" for s, m in
+                           zip(short, params)])]
+        shapes = _out_shapes(g, ids)
+        if shapes:
+            lines.append("→ " + ", ".join(shapes))
+        ops = [m for m in members if m.kind == "op"]
+        if ops:
+            lines.append(f"{len(ops)} op{'s' if len(ops) != 1 else ''}: "
+                         + _listing([m.title.split(" ")[0].split("(")[0] for m in ops]))
+        node = _merge_flags(Node(gid, "module", title, lines=lines), members)
+        node.tensor = None
+        dead = [s for s, m in zip(short, params) if m.dead]
+        if dead and len(dead) == len(params):
+            node.dead = params[0].dead if len({m.dead for m in params}) == 1 else "no grad"
+        elif dead:
+            node.lines.append("no/zero grad: " + _listing(dead))
+        node.params = params
+        new[gid] = node
+    return contract(g, rep, new)
+
+
+def _listing(items: list[str], limit: int = 4) -> str:
+    if len(items) <= limit:
+        return ", ".join(items)
+    return ", ".join(items[:limit]) + f", … +{len(items) - limit}"
+
+
+def merge_chains(g: Graph) -> Graph:
+    """Merge runs of ops that feed only each other into ``chain`` nodes."""
+    preds = g.predecessors()
+    succ = g.successors()
+    head: dict[str, str] = {}
+    for k, n in g.nodes.items():
+        if n.kind != "op" or n.name is not None:
+            continue
+        op_in = {p for p in preds[k] if g.nodes[p].kind == "op"}
+        if len(op_in) != 1:
+            continue
+        (u,) = op_in
+        if g.nodes[u].name is None and set(succ[u]) == {k}:
+            head[k] = head.get(u, u)
+    chains: dict[str, list[Node]] = {}
+    for k, h in head.items():
+        chains.setdefault(h, [g.nodes[h]]).append(g.nodes[k])
+    rep: dict[str, str] = {}
+    new: dict[str, Node] = {}
+    for h, members in chains.items():
+        cid = f"chain_{h}"
+        for m in members:
+            rep[m.id] = cid
+        names = [m.title for m in members]
+        last = members[-1]
+        counts = Counter(t.split(" ")[0].split("(")[0] for t in names)
+        lines = [f"{names[0]} → … → {names[-1]}" if len(names) > 2 else " → ".join(names),
+                 _listing([f"{op}×{c}" for op, c in counts.most_common()], 3)]
+        node = _merge_flags(Node(cid, "chain", f"{len(members)} ops", last.tensor,
+                                 lines=lines), members)
+        new[cid] = node
+    return contract(g, rep, new)
+
+
+def fold_constants(g: Graph) -> Graph:
+    """Drop unnamed constant leaves; each consumer counts them in ``folded``."""
+    drop = {k for k, n in g.nodes.items()
+            if n.kind in ("const", "value") and n.name is None and not n.is_output}
+    for s, d in g.edges:
+        if s in drop and d not in drop:
+            g.nodes[d].folded += 1
+    nodes = {k: n for k, n in g.nodes.items() if k not in drop}
+    edges = [(s, d) for s, d in g.edges if s not in drop]
+    path = {(s, d) for s, d in g.path_edges if s not in drop}
+    return Graph(nodes, edges, g.outputs, path, g.after_backward)
+
+
+def truncate(g: Graph, max_nodes: int) -> Graph:
+    """Keep the ``max_nodes - 1`` nodes nearest the outputs, plus one ``more`` node."""
+    if len(g.nodes) <= max_nodes:
+        return g
+    preds = g.predecessors()
+    keep: dict[str, None] = {}
+    budget = max(1, max_nodes - 1)
+    queue = deque(g.outputs)
+    while queue and len(keep) < budget:
+        k = queue.popleft()
+        if k in keep:
+            continue
+        keep[k] = None
+        queue.extend(p for p in preds[k] if p not in keep)
+    succ = g.successors()
+    for k in g.nodes:  # isolated nodes (unused parameters) come last
+        if len(keep) >= budget:
+            break
+        if not preds[k] and not succ[k]:
+            keep[k] = None
+    more = Node("more_nodes", "more",
+                f"… {len(g.nodes) - len(keep)} more nodes",
+                lines=[f"(max_nodes={max_nodes})"])
+    nodes = {"more_nodes": more}
+    nodes.update((k, g.nodes[k]) for k in keep)
+    edges = []
+    cut: dict[str, None] = {}
+    for s, d in g.edges:
+        if s in keep and d in keep:
+            edges.append((s, d))
+        elif d in keep:
+            cut[d] = None
+    edges = [("more_nodes", d) for d in cut] + edges
+    path = {(s, d) for s, d in g.path_edges if s in keep and d in keep}
+    return Graph(nodes, edges, g.outputs, path, g.after_backward)

@@ -1,0 +1,398 @@
+r"""``draw_graph``: a picture of the compute graph behind a Tensor (torchviz's make_dot, richer).
+
+Conventions are torchviz's: boxes, monospace 10pt, left-to-right; leaves light blue labelled
+``name`` and ``(shape) dtype``; ops grey with the op name and output shape; the output green;
+node ids from ``id()``. Edges follow the data (input → op → output).
+
+What the styles mean:
+
+* parameters (named by ``params``) light blue; other leaves that require grad (inputs) light
+  yellow; constants (leaves that do not require grad) white with a grey border. Plain numbers
+  an op took are folded into its label (``Mul ×2``); plain arrays get a small ``const`` node;
+* NaN or inf in a value or gradient: red, and ``nan appears here`` on the first op to make one;
+* after a backward, a parameter whose ``.grad`` is ``None`` or all zero is greyed and dashed
+  (a dead path or a detached branch), and so are parameters given in ``params`` that the output
+  does not depend on at all (``not in graph``);
+* ``highlight_path_from=`` a parameter (Tensor or name): every node and edge on its paths to
+  the output in bold blue.
+
+Graphs above ``max_nodes`` nodes are collapsed with a warning (see
+:mod:`tinygrad_edu.viz.collapse` for the rules); every walk uses an explicit stack, so a chain
+of 10^5 ops draws without ``RecursionError``.
+
+>>> import tinygrad_edu as tg
+>>> w = tg.tensor([[0.5, -0.3]], requires_grad=True)
+>>> b = tg.tensor([0.1], requires_grad=True)
+>>> x = tg.tensor([[1.0], [2.0]])
+>>> y = (w @ x + b).sigmoid()
+>>> dot = draw_graph(y, params={"w": w, "b": b}).to_dot()
+>>> "MatMul" in dot and "Sigmoid" in dot and r'"w\n(1, 2) float32"' in dot
+True
+"""
+
+from __future__ import annotations
+
+import contextlib
+import gc
+import warnings
+from collections.abc import Iterable, Iterator, Mapping
+from typing import Any
+
+import graphviz
+import numpy as np
+
+from ..tensor import Tensor
+from . import _format
+from . import collapse as _collapse
+from .render import GraphDrawing
+from .walk import Graph, Node, build, key
+
+FILL = {
+    "param": "lightblue",
+    "input": "lightyellow",
+    "const": "white",
+    "value": "white",
+    "op": "lightgrey",
+    "output": "darkolivegreen1",
+    "module": "lightsteelblue",
+    "chain": "gainsboro",
+    "more": "white",
+}
+NAN_COLOR = "red"
+NAN_FILL = "mistyrose"
+PATH_COLOR = "blue"
+DEAD_COLOR = "gray55"
+DEAD_FILL = "gray94"
+
+NODE_ATTR = {
+    "style": "filled",
+    "shape": "box",
+    "align": "left",
+    "fontsize": "10",
+    "height": "0.2",
+    "fontname": "monospace",
+}
+
+
+def draw_graph(
+    output: Any,
+    params: Any = None,
+    show_values: bool = False,
+    show_grads: bool = False,
+    max_nodes: int | None = 200,
+    collapse_modules: bool = False,
+    rankdir: str = "LR",
+    highlight_path_from: Any = None,
+) -> GraphDrawing:
+    r"""Draw the graph that computed ``output`` (a Tensor, a list of them, or a dict name→Tensor).
+
+    ``params`` names the leaves: a Module (its ``named_parameters()``), a dict name→Tensor, or
+    an iterable of ``(name, tensor)`` pairs. ``show_values``/``show_grads`` add each tensor's
+    value / ``.grad`` (in full when small, else mean/std/min/max); intermediate gradients exist
+    only for tensors that called ``retain_grad()``. ``collapse_modules=True`` draws one box per
+    module. Above ``max_nodes`` (``None``: no limit) the graph is collapsed with a
+    ``UserWarning``. Returns a :class:`GraphDrawing` (``.save(path)``, ``.to_dot()``, inline
+    SVG in Jupyter).
+
+    >>> import tinygrad_edu as tg
+    >>> x = tg.tensor([1.0, 2.0], requires_grad=True)
+    >>> loss = (x * 2.0).sum()
+    >>> loss.backward()
+    >>> dot = draw_graph(loss, {"x": x}, show_grads=True).to_dot()
+    >>> for line in dot.splitlines():
+    ...     if "label=" in line:
+    ...         print(line.strip().split(" ", 1)[1])
+    [label="x\n(2,) float32\ngrad [2., 2.]" fillcolor=lightblue]
+    [label="Mul ×2\n(2,)" fillcolor=lightgrey]
+    [label="Sum\n()" fillcolor=lightgrey]
+    [label="output\n()" fillcolor=darkolivegreen1]
+    """
+    with _gc_paused():
+        return _draw(output, params, show_values, show_grads, max_nodes, collapse_modules,
+                     rankdir, highlight_path_from)
+
+
+@contextlib.contextmanager
+def _gc_paused() -> Iterator[None]:
+    """The walk allocates a few objects per node and makes no cycles, while a big graph is
+    many objects for each cyclic collection to traverse: pausing the collector halves the
+    time on 10^5-node graphs."""
+    was = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if was:
+            gc.enable()
+
+
+def _draw(
+    output: Any,
+    params: Any,
+    show_values: bool,
+    show_grads: bool,
+    max_nodes: int | None,
+    collapse_modules: bool,
+    rankdir: str,
+    highlight_path_from: Any,
+) -> GraphDrawing:
+    outputs = _outputs(output)
+    names, owners, classes, param_list = _params(params)
+    g = build(outputs, names, owners, param_list)
+    total = len(g.nodes)
+    base_key = {id(n.tensor): k for k, n in g.nodes.items()
+                if n.tensor is not None and n.kind != "output"}
+    if highlight_path_from is not None:
+        _mark_path(g, _resolve(highlight_path_from, names, param_list))
+
+    if collapse_modules:
+        if not classes:
+            raise ValueError(
+                "collapse_modules=True needs params= a Module (or a dict of dotted names such "
+                "as 'layers.0.weight') to know which module each parameter belongs to"
+            )
+        g = _collapse.group_by_module(g, classes)
+    steps: list[str] = []
+    if max_nodes is not None and len(g.nodes) > max_nodes:
+        g, steps = _shrink(g, max_nodes, classes if not collapse_modules else None)
+        warnings.warn(
+            f"draw_graph: the graph has {total} nodes, more than max_nodes={max_nodes}, so it "
+            f"is drawn collapsed ({'; '.join(steps)}), as {len(g.nodes)} nodes. Pass "
+            f"max_nodes=None (or a larger number) to draw every node, or params=<your Module> "
+            f"with collapse_modules=True for one box per module.",
+            UserWarning,
+            stacklevel=3,
+        )
+
+    digraph = _emit(g, show_values, show_grads, rankdir)
+    final = {m: n.id for n in g.nodes.values() for m in n.members}
+    final.update((k, k) for k in g.nodes)
+    node_ids = {tid: final[k] for tid, k in base_key.items() if k in final}
+    return GraphDrawing(digraph, total_nodes=total, num_nodes=len(g.nodes),
+                        collapsed=tuple(steps), node_ids=node_ids)
+
+
+# ---------------------------------------------------------------------------- inputs
+def _outputs(output: Any) -> list[tuple[str | None, Tensor]]:
+    if isinstance(output, Tensor):
+        items: list[tuple[str | None, Any]] = [(None, output)]
+    elif isinstance(output, Mapping):
+        items = [(str(k), v) for k, v in output.items()]
+    elif isinstance(output, Iterable):
+        items = [(None, v) for v in output]
+    else:
+        items = [(None, output)]
+    if not items:
+        raise ValueError("draw_graph: no output tensor given")
+    for _, t in items:
+        if not isinstance(t, Tensor):
+            raise TypeError(
+                f"draw_graph: output must be a Tensor (or a list/dict of Tensors), got "
+                f"{type(t).__name__}"
+            )
+    seen: set[int] = set()
+    unique = []
+    for name, t in items:
+        if id(t) not in seen:
+            seen.add(id(t))
+            unique.append((name, t))
+    return unique
+
+
+def _params(
+    params: Any,
+) -> tuple[dict[int, str], dict[int, str], dict[str, str | None], list[Tensor]]:
+    """names (id → name), owners (id → module path), classes (module path → class name),
+    and the parameter tensors in order."""
+    if params is None:
+        return {}, {}, {}, []
+    classes: dict[str, str | None] = {}
+    if hasattr(params, "named_parameters"):
+        pairs = list(params.named_parameters())
+        if hasattr(params, "named_modules"):
+            classes = {str(p): type(m).__name__ for p, m in params.named_modules()}
+    elif isinstance(params, Mapping):
+        pairs = list(params.items())
+    else:
+        pairs = list(params)
+    names: dict[int, str] = {}
+    owners: dict[int, str] = {}
+    tensors: list[Tensor] = []
+    for item in pairs:
+        if not (isinstance(item, tuple) and len(item) == 2 and isinstance(item[1], Tensor)):
+            raise TypeError(
+                "draw_graph: params must be a Module, a dict name→Tensor or (name, Tensor) "
+                f"pairs; got an item {item!r:.60}"
+            )
+        name, t = str(item[0]), item[1]
+        if id(t) in names:
+            continue  # shared parameter: keep its first name, as named_parameters() does
+        names[id(t)] = name
+        tensors.append(t)
+        if "." in name or classes:
+            path = name.rsplit(".", 1)[0] if "." in name else ""
+            owners[id(t)] = path
+            classes.setdefault(path, None)
+    if not any("." in n for n in names.values()) and not hasattr(params, "named_parameters"):
+        classes = {}
+    if hasattr(params, "named_buffers"):  # running statistics etc.: named constants
+        for name, b in params.named_buffers():
+            if isinstance(b, Tensor):
+                names.setdefault(id(b), str(name))
+    return names, owners, classes, tensors
+
+
+def _resolve(target: Any, names: dict[int, str], params: list[Tensor]) -> Tensor:
+    if isinstance(target, Tensor):
+        return target
+    if isinstance(target, str):
+        for t in params:
+            if names[id(t)] == target:
+                return t
+        raise ValueError(
+            f"highlight_path_from={target!r}: no parameter of that name in params "
+            f"(names: {', '.join(sorted(names.values())[:8]) or 'none given'})"
+        )
+    raise TypeError("highlight_path_from must be a Tensor or a parameter name (str)")
+
+
+def _mark_path(g: Graph, source: Tensor) -> None:
+    start = key(source)
+    if start not in g.nodes or g.nodes[start].unused:
+        raise ValueError(
+            f"highlight_path_from: that tensor (shape {tuple(source.shape)}) is not in the graph "
+            "of the output (detached or unused), so there is no path to draw"
+        )
+    succ = g.successors()
+    on = {start}
+    stack = [start]
+    while stack:
+        k = stack.pop()
+        for d in succ[k]:
+            g.path_edges.add((k, d))
+            if d not in on:
+                on.add(d)
+                stack.append(d)
+    for k in on:
+        g.nodes[k].on_path = True
+
+
+def _shrink(g: Graph, max_nodes: int, classes: dict | None) -> tuple[Graph, list[str]]:
+    steps = []
+    if classes:
+        n = len(g.nodes)
+        g = _collapse.group_by_module(g, classes)
+        steps.append(f"one box per module: {n} → {len(g.nodes)} nodes")
+    if len(g.nodes) > max_nodes:
+        n = len(g.nodes)
+        g = _collapse.merge_chains(g)
+        if len(g.nodes) < n:
+            steps.append(f"chains of ops merged: {n} → {len(g.nodes)} nodes")
+    if len(g.nodes) > max_nodes:
+        n = len(g.nodes)
+        g = _collapse.fold_constants(g)
+        if len(g.nodes) < n:
+            steps.append(f"constants folded into their ops: {n} → {len(g.nodes)} nodes")
+    if len(g.nodes) > max_nodes:
+        n = len(g.nodes)
+        g = _collapse.truncate(g, max_nodes)
+        steps.append(f"only the {len(g.nodes) - 1} nodes nearest the output kept of {n}")
+    return g, steps
+
+
+# ---------------------------------------------------------------------------- output
+def _emit(g: Graph, show_values: bool, show_grads: bool, rankdir: str) -> graphviz.Digraph:
+    graph_attr = {"rankdir": rankdir, "nodesep": "0.15", "ranksep": "0.25"}
+    n = len(g.nodes)
+    if n > 40:  # an upper bound in inches: big graphs scale down instead of growing forever
+        side = int(min(60, max(12, 0.25 * n)))
+        graph_attr.update(size=f"{side},{side}", ratio="compress")
+    dg = graphviz.Digraph(graph_attr=graph_attr, node_attr=NODE_ATTR,
+                          edge_attr={"arrowsize": "0.7"})
+    output_tensors = {id(g.nodes[o].tensor) for o in g.outputs if g.nodes[o].kind == "output"}
+    for node in g.nodes.values():
+        label = "\\n".join(_label(node, show_values, show_grads, output_tensors))
+        dg.node(node.id, label, **_node_style(node))
+    dead = {k for k, n in g.nodes.items() if n.dead}
+    for s, d in g.edges:
+        attrs = {}
+        if (s, d) in g.path_edges:
+            attrs = {"color": PATH_COLOR, "penwidth": "2.5"}
+        elif s in dead:
+            attrs = {"color": DEAD_COLOR, "style": "dashed"}
+        dg.edge(s, d, **attrs)
+    return dg
+
+
+def _node_style(node: Node) -> dict[str, str]:
+    attrs = {"fillcolor": FILL["output"] if node.is_output else FILL[node.kind]}
+    styles = ["filled"]
+    if node.kind == "module":
+        styles.append("rounded")
+    if node.kind in ("const", "value"):
+        attrs["color"] = "gray50"
+    if node.kind == "chain":
+        attrs["peripheries"] = "2"
+    if node.kind == "more":
+        styles.append("dashed")
+    if node.dead:
+        styles.append("dashed")
+        attrs.update(fillcolor=DEAD_FILL, color=DEAD_COLOR, fontcolor="gray40")
+    if node.nonfinite:
+        attrs.update(color=NAN_COLOR, fontcolor=NAN_COLOR, fillcolor=NAN_FILL, penwidth="2")
+    if node.on_path:
+        attrs.update(color=PATH_COLOR, penwidth="3")
+    if styles != ["filled"]:
+        attrs["style"] = ",".join(dict.fromkeys(styles))
+    if node.tooltip:
+        attrs["tooltip"] = node.tooltip
+    return attrs
+
+
+def _escape(text: str) -> str:
+    return text.replace("\\", "\\\\")
+
+
+def _label(node: Node, show_values: bool, show_grads: bool, outputs: set[int]) -> list[str]:
+    t = node.tensor
+    kind = node.kind
+    lines: list[str] = []
+    if kind in ("param", "input", "const", "value"):
+        name = node.name
+        if name is None and kind == "input":
+            name = "input"
+        elif name is None and kind in ("const", "value"):
+            name = "const"
+        if name is not None:
+            lines.append(_escape(name))
+        lines.append(f"{_format.shape_text(t.shape)} {t.dtype}")
+    elif kind in ("op", "output"):
+        lines.append(f"{_escape(node.name)} = {node.title}" if node.name else node.title)
+        dtype = "" if t.dtype == np.float32 else f" {t.dtype}"
+        lines.append(_format.shape_text(t.shape) + dtype)
+    else:
+        lines.append(_escape(node.title))
+        lines.extend(_escape(x) for x in node.lines)
+        if kind == "chain":
+            lines.append(_format.shape_text(t.shape))
+    if kind == "module":
+        if show_grads:
+            for p in node.params[:4]:
+                g = p.tensor.grad
+                if g is not None:
+                    short = (p.name or "").rsplit(".", 1)[-1]
+                    lines.append(f"|grad| {short} {float(np.linalg.norm(g.data)):.4g}")
+    elif t is not None and kind != "more":
+        data = t.data if isinstance(t, Tensor) else t
+        if show_values and not (kind == "op" and id(t) in outputs):
+            lines.extend(_format.summarize(data, "data"))
+        grad = getattr(t, "grad", None)
+        if show_grads and grad is not None:
+            lines.extend(_format.summarize(grad.data, "grad"))
+    if node.folded:
+        lines.append(f"+{node.folded} constant input{'s' if node.folded > 1 else ''}")
+    if node.nonfinite:
+        lines.append("nan appears here" if node.first_nonfinite else "nan/inf")
+    if node.dead:
+        lines.append(node.dead)
+    return lines

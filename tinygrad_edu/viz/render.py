@@ -1,0 +1,126 @@
+"""The object ``draw_graph`` returns: DOT source always, pictures when graphviz's ``dot`` exists.
+
+``to_dot()`` and saving ``.dot``/``.gv`` need only the ``graphviz`` Python package. Rendering
+(``.svg``, ``.png``, ``.pdf``, inline display in Jupyter) runs the ``dot`` program; when it is
+missing you get :class:`GraphvizNotFoundError` saying how to install it, and a notebook shows
+the DOT source as text instead of failing.
+
+>>> import graphviz
+>>> d = GraphDrawing(graphviz.Digraph())
+>>> d.to_dot().strip()
+'digraph {\\n}'
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from typing import Any
+
+import graphviz
+
+INSTALL_HINT = (
+    "Install graphviz (the program, not only the Python package): "
+    "`apt-get install graphviz` (Debian/Ubuntu), `brew install graphviz` (macOS), "
+    "`conda install -c conda-forge graphviz`, or see https://graphviz.org/download/. "
+    "Without it, to_dot() and save('graph.dot') still work."
+)
+
+#: File extensions ``save`` understands, and the graphviz format each one means.
+FORMATS = {".svg": "svg", ".png": "png", ".pdf": "pdf", ".dot": "dot", ".gv": "dot"}
+
+
+class GraphvizNotFoundError(RuntimeError):
+    """Graphviz's ``dot`` program is needed to render the graph and was not found on PATH."""
+
+
+class GraphDrawing:
+    """A drawn compute graph: wraps a :class:`graphviz.Digraph` (``.digraph``).
+
+    Displays inline as SVG in Jupyter; ``save(path)`` picks the format from the extension;
+    ``to_dot()`` gives the DOT source. ``num_nodes`` is how many nodes are drawn,
+    ``total_nodes`` how many the graph has, ``collapsed`` what was done to fit ``max_nodes``.
+    """
+
+    def __init__(
+        self,
+        digraph: graphviz.Digraph,
+        *,
+        total_nodes: int | None = None,
+        num_nodes: int | None = None,
+        collapsed: tuple[str, ...] = (),
+        node_ids: dict[int, str] | None = None,
+    ) -> None:
+        self.digraph = digraph
+        self.num_nodes = num_nodes
+        self.total_nodes = total_nodes
+        self.collapsed = collapsed
+        self._node_ids = node_ids or {}
+        self._svg: str | None = None
+
+    # ------------------------------------------------------------------ source
+    @property
+    def source(self) -> str:
+        return self.digraph.source
+
+    def to_dot(self) -> str:
+        """The DOT source (no ``dot`` program needed)."""
+        return self.digraph.source
+
+    def node_id(self, tensor: Any) -> str:
+        """The DOT id of the node that draws ``tensor`` (its op for a computed tensor; the box
+        that contains it once collapsed). ``KeyError`` if it is not drawn."""
+        return self._node_ids[id(tensor)]
+
+    # ------------------------------------------------------------------ rendering
+    def pipe(self, format: str = "svg") -> bytes:
+        """Render with graphviz and return the bytes (``svg``, ``png``, ``pdf``, ...)."""
+        try:
+            return self.digraph.pipe(format=format)
+        except graphviz.ExecutableNotFound:
+            raise GraphvizNotFoundError(
+                f"cannot render the graph as {format}: graphviz's `dot` program was not found "
+                f"on PATH. {INSTALL_HINT}"
+            ) from None
+
+    def svg(self) -> str:
+        """The picture as SVG text (rendered once, then cached)."""
+        if self._svg is None:
+            self._svg = self.pipe("svg").decode("utf-8")
+        return self._svg
+
+    def save(self, path: str | os.PathLike, format: str | None = None) -> Path:
+        """Write the graph to ``path``; the format comes from the extension (``.svg``,
+        ``.png``, ``.pdf``, ``.dot``/``.gv``) unless ``format`` is given. Returns the path."""
+        path = Path(path)
+        fmt = format or FORMATS.get(path.suffix.lower())
+        if fmt is None:
+            raise ValueError(
+                f"save({str(path)!r}): cannot tell the format from the extension "
+                f"{path.suffix!r}; use one of {', '.join(FORMATS)} or pass format="
+            )
+        if fmt in ("dot", "gv"):
+            path.write_text(self.to_dot(), encoding="utf-8")
+        elif fmt == "svg":
+            path.write_text(self.svg(), encoding="utf-8")
+        else:
+            path.write_bytes(self.pipe(fmt))
+        return path
+
+    # ------------------------------------------------------------------ Jupyter
+    def _repr_svg_(self) -> str | None:
+        """SVG for Jupyter; ``None`` without ``dot`` (then ``_repr_mimebundle_``'s text shows)."""
+        try:
+            return self.svg()
+        except GraphvizNotFoundError:
+            return None
+
+    def _repr_mimebundle_(self, include: Any = None, exclude: Any = None) -> dict[str, str]:
+        try:
+            return {"image/svg+xml": self.svg(), "text/plain": repr(self)}
+        except GraphvizNotFoundError as e:
+            return {"text/plain": f"{e}\n\nThe graph in DOT format:\n{self.to_dot()}"}
+
+    def __repr__(self) -> str:
+        extra = f" of {self.total_nodes}" if self.total_nodes not in (None, self.num_nodes) else ""
+        return f"<GraphDrawing: {self.num_nodes} nodes{extra}; .save(path), .to_dot()>"
