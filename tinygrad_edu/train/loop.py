@@ -1,0 +1,310 @@
+"""``fit``, ``evaluate`` and ``predict``: the training loop with Keras's semantics on
+PyTorch-style models, losses and optimizers.
+
+>>> import numpy as np
+>>> import tinygrad_edu as tg
+>>> from tinygrad_edu import nn, optim
+>>> _ = tg.manual_seed(0)
+>>> x = np.random.default_rng(0).uniform(-1, 1, size=(64, 1)).astype(np.float32)
+>>> model = nn.Linear(1, 1)
+>>> history = fit(model, nn.MSELoss(), optim.SGD(model.parameters(), lr=0.5), (x, 3 * x + 1),
+...               epochs=30, batch_size=16, metrics=["mae"], verbose=0)
+>>> sorted(history.history), len(history.epoch)
+(['loss', 'mae'], 30)
+>>> round(float(model.weight.item()), 2), round(float(model.bias.item()), 2)
+(3.0, 1.0)
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from typing import Any
+
+import numpy as np
+
+from .. import dtypes
+from ..autograd.grad_mode import no_grad
+from ..data import DataLoader
+from ..random import Generator
+from ..tensor import Tensor
+from . import inputs
+from .callbacks import Callback, CallbackList
+from .diagnostics import Diagnostics
+from .history import History
+from .metrics import Metric, get
+from .progress import progress_logger
+
+
+class Trainer:
+    """The state of one ``fit`` call, shared with the callbacks."""
+
+    def __init__(self, model: Any, optimizer: Any, params: dict) -> None:
+        self.model = model
+        self.optimizer = optimizer
+        self.params = params
+        self.stop_training = False
+        self.epoch = 0
+
+
+def _model_dtype(model: Any) -> np.dtype:
+    params = getattr(model, "parameters", None)
+    if params is not None:
+        for p in params():
+            if p.data.dtype.kind == "f":
+                return p.data.dtype
+    return dtypes.get_default_dtype()
+
+
+def _set_mode(model: Any, training: bool) -> None:
+    fn = getattr(model, "train", None)
+    if callable(fn):
+        fn(training)
+
+
+def _loss_value(loss: Any) -> float:
+    data = loss.data if isinstance(loss, Tensor) else None
+    if data is None or data.size != 1:
+        shape = getattr(data, "shape", None)
+        raise ValueError(
+            "loss_fn must return a scalar Tensor (one number per batch), got "
+            f"{type(loss).__name__}{f' of shape {shape}' if shape is not None else ''}; use a "
+            "loss with reduction='mean'"
+        )
+    return float(data.reshape(()))
+
+
+def _metrics(metrics: Sequence[Any] | None, warn: bool) -> list[Metric]:
+    if metrics is None:
+        return []
+    if isinstance(metrics, str | Metric) or callable(metrics):
+        metrics = [metrics]
+    out = [get(m, warn=warn) for m in metrics]
+    names = [m.name for m in out]
+    if len(set(names)) != len(names):
+        raise ValueError(f"metrics have repeated names: {names}")
+    return out
+
+
+def _run_eval(model: Any, loss_fn: Any, loader: Any, metrics: list[Metric],
+              dtype: np.dtype) -> dict[str, float]:
+    total, count = 0.0, 0
+    for m in metrics:
+        m.reset()
+    with no_grad():
+        for batch in loader:
+            x, y = inputs.unpack(batch)
+            pred = model(inputs.cast_input(x, dtype))
+            y = inputs.align_target(pred, y)
+            n = len(y) if y.ndim else 1
+            total += _loss_value(loss_fn(pred, y)) * n
+            count += n
+            for m in metrics:
+                m.update(pred, y)
+    if count == 0:
+        raise ValueError("evaluation data is empty")
+    return {"loss": total / count, **{m.name: m.result() for m in metrics}}
+
+
+def evaluate(model: Any, loss_fn: Any, data: Any, batch_size: int | None = None,
+             metrics: Sequence[Any] = (), verbose: int = 0) -> dict[str, float]:
+    """The loss and metrics of ``model`` on ``data`` ((x, y), a Dataset or a DataLoader),
+    averaged over all samples, in eval mode and without recording gradients.
+
+    >>> import numpy as np
+    >>> from tinygrad_edu import nn
+    >>> model = nn.Linear(1, 1)
+    >>> with __import__("tinygrad_edu").no_grad():
+    ...     _ = model.weight.fill_(2.0); _ = model.bias.fill_(0.0)
+    >>> evaluate(model, nn.MSELoss(), (np.array([[1.0], [2.0]]), np.array([[2.0], [5.0]])),
+    ...          metrics=["rmse"])
+    {'loss': 0.5, 'rmse': 0.7071067811865476}
+    """
+    dtype = _model_dtype(model)
+    loader, _ = inputs.as_loader(data, batch_size, False, None, dtype, "evaluate")
+    was_training = getattr(model, "training", None)
+    _set_mode(model, False)
+    try:
+        logs = _run_eval(model, loss_fn, loader, _metrics(metrics, warn=True), dtype)
+    finally:
+        if was_training is not None:
+            _set_mode(model, was_training)
+    if verbose:
+        from .progress import format_logs
+
+        print(format_logs(logs))
+    return logs
+
+
+def predict(model: Any, x: Any, batch_size: int | None = None) -> Tensor:
+    """The model's outputs for inputs ``x`` (array, tensor, or a Dataset/DataLoader of
+    ``(x, y)`` or of inputs), in eval mode, without gradients, batch by batch."""
+    dtype = _model_dtype(model)
+    bs = 32 if batch_size is None else batch_size
+    was_training = getattr(model, "training", None)
+    _set_mode(model, False)
+    outs = []
+    try:
+        with no_grad():
+            is_dataset = hasattr(x, "__getitem__") and hasattr(x, "__len__") and not isinstance(
+                x, np.ndarray | Tensor | list | tuple)
+            if isinstance(x, DataLoader) or is_dataset:
+                for batch in x if isinstance(x, DataLoader) else DataLoader(x, bs):
+                    xb = batch[0] if isinstance(batch, tuple | list) else batch
+                    outs.append(model(inputs.cast_input(xb, dtype)).data)
+            else:
+                arr = inputs.to_array(x, "predict: x")
+                if arr.ndim == 1:
+                    arr = arr.reshape(-1, 1)
+                for start in range(0, len(arr), bs):
+                    outs.append(model(inputs.cast_input(arr[start:start + bs], dtype)).data)
+    finally:
+        if was_training is not None:
+            _set_mode(model, was_training)
+    if not outs:
+        raise ValueError("predict: no inputs")
+    return Tensor._wrap(np.concatenate(outs))
+
+
+def fit(model: Any, loss_fn: Any, optimizer: Any, data: Any, epochs: int = 1,
+        batch_size: int | None = None, validation_data: Any = None,
+        validation_split: float = 0.0, shuffle: bool = True,
+        metrics: Sequence[Any] = (), callbacks: Iterable[Callback] = (), verbose: Any = 1,
+        generator: Generator | None = None, diagnostics: bool | Diagnostics = True,
+        initial_epoch: int = 0, shuffle_before_split: bool = False,
+        validation_batch_size: int | None = None) -> History:
+    """Train ``model`` to minimise ``loss_fn(model(x), y)`` with ``optimizer``; return a
+    ``History`` (``history.history['loss']``, ``['val_loss']``, ``['mae']``...).
+
+    Arguments (Keras's ``Model.fit`` semantics):
+
+    - ``data``: ``(x, y)`` arrays/tensors, a ``Dataset`` of ``(x, y)`` items, or a
+      ``DataLoader`` (which then decides batch size and shuffling). Inputs are cast to the
+      model's float dtype; a 1-D ``x`` is one feature per sample; targets of shape ``(n,)``
+      are matched to predictions of shape ``(n, 1)``.
+    - ``batch_size``: samples per update (default 32).
+    - ``shuffle``: reshuffle the training samples every epoch, with ``generator`` (default:
+      the global generator, seeded by ``tinygrad_edu.manual_seed``).
+    - ``validation_data``: ``(x_val, y_val)``, a Dataset or a DataLoader, evaluated after
+      every epoch (``val_loss``, ``val_<metric>``).
+    - ``validation_split``: a fraction of the training data to hold out for validation.
+      As in Keras, it is the **last** fraction of the samples, taken **before** shuffling:
+      if your data is sorted (by target, by date), the validation set is its tail, not a
+      random sample. Pass ``shuffle_before_split=True`` for a seeded random hold-out.
+    - ``metrics``: names ('mse', 'rmse', 'mae', 'r2', 'accuracy', 'binary_accuracy',
+      'categorical_accuracy'), ``Metric`` objects or functions ``fn(pred, target)``.
+      Training metrics are computed on each batch's predictions during the epoch, as in
+      Keras; ``rmse`` is the true RMSE.
+    - ``callbacks``: ``Callback`` objects (``EarlyStopping``, ``ModelCheckpoint``, ...).
+    - ``verbose``: 0 silent, 1 a progress bar per epoch (one line per epoch when stdout is
+      not a terminal or notebook), 2 one line per epoch.
+    - ``diagnostics``: on by default (see :mod:`tinygrad_edu.train.diagnostics`): a NaN/inf
+      loss raises ``TrainingDiverged`` naming epoch and step; data far from unit scale,
+      a rising loss, vanishing gradients and dead ReLUs warn (``TrainingWarning``, once
+      each). ``False`` turns them off; a ``Diagnostics`` object tunes them.
+    - ``initial_epoch``: the epoch to start counting from (to resume training).
+
+    The training ``loss`` of an epoch is the mean over its samples of the loss as it was
+    when each batch was seen (the weights change during the epoch); ``val_loss`` uses the
+    weights at the end of the epoch. The model is put in train mode for training, eval mode
+    for validation, and left in the mode it had before.
+    """
+    if isinstance(epochs, bool) or not isinstance(epochs, int | np.integer) or epochs < 0:
+        raise ValueError(f"epochs must be a non-negative int, got {epochs!r}")
+    diag = (diagnostics if isinstance(diagnostics, Diagnostics)
+            else Diagnostics() if diagnostics else None)
+    dtype = _model_dtype(model)
+    if validation_split and validation_data is None:
+        data, validation_data = inputs.split_validation(
+            data, validation_split, shuffle_before_split, generator, dtype)
+    elif validation_split and validation_data is not None:
+        raise ValueError("pass validation_data or validation_split, not both")
+    loader, arrays = inputs.as_loader(data, batch_size, shuffle, generator, dtype, "fit")
+    val_loader = None
+    if validation_data is not None:
+        val_bs = validation_batch_size or batch_size
+        val_loader, _ = inputs.as_loader(validation_data, val_bs, False, None, dtype,
+                                         "fit: validation_data")
+    steps = len(loader)
+    if steps == 0:
+        raise ValueError(f"fit: no training batches ({len(loader.dataset)} samples, "
+                         f"batch_size={loader.batch_size}, drop_last={loader.drop_last})")
+    train_metrics = _metrics(metrics, warn=diag is not None)
+    val_metrics = _metrics(metrics, warn=False) if val_loader is not None else []
+
+    trainer = Trainer(model, optimizer, {"epochs": epochs, "steps": steps, "verbose": verbose,
+                                         "metrics": [m.name for m in train_metrics]})
+    history = History()
+    printer = progress_logger(verbose, epochs, steps)
+    cbs = CallbackList([*callbacks, history, *([printer] if printer else [])], trainer)
+    if getattr(model, "stop_training", False) is True:  # Keras's flag, left from a last run
+        model.stop_training = False
+    was_training = getattr(model, "training", None)
+    logs: dict[str, float] = {}
+    first = True
+    if diag is not None:
+        diag.begin(model, optimizer, steps)
+    try:
+        cbs.on_train_begin()
+        for epoch in range(initial_epoch, epochs):
+            trainer.epoch = epoch
+            _set_mode(model, True)
+            if diag is not None:
+                diag.record(True)
+            cbs.on_epoch_begin(epoch)
+            for m in train_metrics:
+                m.reset()
+            total, count = 0.0, 0
+            batch_logs = cbs.wants_batch_logs
+            for step, batch in enumerate(loader):
+                if batch_logs:
+                    cbs.on_batch_begin(step)
+                xb, yb = inputs.unpack(batch)
+                xb = inputs.cast_input(xb, dtype)
+                pred = model(xb)
+                yb = inputs.align_target(pred, yb)
+                if first and diag is not None:
+                    first = False
+                    src = arrays if arrays is not None else (xb.data, yb.data)
+                    y_check = src[1] if yb.dtype.kind == "f" else None
+                    where = "" if arrays is not None else " (in the first batch)"
+                    diag.check_scale(np.asarray(src[0]), y_check, where)
+                    diag.check_shapes(pred, yb)
+                loss = loss_fn(pred, yb)
+                value = _loss_value(loss)
+                if diag is not None:
+                    diag.check_loss(value, epoch, step, epochs, (xb, yb))
+                optimizer.zero_grad()
+                loss.backward()
+                if diag is not None and diag.wants_gradients(step):
+                    diag.sample_gradients(model)
+                optimizer.step()
+                n = len(yb) if yb.ndim else 1
+                total += value * n
+                count += n
+                for m in train_metrics:
+                    m.update(pred, yb)
+                if batch_logs:
+                    cbs.on_batch_end(step, {"loss": total / count, "batch_loss": value,
+                                            "size": n})
+            logs = {"loss": total / max(count, 1), **{m.name: m.result() for m in train_metrics}}
+            if val_loader is not None:
+                if diag is not None:
+                    diag.record(False)
+                _set_mode(model, False)
+                val = _run_eval(model, loss_fn, val_loader, val_metrics, dtype)
+                _set_mode(model, True)
+                logs.update({"val_" + k: v for k, v in val.items()})
+            if diag is not None:
+                diag.end_epoch(epoch, logs["loss"])
+            cbs.on_epoch_end(epoch, logs)
+            if trainer.stop_training or getattr(model, "stop_training", False) is True:
+                break
+        cbs.on_train_end(logs)
+    finally:
+        if printer is not None:
+            printer.close()
+        if diag is not None:
+            diag.end()
+        if was_training is not None:
+            _set_mode(model, was_training)
+    return history
