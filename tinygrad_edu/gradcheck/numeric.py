@@ -67,6 +67,9 @@ def jacobian_columns(
         plus = _with_entry(base, flat, x + eps, dtype)
         minus = _with_entry(base, flat, x - eps, dtype)
         step = float(plus.flat[flat]) - float(minus.flat[flat])
+        if step == 0.0:
+            raise ValueError(f"eps={eps:g} vanishes next to {x:g} in {np.dtype(dtype).name}: "
+                             "use float64 inputs (or a larger eps)")
         f_plus = evaluate({position: plus})
         f_minus = evaluate({position: minus})
         yield flat, [
@@ -94,6 +97,8 @@ def one_sided(
     fm = evaluate({position: minus})[output].flat[out_flat]
     hp = float(plus.flat[flat]) - x
     hm = x - float(minus.flat[flat])
+    if hp <= 0 or hm <= 0:  # the step vanished when cast (float32 and a tiny eps)
+        return float("nan"), float("nan"), float("nan")
     return (f0 - fm) / hm, (fp - fm) / (hp + hm), (fp - f0) / hp
 
 

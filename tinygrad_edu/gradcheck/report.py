@@ -204,7 +204,7 @@ class GradientReport:
             out.append("Diagnosis:")
             out += [f"  - {h}" for h in self.hypotheses]
         for r in self.rows:
-            if r.passed and not r.notes:
+            if r.passed and not r.notes and not r.hypotheses:
                 continue
             covered = {h.kind for h in self.hypotheses if r.name in h.params}
             lines = [f"  - {h}" for h in sorted(r.hypotheses, key=lambda h: -h.rank)

@@ -28,6 +28,7 @@ values:
 
 from __future__ import annotations
 
+import importlib
 from typing import Any
 
 from .assertions import assert_backprop_correct, assert_close, assert_grad_close
@@ -38,7 +39,7 @@ __all__ = ["assert_backprop_correct", "assert_close", "assert_grad_close", "stra
 def __getattr__(name: str) -> Any:
     if name == "strategies":
         try:
-            from . import strategies
+            strategies = importlib.import_module(f"{__name__}.strategies")
         except ImportError as e:  # pragma: no cover - depends on the environment
             raise ImportError("tinygrad_edu.testing.strategies needs hypothesis: "
                               "pip install hypothesis") from e

@@ -235,4 +235,5 @@ def mlp_params(spec: MLPSpec, scale: float = 1.0) -> st.SearchStrategy[dict[str,
     for name, shp in spec.param_shapes().items():
         bound = scale / np.sqrt(shp[0]) if name.startswith("W") else scale
         parts[name] = arrays(shp, np.float64, -bound, bound)
-    return st.fixed_dictionaries(parts)
+    order = spec.param_names
+    return st.fixed_dictionaries(parts).map(lambda d: {n: d[n] for n in order})
