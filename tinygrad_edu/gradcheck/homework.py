@@ -263,7 +263,8 @@ class _Checker:
             w = int(np.argmax(rel)) if rel.size else 0
             row.abs_error = float(np.max(np.abs(hand - auto), initial=0.0))
             pos = np.searchsorted(idx, w)
-            n_val = float(d.central[pos]) if pos < len(idx) and idx[pos] == w else float("nan")
+            n_val = float(d.central[pos]) if pos < len(idx) and idx[pos] == w else float(
+                numeric.partial_derivatives(self.f, P, name, np.array([w]), eps, f0).central[0])
             row.worst = (np.unravel_index(w, P[name].shape), float(hand.flat[w]), n_val,
                          float(auto.flat[w]))
             verdict = verdict_for(float(rest.max(initial=0.0)))

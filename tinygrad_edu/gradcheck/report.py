@@ -206,9 +206,11 @@ class GradientReport:
         for r in self.rows:
             if r.passed and not r.notes and not r.hypotheses:
                 continue
-            covered = {h.kind for h in self.hypotheses if r.name in h.params}
+            covering = [h for h in self.hypotheses if r.name in h.params]
+            covered = {h.kind for h in covering}
+            bar = max((h.rank for h in covering), default=0)  # weaker row guesses add noise
             lines = [f"  - {h}" for h in sorted(r.hypotheses, key=lambda h: -h.rank)
-                     if h not in self.hypotheses and h.kind not in covered]
+                     if h not in self.hypotheses and h.kind not in covered and h.rank >= bar]
             if r.worst is not None and not r.passed:
                 idx, h, n, a = r.worst
                 auto = "" if a is None else f", autograd {a:.8g}"
