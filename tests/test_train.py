@@ -10,6 +10,7 @@ from __future__ import annotations
 import doctest
 import io
 import math
+import re
 import warnings
 
 import numpy as np
@@ -657,14 +658,20 @@ class FakeTerminal(io.StringIO):
         return True
 
 
-def test_verbose_1_on_a_terminal_draws_a_bar(monkeypatch):
+@pytest.mark.parametrize("columns", [200, 60])
+def test_verbose_1_on_a_terminal_draws_a_bar(monkeypatch, columns):
     term = FakeTerminal()
     monkeypatch.setattr("sys.stdout", term)
+    monkeypatch.setenv("COLUMNS", str(columns))
     _fit_quietly(1, epochs=2)
     out = term.getvalue()
     assert "\r" in out                                             # a live bar
     assert "Epoch 1/2" in out and "Epoch 2/2" in out and "3/3" in out
-    assert "val_mae" in out                                        # final logs in the bar
+    lines = [seg for seg in out.replace("\r", "\n").splitlines() if seg.strip()]
+    assert all(len(seg) <= columns for seg in lines if seg.startswith("Epoch"))  # bars fit
+    full = [seg for seg in lines if re.search(r"val_mae: \d\.\d{4}", seg)]
+    assert len(full) == 2                        # each epoch's complete logs are visible once
+    assert all(seg.startswith("  loss: ") == (columns == 60) for seg in full)
 
 
 def test_bad_verbose_and_epochs():

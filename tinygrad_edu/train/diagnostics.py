@@ -103,6 +103,7 @@ class Diagnostics:
         self._emitted = set()
         self._losses = []
         self._last_finite = None
+        self._grad_ratio = {}
         self._relus = []
         named = getattr(model, "named_modules", None)
         if named is None:

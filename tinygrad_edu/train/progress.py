@@ -16,6 +16,9 @@ prints one line per epoch, like verbose=2, so the file gets no carriage-return s
 
 from __future__ import annotations
 
+import io
+import os
+import shutil
 import sys
 import time
 from typing import IO, Any
@@ -53,6 +56,19 @@ def _isatty(file: Any) -> bool:
         return False
 
 
+def _size(file: Any) -> dict:
+    """Follow the terminal's width, unless it reports a size of 0 (some ptys in CI and
+    containers), where tqdm would draw nothing: then a fixed size from $COLUMNS or 100x24."""
+    try:
+        cols, rows = os.get_terminal_size(file.fileno())
+    except (AttributeError, ValueError, OSError, io.UnsupportedOperation):
+        cols = rows = 0
+    if cols > 0 and rows > 0:
+        return {"dynamic_ncols": True}
+    cols, rows = shutil.get_terminal_size((100, 24))
+    return {"ncols": cols or 100, "nrows": rows or 24}
+
+
 class _LineLogger(Callback):
     """verbose=2 (or 1 without a terminal): ``Epoch 3/10 - 0.12s - loss: ... - val_loss: ...``"""
 
@@ -79,6 +95,10 @@ class _LineLogger(Callback):
         pass
 
 
+_BAR_FORMAT = ("{desc}: {percentage:3.0f}%|{bar:16}| {n_fmt}/{total_fmt} "
+               "[{elapsed}<{remaining}{postfix}]")
+
+
 class _BarLogger(_LineLogger):
     """verbose=1 on a terminal or in a notebook: a tqdm bar per epoch with the running loss."""
 
@@ -94,9 +114,10 @@ class _BarLogger(_LineLogger):
         else:
             from tqdm import tqdm
         self.close()
+        out = self._out()
         self.bar = tqdm(total=self.steps, desc=f"Epoch {epoch + 1}/{self.epochs}",
-                        unit="step", file=self._out(), leave=True, mininterval=0.1,
-                        dynamic_ncols=True)
+                        unit="step", file=out, leave=True, mininterval=0.1,
+                        bar_format=_BAR_FORMAT, **_size(out))
 
     def on_batch_end(self, batch: int, logs: dict | None = None) -> None:
         bar = self.bar
@@ -107,9 +128,20 @@ class _BarLogger(_LineLogger):
         bar.update(1)
 
     def on_epoch_end(self, epoch: int, logs: dict | None = None) -> None:
-        if self.bar is not None:
-            self.bar.set_postfix_str(format_logs(logs), refresh=False)
-            self.close()
+        bar = self.bar
+        if bar is None:
+            return
+        text = format_logs(logs)
+        bar.set_postfix_str(text, refresh=False)
+        width = bar.ncols if not self.notebook else None
+        # the bar's fixed part takes ~56 columns: when the logs would be cut off, print them
+        # in full on their own line
+        too_wide = width is not None and len(bar.desc) + 56 + len(text) > width
+        self.close()
+        if too_wide:
+            out = self._out()
+            out.write("  " + text + "\n")
+            out.flush()
 
     def close(self) -> None:
         if self.bar is not None:
