@@ -10,8 +10,6 @@ import zipfile
 import numpy as np
 import pytest
 import safetensors.numpy
-import safetensors.torch
-import torch
 
 import tinygrad_edu as tg
 import tinygrad_edu.serialization as ser
@@ -31,7 +29,16 @@ def _mlp() -> nn.Module:
     return nn.Sequential(nn.Linear(3, 4), nn.ReLU(), nn.Linear(4, 2))
 
 
-def _torch_mlp() -> torch.nn.Module:
+def _torch():
+    """PyTorch, imported only by the tests that need it (it takes seconds to import)."""
+    import safetensors.torch
+    import torch
+
+    return torch, safetensors.torch
+
+
+def _torch_mlp():
+    torch, _ = _torch()
     return torch.nn.Sequential(torch.nn.Linear(3, 4), torch.nn.ReLU(), torch.nn.Linear(4, 2))
 
 
@@ -139,11 +146,12 @@ def test_scaler_state_round_trip(tmp_path):
 
 # ----------------------------------------------------------------------------- PyTorch
 def test_saved_state_dict_loads_into_pytorch(tmp_path):
+    torch, st_torch = _torch()
     net = _mlp()
     path = tmp_path / "mlp.safetensors"
     save(net.state_dict(), path)
     tnet = _torch_mlp()
-    result = tnet.load_state_dict(safetensors.torch.load_file(str(path)), strict=True)
+    result = tnet.load_state_dict(st_torch.load_file(str(path)), strict=True)
     assert not result.missing_keys and not result.unexpected_keys
     x = np.random.default_rng(0).normal(size=(5, 3)).astype(np.float32)
     with torch.no_grad():
@@ -152,10 +160,11 @@ def test_saved_state_dict_loads_into_pytorch(tmp_path):
 
 
 def test_pytorch_state_dict_loads_here(tmp_path):
+    torch, st_torch = _torch()
     torch.manual_seed(0)
     tnet = _torch_mlp()
     path = tmp_path / "torch.safetensors"
-    safetensors.torch.save_file(tnet.state_dict(), str(path))
+    st_torch.save_file(tnet.state_dict(), str(path))
     state = load(path)  # a foreign file: no description, a flat dict of Tensors
     assert set(state) == {"0.weight", "0.bias", "2.weight", "2.bias"}
     net = _mlp()
@@ -217,6 +226,7 @@ def test_pickles_are_refused_and_never_run(tmp_path, ext):
 
 
 def test_torch_save_archive_is_named(tmp_path):
+    torch, _ = _torch()
     path = tmp_path / "model.safetensors"
     torch.save(_torch_mlp().state_dict(), str(path))
     _expect(path, "torch.save", "safetensors.torch.save_file")
