@@ -397,12 +397,12 @@ def batch_norm(input: Tensor, running_mean: Tensor | None, running_var: Tensor |
                     rm = running_mean.data
                     new = momentum * mean.data.reshape(c) + (1 - momentum) * rm
                     rm[...] = new
-                    running_mean._version += 1
+                    running_mean._bump_version()
                 if running_var is not None:
                     rv = running_var.data
                     unbiased = var.data.reshape(c) * (n / (n - 1))
                     rv[...] = momentum * unbiased + (1 - momentum) * rv
-                    running_var._version += 1
+                    running_var._bump_version()
     else:
         if running_mean is None or running_var is None:
             raise ValueError(
@@ -723,6 +723,8 @@ def _class_target(input: Tensor, target: Any, fname: str) -> Tensor:
     n_classes = shape[class_dim]
     index_shape = shape[:class_dim] + shape[class_dim + 1:]
     kind = target.dtype.kind
+    if kind in "iu" and tshape == index_shape:  # the common case, checked first and cheaply
+        return target
     what = (
         f"{fname}: input of shape {shape} has {n_classes} classes in dim {class_dim}; the target "
         f"must be class indices (an integer tensor of shape {index_shape}) or class "
@@ -738,77 +740,80 @@ def _class_target(input: Tensor, target: Any, fname: str) -> Tensor:
         elif tshape == (*index_shape, 1):
             hint = " Pass target.squeeze(-1).long() for class indices."
         raise ValueError(what + hint)
-    if kind not in "iu":
-        raise ValueError(what)
-    if tshape != index_shape:
-        hint = ""
-        if tshape == (*index_shape, 1):
-            hint = " Squeeze the trailing dimension: target.squeeze(-1)."
-        elif tshape == shape:
-            hint = (" A target of the input's shape must hold float probabilities "
-                    "(one-hot rows: target.float()).")
-        raise ValueError(what + hint)
-    return target
+    hint = ""
+    if kind in "iu" and tshape == (*index_shape, 1):
+        hint = " Squeeze the trailing dimension: target.squeeze(-1)."
+    elif kind in "iu" and tshape == shape:
+        hint = (" A target of the input's shape must hold float probabilities "
+                "(one-hot rows: target.float()).")
+    raise ValueError(what + hint)
 
 
-def _check_class_range(t: np.ndarray, n_classes: int, ignore_index: int, fname: str) -> None:
+def _check_class_range(t: np.ndarray, n_classes: int, ignore_index: int,
+                       fname: str) -> bool:
+    """Raise if a target (other than ``ignore_index``) is not a class; return whether any
+    target equals ``ignore_index``."""
     if not t.size:
-        return
+        return False
     lo, hi = t.min(), t.max()
+    maybe_ignored = lo <= ignore_index <= hi
     if lo >= 0 and hi < n_classes:
-        return
+        return bool(maybe_ignored) and bool((t == ignore_index).any())
     valid = t[t != ignore_index]
-    if not valid.size:
-        return
-    lo, hi = valid.min(), valid.max()
-    if lo >= 0 and hi < n_classes:
-        return
-    bad = int(hi) if hi >= n_classes else int(lo)
-    at = tuple(int(i) for i in np.argwhere(t == bad)[0])
-    raise IndexError(
-        f"{fname}: target holds class index {bad} (at position {at}) but the input has "
-        f"{n_classes} classes, so indices must be in 0..{n_classes - 1} (ignore_index="
-        f"{ignore_index} is skipped). Check the size of the last layer, or whether the labels "
-        "start at 1 instead of 0."
-    )
-
-
-def _pick(logp: Tensor, t: np.ndarray) -> tuple[Tensor, np.ndarray]:
-    """``logp[i, t_i]`` for every position, as a flat (M,) tensor; also the flat targets."""
-    if logp.ndim == 1:
-        logp = logp.reshape(1, -1)
-    elif logp.ndim > 2:
-        logp = logp.permute(0, *range(2, logp.ndim), 1)
-        logp = logp.reshape(-1, logp.shape[-1])
-    t = t.reshape(-1)
-    return logp[np.arange(t.shape[0]), t], t
+    if valid.size:
+        vlo, vhi = valid.min(), valid.max()
+        if vlo < 0 or vhi >= n_classes:
+            bad = int(vhi) if vhi >= n_classes else int(vlo)
+            at = tuple(int(i) for i in np.argwhere(t == bad)[0])
+            raise IndexError(
+                f"{fname}: target holds class index {bad} (at position {at}) but the input has "
+                f"{n_classes} classes, so indices must be in 0..{n_classes - 1} (ignore_index="
+                f"{ignore_index} is skipped). Check the size of the last layer, or whether the "
+                "labels start at 1 instead of 0."
+            )
+    return True
 
 
 def _nll(logp: Tensor, target: Tensor, weight: Any, ignore_index: int, reduction: str,
          fname: str) -> Tensor:
-    n_classes = logp.shape[0 if logp.ndim == 1 else 1]
+    """``-w[t] * logp[.., t, ..]`` per position, reduced as PyTorch's nll_loss does.
+
+    Picking is a product with a constant array that holds ``-w[t] / denominator`` at each
+    target's class and 0 elsewhere: one Mul and one Sum, whose backward is dense and cheap.
+    """
+    class_dim = 0 if logp.ndim == 1 else 1
+    n_classes = logp.shape[class_dim]
     t = target.data
-    _check_class_range(t, n_classes, ignore_index, fname)
-    ignored = t == ignore_index
-    any_ignored = bool(ignored.any())
-    t_safe = np.where(ignored, 0, t) if any_ignored else t
-    picked, flat_t = _pick(logp, t_safe)
-    if weight is None and not any_ignored:
-        if reduction == "mean":
-            return -picked.mean()
-        if reduction == "sum":
-            return -picked.sum()
-        return (-picked).reshape(t.shape)
-    w = np.ones(flat_t.shape, dtype=logp.dtype) if weight is None else \
-        np.asarray(_t(weight).data, dtype=logp.dtype)[flat_t]
+    any_ignored = _check_class_range(t, n_classes, ignore_index, fname)
+    keep = None
     if any_ignored:
-        w = w * ~ignored.reshape(-1)
-    loss = picked * -w
-    if reduction == "mean":
-        return loss.sum() / w.sum()
-    if reduction == "sum":
-        return loss.sum()
-    return loss.reshape(t.shape)
+        keep = t != ignore_index
+        t = np.where(keep, t, 0)
+    dtype = logp.dtype
+    if weight is None and keep is None:
+        w, total = 1.0, float(t.size)
+    else:
+        if weight is None:
+            w = keep.astype(dtype)
+        else:
+            w = np.asarray(_t(weight).data, dtype=dtype)[t]
+            if keep is not None:
+                w = w * keep
+        total = float(w.sum())
+    scale = -1.0
+    if reduction == "mean":  # nothing counted gives NaN, as in PyTorch
+        scale = -1.0 / total if total else math.nan
+    values = w * scale
+    coef = np.zeros(logp.shape, dtype=dtype)
+    if logp.ndim == 2:
+        coef[np.arange(t.shape[0]), t] = values
+    elif logp.ndim == 1:
+        coef[t] = values
+    else:
+        values = np.broadcast_to(values, t.shape)
+        np.put_along_axis(coef, np.expand_dims(t, 1), np.expand_dims(values, 1), axis=1)
+    prod = logp * coef
+    return prod.sum(class_dim) if reduction == "none" else prod.sum()
 
 
 def nll_loss(input: Tensor, target: Any, weight: Any = None, ignore_index: int = -100,

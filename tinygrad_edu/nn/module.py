@@ -133,10 +133,10 @@ class Module:
             )
         params, buffers, modules = d["_parameters"], d["_buffers"], d["_modules"]
         if isinstance(value, Parameter):
-            self._forget(name)
+            self._forget(name, keep="_parameters")
             params[name] = value
         elif isinstance(value, Module):
-            self._forget(name)
+            self._forget(name, keep="_modules")
             modules[name] = value
         elif name in params:
             if value is not None:
@@ -162,13 +162,16 @@ class Module:
         else:
             object.__setattr__(self, name, value)
 
-    def _forget(self, name: str) -> None:
-        """Remove ``name`` from every registry and the instance dict."""
+    def _forget(self, name: str, keep: str = "") -> None:
+        """Remove ``name`` from the instance dict and from every registry but ``keep`` (so
+        re-assigning a parameter or module keeps its place in the order)."""
         d = self.__dict__
         d.pop(name, None)
         for key in ("_parameters", "_buffers", "_modules"):
-            d[key].pop(name, None)
-        d["_non_persistent_buffers"].discard(name)
+            if key != keep:
+                d[key].pop(name, None)
+        if keep != "_buffers":
+            d["_non_persistent_buffers"].discard(name)
 
     def __getattr__(self, name: str) -> Any:
         d = self.__dict__
@@ -208,7 +211,7 @@ class Module:
                 f"cannot assign {type(param).__name__} as parameter {name!r}: wrap it in "
                 "nn.Parameter"
             )
-        self._forget(name)
+        self._forget(name, keep="_parameters")
         self._parameters[name] = param
 
     def register_buffer(self, name: str, tensor: Tensor | None, persistent: bool = True) -> None:
@@ -228,9 +231,11 @@ class Module:
                 f"cannot assign {type(tensor).__name__} as buffer {name!r} (a Tensor or None "
                 "is expected)"
             )
-        self._forget(name)
+        self._forget(name, keep="_buffers")
         self._buffers[name] = tensor
-        if not persistent:
+        if persistent:
+            self._non_persistent_buffers.discard(name)
+        else:
             self._non_persistent_buffers.add(name)
 
     def add_module(self, name: str, module: Module | None) -> None:
@@ -238,7 +243,7 @@ class Module:
         if module is not None and not isinstance(module, Module):
             raise TypeError(f"{type(module).__name__} is not a Module subclass")
         self._check_name(name, "module")
-        self._forget(name)
+        self._forget(name, keep="_modules")
         self._modules[name] = module
 
     register_module = add_module
@@ -385,7 +390,7 @@ class Module:
                 if t is None:
                     continue
                 t.data = fn(t.data)
-                t._version += 1
+                t._bump_version()
                 if t.grad is not None:
                     t.grad = Tensor._wrap(fn(t.grad.data))
         return self
@@ -489,7 +494,7 @@ class Module:
                 target = own[key]
                 if assign:
                     target.data = np.array(value, dtype=target.data.dtype, copy=True)
-                    target._version += 1
+                    target._bump_version()
                 else:
                     target.copy_(value)
         return IncompatibleKeys(missing, unexpected)

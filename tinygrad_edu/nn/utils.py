@@ -88,7 +88,7 @@ def clip_grad_norm_(parameters: Tensor | Iterable[Tensor], max_norm: float,
     coef = min(float(max_norm) / (float(total.data) + 1e-6), 1.0)
     for g in grads:
         np.multiply(g.data, coef, out=g.data, casting="unsafe")
-        g._version += 1
+        g._bump_version()
     return total
 
 
@@ -108,7 +108,7 @@ def clip_grad_value_(parameters: Tensor | Iterable[Tensor], clip_value: float,
     for p in _as_list(parameters):
         if p.grad is not None:
             np.clip(p.grad.data, -clip_value, clip_value, out=p.grad.data)
-            p.grad._version += 1
+            p.grad._bump_version()
 
 
 def parameters_to_vector(parameters: Iterable[Tensor]) -> Tensor:
@@ -137,5 +137,5 @@ def vector_to_parameters(vec: Tensor, parameters: Iterable[Tensor]) -> None:
     for p in params:
         n = p.data.size
         p.data[...] = data[start:start + n].reshape(p.data.shape)
-        p._version += 1
+        p._bump_version()
         start += n
