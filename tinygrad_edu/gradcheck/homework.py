@@ -248,8 +248,8 @@ class _Checker:
             row.verdict = "wrong shape"
             row.reference = "autograd" if ref_auto else "numerical"
             true = auto if ref_auto else d.central
-            row.hypotheses = dg.diagnose_param(name, hand, true, shape=P[name].shape,
-                                               indices=None if ref_auto else idx)
+            row.hypotheses += dg.diagnose_param(name, hand, true, shape=P[name].shape,
+                                                indices=None if ref_auto else idx)
             return row
         h_idx = hand.ravel()[idx]
         rel_num = relative_error(h_idx, d.central, self.floor_num)
