@@ -5,6 +5,7 @@ import math
 import subprocess
 import sys
 import types
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -31,9 +32,10 @@ def _close_figures():
 
 
 def _run(code):
-    env = {"PATH": "/usr/bin:/bin", "PYTHONPATH": "."}
+    root = str(Path(__file__).resolve().parents[1])
+    env = {"PATH": "/usr/bin:/bin", "PYTHONPATH": root}  # no DISPLAY, no MPLBACKEND
     return subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env=env,
-                          timeout=120)
+                          cwd=root, timeout=120)
 
 
 def test_importing_the_package_and_viz_does_not_import_matplotlib():

@@ -396,8 +396,9 @@ def test_chain_of_100k_ops_draws_without_recursion_in_seconds():
     took = time.perf_counter() - start
     assert d.num_nodes == 3 and "100000 ops" in dot
     assert dot.count("color=blue") == 5  # 3 nodes + 2 edges on the path
-    # linear time: no slower than a few times building the graph (robust to a busy machine)
-    assert took < 3 * build + 1.0, (took, build)
+    # linear time: about as long as building the graph (~1.5x here); compared with that rather
+    # than with a fixed number of seconds, so a busy machine does not fail it
+    assert took < 5 * build + 2.0, (took, build)
 
 
 # ------------------------------------------------------------------ rendering and saving

@@ -35,7 +35,7 @@ from __future__ import annotations
 from collections import Counter, deque
 
 from . import _format
-from .walk import Graph, Node
+from .walk import Graph, Node, title
 
 
 def contract(g: Graph, rep: dict[str, str], new: dict[str, Node]) -> Graph:
@@ -121,7 +121,7 @@ def group_by_module(g: Graph, classes: dict[str, str | None]) -> Graph:
             rep[m.id] = gid
         params = [m for m in members if m.kind == "param"]
         cls = classes.get(path)
-        title = (path or "(root)") + (f": {cls}" if cls else "")
+        head = (path or "(root)") + (f": {cls}" if cls else "")
         short = [(m.name or "").rsplit(".", 1)[-1] for m in params]
         lines = [_listing([f"{s} {_format.shape_text(m.tensor.shape)}" for s, m in
                            zip(short, params)])]
@@ -131,8 +131,8 @@ def group_by_module(g: Graph, classes: dict[str, str | None]) -> Graph:
         ops = [m for m in members if m.kind == "op"]
         if ops:
             lines.append(f"{len(ops)} op{'s' if len(ops) != 1 else ''}: "
-                         + _listing([m.title.split(" ")[0].split("(")[0] for m in ops]))
-        node = _merge_flags(Node(gid, "module", title, lines=lines), members)
+                         + _listing([m.ctx.name for m in ops]))
+        node = _merge_flags(Node(gid, "module", head, lines=lines), members)
         node.tensor = None
         dead = [s for s, m in zip(short, params) if m.dead]
         if dead and len(dead) == len(params):
@@ -173,10 +173,11 @@ def merge_chains(g: Graph) -> Graph:
         cid = f"chain_{h}"
         for m in members:
             rep[m.id] = cid
-        names = [m.title for m in members]
         last = members[-1]
-        counts = Counter(t.split(" ")[0].split("(")[0] for t in names)
-        lines = [f"{names[0]} → … → {names[-1]}" if len(names) > 2 else " → ".join(names),
+        counts = Counter(m.ctx.name for m in members)
+        ends = [title(members[0]), title(last)]
+        lines = [f"{ends[0]} → … → {ends[1]}" if len(members) > 2
+                 else " → ".join(title(m) for m in members),
                  _listing([f"{op}×{c}" for op, c in counts.most_common()], 3)]
         node = _merge_flags(Node(cid, "chain", f"{len(members)} ops", last.tensor,
                                  lines=lines), members)

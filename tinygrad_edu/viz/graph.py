@@ -45,7 +45,7 @@ from ..tensor import Tensor
 from . import _format
 from . import collapse as _collapse
 from .render import GraphDrawing
-from .walk import Graph, Node, build, key
+from .walk import Graph, Node, build, key, title
 
 FILL = {
     "param": "lightblue",
@@ -367,7 +367,8 @@ def _label(node: Node, show_values: bool, show_grads: bool, outputs: set[int]) -
             lines.append(_escape(name))
         lines.append(f"{_format.shape_text(t.shape)} {t.dtype}")
     elif kind in ("op", "output"):
-        lines.append(f"{_escape(node.name)} = {node.title}" if node.name else node.title)
+        head = title(node)
+        lines.append(f"{_escape(node.name)} = {head}" if node.name else head)
         dtype = "" if t.dtype == np.float32 else f" {t.dtype}"
         lines.append(_format.shape_text(t.shape) + dtype)
     else:

@@ -12,7 +12,7 @@ output Tensor (for the green output node) or of a plain array an op took as inpu
 >>> g = build([(None, (w * 2.0).sum())], {})
 >>> [n.kind for n in g.nodes.values()]
 ['param', 'op', 'op', 'output']
->>> [n.title for n in g.nodes.values()]
+>>> [title(n) for n in g.nodes.values()]
 ['', 'Mul ×2', 'Sum', 'output']
 """
 
@@ -44,7 +44,7 @@ class Node:
 
     id: str
     kind: str
-    title: str = ""
+    title: str = ""  # for an op, filled from ``ctx`` when needed: use :func:`title`
     tensor: Any = None
     name: str | None = None
     requires_grad: bool = False
@@ -56,9 +56,10 @@ class Node:
     on_path: bool = False
     module: str | None = None  # for parameters: the dotted path of the module that owns it
     tooltip: str | None = None
-    lines: list[str] = field(default_factory=list)  # extra label lines (collapsed nodes)
-    members: list[str] = field(default_factory=list)  # ids of collapsed nodes
-    params: list[Node] = field(default_factory=list)  # parameters inside a module box
+    ctx: Any = None  # the op's Context
+    lines: Sequence[str] = ()  # extra label lines (collapsed nodes)
+    members: Sequence[str] = ()  # ids of the nodes a collapsed node stands for
+    params: Sequence[Node] = ()  # the parameters inside a module box
     folded: int = 0  # constant inputs folded into this node's label
 
 
@@ -88,11 +89,22 @@ def key(t: Tensor) -> str:
     return str(id(t._ctx)) if t._ctx is not None else str(id(t))
 
 
+def title(node: Node) -> str:
+    """The first label line of a node; for an op, computed on first use (most ops of a big
+    graph are never drawn one by one)."""
+    if not node.title and node.ctx is not None:
+        node.title = op_title(node.ctx)
+    return node.title
+
+
 def op_title(ctx: Any) -> str:
     """The op's name with its plain-number inputs folded in: ``Mul ×2``, ``Sub 1−·``."""
     name = ctx.name
     parents = ctx.parents
-    if all(isinstance(p, Tensor) for p in parents):
+    for p in parents:
+        if not isinstance(p, Tensor):
+            break
+    else:
         return name
     consts = [
         (i, p) for i, p in enumerate(parents) if not isinstance(p, Tensor | np.ndarray)
@@ -183,12 +195,14 @@ def build(
     finite: dict[str, bool] = {}
     leaves_with_grad: list[Node] = []
     freed = False
+    node_of: dict[int, str] = {}  # id(tensor) → its node id
     for t in tensors:
-        k = key(t)
+        ctx = t._ctx
+        k = str(id(t)) if ctx is None else str(id(ctx))
+        node_of[id(t)] = k
         name = names.get(id(t))
         bad = _format.nonfinite(t.data)
         finite[k] = not bad
-        ctx = t._ctx
         if ctx is None:
             node = Node(k, _leaf_kind(t, name, have_names), "", t, name, t.requires_grad,
                         module=modules.get(id(t)))
@@ -196,11 +210,11 @@ def build(
                 leaves_with_grad.append(node)
         else:
             freed = freed or ctx._freed
-            node = Node(k, "op", op_title(ctx), t, name, True, tooltip=ctx.created_at)
+            node = Node(k, "op", "", t, name, True, ctx=ctx, tooltip=ctx.created_at)
             inputs_finite = True
             for p in ctx.parents:
                 if isinstance(p, Tensor):
-                    pk = key(p)
+                    pk = node_of[id(p)]
                     edges.append((pk, k))
                     inputs_finite = inputs_finite and finite[pk]
                 elif _is_array_node(p):
