@@ -200,6 +200,32 @@ def test_rankdir_and_names_are_escaped():
     assert nodes_first(d, w) == 'w\\"\\\\odd'
 
 
+def test_anomaly_mode_location_is_the_op_tooltip_and_odd_constants_render():
+    x = tg.tensor([1.0, 2.0], requires_grad=True)
+    with tg.detect_anomaly():
+        y = (x * 3.0).sum()
+    nodes, _ = parse(draw_graph(y).to_dot())
+    assert __file__ in nodes[find(nodes, "Mul ×3")]["tooltip"]
+    ET.fromstring(draw_graph(y).svg())
+    # a Function taking an odd plain value: its repr is folded, escaped, and still renders
+    z = Odd.apply(x, 'a"b\\c').sum()
+    d = draw_graph(z)
+    (odd,) = [a for a in parse(d.to_dot())[0].values() if a["lines"][0].startswith("Odd(")]
+    assert odd["lines"][0] == r"""Odd(·, 'a\"b\\\\c')"""  # the repr, DOT-escaped
+    svg_text = "".join(ET.fromstring(d.svg()).itertext())
+    assert "Odd(·, " + repr('a"b\\c') in svg_text  # drawn as the repr
+
+
+class Odd(tg.Function):
+    @staticmethod
+    def forward(ctx, x, tag):
+        return x * 1.0
+
+    @staticmethod
+    def backward(ctx, g):
+        return g, None
+
+
 def nodes_first(d, t):
     return parse(d.to_dot())[0][d.node_id(t)]["lines"][0]
 

@@ -344,8 +344,8 @@ def _node_style(node: Node) -> dict[str, str]:
         attrs.update(color=PATH_COLOR, penwidth="3")
     if styles != ["filled"]:
         attrs["style"] = ",".join(dict.fromkeys(styles))
-    if node.tooltip:
-        attrs["tooltip"] = node.tooltip
+    if node.tooltip:  # where the op was created (recorded in anomaly mode)
+        attrs["tooltip"] = _escape(node.tooltip)
     return attrs
 
 
@@ -367,7 +367,7 @@ def _label(node: Node, show_values: bool, show_grads: bool, outputs: set[int]) -
             lines.append(_escape(name))
         lines.append(f"{_format.shape_text(t.shape)} {t.dtype}")
     elif kind in ("op", "output"):
-        head = title(node)
+        head = _escape(title(node))
         lines.append(f"{_escape(node.name)} = {head}" if node.name else head)
         dtype = "" if t.dtype == np.float32 else f" {t.dtype}"
         lines.append(_format.shape_text(t.shape) + dtype)
