@@ -10,21 +10,28 @@ online training, one sample per step, ``W_l -= rate * outer(o_l, delta_{l+1})`` 
 output linear and lowers the rate to 0.01.  The loss is ``0.5 * ||out - t||^2``.
 
 Both backprops are correct: ``grads`` equals the gradient of ``loss`` (the tests check
-this against finite differences), so ``BUGS`` is empty and ``AS_WRITTEN == CORRECTED``.
-The nets fail for other reasons:
+this against finite differences, the complex step and autograd), so ``BUGS`` is empty and
+``AS_WRITTEN == CORRECTED``.  The nets fail for other reasons:
 
 * **tanh on the input layer** squashes ``x`` before the first weight: ``tanh(2) = 0.964``,
   ``tanh(3) = 0.995``, ``tanh(5) = 0.9999``.  Everything past ``|x| ~ 2`` is crammed into
-  a sliver next to 1, where ``sin`` still swings from 0.9 to -0.96.  (Set
-  ``squash_input=False`` to compare.)
+  a sliver next to 1, where ``sin`` still swings from 0.9 to -0.96.  Since tanh is
+  1-Lipschitz, ``|f(3) - f(2)| <= 0.031 * prod ||W_l||``: at the init scale the net cannot
+  even separate the targets at 2 (0.72) and 3 (0.14).  Trained as the author does, v1
+  answers about 0.75 at 3, the same as at 2.  v2 on ``U(-5, 5)`` ends near an RMSE of 0.7
+  over ``[-5, 5]``, no better than predicting 0; with ``squash_input=False`` the same net,
+  rate and steps reach about 0.1.
 * **Training data barely cover the query** (v1 sine): ``x ~ N(0, 1)`` puts 0.3% of the
-  samples beyond ``|x| = 3``, and the target ``tanh(sin x)`` only reaches +-0.76.
+  samples beyond ``|x| = 3``; even unsquashed, v1 answers about 0.4 at 3.  The answer
+  also remarks that the target ``tanh(sin x)`` only reaches +-0.76.
 * **No biases in v1**: the net is an odd function, ``f(-x) = -f(x)``, and ``f(0) = 0``
   for *every* weight.  XOR asks ``f(0, 0) = -1``: impossible, whatever the training.
-* **v2's rate 0.01 and 10 000 steps** are few for a 1-5-1 net; with weights from
-  ``N(0, 1)`` on a 1-wide input the hidden units start saturated.
 * **v2's XOR and identity examples print** ``outputs[-1]``, which in v2 is the last
   *hidden* layer's activation, not the net's output (``inputs[-1]``).
+
+A numerical footnote for gradient checkers: deep in saturation the author's derivative
+``1 - o*o`` cancels (``o*o`` is within ``1e-9`` of 1 at ``|z| ~ 11``), so the hand gradient
+carries a relative rounding error of about ``eps / (1 - o*o)`` there.
 
 >>> import numpy as np
 >>> net = Seed002V1Net(sizes=(2, 2, 1))
