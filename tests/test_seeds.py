@@ -10,16 +10,18 @@ its own recognisable way.  The reference gradients come from two helpers defined
 Central differences carry an absolute error of about ``eps * |loss| / h`` (~1e-10), so a
 per-entry relative error of 1e-7 is demanded only above that noise floor (see
 ``assert_grads_close``).  The complex step has no such floor.
+
+Hypothesis runs under the profile of ``conftest.py`` (``HYPOTHESIS_PROFILE=explore`` for
+many more examples).
 """
 
 from __future__ import annotations
 
 import doctest
-import os
 
 import numpy as np
 import pytest
-from hypothesis import assume, given, settings
+from hypothesis import assume, given
 from hypothesis import strategies as st
 from hypothesis.extra import numpy as hnp
 from numpy.lib.mixins import NDArrayOperatorsMixin
@@ -33,8 +35,6 @@ from tinygrad_edu.seeds.seed002_answer import Seed002AnswerNet
 H = 1e-6
 RTOL = 1e-7
 EPS = np.finfo(np.float64).eps
-# SEEDS_MAX_EXAMPLES=2000 for a thorough run.
-SETTINGS = settings(max_examples=int(os.environ.get("SEEDS_MAX_EXAMPLES", "30")), deadline=None)
 
 
 # --- reference gradients and comparisons ------------------------------------------------
@@ -320,7 +320,6 @@ def _hidden(p, x):
     return h1, h2
 
 
-@SETTINGS
 @given(seed000_case())
 def test_seed000_corrected_grads_are_the_gradient(case):
     params, x, y = case
@@ -334,7 +333,6 @@ def test_seed000_corrected_grads_are_the_gradient(case):
     assert max_rel_err(a, complex_step_grads(f, params)) <= 1e-9
 
 
-@SETTINGS
 @given(seed000_case(batch=False))
 def test_seed000_sign_bug_flips_every_gradient(case):
     params, x, y = case
@@ -346,7 +344,6 @@ def test_seed000_sign_bug_flips_every_gradient(case):
     assert all(a[k] / n[k] == pytest.approx(-1.0, abs=1e-6) for k in big)
 
 
-@SETTINGS
 @given(seed000_case(batch=False))
 def test_seed000_wrong_output_weights(case):
     params, x, y = case
@@ -365,7 +362,6 @@ def test_seed000_wrong_output_weights(case):
     assert out == pytest.approx(expected, rel=1e-15)
 
 
-@SETTINGS
 @given(seed000_case(batch=False))
 def test_seed000_hidden_errors_with_updated_weights(case):
     params, x, y = case
@@ -384,7 +380,6 @@ def test_seed000_hidden_errors_with_updated_weights(case):
     assert_grads_close({k: a[k] for k in expected}, expected, loss, rtol=1e-6)
 
 
-@SETTINGS
 @given(seed000_case(batch=False))
 def test_seed000_rounding(case):
     params, x, y = case
@@ -479,7 +474,6 @@ def test_seed000_corrected_net_learns_to_multiply():
 # --- seed 002, the question ---------------------------------------------------------------
 
 
-@SETTINGS
 @given(question_case())
 def test_seed002_question_grads_are_the_gradient(case):
     net, params, x, y = case
@@ -493,7 +487,6 @@ def test_seed002_question_grads_are_the_gradient(case):
     assert max_rel_err(a, complex_step_grads(f, params)) <= 1e-9
 
 
-@SETTINGS
 @given(question_case())
 def test_seed002_question_one_sample_is_the_authors_outer_product(case):
     net, params, x, y = case
@@ -513,7 +506,6 @@ def test_seed002_question_one_sample_is_the_authors_outer_product(case):
         err = (1 - outs[l] ** 2) * (params[f"W{l}"] @ err)
 
 
-@SETTINGS
 @given(st.data())
 def test_seed002_v1_is_odd_so_xor_is_impossible(data):
     sizes = (2, *data.draw(st.lists(st.integers(1, 4), min_size=1, max_size=2)), 1)
@@ -526,7 +518,6 @@ def test_seed002_v1_is_odd_so_xor_is_impossible(data):
     assert net.loss(params, np.zeros(2), np.array([-1.0])) == 0.5
 
 
-@SETTINGS
 @given(st.integers(0, 2**32 - 1))
 def test_seed002_v1_squashed_input_makes_3_look_like_2(seed):
     # tanh is 1-Lipschitz, so |f(3) - f(2)| <= (tanh 3 - tanh 2) * prod ||W_l||_2.
@@ -580,7 +571,6 @@ def test_seed002_examples_data():
 # --- seed 002, the answer -----------------------------------------------------------------
 
 
-@SETTINGS
 @given(answer_case(seed002_answer.CORRECTED))
 def test_seed002_answer_corrected_grads_are_the_gradient_of_J(case):
     net, params, X, Y = case
@@ -593,7 +583,6 @@ def test_seed002_answer_corrected_grads_are_the_gradient_of_J(case):
     assert max_rel_err(a, complex_step_grads(f, params)) <= 1e-9
 
 
-@SETTINGS
 @given(answer_case(seed002_answer.AS_WRITTEN))
 def test_seed002_answer_as_written_is_the_gradient_of_cross_entropy(case):
     net, params, X, Y = case
@@ -606,7 +595,6 @@ def test_seed002_answer_as_written_is_the_gradient_of_cross_entropy(case):
     assert max_rel_err(a, complex_step_grads(f, params)) <= 1e-9
 
 
-@SETTINGS
 @given(answer_case(seed002_answer.AS_WRITTEN, m=1, n_out=1))
 def test_seed002_answer_as_written_lacks_the_output_derivative(case):
     net, params, X, Y = case
@@ -648,7 +636,6 @@ def test_seed002_answer_online_training_reduces_J():
     assert net.loss(result.params, X, Ys) < 0.95 * net.loss(params, X, Ys)
 
 
-@SETTINGS
 @given(
     arrays(st.integers(1, 20), st.floats(-1.1, 1.1)),
     st.sampled_from(seed002_answer.ACTIVATIONS),
