@@ -411,6 +411,73 @@ def test_gradients_match_central_differences(case: Case, data) -> None:
         assert_close(g, numeric, atol=1e-6, rtol=1e-5, what=f"{case.name} d/d input {i}")
 
 
+SMOOTH = ["linear", "conv2d", "pad", "avg_pool2d", "batch_norm_train", "batch_norm_eval",
+          "layer_norm", "embedding", "gelu", "sigmoid", "tanh", "silu", "logsigmoid", "softmax",
+          "log_softmax", "mse_loss", "huber_loss", "binary_cross_entropy",
+          "binary_cross_entropy_with_logits", "cross_entropy_indices", "cross_entropy_probs",
+          "nll_loss"]
+SMOOTH_CASES = [c for c in CASES if c.name in SMOOTH]
+
+
+def _second_order(lib, case, arrays, kwargs, cot, weights):
+    """d/d inputs of sum_i <grad_i(sum(f * cot)), weights_i>: a Hessian-vector product."""
+    if lib == "tg":
+        ts = [tg.tensor(a, requires_grad=True) for a in arrays]
+        out = case.ours(*ts, **kwargs)
+        grads = tg.grad((out * cot).sum(), ts, create_graph=True, allow_unused=True)
+        total = sum(((g * w).sum() for g, w in zip(grads, weights) if g is not None),
+                    tg.tensor(0.0, dtype=np.float64))
+        if not total.requires_grad:
+            return [np.zeros_like(a) for a in arrays]
+        second = tg.grad(total, ts, allow_unused=True)
+        return [np.zeros_like(a) if g is None else g.numpy() for g, a in zip(second, arrays)]
+    ts = [torch.tensor(a, requires_grad=True) for a in arrays]
+    out = case.theirs(*ts, **kwargs)
+    grads = torch.autograd.grad((out * torch.from_numpy(cot)).sum(), ts, create_graph=True,
+                                allow_unused=True)
+    total = sum(((g * torch.from_numpy(w)).sum() for g, w in zip(grads, weights)
+                 if g is not None), torch.tensor(0.0, dtype=torch.float64))
+    if not total.requires_grad:
+        return [np.zeros_like(a) for a in arrays]
+    second = torch.autograd.grad(total, ts, allow_unused=True)
+    return [np.zeros_like(a) if g is None else g.numpy() for g, a in zip(second, arrays)]
+
+
+@pytest.mark.parametrize("case", SMOOTH_CASES, ids=[c.name for c in SMOOTH_CASES])
+@given(data=st.data())
+def test_second_derivatives_match_pytorch(case: Case, data) -> None:
+    """Everything is differentiable twice (create_graph=True), with PyTorch's values."""
+    arrays, kwargs = data.draw(case.draw)
+    rng = np.random.default_rng(3)
+    cot = rng.uniform(-1, 1, evaluate(case.ours, arrays, kwargs).shape)
+    weights = [rng.uniform(-1, 1, a.shape) for a in arrays]
+    ours = _second_order("tg", case, arrays, kwargs, cot, weights)
+    theirs = _second_order("torch", case, arrays, kwargs, cot, weights)
+    for i, (a, b) in enumerate(zip(ours, theirs)):
+        assert_close(a, b, atol=1e-9, rtol=1e-7, what=f"{case.name} second derivative {i}")
+
+
+@given(data=st.data())
+def test_linear_primitive_second_derivative_matches_central_differences(data) -> None:
+    """F.linear is the nn layer's own primitive: its backward must be right to second order."""
+    arrays, kwargs = data.draw(linear_case())
+    rng = np.random.default_rng(4)
+    cot = rng.uniform(-1, 1, evaluate(F.linear, arrays, kwargs).shape)
+    weights = [rng.uniform(-1, 1, a.shape) for a in arrays]
+
+    def first_derivative_dot(*ts):
+        with tg.enable_grad():
+            inputs = [t.detach().requires_grad_() for t in ts]
+            grads = tg.grad((F.linear(*inputs) * cot).sum(), inputs, create_graph=True)
+            return sum(((g * w).sum() for g, w in zip(grads, weights)),
+                       tg.tensor(0.0, dtype=np.float64)).detach()
+
+    ours = _second_order("tg", CASES[0], arrays, kwargs, cot, weights)
+    for i, a in enumerate(ours):
+        numeric = numeric_vjp(first_derivative_dot, arrays, {}, np.ones(()), i)
+        assert_close(a, numeric, atol=1e-6, rtol=1e-5, what=f"linear second derivative {i}")
+
+
 # --------------------------------------------------------------------------- dropout
 @given(p=st.sampled_from([0.0, 0.2, 0.5, 0.9, 1.0]), seed=st.integers(0, 1000))
 def test_dropout_mask_scale_and_gradient(p: float, seed: int) -> None:

@@ -28,6 +28,7 @@ from .. import functional as _core
 from ..autograd.grad_mode import no_grad
 from ..random import Generator, numpy_rng
 from ..tensor import Tensor, where
+from ._functions import Linear as _Linear
 
 __all__ = [
     "avg_pool2d",
@@ -72,7 +73,7 @@ def _t(x: Any) -> Tensor:
 # ------------------------------------------------------------------------- layers
 def linear(input: Tensor, weight: Tensor, bias: Tensor | None = None) -> Tensor:
     """``input @ weight.T + bias``, with ``weight`` of shape (out_features, in_features) as
-    in PyTorch.
+    in PyTorch. One graph node (see :mod:`tinygrad_edu.nn._functions` for why).
 
     >>> import tinygrad_edu as tg
     >>> import tinygrad_edu.nn.functional as F
@@ -88,8 +89,9 @@ def linear(input: Tensor, weight: Tensor, bias: Tensor | None = None) -> Tensor:
             f"(out_features, in_features) expects {weight.shape[-1]}. Check the layer's "
             "in_features, or reshape/flatten the input."
         )
-    out = input @ weight.T
-    return out if bias is None else out + bias
+    if bias is None:
+        return _Linear.apply(input, weight)
+    return _Linear.apply(input, weight, bias)
 
 
 def conv2d(input: Tensor, weight: Tensor, bias: Tensor | None = None,

@@ -6,7 +6,7 @@ from typing import Any
 
 import numpy as np
 
-from .optimizer import Optimizer, check_range
+from .optimizer import Optimizer, check_range, scalars
 
 
 class Adagrad(Optimizer):
@@ -56,6 +56,7 @@ class Adagrad(Optimizer):
         lr, lr_decay, eps = group["lr"], group["lr_decay"], group["eps"]
         wd, maximize = group["weight_decay"], group["maximize"]
         state = self.state
+        consts: dict[tuple, tuple] = {}  # (dtype, step) -> the constants as 0-d arrays
         for p in group["params"]:
             gt = p.grad
             if gt is None:
@@ -64,17 +65,20 @@ class Adagrad(Optimizer):
             data = p.data
             st = state.get(p) or self._init_state(p, group)
             step = st["step"] = st["step"] + 1
+            key = (data.dtype, step)
+            c = consts.get(key)
+            if c is None:
+                c = consts[key] = scalars(data.dtype, -lr / (1 + (step - 1) * lr_decay), eps, wd)
+            neg_clr, eps_, wd_ = c
             if maximize:
                 g = -g
             if wd != 0:
-                g = g + wd * data
-            clr = lr / (1 + (step - 1) * lr_decay)
+                g = g + data * wd_
             acc = st["sum"]
-            tmp = np.multiply(g, g, out=np.empty_like(data))
-            acc += tmp
-            std = np.sqrt(acc, out=np.empty_like(data))
-            std += eps
-            np.multiply(g, -clr, out=tmp)
-            tmp /= std
-            data += tmp
+            acc += g * g
+            std = np.sqrt(acc)
+            std += eps_
+            update = g * neg_clr
+            update /= std
+            data += update
             p._bump_version()

@@ -6,7 +6,7 @@ from typing import Any
 
 import numpy as np
 
-from .optimizer import Optimizer, check_range
+from .optimizer import Optimizer, check_range, scalars
 
 
 class Adam(Optimizer):
@@ -48,10 +48,8 @@ class Adam(Optimizer):
         b1, b2 = group["betas"]
         amsgrad, maximize = group["amsgrad"], group["maximize"]
         decoupled = group.get("decoupled_weight_decay", False)
-        one_m_b1, one_m_b2 = 1 - b1, 1 - b2
         state = self.state
-        last_step = -1
-        step_size = bc2_sqrt = 0.0
+        consts: dict[tuple, tuple] = {}  # (dtype, step) -> the step's constants as 0-d arrays
         for p in group["params"]:
             gt = p.grad
             if gt is None:
@@ -72,30 +70,27 @@ class Adam(Optimizer):
                 else:
                     g = g + wd * data
             step = st["step"] = st["step"] + 1
+            key = (data.dtype, step)
+            c = consts.get(key)
+            if c is None:
+                c = consts[key] = scalars(data.dtype, 1 - b1, b2, 1 - b2, eps,
+                                          -lr / (1 - b1**step), (1 - b2**step) ** 0.5)
+            one_m_b1, b2_, one_m_b2, eps_, neg_step_size, bc2_sqrt = c
             m, v = st["exp_avg"], st["exp_avg_sq"]
-            tmp = np.subtract(g, m, out=np.empty_like(data))  # m.lerp_(g, 1 - b1)
-            tmp *= one_m_b1
-            m += tmp
-            v *= b2
-            np.multiply(g, g, out=tmp)
-            tmp *= one_m_b2
-            v += tmp
-            if step != last_step:
-                step_size = lr / (1 - b1**step)
-                bc2_sqrt = (1 - b2**step) ** 0.5
-                last_step = step
-            denom = np.empty_like(data)
+            m += (g - m) * one_m_b1  # m.lerp_(g, 1 - b1)
+            v *= b2_
+            v += (g * g) * one_m_b2
             if amsgrad:
                 vmax = st["max_exp_avg_sq"]
                 np.maximum(vmax, v, out=vmax)
-                np.sqrt(vmax, out=denom)
+                denom = np.sqrt(vmax)
             else:
-                np.sqrt(v, out=denom)
+                denom = np.sqrt(v)
             denom /= bc2_sqrt
-            denom += eps
-            np.multiply(m, -step_size, out=tmp)
-            tmp /= denom
-            data += tmp
+            denom += eps_
+            update = m * neg_step_size
+            update /= denom
+            data += update
             p._bump_version()
 
 

@@ -44,6 +44,12 @@ def _state_value(value: Any, dtype: np.dtype, key: str) -> Any:
     return value
 
 
+def scalars(dtype: np.dtype, *values: float) -> tuple[np.ndarray, ...]:
+    """``values`` as 0-d arrays of ``dtype``: numpy combines those with small arrays about
+    twice as fast as Python floats (no scalar conversion per call), with the same result."""
+    return tuple(np.array(v, dtype=dtype) for v in values)
+
+
 def check_range(name: str, value: float, low: float = 0.0, high: float = math.inf,
                 open_high: bool = False) -> None:
     """Raise ``ValueError('Invalid <name> value: ...')`` like PyTorch when out of range."""

@@ -6,7 +6,7 @@ from typing import Any
 
 import numpy as np
 
-from .optimizer import Optimizer, check_range
+from .optimizer import Optimizer, check_range, scalars
 
 
 class RMSprop(Optimizer):
@@ -44,14 +44,19 @@ class RMSprop(Optimizer):
         lr, alpha, eps = group["lr"], group["alpha"], group["eps"]
         wd, momentum, centered = group["weight_decay"], group["momentum"], group["centered"]
         maximize = group["maximize"]
-        one_m_alpha = 1 - alpha
         state = self.state
+        consts: dict[np.dtype, tuple] = {}  # dtype -> the constants as 0-d arrays
         for p in group["params"]:
             gt = p.grad
             if gt is None:
                 continue
             g = gt.data
             data = p.data
+            c = consts.get(data.dtype)
+            if c is None:
+                c = consts[data.dtype] = scalars(data.dtype, -lr, alpha, 1 - alpha, eps, wd,
+                                                 momentum)
+            neg_lr, alpha_, one_m_alpha, eps_, wd_, momentum_ = c
             st = state.get(p)
             if st is None:
                 st = state[p] = {"step": 0, "square_avg": np.zeros_like(data)}
@@ -63,32 +68,24 @@ class RMSprop(Optimizer):
                 g = -g
             st["step"] += 1
             if wd != 0:
-                g = g + wd * data
+                g = g + data * wd_
             v = st["square_avg"]
-            v *= alpha
-            tmp = np.multiply(g, g, out=np.empty_like(data))
-            tmp *= one_m_alpha
-            v += tmp
-            avg = np.empty_like(data)
+            v *= alpha_
+            v += (g * g) * one_m_alpha
             if centered:
                 gavg = st["grad_avg"]
-                np.subtract(g, gavg, out=tmp)  # gavg.lerp_(g, 1 - alpha)
-                tmp *= one_m_alpha
-                gavg += tmp
-                np.multiply(gavg, gavg, out=avg)
-                np.subtract(v, avg, out=avg)
-                np.sqrt(avg, out=avg)
+                gavg += (g - gavg) * one_m_alpha  # gavg.lerp_(g, 1 - alpha)
+                avg = np.sqrt(v - gavg * gavg)
             else:
-                np.sqrt(v, out=avg)
-            avg += eps
+                avg = np.sqrt(v)
+            avg += eps_
             if momentum > 0:
                 buf = st["momentum_buffer"]
-                buf *= momentum
-                np.divide(g, avg, out=tmp)
-                buf += tmp
-                np.multiply(buf, -lr, out=tmp)
+                buf *= momentum_
+                buf += g / avg
+                data += buf * neg_lr
             else:
-                np.multiply(g, -lr, out=tmp)
-                tmp /= avg
-            data += tmp
+                update = g * neg_lr
+                update /= avg
+                data += update
             p._bump_version()

@@ -6,7 +6,7 @@ from typing import Any
 
 import numpy as np
 
-from .optimizer import Optimizer, check_range
+from .optimizer import Optimizer, check_range, scalars
 
 
 class SGD(Optimizer):
@@ -44,16 +44,21 @@ class SGD(Optimizer):
         lr, momentum, dampening = group["lr"], group["momentum"], group["dampening"]
         wd, nesterov, maximize = group["weight_decay"], group["nesterov"], group["maximize"]
         state = self.state
+        consts: dict[np.dtype, tuple] = {}  # dtype -> the constants as 0-d arrays
         for p in group["params"]:
             gt = p.grad
             if gt is None:
                 continue
             g = gt.data
             data = p.data
+            c = consts.get(data.dtype)
+            if c is None:
+                c = consts[data.dtype] = scalars(data.dtype, lr, wd, momentum, 1 - dampening)
+            lr_, wd_, momentum_, one_m_damp = c
             if maximize:
                 g = -g
             if wd != 0:
-                g = g + wd * data
+                g = g + data * wd_
             if momentum != 0:
                 st = state.get(p)
                 buf = None if st is None else st.get("momentum_buffer")
@@ -61,8 +66,8 @@ class SGD(Optimizer):
                     buf = np.array(g, dtype=data.dtype, copy=True)
                     state.setdefault(p, {})["momentum_buffer"] = buf
                 else:
-                    buf *= momentum
-                    buf += (1 - dampening) * g
-                g = g + momentum * buf if nesterov else buf
-            data -= lr * g
+                    buf *= momentum_
+                    buf += g * one_m_damp
+                g = g + buf * momentum_ if nesterov else buf
+            data -= g * lr_
             p._bump_version()
