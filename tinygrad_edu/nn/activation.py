@@ -48,7 +48,13 @@ class LeakyReLU(Module):
 
 
 class ELU(Module):
-    """``x`` for x > 0, else ``alpha * (exp(x) - 1)``."""
+    """``x`` for x > 0, else ``alpha * (exp(x) - 1)``.
+
+    >>> import tinygrad_edu as tg
+    >>> from tinygrad_edu import nn
+    >>> nn.ELU()(tg.tensor([0.0, 2.0])).tolist()
+    [0.0, 2.0]
+    """
 
     def __init__(self, alpha: float = 1.0, inplace: bool = False) -> None:
         super().__init__()
@@ -62,21 +68,39 @@ class ELU(Module):
 
 
 class Sigmoid(Module):
-    """``1 / (1 + exp(-x))``."""
+    """``1 / (1 + exp(-x))``.
+
+    >>> import tinygrad_edu as tg
+    >>> from tinygrad_edu import nn
+    >>> nn.Sigmoid()(tg.tensor([0.0])).tolist()
+    [0.5]
+    """
 
     def forward(self, input: Tensor) -> Tensor:
         return input.sigmoid()
 
 
 class Tanh(Module):
-    """``tanh(x)``."""
+    """``tanh(x)``.
+
+    >>> import tinygrad_edu as tg
+    >>> from tinygrad_edu import nn
+    >>> nn.Tanh()(tg.tensor([0.0])).tolist()
+    [0.0]
+    """
 
     def forward(self, input: Tensor) -> Tensor:
         return input.tanh()
 
 
 class GELU(Module):
-    """``x * Φ(x)`` (``approximate='tanh'`` for the tanh formula)."""
+    """``x * Φ(x)`` (``approximate='tanh'`` for the tanh formula).
+
+    >>> import tinygrad_edu as tg
+    >>> from tinygrad_edu import nn
+    >>> nn.GELU(approximate="tanh")
+    GELU(approximate='tanh')
+    """
 
     def __init__(self, approximate: str = "none") -> None:
         super().__init__()
@@ -90,14 +114,26 @@ class GELU(Module):
 
 
 class SiLU(Module):
-    """``x * sigmoid(x)``."""
+    """``x * sigmoid(x)``.
+
+    >>> import tinygrad_edu as tg
+    >>> from tinygrad_edu import nn
+    >>> nn.SiLU()(tg.tensor([0.0])).tolist()
+    [0.0]
+    """
 
     def forward(self, input: Tensor) -> Tensor:
         return F.silu(input)
 
 
 class Softplus(Module):
-    """``log(1 + exp(beta x)) / beta``, linear above ``threshold``."""
+    """``log(1 + exp(beta x)) / beta``, linear above ``threshold``.
+
+    >>> import tinygrad_edu as tg
+    >>> from tinygrad_edu import nn
+    >>> nn.Softplus(beta=2.0)
+    Softplus(beta=2.0, threshold=20.0)
+    """
 
     def __init__(self, beta: float = 1.0, threshold: float = 20.0) -> None:
         super().__init__()
@@ -131,7 +167,13 @@ class Softmax(Module):
 
 
 class LogSoftmax(Module):
-    """Log of softmax along ``dim`` (stable)."""
+    """Log of softmax along ``dim`` (stable).
+
+    >>> import tinygrad_edu as tg
+    >>> from tinygrad_edu import nn
+    >>> [round(v, 4) for v in nn.LogSoftmax(dim=0)(tg.zeros(2)).tolist()]
+    [-0.6931, -0.6931]
+    """
 
     def __init__(self, dim: int | None = None) -> None:
         super().__init__()

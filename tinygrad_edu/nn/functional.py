@@ -452,40 +452,90 @@ def layer_norm(input: Tensor, normalized_shape: int | Sequence[int],
 
 # ------------------------------------------------------------------------- activations
 def relu(input: Tensor, inplace: bool = False) -> Tensor:
-    """``max(x, 0)`` (``inplace`` is accepted and ignored)."""
+    """``max(x, 0)`` (``inplace`` is accepted and ignored).
+
+    >>> import tinygrad_edu as tg
+    >>> import tinygrad_edu.nn.functional as F
+    >>> F.relu(tg.tensor([-1.0, 2.0])).tolist()
+    [0.0, 2.0]
+    """
     return _t(input).relu()
 
 
 def leaky_relu(input: Tensor, negative_slope: float = 0.01, inplace: bool = False) -> Tensor:
-    """``x`` for x > 0, ``negative_slope * x`` otherwise."""
+    """``x`` for x > 0, ``negative_slope * x`` otherwise.
+
+    >>> import tinygrad_edu as tg
+    >>> import tinygrad_edu.nn.functional as F
+    >>> F.leaky_relu(tg.tensor([-2.0, 2.0]), 0.25).tolist()
+    [-0.5, 2.0]
+    """
     return _t(input).leaky_relu(negative_slope)
 
 
 def elu(input: Tensor, alpha: float = 1.0, inplace: bool = False) -> Tensor:
-    """``x`` for x > 0, ``alpha * (exp(x) - 1)`` otherwise."""
+    """``x`` for x > 0, ``alpha * (exp(x) - 1)`` otherwise.
+
+    >>> import tinygrad_edu as tg
+    >>> import tinygrad_edu.nn.functional as F
+    >>> [round(v, 4) for v in F.elu(tg.tensor([-1.0, 2.0])).tolist()]
+    [-0.6321, 2.0]
+    """
     return _t(input).elu(alpha)
 
 
 def gelu(input: Tensor, approximate: str = "none") -> Tensor:
-    """``x * Φ(x)`` (``approximate='tanh'`` for the tanh formula)."""
+    """``x * Φ(x)`` (``approximate='tanh'`` for the tanh formula).
+
+    >>> import tinygrad_edu as tg
+    >>> import tinygrad_edu.nn.functional as F
+    >>> [round(v, 4) for v in F.gelu(tg.tensor([-1.0, 1.0])).tolist()]
+    [-0.1587, 0.8413]
+    """
     return _t(input).gelu(approximate)
 
 
 def sigmoid(input: Tensor) -> Tensor:
+    """``1 / (1 + exp(-x))``.
+
+    >>> import tinygrad_edu as tg
+    >>> import tinygrad_edu.nn.functional as F
+    >>> F.sigmoid(tg.tensor([0.0])).tolist()
+    [0.5]
+    """
     return _t(input).sigmoid()
 
 
 def tanh(input: Tensor) -> Tensor:
+    """``tanh(x)``.
+
+    >>> import tinygrad_edu as tg
+    >>> import tinygrad_edu.nn.functional as F
+    >>> F.tanh(tg.tensor([0.0])).tolist()
+    [0.0]
+    """
     return _t(input).tanh()
 
 
 def softplus(input: Tensor, beta: float = 1.0, threshold: float = 20.0) -> Tensor:
-    """``log(1 + exp(beta x)) / beta``, linear above ``threshold``."""
+    """``log(1 + exp(beta x)) / beta``, linear above ``threshold``.
+
+    >>> import tinygrad_edu as tg
+    >>> import tinygrad_edu.nn.functional as F
+    >>> [round(v, 4) for v in F.softplus(tg.tensor([0.0, 30.0])).tolist()]
+    [0.6931, 30.0]
+    """
     return _t(input).softplus(beta, threshold)
 
 
 def silu(input: Tensor, inplace: bool = False) -> Tensor:
-    """``x * sigmoid(x)`` (also called swish)."""
+    """``x * sigmoid(x)`` (also called swish).
+
+    >>> import tinygrad_edu as tg
+    >>> import tinygrad_edu.nn.functional as F
+    >>> F.silu(tg.tensor([0.0, 100.0])).tolist()
+    [0.0, 100.0]
+    """
     input = _t(input)
     return input * input.sigmoid()
 
@@ -520,7 +570,13 @@ def softmax(input: Tensor, dim: int | None = None, dtype: Any = None) -> Tensor:
 
 
 def log_softmax(input: Tensor, dim: int | None = None, dtype: Any = None) -> Tensor:
-    """Log of softmax along ``dim``, computed stably."""
+    """Log of softmax along ``dim``, computed stably.
+
+    >>> import tinygrad_edu as tg
+    >>> import tinygrad_edu.nn.functional as F
+    >>> [round(v, 4) for v in F.log_softmax(tg.tensor([0.0, 0.0]), dim=0).tolist()]
+    [-0.6931, -0.6931]
+    """
     input = _t(input)
     if dtype is not None:
         input = input.astype(dtype)
@@ -615,7 +671,13 @@ def huber_loss(input: Tensor, target: Any, reduction: str = "mean", delta: float
 
 def smooth_l1_loss(input: Tensor, target: Any, reduction: str = "mean",
                    beta: float = 1.0) -> Tensor:
-    """``0.5 d² / beta`` where ``|d| < beta``, else ``|d| - 0.5 beta`` (L1 when beta is 0)."""
+    """``0.5 d² / beta`` where ``|d| < beta``, else ``|d| - 0.5 beta`` (L1 when beta is 0).
+
+    >>> import tinygrad_edu as tg
+    >>> import tinygrad_edu.nn.functional as F
+    >>> F.smooth_l1_loss(tg.tensor([0.5, 3.0]), tg.zeros(2), reduction="none").tolist()
+    [0.125, 2.5]
+    """
     _check_reduction(reduction, "smooth_l1_loss")
     if beta < 0:
         raise ValueError(f"smooth_l1_loss: beta must be non-negative, got {beta}")

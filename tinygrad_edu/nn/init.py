@@ -130,13 +130,27 @@ def uniform_(tensor: Tensor, a: float = 0.0, b: float = 1.0,
 
 def normal_(tensor: Tensor, mean: float = 0.0, std: float = 1.0,
             generator: Generator | None = None) -> Tensor:
-    """Fill with samples of N(mean, std²)."""
+    """Fill with samples of N(mean, std²).
+
+    >>> import tinygrad_edu as tg
+    >>> from tinygrad_edu import nn
+    >>> w = nn.init.normal_(tg.zeros(10_000), 2.0, 0.5, generator=tg.Generator(0))
+    >>> round(float(w.mean()), 1), round(float(w.std()), 1)
+    (2.0, 0.5)
+    """
     return _fill(tensor, numpy_rng(generator).normal(mean, std, size=tensor.shape))
 
 
 def trunc_normal_(tensor: Tensor, mean: float = 0.0, std: float = 1.0, a: float = -2.0,
                   b: float = 2.0, generator: Generator | None = None) -> Tensor:
-    """Fill with N(mean, std²) samples redrawn until they fall in [a, b]."""
+    """Fill with N(mean, std²) samples redrawn until they fall in [a, b].
+
+    >>> import tinygrad_edu as tg
+    >>> from tinygrad_edu import nn
+    >>> w = nn.init.trunc_normal_(tg.zeros(1000), a=-1.0, b=1.0)
+    >>> bool(w.abs().max() <= 1.0)
+    True
+    """
     if not a < b:
         raise ValueError(f"trunc_normal_: need a < b, got a={a}, b={b}")
     rng = numpy_rng(generator)
@@ -153,23 +167,48 @@ def trunc_normal_(tensor: Tensor, mean: float = 0.0, std: float = 1.0, a: float 
 
 
 def constant_(tensor: Tensor, val: float) -> Tensor:
-    """Fill with ``val``."""
+    """Fill with ``val``.
+
+    >>> import tinygrad_edu as tg
+    >>> from tinygrad_edu import nn
+    >>> nn.init.constant_(tg.zeros(2), 0.5).tolist()
+    [0.5, 0.5]
+    """
     return _fill(tensor, val)
 
 
 def zeros_(tensor: Tensor) -> Tensor:
-    """Fill with 0."""
+    """Fill with 0.
+
+    >>> import tinygrad_edu as tg
+    >>> from tinygrad_edu import nn
+    >>> nn.init.zeros_(tg.ones(2)).tolist()
+    [0.0, 0.0]
+    """
     return _fill(tensor, 0.0)
 
 
 def ones_(tensor: Tensor) -> Tensor:
-    """Fill with 1."""
+    """Fill with 1.
+
+    >>> import tinygrad_edu as tg
+    >>> from tinygrad_edu import nn
+    >>> nn.init.ones_(tg.zeros(2)).tolist()
+    [1.0, 1.0]
+    """
     return _fill(tensor, 1.0)
 
 
 def xavier_uniform_(tensor: Tensor, gain: float = 1.0,
                     generator: Generator | None = None) -> Tensor:
-    """Glorot uniform: U(-a, a) with ``a = gain * sqrt(6 / (fan_in + fan_out))``."""
+    """Glorot uniform: U(-a, a) with ``a = gain * sqrt(6 / (fan_in + fan_out))``.
+
+    >>> import tinygrad_edu as tg
+    >>> from tinygrad_edu import nn
+    >>> w = nn.init.xavier_uniform_(tg.zeros(30, 20))  # a = sqrt(6 / 50)
+    >>> bool(w.abs().max() <= (6 / 50) ** 0.5)
+    True
+    """
     fan_in, fan_out = _calculate_fan_in_and_fan_out(tensor)
     std = gain * math.sqrt(2.0 / float(fan_in + fan_out))
     a = math.sqrt(3.0) * std
@@ -178,7 +217,14 @@ def xavier_uniform_(tensor: Tensor, gain: float = 1.0,
 
 def xavier_normal_(tensor: Tensor, gain: float = 1.0,
                    generator: Generator | None = None) -> Tensor:
-    """Glorot normal: N(0, std²) with ``std = gain * sqrt(2 / (fan_in + fan_out))``."""
+    """Glorot normal: N(0, std²) with ``std = gain * sqrt(2 / (fan_in + fan_out))``.
+
+    >>> import tinygrad_edu as tg
+    >>> from tinygrad_edu import nn
+    >>> w = nn.init.xavier_normal_(tg.zeros(300, 200), generator=tg.Generator(0))
+    >>> round(float(w.std()), 3), round((2 / 500) ** 0.5, 3)
+    (0.063, 0.063)
+    """
     fan_in, fan_out = _calculate_fan_in_and_fan_out(tensor)
     std = gain * math.sqrt(2.0 / float(fan_in + fan_out))
     return normal_(tensor, 0.0, std, generator)
@@ -191,6 +237,12 @@ def kaiming_uniform_(tensor: Tensor, a: float = 0, mode: str = "fan_in",
     ``gain = calculate_gain(nonlinearity, a)``, ``fan`` by ``mode``.
 
     PyTorch's Linear and Conv2d use ``a=sqrt(5)``, which makes ``bound = 1 / sqrt(fan_in)``.
+
+    >>> import tinygrad_edu as tg
+    >>> from tinygrad_edu import nn
+    >>> w = nn.init.kaiming_uniform_(tg.zeros(20, 100), nonlinearity="relu")
+    >>> bool(w.abs().max() <= (6 / 100) ** 0.5)  # gain sqrt(2): bound sqrt(6 / fan_in)
+    True
     """
     if 0 in tensor.shape:
         return tensor
@@ -203,7 +255,15 @@ def kaiming_uniform_(tensor: Tensor, a: float = 0, mode: str = "fan_in",
 def kaiming_normal_(tensor: Tensor, a: float = 0, mode: str = "fan_in",
                     nonlinearity: str = "leaky_relu",
                     generator: Generator | None = None) -> Tensor:
-    """He normal: N(0, std²) with ``std = gain / sqrt(fan)``."""
+    """He normal: N(0, std²) with ``std = gain / sqrt(fan)``.
+
+    >>> import tinygrad_edu as tg
+    >>> from tinygrad_edu import nn
+    >>> w = nn.init.kaiming_normal_(tg.zeros(500, 200), mode="fan_out", nonlinearity="relu",
+    ...                             generator=tg.Generator(0))
+    >>> round(float(w.std()), 3), round((2 / 500) ** 0.5, 3)
+    (0.063, 0.063)
+    """
     if 0 in tensor.shape:
         return tensor
     fan = _calculate_correct_fan(tensor, mode)

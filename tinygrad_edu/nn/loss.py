@@ -40,7 +40,13 @@ class MSELoss(_Loss):
 
 
 class L1Loss(_Loss):
-    """Mean absolute error (shapes must match)."""
+    """Mean absolute error (shapes must match).
+
+    >>> import tinygrad_edu as tg
+    >>> from tinygrad_edu import nn
+    >>> nn.L1Loss(reduction="sum")(tg.tensor([1.0, -1.0]), tg.zeros(2)).item()
+    2.0
+    """
 
     def forward(self, input: Tensor, target: Any) -> Tensor:
         return F.l1_loss(input, target, reduction=self.reduction)
@@ -64,7 +70,13 @@ class HuberLoss(_Loss):
 
 
 class SmoothL1Loss(_Loss):
-    """Quadratic (divided by ``beta``) for ``|d| < beta``, linear beyond."""
+    """Quadratic (divided by ``beta``) for ``|d| < beta``, linear beyond.
+
+    >>> import tinygrad_edu as tg
+    >>> from tinygrad_edu import nn
+    >>> nn.SmoothL1Loss(beta=2.0)(tg.tensor([1.0]), tg.zeros(1)).item()
+    0.25
+    """
 
     def __init__(self, reduction: str = "mean", beta: float = 1.0) -> None:
         super().__init__(reduction)

@@ -19,7 +19,12 @@ from .parameter import Parameter
 
 
 class IncompatibleKeys(NamedTuple):
-    """What ``load_state_dict(strict=False)`` could not match (PyTorch's ``_IncompatibleKeys``)."""
+    """What ``load_state_dict(strict=False)`` could not match (PyTorch's ``_IncompatibleKeys``).
+
+    >>> from tinygrad_edu import nn
+    >>> nn.Linear(2, 2).load_state_dict({"weight": nn.Linear(2, 2).weight}, strict=False)
+    IncompatibleKeys(missing_keys=['bias'], unexpected_keys=[])
+    """
 
     missing_keys: list[str]
     unexpected_keys: list[str]

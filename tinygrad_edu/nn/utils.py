@@ -124,7 +124,15 @@ def parameters_to_vector(parameters: Iterable[Tensor]) -> Tensor:
 
 
 def vector_to_parameters(vec: Tensor, parameters: Iterable[Tensor]) -> None:
-    """Copy slices of the 1-D ``vec`` into the parameters, in order (in place)."""
+    """Copy slices of the 1-D ``vec`` into the parameters, in order (in place).
+
+    >>> import tinygrad_edu as tg
+    >>> from tinygrad_edu import nn
+    >>> a, b = tg.zeros(2), tg.zeros(1)
+    >>> nn.utils.vector_to_parameters(tg.tensor([1.0, 2.0, 3.0]), [a, b])
+    >>> a.tolist(), b.tolist()
+    ([1.0, 2.0], [3.0])
+    """
     data = vec.data if isinstance(vec, Tensor) else np.asarray(vec)
     params = list(parameters)
     total = sum(p.data.size for p in params)

@@ -37,7 +37,19 @@ class LRScheduler:
 
     ``base_lrs`` are the groups' initial learning rates (stored in the groups as
     ``initial_lr``); ``last_epoch`` counts the steps; ``get_last_lr()`` returns the current
-    rates; ``state_dict()`` holds everything but the optimizer.
+    rates; ``state_dict()`` holds everything but the optimizer. A new schedule overrides
+    ``get_lr()``:
+
+    >>> import tinygrad_edu as tg
+    >>> from tinygrad_edu import optim
+    >>> class Halving(optim.lr_scheduler.LRScheduler):
+    ...     def get_lr(self):
+    ...         return [base * 0.5**self.last_epoch for base in self.base_lrs]
+    >>> opt = optim.SGD([tg.zeros(1, requires_grad=True)], lr=1.0)
+    >>> sched = Halving(opt)
+    >>> opt.step(); sched.step(); opt.step(); sched.step()
+    >>> sched.get_last_lr()
+    [0.25]
     """
 
     def __init__(self, optimizer: Optimizer, last_epoch: int = -1) -> None:

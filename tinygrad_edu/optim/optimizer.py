@@ -46,13 +46,25 @@ def _state_value(value: Any, dtype: np.dtype, key: str) -> Any:
 
 def scalars(dtype: np.dtype, *values: float) -> tuple[np.ndarray, ...]:
     """``values`` as 0-d arrays of ``dtype``: numpy combines those with small arrays about
-    twice as fast as Python floats (no scalar conversion per call), with the same result."""
+    twice as fast as Python floats (no scalar conversion per call), with the same result.
+
+    >>> import numpy as np
+    >>> lr, eps = scalars(np.dtype(np.float32), 0.1, 1e-8)
+    >>> lr.dtype, lr.ndim
+    (dtype('float32'), 0)
+    """
     return tuple(np.array(v, dtype=dtype) for v in values)
 
 
 def check_range(name: str, value: float, low: float = 0.0, high: float = math.inf,
                 open_high: bool = False) -> None:
-    """Raise ``ValueError('Invalid <name> value: ...')`` like PyTorch when out of range."""
+    """Raise ``ValueError('Invalid <name> value: ...')`` like PyTorch when out of range.
+
+    >>> check_range("momentum", -0.5)
+    Traceback (most recent call last):
+    ...
+    ValueError: Invalid momentum value: -0.5
+    """
     bad = not (low <= value < high if open_high else low <= value <= high)
     if bad or value != value:
         what = name if name == "learning rate" or name.startswith("beta") else f"{name} value"
