@@ -8,6 +8,15 @@
 tensor([2., 4., 6.])
 """
 
+from . import (  # the layers above the core; the core itself never imports them
+    data,
+    gradcheck,  # tg.gradcheck is the subpackage; the function is tg.gradcheck.gradcheck
+    metrics,
+    nn,
+    optim,
+    serialization,
+    train,
+)
 from . import numpy_interop as _numpy_interop  # noqa: F401  (installs numpy dispatch)
 from .autograd import (
     Context,
@@ -59,13 +68,36 @@ from .dtypes import (
 )
 from .functional import *  # noqa: F403  (the module defines __all__)
 from .functional import __all__ as _functional_all
+from .gradcheck import GradcheckError, check_backprop, check_gradients, gradgradcheck
 from .random import Generator, default_generator, manual_seed
+from .serialization import SerializationError, load, save
 from .tensor import Tensor
+from .train import History, TrainingDiverged, TrainingWarning, fit
+from .viz import draw_graph
 
 __version__ = "0.1.0"
 
 __all__ = [
     "Context",
+    "GradcheckError",
+    "History",
+    "SerializationError",
+    "TrainingDiverged",
+    "TrainingWarning",
+    "check_backprop",
+    "check_gradients",
+    "data",
+    "draw_graph",
+    "fit",
+    "gradcheck",
+    "gradgradcheck",
+    "load",
+    "metrics",
+    "nn",
+    "optim",
+    "save",
+    "serialization",
+    "train",
     "Function",
     "Generator",
     "Tensor",
