@@ -29,6 +29,7 @@ from ..autograd.grad_mode import no_grad
 from ..random import Generator, numpy_rng
 from ..tensor import Tensor, where
 from ._functions import Linear as _Linear
+from ._utils import pair as _pair
 
 __all__ = [
     "avg_pool2d",
@@ -105,15 +106,6 @@ def conv2d(input: Tensor, weight: Tensor, bias: Tensor | None = None,
     (1, 4, 5, 5)
     """
     return _core.conv2d(input, weight, bias, stride, padding, dilation, groups)
-
-
-def _pair(v: Any, name: str) -> tuple[int, int]:
-    if isinstance(v, int | np.integer):
-        return int(v), int(v)
-    v = tuple(int(i) for i in v)
-    if len(v) != 2:
-        raise ValueError(f"{name} must be an int or a pair of ints, got {v}")
-    return v  # type: ignore[return-value]
 
 
 def _pool_out(size: int, k: int, s: int, p: int, d: int, ceil_mode: bool) -> tuple[int, int]:
