@@ -360,6 +360,100 @@ def test_collapse_modules_rule_deepest_module_wins_and_unused_modules_grey():
     assert ("Relu", "(root): Net") in {(by[s], by[d]) for s, d, _ in edges}
 
 
+def acyclic(edges):
+    """True if the drawn graph has no cycle (Kahn's algorithm)."""
+    es = edge_set(edges)
+    indeg = {}
+    for s, d in es:
+        indeg.setdefault(s, 0)
+        indeg[d] = indeg.get(d, 0) + 1
+    ready = [k for k, n in indeg.items() if n == 0]
+    seen = 0
+    while ready:
+        k = ready.pop()
+        seen += 1
+        for s, d in es:
+            if s == k:
+                indeg[d] -= 1
+                if indeg[d] == 0:
+                    ready.append(d)
+    return seen == len(indeg)
+
+
+class Gated(nn.Module):
+    """A layer that records several ops, one of them (Tanh) fed by no parameter directly."""
+
+    def __init__(self):
+        super().__init__()
+        self.weight = nn.Parameter(tg.randn(2, 3))
+        self.gain = nn.Parameter(tg.ones(3))
+        self.bias = nn.Parameter(tg.zeros(3))
+
+    def forward(self, x):
+        return (x @ self.weight).tanh() * self.gain + self.bias
+
+
+def test_collapsed_box_lists_its_several_ops_in_order():
+    class Net(nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.block = Gated()
+            self.act = nn.ReLU()
+            self.head = nn.Linear(3, 1)
+
+        def forward(self, x):
+            return self.head(self.act(self.block(x)))
+
+    tg.manual_seed(0)
+    net = Net()
+    loss = net(tg.randn(5, 2)).pow(2).mean()
+    loss.backward()
+    d = draw_graph(loss, net, collapse_modules=True, show_grads=True)
+    nodes, edges = parse(d.to_dot())
+    box = find(nodes, "block: Gated")
+    # the Tanh between the MatMul and the gain's Mul joins the box (it lies on a path from the
+    # module back into it): without it the drawing would have a cycle box → Tanh → box
+    assert nodes[box]["lines"][1:4] == ["weight (2, 3), gain (3,), bias (3,)", "→ (5, 3)",
+                                        "4 ops: MatMul, Tanh, Mul, Add"]
+    assert [x for x in nodes[box]["lines"] if x.startswith("|grad|")] == [
+        f"|grad| {n} {np.linalg.norm(getattr(net.block, n).grad.numpy()):.4g}"
+        for n in ("weight", "gain", "bias")]
+    assert not any(a["lines"][0] == "Tanh" for a in nodes.values())
+    by = {k: a["lines"][0] for k, a in nodes.items()}
+    named = {(by[s], by[t]) for s, t in edge_set(edges)}
+    assert {("block: Gated", "Relu"), ("Relu", "head: Linear")} <= named
+    assert acyclic(edges)
+    # the activation module outside the block stays an op of its own
+    assert sum(a["lines"][0] == "Relu" for a in nodes.values()) == 1
+    # more than four ops are listed as the first four and a count
+    class Wide(Gated):
+        def forward(self, x):
+            return ((x @ self.weight).tanh() * self.gain + self.bias).sigmoid() * self.gain
+
+    tg.manual_seed(0)
+    wide = Wide()
+    nodes, edges = parse(draw_graph(wide(tg.randn(5, 2)).sum(), wide,
+                                    collapse_modules=True).to_dot())
+    assert nodes[find(nodes, "(root): Wide")]["lines"][3] == "6 ops: MatMul, Tanh, Mul, Add, … +2"
+    assert acyclic(edges)
+
+
+def test_collapsed_conv_net_has_one_box_per_layer_and_no_cycle():
+    tg.manual_seed(0)
+    net = nn.Sequential(nn.Conv2d(1, 4, 3), nn.ReLU(), nn.MaxPool2d(2), nn.Conv2d(4, 8, 3),
+                        nn.ReLU(), nn.Flatten(), nn.Linear(8, 3))
+    loss = nn.functional.cross_entropy(net(tg.randn(2, 1, 8, 8)), tg.tensor([0, 2]))
+    loss.backward()
+    d = draw_graph(loss, net, collapse_modules=True)
+    nodes, edges = parse(d.to_dot())
+    firsts = [a["lines"][0] for a in nodes.values()]
+    assert firsts.count("0: Conv2d") == firsts.count("3: Conv2d") == firsts.count("6: Linear") == 1
+    assert nodes[find(nodes, "0: Conv2d")]["lines"][2] == "→ (2, 4, 6, 6)"  # only the output
+    assert nodes[find(nodes, "3: Conv2d")]["lines"][2] == "→ (2, 8, 1, 1)"
+    assert acyclic(edges)
+    ET.fromstring(d.svg())
+
+
 def test_over_max_nodes_warns_and_merges_chains():
     x = tg.tensor([1.0], requires_grad=True)
     y = x
@@ -482,6 +576,31 @@ def test_without_dot_program_source_works_and_rendering_explains(tmp_path, monke
     bundle = d._repr_mimebundle_()
     assert set(bundle) == {"text/plain"}
     assert "apt-get install graphviz" in bundle["text/plain"] and "digraph" in bundle["text/plain"]
+
+
+def test_drawing_behaves_like_the_digraph_it_wraps(tmp_path, monkeypatch):
+    import graphviz
+
+    w, b, _x, y = neuron()
+    d = draw_graph(y, {"w": w, "b": b})
+    assert isinstance(d.digraph, graphviz.Digraph)
+    assert d.graph_attr["rankdir"] == "LR" and d.node_attr["shape"] == "box"
+    assert d.body == d.digraph.body and d.source == d.to_dot()
+    d.format = "png"  # as with torchviz: make_dot(y).render("graph", format=...)
+    assert d.digraph.format == d.format == "png"
+    out = d.render(tmp_path / "graph", format="svg", cleanup=True)
+    assert out.endswith("graph.svg") and ET.parse(out).getroot().tag.endswith("svg")
+    before = d.svg()
+    d.node("extra", "added later")  # the Digraph's own API; the cached SVG follows the source
+    d.edge("extra", d.node_id(y))
+    assert "added later" in d.svg() and d.svg() != before
+    with pytest.raises(AttributeError):
+        _ = d.no_such_attribute
+    empty = tmp_path / "empty"
+    empty.mkdir()
+    monkeypatch.setenv("PATH", str(empty))
+    with pytest.raises(GraphvizNotFoundError, match="cannot render the graph: .*apt-get"):
+        d.render(tmp_path / "again", format="png")
 
 
 def test_repr_mentions_sizes():

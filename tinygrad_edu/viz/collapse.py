@@ -9,8 +9,11 @@ between collapsed nodes dropped, the highlighted path kept):
   module, its own such ops, or plain numbers and arrays (``weight.T``, ``2 * weight``)
   belongs to it too, and so does an op that takes such a value directly (the ``MatMul`` of
   ``x @ weight.T``, the ``Add`` of the bias). When several modules feed an op directly, the
-  deepest one wins. Ops fed by no parameter (an activation between two layers, the loss) stay
-  as they are: a module's box holds the ops its parameters feed, not all of its forward.
+  deepest one wins. Then each box is made convex: an op that owns nothing but lies on a path
+  from one of a module's nodes to another (the ``Reshape`` between a convolution's ``MatMul``
+  and its bias ``Add``) joins that box, so collapsing never draws a cycle. Ops fed by no
+  parameter and outside every such path (an activation between two layers, the loss) stay as
+  they are: a module's box holds the ops its parameters feed, not all of its forward.
 * :func:`merge_chains` — a run of ops where each one's only consumer is the next op, and the
   next op takes no other op's output, becomes one ``chain`` node.
 * :func:`fold_constants` — unnamed constant leaves disappear into a count on their consumer.
@@ -103,15 +106,53 @@ def module_of_params(g: Graph) -> dict[str, str]:
             owner[k] = best
             if all(pure.get(p) == best or g.nodes[p].kind == "value" for p in preds[k]):
                 pure[k] = best
+    _fill_between(g, owner, preds)
     return owner
+
+
+def _fill_between(g: Graph, owner: dict[str, str], preds: dict[str, list[str]]) -> None:
+    """Give each module the unowned ops on paths between two of its nodes (in place).
+
+    ``g.nodes`` is in topological order, so one forward sweep finds a module's descendants and
+    one backward sweep its ancestors; both run only over the positions between the module's
+    first node and its last op, which for a layer of a sequential net is a short stretch.
+    """
+    order = list(g.nodes)
+    pos = {k: i for i, k in enumerate(order)}
+    spans: dict[str, list[int]] = {}
+    for k, m in owner.items():
+        i = pos[k]
+        span = spans.setdefault(m, [i, -1])
+        span[0] = min(span[0], i)
+        if g.nodes[k].kind == "op":
+            span[1] = max(span[1], i)
+    succ = g.successors()
+    for m, (lo, hi) in spans.items():
+        if hi - lo < 2:
+            continue
+        below: set[str] = set()  # reached from the module
+        for k in order[lo:hi + 1]:
+            if owner.get(k) == m or any(p in below for p in preds[k]):
+                below.add(k)
+        above: set[str] = set()  # reaching the module
+        between = []
+        for k in reversed(order[lo:hi + 1]):
+            if owner.get(k) == m or any(s in above for s in succ[k]):
+                above.add(k)
+                if k in below and k not in owner and g.nodes[k].kind == "op":
+                    between.append(k)
+        for k in between:
+            owner[k] = m
 
 
 def group_by_module(g: Graph, classes: dict[str, str | None]) -> Graph:
     """One ``module`` node per module that owns parameters (see the module docstring)."""
     owner = module_of_params(g)
     groups: dict[str, list[Node]] = {}
-    for k, m in owner.items():
-        groups.setdefault(m, []).append(g.nodes[k])
+    for k, n in g.nodes.items():  # in topological order, so each box lists its ops in order
+        m = owner.get(k)
+        if m is not None:
+            groups.setdefault(m, []).append(n)
     rep: dict[str, str] = {}
     new: dict[str, Node] = {}
     for i, (path, members) in enumerate(groups.items()):
