@@ -40,6 +40,17 @@ class GraphDrawing:
     Displays inline as SVG in Jupyter; ``save(path)`` picks the format from the extension;
     ``to_dot()`` gives the DOT source. ``num_nodes`` is how many nodes are drawn,
     ``total_nodes`` how many the graph has, ``collapsed`` what was done to fit ``max_nodes``.
+
+    It also behaves like the Digraph it wraps, so code written for torchviz's ``make_dot``
+    keeps working: ``render()``, ``view()`` (missing ``dot`` raises
+    :class:`GraphvizNotFoundError`), ``format``, ``engine``, and every other public attribute
+    (``attr``, ``node``, ``edge``, ``body``, ...) are the Digraph's.
+
+    >>> d = GraphDrawing(graphviz.Digraph())
+    >>> d.node("a", "a box")
+    >>> d.format = "png"
+    >>> d.digraph.format, "a box" in d.source
+    ('png', True)
     """
 
     def __init__(
@@ -56,7 +67,47 @@ class GraphDrawing:
         self.total_nodes = total_nodes
         self.collapsed = collapsed
         self._node_ids = node_ids or {}
-        self._svg: str | None = None
+        self._svg: tuple[str, str] | None = None  # (source, its SVG)
+
+    # ------------------------------------------------------------------ the Digraph's API
+    def __getattr__(self, name: str) -> Any:
+        if name.startswith("_") or name == "digraph":  # also guards against recursion in copy
+            raise AttributeError(name)
+        return getattr(self.digraph, name)
+
+    @property
+    def format(self) -> str:
+        return self.digraph.format
+
+    @format.setter
+    def format(self, value: str) -> None:
+        self.digraph.format = value
+
+    @property
+    def engine(self) -> str:
+        return self.digraph.engine
+
+    @engine.setter
+    def engine(self, value: str) -> None:
+        self.digraph.engine = value
+
+    def render(self, *args: Any, **kwargs: Any) -> str:
+        """:meth:`graphviz.Digraph.render`, with the install hint when ``dot`` is missing."""
+        return self._run("render the graph", self.digraph.render, args, kwargs)
+
+    def view(self, *args: Any, **kwargs: Any) -> str:
+        """:meth:`graphviz.Digraph.view`, with the install hint when ``dot`` is missing."""
+        return self._run("view the graph", self.digraph.view, args, kwargs)
+
+    @staticmethod
+    def _run(what: str, fn: Any, args: tuple, kwargs: dict) -> Any:
+        try:
+            return fn(*args, **kwargs)
+        except graphviz.ExecutableNotFound:
+            raise GraphvizNotFoundError(
+                f"cannot {what}: graphviz's `dot` program was not found on PATH. "
+                f"{INSTALL_HINT}"
+            ) from None
 
     # ------------------------------------------------------------------ source
     @property
@@ -73,21 +124,18 @@ class GraphDrawing:
         return self._node_ids[id(tensor)]
 
     # ------------------------------------------------------------------ rendering
-    def pipe(self, format: str = "svg") -> bytes:
-        """Render with graphviz and return the bytes (``svg``, ``png``, ``pdf``, ...)."""
-        try:
-            return self.digraph.pipe(format=format)
-        except graphviz.ExecutableNotFound:
-            raise GraphvizNotFoundError(
-                f"cannot render the graph as {format}: graphviz's `dot` program was not found "
-                f"on PATH. {INSTALL_HINT}"
-            ) from None
+    def pipe(self, format: str = "svg", **kwargs: Any) -> bytes:
+        """Render with graphviz and return the bytes (``svg``, ``png``, ``pdf``, ...); other
+        keywords go to :meth:`graphviz.Digraph.pipe`."""
+        return self._run(f"render the graph as {format}", self.digraph.pipe, (),
+                         {"format": format, **kwargs})
 
     def svg(self) -> str:
-        """The picture as SVG text (rendered once, then cached)."""
-        if self._svg is None:
-            self._svg = self.pipe("svg").decode("utf-8")
-        return self._svg
+        """The picture as SVG text (rendered once per version of the source, then cached)."""
+        source = self.digraph.source
+        if self._svg is None or self._svg[0] != source:
+            self._svg = (source, self.pipe("svg").decode("utf-8"))
+        return self._svg[1]
 
     def save(self, path: str | os.PathLike, format: str | None = None) -> Path:
         """Write the graph to ``path``; the format comes from the extension (``.svg``,
