@@ -231,7 +231,11 @@ class Diagnostics:
             gd, wd = g.data, p.data
             gn = float(np.sqrt(np.vdot(gd, gd).real)) if gd.size else 0.0
             wn = float(np.sqrt(np.vdot(wd, wd).real)) if wd.size else 0.0
-            self._grad_ratio.setdefault(name, []).append(gn / max(wn, 1e-12))
+            # weights near zero (a zero-initialised bias, Keras's default, or one that
+            # converges to 0) have no scale to compare with: floor the norm at an RMS of
+            # 1e-3, else such a parameter looks "best-fed" and flags all others as vanishing
+            floor = 1e-3 * math.sqrt(wd.size) if wd.size else 1e-12
+            self._grad_ratio.setdefault(name, []).append(gn / max(wn, floor))
 
     # ----------------------------------------------------------------- per epoch
     def end_epoch(self, epoch: int, loss: float) -> None:
