@@ -1,0 +1,650 @@
+"""Keras's models: ``Sequential`` and the ``Model`` base class (subclass it and define
+``call``), with ``compile`` / ``fit`` / ``evaluate`` / ``predict`` / ``summary`` / ``save``.
+
+``fit``, ``evaluate`` and ``predict`` are ``tinygrad_edu.train``'s loop (Keras's semantics:
+``batch_size`` 32, ``validation_split`` takes the last samples before shuffling, ``History``
+with ``val_`` keys, ``verbose`` 0/1/2/'auto'), so its diagnostics come along: data far from
+unit scale, a meaningless ``'accuracy'`` on a regression target, dead ReLUs, a NaN loss
+(``TrainingDiverged``, naming the epoch and step) are reported as ``TrainingWarning`` /
+errors; ``fit(..., diagnostics=False)`` turns them off.
+
+>>> import numpy as np
+>>> from tinygrad_edu import keras
+>>> from tinygrad_edu.keras.layers import Dense
+>>> keras.utils.set_random_seed(0)
+>>> x = np.random.random_sample((256, 2))
+>>> y = x.sum(axis=1)
+>>> model = Sequential([Dense(8, activation="relu", input_dim=2), Dense(1)])
+>>> model.compile(optimizer=keras.optimizers.Adam(learning_rate=0.01), loss="mse",
+...               metrics=["mae"])
+>>> history = model.fit(x, y, epochs=40, verbose=0)
+>>> sorted(history.history), history.history["loss"][-1] < 0.01
+(['loss', 'mae'], True)
+>>> model.predict(x[:3], verbose=0).shape
+(3, 1)
+>>> loss, mae = model.evaluate(x, y, verbose=0)
+>>> bool(mae < 0.1)
+True
+"""
+
+from __future__ import annotations
+
+import os
+import time
+from collections.abc import Callable, Iterable, Sequence
+from typing import Any
+
+import numpy as np
+
+from .. import nn
+from ..autograd.grad_mode import no_grad
+from ..data import DataLoader
+from ..tensor import Tensor
+from ..train import evaluate as _evaluate
+from ..train import fit as _fit
+from ..train import predict as _predict
+from ..train.callbacks import Callback
+from ..train.history import History
+from ..train.progress import format_logs
+from . import backend, losses, optimizers
+from . import metrics as _metrics
+from .layers import InputLayer, Layer, _as_tensor, _check_name
+
+_NOT_BUILT = (
+    "This model has not yet been built. Build it by calling it on a batch of data (fit, "
+    "predict and evaluate do that), by calling build(input_shape), or give its first layer "
+    "input_dim / input_shape (or start a Sequential with keras.Input(shape=...))."
+)
+
+
+def _unsupported(who: str, **given: Any) -> None:
+    used = [k for k, v in given.items() if v is not None]
+    if used:
+        raise NotImplementedError(f"{who}: {', '.join(used)} "
+                                  f"{'is' if len(used) == 1 else 'are'} not supported by "
+                                  "tinygrad_edu.keras")
+
+
+def _is_dataset(x: Any) -> bool:
+    return isinstance(x, DataLoader) or (
+        hasattr(x, "__getitem__") and hasattr(x, "__len__")
+        and not isinstance(x, np.ndarray | Tensor | list | tuple))
+
+
+def _sample_shape(x: Any) -> tuple[int, ...]:
+    """The shape of one batch's inputs as the model will see them (1-D x: one feature)."""
+    if isinstance(x, DataLoader):
+        x = x.dataset
+    if _is_dataset(x):
+        item = x[0]
+        first = item[0] if isinstance(item, tuple | list) else item
+        arr = np.asarray(first.data if isinstance(first, Tensor) else first)
+        return (1, *arr.shape)
+    arr = x.data if isinstance(x, Tensor) else np.asarray(x)
+    if arr.ndim == 0:
+        raise ValueError(f"x must have a first (sample) axis, got a scalar {arr!r}")
+    return (len(arr), 1) if arr.ndim == 1 else arr.shape
+
+
+def _readable_size(n: float) -> str:
+    for unit in ("B", "KB", "MB", "GB"):
+        if n < 1024 or unit == "GB":
+            return f"{n:.2f} {unit}"
+        n /= 1024
+    return f"{n:.2f} GB"  # pragma: no cover
+
+
+class Model(nn.Module):
+    """Base class of Keras models. Subclass it, create layers in ``__init__`` (after
+    ``super().__init__()``) and define ``call(self, inputs)``; then ``compile`` / ``fit`` /
+    ``predict`` work as for a ``Sequential``. The functional API (``Model(inputs,
+    outputs)``) is not supported.
+
+    >>> import numpy as np
+    >>> from tinygrad_edu import keras
+    >>> class TwoLayer(keras.Model):
+    ...     def __init__(self):
+    ...         super().__init__()
+    ...         self.hidden = keras.layers.Dense(4, activation="tanh")
+    ...         self.out = keras.layers.Dense(1)
+    ...     def call(self, inputs):
+    ...         return self.out(self.hidden(inputs))
+    >>> model = TwoLayer()
+    >>> model.predict(np.zeros((5, 3)), verbose=0).shape, model.count_params()
+    ((5, 1), 21)
+    """
+
+    def __init__(self, *args: Any, name: str | None = None, trainable: bool = True,
+                 **kwargs: Any) -> None:
+        if args or "inputs" in kwargs or "outputs" in kwargs:
+            raise NotImplementedError(
+                "Model(inputs, outputs), Keras's functional API, is not supported by "
+                "tinygrad_edu.keras: use Sequential([...]), or subclass Model and define call()"
+            )
+        if kwargs:
+            raise TypeError(f"Unrecognized keyword arguments passed to {type(self).__name__}: "
+                            f"{kwargs}")
+        super().__init__()
+        self.name = _check_name(name, "model") if name is not None else backend.unique_name(
+            type(self).__name__)
+        self.built = False
+        self.compiled = False
+        self.optimizer: Any = None
+        self.loss: Any = None
+        self.stop_training = False
+        self.history: History | None = None
+        self._loss_fn: Callable | None = None
+        self._metric_specs: list[Any] = []
+        self._build_input_shape: tuple | None = None
+        self._trainable = bool(trainable)
+
+    # ----------------------------------------------------------------- calling
+    def call(self, inputs: Tensor) -> Tensor:
+        raise NotImplementedError(f"{type(self).__name__} must define call(self, inputs)")
+
+    def forward(self, inputs: Tensor) -> Tensor:
+        return self.call(inputs)
+
+    def __call__(self, inputs: Any, training: bool | None = None) -> Any:
+        x = _as_tensor(inputs, self._dtype())
+        if not self.built:
+            self.built = True
+            self._build_input_shape = (None, *x.shape[1:])
+        if training is None or training == self.training:
+            return nn.Module.__call__(self, x)
+        was = self.training
+        self.train(bool(training))
+        try:
+            return nn.Module.__call__(self, x)
+        finally:
+            self.train(was)
+
+    def _dtype(self) -> np.dtype:
+        for p in self.parameters():
+            return p.data.dtype
+        return np.dtype(backend.floatx())
+
+    def build(self, input_shape: Sequence[int | None]) -> None:
+        """Create every layer's weights for inputs of ``input_shape`` (batch axis first;
+        ``None`` or a number)."""
+        shape = tuple(input_shape)
+        batch = 1 if shape[0] is None else shape[0]
+        if any(s is None for s in shape[1:]):
+            raise ValueError(f"build: every axis but the batch axis must be known, got {shape}")
+        was = self.training
+        self.eval()
+        try:
+            with no_grad():
+                self(np.zeros((batch, *shape[1:]), dtype=self._dtype()))
+        finally:
+            self.train(was)
+        self._build_input_shape = (None, *shape[1:])
+
+    def _ensure_built(self, x: Any) -> None:
+        shape = _sample_shape(x)
+        if not self.built:
+            self.build((None, *shape[1:]))
+        self._check_input(shape)
+
+    def _check_input(self, shape: tuple[int, ...]) -> None:
+        expected = self._build_input_shape
+        if expected is None:
+            return
+        want, got = tuple(expected[1:]), tuple(shape[1:])
+        if len(want) != len(got) or any(w is not None and w != g for w, g in zip(want, got)):
+            raise ValueError(
+                f"Input 0 of model {self.name!r} is incompatible with it: expected "
+                f"shape={expected}, found shape={tuple(shape)} ({want[-1] if want else 0} "
+                f"features per sample expected, the data has {got[-1] if got else 0})"
+            )
+
+    # ----------------------------------------------------------------- layers & weights
+    @property
+    def layers(self) -> list[Layer]:
+        """The model's layers (an ``InputLayer`` is not listed, as in Keras)."""
+        return [m for m in self.children() if isinstance(m, Layer | Model)
+                and not isinstance(m, InputLayer)]
+
+    def get_layer(self, name: str | None = None, index: int | None = None) -> Layer:
+        """A layer by name or by index in ``layers``."""
+        if index is not None:
+            return self.layers[index]
+        for layer in self.layers:
+            if layer.name == name:
+                return layer
+        raise ValueError(f"No such layer: {name}. Existing layers are: "
+                         f"{[layer.name for layer in self.layers]}.")
+
+    @property
+    def trainable(self) -> bool:
+        return self._trainable
+
+    @trainable.setter
+    def trainable(self, value: bool) -> None:
+        self._trainable = bool(value)
+        for layer in self.layers:
+            layer.trainable = value
+
+    @property
+    def weights(self) -> list[nn.Parameter]:
+        return list(self.parameters())
+
+    @property
+    def trainable_weights(self) -> list[nn.Parameter]:
+        return [p for p in self.parameters() if p.requires_grad]
+
+    @property
+    def non_trainable_weights(self) -> list[nn.Parameter]:
+        return [p for p in self.parameters() if not p.requires_grad]
+
+    def get_weights(self) -> list[np.ndarray]:
+        """Copies of all weights as numpy arrays, layer by layer (a Dense layer gives
+        ``kernel`` of shape (in, out), then ``bias``)."""
+        self._require_built("get_weights")
+        return [np.array(p.data, copy=True) for p in self.parameters()]
+
+    def set_weights(self, weights: Sequence[Any]) -> None:
+        """Set all weights from arrays shaped as ``get_weights()`` returns them."""
+        self._require_built("set_weights")
+        own = list(self.named_parameters())
+        weights = list(weights)
+        if len(weights) != len(own):
+            raise ValueError(f"You called `set_weights(weights)` on model {self.name!r} with a "
+                             f"weight list of length {len(weights)}, but the model was "
+                             f"expecting {len(own)} weights")
+        arrays = [np.asarray(w.data if isinstance(w, Tensor) else w) for w in weights]
+        for (key, p), w in zip(own, arrays):
+            if w.shape != p.data.shape:
+                raise ValueError(f"weight {key!r} has shape {p.data.shape}, but the provided "
+                                 f"weight has shape {w.shape}")
+        for (_, p), w in zip(own, arrays):
+            p.data[...] = w
+            p._bump_version()
+
+    def count_params(self) -> int:
+        """The number of scalar weights."""
+        self._require_built("count_params")
+        return sum(p.data.size for p in self.parameters())
+
+    def _require_built(self, who: str) -> None:
+        if not self.built:
+            raise ValueError(f"{who}: {_NOT_BUILT}")
+
+    # ----------------------------------------------------------------- compile
+    def compile(self, optimizer: Any = "rmsprop", loss: Any = None, metrics: Any = None,
+                loss_weights: Any = None, weighted_metrics: Any = None,
+                run_eagerly: bool = False, steps_per_execution: int = 1,
+                jit_compile: Any = "auto", **kwargs: Any) -> None:
+        """Set the optimizer (a name, a ``keras.optimizers`` instance, or a
+        ``tinygrad_edu.optim`` instance), the loss (a name, a ``keras.losses`` object, a
+        function ``fn(y_true, y_pred)`` or an ``nn`` loss module) and the metrics.
+        ``run_eagerly``, ``steps_per_execution`` and ``jit_compile`` are accepted and have
+        no effect (everything runs eagerly)."""
+        _unsupported("compile", loss_weights=loss_weights, weighted_metrics=weighted_metrics)
+        if kwargs:
+            raise TypeError(f"compile: unexpected keyword arguments {sorted(kwargs)}")
+        opt = optimizers.get(optimizer)
+        loss_fn = losses.as_training_loss(loss) if loss is not None else None
+        specs = metrics if metrics is not None else []
+        _metrics.resolve(specs)  # fail now on an unknown name, not at the first fit
+        self.optimizer, self.loss, self._loss_fn = opt, loss, loss_fn
+        self._metric_specs = list(specs) if isinstance(specs, list | tuple) else [specs]
+        self.compiled = True
+
+    def _require_compiled(self, who: str) -> None:
+        if not self.compiled:
+            raise RuntimeError(f"You must call compile() before {who}(): the model has no "
+                               "optimizer and loss yet, e.g. model.compile(optimizer='adam', "
+                               "loss='mean_squared_error'); call compile() first")
+        if self._loss_fn is None:
+            raise RuntimeError(f"{who}(): compile() was called without a loss; call "
+                               "compile() first with loss=..., e.g. loss='mse'")
+
+    def _bound_optimizer(self) -> Any:
+        params = list(self.parameters())
+        if not params:
+            raise ValueError(f"model {self.name!r} has no weights to train")
+        opt = self.optimizer
+        if isinstance(opt, optimizers.Optimizer):
+            return opt.build(params)
+        own = {id(p) for p in params}
+        theirs = {id(p) for g in opt.param_groups for p in g["params"]}
+        if not own & theirs:
+            raise ValueError(
+                f"the {type(opt).__name__} given to compile() updates none of this model's "
+                "weights (was it created from another model's parameters?); pass "
+                "optim.X(model.parameters(), ...) or a keras optimizer such as "
+                "keras.optimizers.Adam()"
+            )
+        return opt
+
+    # ----------------------------------------------------------------- fit
+    def fit(self, x: Any = None, y: Any = None, batch_size: int | None = None,
+            epochs: int = 1, verbose: Any = "auto", callbacks: Iterable[Callback] | None = None,
+            validation_split: float = 0.0, validation_data: Any = None, shuffle: bool = True,
+            class_weight: Any = None, sample_weight: Any = None, initial_epoch: int = 0,
+            steps_per_epoch: int | None = None, validation_steps: int | None = None,
+            validation_batch_size: int | None = None, validation_freq: int = 1,
+            diagnostics: Any = True) -> History:
+        """Train for ``epochs`` epochs on ``(x, y)`` (arrays or tensors; or ``x`` a
+        ``tinygrad_edu.data`` Dataset/DataLoader of ``(x, y)`` pairs and ``y=None``);
+        returns the ``History`` (also kept as ``model.history``). Keras's arguments and
+        defaults; ``diagnostics`` is tinygrad_edu's (see ``tinygrad_edu.train.fit``)."""
+        self._require_compiled("fit")
+        _unsupported("fit", class_weight=class_weight, sample_weight=sample_weight,
+                     steps_per_epoch=steps_per_epoch, validation_steps=validation_steps)
+        if validation_freq != 1:
+            raise NotImplementedError("fit: validation_freq other than 1 is not supported")
+        data = self._data(x, y, "fit")
+        self._ensure_built(data if _is_dataset(data) else data[0])
+        opt = self._bound_optimizer()
+        if validation_data is not None:
+            validation_data = self._validation_data(validation_data)
+        self.stop_training = False
+        history = _fit(self, self._loss_fn, opt, data, epochs=epochs, batch_size=batch_size,
+                       validation_data=validation_data, validation_split=validation_split,
+                       shuffle=bool(shuffle), metrics=_metrics.resolve(self._metric_specs),
+                       callbacks=list(callbacks or []), verbose=verbose,
+                       initial_epoch=initial_epoch, validation_batch_size=validation_batch_size,
+                       diagnostics=diagnostics)
+        self.history = history
+        return history
+
+    @staticmethod
+    def _data(x: Any, y: Any, who: str) -> Any:
+        if x is None:
+            raise ValueError(f"{who}: x is missing")
+        if y is None:
+            if _is_dataset(x):
+                return x
+            raise ValueError(f"{who}: y is missing; pass the targets: model.{who}(x, y) (or a "
+                             "Dataset / DataLoader of (x, y) pairs as x)")
+        return (x, y)
+
+    @staticmethod
+    def _validation_data(data: Any) -> Any:
+        if isinstance(data, tuple | list):
+            if len(data) == 3:
+                raise NotImplementedError("validation_data with sample weights (x, y, w) is not "
+                                          "supported; pass (x_val, y_val)")
+            if len(data) != 2:
+                raise ValueError(f"validation_data must be (x_val, y_val), got a "
+                                 f"{type(data).__name__} of length {len(data)}")
+            return tuple(data)
+        return data
+
+    # ----------------------------------------------------------------- evaluate & predict
+    def evaluate(self, x: Any = None, y: Any = None, batch_size: int | None = None,
+                 verbose: Any = "auto", sample_weight: Any = None, steps: int | None = None,
+                 callbacks: Any = None, return_dict: bool = False) -> Any:
+        """The loss on ``(x, y)`` (a float) or, with metrics, ``[loss, *metrics]`` in the
+        order of ``compile(metrics=...)``; a dict with ``return_dict=True``. Averaged over
+        all samples, in inference mode (Dropout off)."""
+        self._require_compiled("evaluate")
+        _unsupported("evaluate", sample_weight=sample_weight, steps=steps, callbacks=callbacks)
+        data = self._data(x, y, "evaluate")
+        self._ensure_built(data if _is_dataset(data) else data[0])
+        resolved = _metrics.resolve(self._metric_specs)
+        t0 = time.perf_counter()
+        logs = _evaluate(self, self._loss_fn, data, batch_size=batch_size, metrics=resolved)
+        self._report(verbose, data, batch_size, t0, logs)
+        if return_dict:
+            return logs
+        values = [logs["loss"], *(logs[n] for n in _metrics.names(resolved))]
+        return values[0] if len(values) == 1 else values
+
+    def predict(self, x: Any, batch_size: int | None = None, verbose: Any = "auto",
+                steps: int | None = None, callbacks: Any = None) -> np.ndarray:
+        """The model's outputs for ``x`` as a numpy array (inference mode, no gradients,
+        ``batch_size`` samples at a time, default 32)."""
+        _unsupported("predict", steps=steps, callbacks=callbacks)
+        self._ensure_built(x)
+        t0 = time.perf_counter()
+        out = _predict(self, x, batch_size=batch_size).numpy()
+        self._report(verbose, x, batch_size, t0, None)
+        return out
+
+    def _report(self, verbose: Any, data: Any, batch_size: int | None, t0: float,
+                logs: dict | None) -> None:
+        """Keras's one-line summary of an evaluate/predict run (verbose 1, 2 or 'auto')."""
+        if verbose == "auto":
+            verbose = 1
+        if verbose not in (0, 1, 2):
+            raise ValueError(f"verbose must be 0, 1, 2 or 'auto', got {verbose!r}")
+        if not verbose:
+            return
+        if isinstance(data, DataLoader):
+            steps = len(data)
+        else:
+            first = data[0] if isinstance(data, tuple) else data
+            n = len(first)
+            bs = batch_size or 32
+            steps = max(1, -(-n // bs))
+        secs = time.perf_counter() - t0
+        per = secs / steps
+        per_text = f"{per * 1e3:.0f}ms/step" if per >= 1e-3 else f"{per * 1e6:.0f}us/step"
+        body = format_logs(logs) if logs else ""
+        print(f"{steps}/{steps} - {secs:.0f}s - {per_text}" + (f" - {body}" if body else ""))
+
+    # ----------------------------------------------------------------- batches
+    def train_on_batch(self, x: Any, y: Any) -> Any:
+        """One update on one batch; returns the loss (and metrics) of that batch, before
+        the update, as Keras does."""
+        self._require_compiled("train_on_batch")
+        self._ensure_built(x)
+        opt = self._bound_optimizer()
+        resolved = _metrics.resolve(self._metric_specs)
+        h = _fit(self, self._loss_fn, opt, (x, y), epochs=1, batch_size=_sample_shape(x)[0],
+                 shuffle=False, metrics=resolved, verbose=0, diagnostics=False)
+        values = [h.history["loss"][-1], *(h.history[n][-1] for n in _metrics.names(resolved))]
+        return values[0] if len(values) == 1 else values
+
+    def predict_on_batch(self, x: Any) -> np.ndarray:
+        """``predict`` on one batch."""
+        return self.predict(x, batch_size=_sample_shape(x)[0], verbose=0)
+
+    # ----------------------------------------------------------------- summary
+    def summary(self, line_length: int | None = None, positions: Sequence[float] | None = None,
+                print_fn: Callable[[str], Any] | None = None, **kwargs: Any) -> None:
+        """Print a table of the layers: name (type), output shape, parameter count, and the
+        totals (Keras's layout). ``print_fn`` receives the text line by line."""
+        self._require_built("summary")
+        line_length = line_length or 65
+        positions = list(positions or [0.45, 0.85, 1.0])
+        if positions[-1] <= 1:
+            positions = [int(line_length * p) for p in positions]
+        emit = print_fn or print
+
+        def row(fields: Sequence[str]) -> str:
+            line, start = "", 0
+            for i, (text, stop) in enumerate(zip(fields, positions)):
+                cell = (" " + text if i == 0 else text)[: max(stop - start - 1, 1)]
+                line = line.ljust(start) + cell
+                start = stop
+            return line.rstrip()
+
+        lines = [f'Model: "{self.name}"', "_" * line_length,
+                 row(["Layer (type)", "Output Shape", "Param #"]), "=" * line_length]
+        for layer in self.layers:
+            shape = _shape_text(layer)
+            count = sum(p.data.size for p in layer.parameters())
+            lines.append(row([f"{layer.name} ({type(layer).__name__})", shape, f"{count:,}"]))
+        total = sum(p.data.size for p in self.parameters())
+        trainable = sum(p.data.size for p in self.parameters() if p.requires_grad)
+        nbytes = sum(p.data.nbytes for p in self.parameters())
+        tbytes = sum(p.data.nbytes for p in self.parameters() if p.requires_grad)
+        lines += ["=" * line_length,
+                  f"Total params: {total:,} ({_readable_size(nbytes)})",
+                  f"Trainable params: {trainable:,} ({_readable_size(tbytes)})",
+                  f"Non-trainable params: {total - trainable:,} "
+                  f"({_readable_size(nbytes - tbytes)})",
+                  "_" * line_length]
+        for line in lines:
+            emit(line)
+
+    # ----------------------------------------------------------------- saving
+    def save(self, filepath: str | os.PathLike, overwrite: bool = True,
+             include_optimizer: bool = True) -> None:
+        """Save architecture (a JSON config), weights and, when compiled with a Keras
+        optimizer, the optimizer state to ``.npz`` or ``.safetensors``
+        (see :mod:`.saving`)."""
+        from .saving import save_model
+
+        save_model(self, filepath, overwrite=overwrite, include_optimizer=include_optimizer)
+
+    def save_weights(self, filepath: str | os.PathLike, overwrite: bool = True) -> None:
+        """Save only the weights (a state dict: ``'dense.kernel'``, ...)."""
+        from .saving import save_weights
+
+        save_weights(self, filepath, overwrite=overwrite)
+
+    def load_weights(self, filepath: str | os.PathLike) -> None:
+        """Load weights saved by ``save_weights`` or ``save`` into this (built) model."""
+        from .saving import load_weights
+
+        load_weights(self, filepath)
+
+    def get_config(self) -> dict[str, Any]:
+        raise NotImplementedError(f"{type(self).__name__}: a subclassed model has no config; "
+                                  "save its weights with save_weights() and rebuild it in code")
+
+    def __repr__(self) -> str:
+        return f"<{type(self).__name__} name={self.name}, built={self.built}>"
+
+
+def _shape_text(layer: Any) -> str:
+    try:
+        return str(layer.output_shape)
+    except (AttributeError, ValueError):
+        return "?"
+
+
+class Sequential(Model):
+    """A stack of layers, each feeding the next. Layers come as a list or one by one with
+    ``add``; the model is built as soon as the input shape is known (from the first layer's
+    ``input_dim`` / ``input_shape``, an ``Input``, or the first data it sees).
+
+    >>> from tinygrad_edu import keras
+    >>> from tinygrad_edu.keras.layers import Dense
+    >>> keras.backend.clear_session()
+    >>> model = Sequential()
+    >>> model.add(Dense(units=2, activation="relu", input_dim=2))
+    >>> model.add(Dense(units=4, activation="relu"))
+    >>> model.add(Dense(units=1, activation="relu"))
+    >>> [layer.name for layer in model.layers], model.count_params()
+    (['dense', 'dense_1', 'dense_2'], 23)
+    >>> model.summary()
+    Model: "sequential"
+    _________________________________________________________________
+     Layer (type)                Output Shape              Param #
+    =================================================================
+     dense (Dense)               (None, 2)                 6
+     dense_1 (Dense)             (None, 4)                 12
+     dense_2 (Dense)             (None, 1)                 5
+    =================================================================
+    Total params: 23 (92.00 B)
+    Trainable params: 23 (92.00 B)
+    Non-trainable params: 0 (0.00 B)
+    _________________________________________________________________
+    """
+
+    def __init__(self, layers: Iterable[Layer] | None = None, name: str | None = None,
+                 trainable: bool = True) -> None:
+        super().__init__(name=name, trainable=trainable)
+        self._stack: list[Layer] = []
+        if layers is not None:
+            if isinstance(layers, Layer):
+                layers = [layers]
+            for layer in layers:
+                self.add(layer)
+
+    def add(self, layer: Layer) -> None:
+        """Append a layer (built at once if the model's input shape is known)."""
+        if not isinstance(layer, Layer):
+            hint = (" (a tinygrad_edu.nn module: use tinygrad_edu.nn.Sequential for those, or "
+                    "the Keras layers here)" if isinstance(layer, nn.Module) else "")
+            raise TypeError(f"Only instances of keras Layer can be added to a Sequential "
+                            f"model. Received: {layer!r} (of type {type(layer).__name__}){hint}")
+        if isinstance(layer, InputLayer) and self._stack:
+            raise ValueError("an InputLayer / Input can only be the first layer of a Sequential")
+        if any(other.name == layer.name for other in self._stack):
+            raise ValueError("All layers added to a Sequential model should have unique names. "
+                             f"Name {layer.name!r} is already the name of a layer in this "
+                             "model. Update the `name` argument to pass a unique name.")
+        if layer.name in type(self).__dict__ or hasattr(Sequential, layer.name):
+            raise ValueError(f"layer name {layer.name!r} clashes with the Sequential attribute "
+                             "of that name; choose another name")
+        shape = self._output_shape_so_far()
+        if shape is None and not self._stack and layer._batch_input_shape is not None:
+            shape = layer._batch_input_shape
+            self._build_input_shape = (None, *shape[1:])
+        if shape is not None and not layer.built:
+            layer.build(shape)
+        elif shape is not None and layer.built and layer._build_input_shape is not None \
+                and not isinstance(layer, InputLayer):
+            self._check_layer_fits(layer, shape)
+        self._stack.append(layer)
+        self.add_module(layer.name, layer)
+        if isinstance(layer, InputLayer):
+            self._build_input_shape = layer.shape
+        self.built = self._build_input_shape is not None and all(m.built for m in self._stack)
+
+    def _check_layer_fits(self, layer: Layer, shape: tuple) -> None:
+        have = layer._build_input_shape
+        if tuple(have[1:]) != tuple(shape[1:]):
+            raise ValueError(f"layer {layer.name!r} was built for inputs of shape {have}, but "
+                             f"the previous layer outputs shape {shape}")
+
+    def _output_shape_so_far(self) -> tuple | None:
+        if not self._stack:
+            return None
+        last = self._stack[-1]
+        return last.output_shape if last.built and last._build_input_shape is not None else None
+
+    def pop(self) -> Layer:
+        """Remove and return the last layer."""
+        if not self.layers:
+            raise TypeError("There are no layers in the model.")
+        layer = self._stack.pop()
+        del self._modules[layer.name]
+        return layer
+
+    def build(self, input_shape: Sequence[int | None] | None = None) -> None:
+        """Build every layer for inputs of ``input_shape`` (``(None, features)``)."""
+        if input_shape is None:
+            if self._build_input_shape is None:
+                raise ValueError(f"build: {_NOT_BUILT}")
+            input_shape = self._build_input_shape
+        shape = (None, *tuple(input_shape)[1:])
+        for layer in self._stack:
+            if not layer.built:
+                layer.build(shape)
+            shape = layer.output_shape
+        self._build_input_shape = (None, *tuple(input_shape)[1:])
+        self.built = True
+
+    def call(self, inputs: Tensor) -> Tensor:
+        x = inputs
+        for layer in self._stack:
+            x = layer(x)
+        return x
+
+    def __call__(self, inputs: Any, training: bool | None = None) -> Any:
+        if not self.built:
+            x = _as_tensor(inputs, self._dtype())
+            self.build((None, *x.shape[1:]))
+        return super().__call__(inputs, training=training)
+
+    def get_config(self) -> dict[str, Any]:
+        """``{'name': ..., 'layers': [{'class_name': 'Dense', 'config': {...}}, ...]}``; the
+        first layer's config carries the input shape."""
+        configs = []
+        for i, layer in enumerate(self._stack):
+            config = layer.get_config()
+            if i == 0 and "batch_input_shape" not in config and self._build_input_shape:
+                config["batch_input_shape"] = list(self._build_input_shape)
+            configs.append({"class_name": type(layer).__name__, "config": config})
+        return {"name": self.name, "trainable": self.trainable, "layers": configs}
+
+
+__all__ = ["Model", "Sequential"]

@@ -1,0 +1,270 @@
+"""``model.save`` / ``load_model``: architecture, weights and optimizer state in one
+``.npz`` or ``.safetensors`` file that loading never executes.
+
+The file is a ``tinygrad_edu.serialization`` file holding
+
+- ``keras_config``: a JSON **string** with the model's class, its layers' configs (class
+  names and arguments) and the ``compile()`` settings (optimizer, loss, metrics) when they
+  are names or Keras objects;
+- ``weights``: the state dict (``'dense.kernel'`` of shape (in, out), ``'dense.bias'``, ...);
+- ``optimizer`` (optional): the Keras optimizer's state (moments, iteration count), so
+  training resumes where it stopped.
+
+``load_model`` parses the JSON and builds only the layer classes of
+:data:`.layers.LAYER_CLASSES` with the stored arguments: a file cannot name code to run. An
+activation or initializer that was a plain Python function is stored by its name and
+must be handed back with ``custom_objects={'name': fn}``. A corrupt, truncated or foreign
+file raises ``SerializationError`` saying what is wrong.
+
+>>> import os, tempfile
+>>> import numpy as np
+>>> from tinygrad_edu import keras
+>>> keras.utils.set_random_seed(0)
+>>> model = keras.Sequential([keras.layers.Dense(3, activation="relu", input_dim=2),
+...                           keras.layers.Dense(1)])
+>>> model.compile(optimizer="adam", loss="mse")
+>>> path = os.path.join(tempfile.mkdtemp(), "model.npz")
+>>> model.save(path)
+>>> again = load_model(path)
+>>> x = np.random.random_sample((4, 2))
+>>> bool((again.predict(x, verbose=0) == model.predict(x, verbose=0)).all())
+True
+>>> [layer.name for layer in again.layers] == [layer.name for layer in model.layers]
+True
+>>> again.loss, again.optimizer.iterations == model.optimizer.iterations
+('mse', True)
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import warnings
+from collections import OrderedDict
+from typing import Any
+
+from ..serialization import SerializationError, check_extension, load, save
+from . import losses, optimizers
+from . import metrics as _metrics
+from .layers import LAYER_CLASSES
+
+FORMAT = "tinygrad_edu.keras"
+VERSION = 1
+
+
+def _check_path(filepath: str | os.PathLike, overwrite: bool) -> str:
+    path = os.fspath(filepath)
+    ext = os.path.splitext(path)[1].lower()
+    if ext in (".keras", ".h5", ".hdf5", ".tf", ".pb"):
+        raise ValueError(f"{path}: tinygrad_edu.keras saves .npz or .safetensors files; "
+                         f"Keras's own {ext} format is not supported (it is not needed to "
+                         "load the file back here)")
+    check_extension(path)
+    if not overwrite and os.path.exists(path):
+        raise FileExistsError(f"{path} exists and overwrite=False")
+    return path
+
+
+def _compile_config(model: Any) -> dict[str, Any] | None:
+    if not model.compiled:
+        return None
+    problems = []
+    opt = optimizers.serialize(model.optimizer)
+    if opt is None:
+        problems.append(f"the optimizer ({type(model.optimizer).__name__}) is not a "
+                        "keras.optimizers one")
+    loss = losses.serialize(model.loss) if model.loss is not None else None
+    if model.loss is not None and loss is None:
+        problems.append("the loss is a Python function or object")
+    metric_specs = []
+    for m in model._metric_specs:
+        if isinstance(m, str):
+            metric_specs.append(m)
+        elif type(m) in _SAVABLE_METRICS.values():
+            metric_specs.append({"class_name": type(m).__name__})
+        else:
+            problems.append(f"the metric {getattr(m, 'name', m)!r} is a Python function or "
+                            "object")
+    if problems:
+        warnings.warn(f"model {model.name!r} is saved without its compile() settings: "
+                      f"{'; '.join(problems)}. load_model() returns it uncompiled; call "
+                      "compile() again after loading.", UserWarning, stacklevel=4)
+        return None
+    return {"optimizer": opt, "loss": loss, "metrics": metric_specs}
+
+
+_SAVABLE_METRICS = {cls.__name__: cls for cls in (
+    _metrics.MeanSquaredError, _metrics.RootMeanSquaredError, _metrics.MeanAbsoluteError,
+    _metrics.R2Score, _metrics.BinaryAccuracy, _metrics.CategoricalAccuracy,
+    _metrics.SparseCategoricalAccuracy)}
+
+
+def _config_json(model: Any, compile_config: dict | None) -> str:
+    try:
+        config = model.get_config()
+    except NotImplementedError as e:
+        raise SerializationError(f"cannot save model {model.name!r}: {e}") from None
+    body = {"format": FORMAT, "version": VERSION, "class_name": type(model).__name__,
+            "config": config, "compile_config": compile_config}
+    return json.dumps(body)
+
+
+def save_model(model: Any, filepath: str | os.PathLike, overwrite: bool = True,
+               include_optimizer: bool = True) -> None:
+    """Save ``model`` (architecture, weights, compile settings, optimizer state)."""
+    path = _check_path(filepath, overwrite)
+    if not model.built:
+        raise ValueError(f"save: model {model.name!r} is not built yet, so it has no weights "
+                         "to save; fit it, call it on data or give it an input shape first")
+    compile_config = _compile_config(model)
+    content: dict[str, Any] = {"keras_config": _config_json(model, compile_config),
+                               "weights": OrderedDict(model.state_dict())}
+    opt = model.optimizer
+    if include_optimizer and isinstance(opt, optimizers.Optimizer) and opt.built \
+            and compile_config is not None:
+        content["optimizer"] = opt._bound.state_dict()
+    save(content, path)
+
+
+def save_weights(model: Any, filepath: str | os.PathLike, overwrite: bool = True) -> None:
+    """Save the model's weights only (its state dict)."""
+    path = _check_path(filepath, overwrite)
+    if not model.built:
+        raise ValueError(f"save_weights: model {model.name!r} is not built yet")
+    save(OrderedDict(model.state_dict()), path)
+
+
+def _read(filepath: str | os.PathLike) -> tuple[str, Any]:
+    path = os.fspath(filepath)
+    _check_path(path, True)
+    return path, load(path)
+
+
+def load_weights(model: Any, filepath: str | os.PathLike) -> None:
+    """Load weights from a ``save_weights`` or ``save`` file into a built model."""
+    path, content = _read(filepath)
+    if isinstance(content, dict) and "keras_config" in content:
+        content = content.get("weights")
+    if not isinstance(content, dict):
+        raise SerializationError(f"{path}: holds no weights (a dict of arrays)")
+    if not model.built:
+        raise ValueError(f"load_weights: build model {model.name!r} first (give it an input "
+                         "shape or call it on data), so its weights exist")
+    try:
+        model.load_state_dict(content)
+    except RuntimeError as e:
+        raise SerializationError(f"{path}: the weights do not fit model {model.name!r}: "
+                                 f"{e}") from None
+
+
+def _custom(spec: Any, custom_objects: dict[str, Any], path: str) -> Any:
+    """Resolve ``{'custom': name}`` (a saved Python function) from ``custom_objects``."""
+    if isinstance(spec, dict) and set(spec) >= {"custom"}:
+        name = spec["custom"]
+        if name not in custom_objects:
+            raise SerializationError(
+                f"{path}: layer {spec.get('layer', '?')!r} uses the Python function "
+                f"{name!r}, which a file cannot hold; pass it back: "
+                f"load_model(path, custom_objects={{{name!r}: {name}}})"
+            )
+        return custom_objects[name]
+    return spec
+
+
+def _build_layer(entry: Any, custom_objects: dict[str, Any], path: str) -> Any:
+    if not isinstance(entry, dict) or not isinstance(entry.get("config"), dict):
+        raise SerializationError(f"{path}: malformed layer entry in the model config: "
+                                 f"{str(entry)[:80]}")
+    cls = LAYER_CLASSES.get(entry.get("class_name"))
+    if cls is None:
+        raise SerializationError(f"{path}: unknown layer class {entry.get('class_name')!r}; "
+                                 f"known: {', '.join(sorted(LAYER_CLASSES))}")
+    config = dict(entry["config"])
+    for key in ("activation", "kernel_initializer", "bias_initializer"):
+        if key in config:
+            config[key] = _custom(config[key], custom_objects, path)
+    try:
+        return cls.from_config(config)
+    except (TypeError, ValueError) as e:
+        raise SerializationError(f"{path}: cannot rebuild layer {config.get('name')!r} "
+                                 f"({cls.__name__}) from its config: {e}") from None
+
+
+def _parse_config(path: str, content: Any) -> dict[str, Any]:
+    if not isinstance(content, dict) or "keras_config" not in content:
+        kind = ("a state dict (weights only: load it with model.load_weights(path))"
+                if isinstance(content, dict) else f"a {type(content).__name__}")
+        raise SerializationError(f"{path}: not a tinygrad_edu.keras model file; it holds {kind}")
+    text = content["keras_config"]
+    try:
+        config = json.loads(text) if isinstance(text, str) else None
+    except ValueError as e:
+        raise SerializationError(f"{path}: its model config is not valid JSON ({e}); the file "
+                                 "is corrupt") from None
+    if not isinstance(config, dict) or config.get("format") != FORMAT:
+        raise SerializationError(f"{path}: its model config is not a {FORMAT} config")
+    if config.get("version", 0) > VERSION:
+        raise SerializationError(f"{path}: written by a newer tinygrad_edu.keras (config "
+                                 f"version {config['version']}); upgrade tinygrad_edu")
+    if config.get("class_name") != "Sequential" or not isinstance(config.get("config"), dict):
+        raise SerializationError(f"{path}: unsupported model class "
+                                 f"{config.get('class_name')!r} (only Sequential is saved)")
+    return config
+
+
+def load_model(filepath: str | os.PathLike, custom_objects: dict[str, Any] | None = None,
+               compile: bool = True) -> Any:
+    """Rebuild a model saved by ``model.save``: same layers, names and weights, compiled
+    with the saved settings (and optimizer state) unless ``compile=False``."""
+    from .models import Sequential
+
+    path, content = _read(filepath)
+    config = _parse_config(path, content)
+    custom_objects = dict(custom_objects or {})
+    body = config["config"]
+    layers_config = body.get("layers")
+    if not isinstance(layers_config, list):
+        raise SerializationError(f"{path}: the model config has no layer list")
+    model = Sequential(name=body.get("name"))
+    for entry in layers_config:
+        model.add(_build_layer(entry, custom_objects, path))
+    if not model.built:
+        raise SerializationError(f"{path}: the saved config does not give the input shape")
+    weights = content.get("weights")
+    if not isinstance(weights, dict):
+        raise SerializationError(f"{path}: the file holds no weights")
+    try:
+        model.load_state_dict(weights)
+    except RuntimeError as e:
+        raise SerializationError(f"{path}: the weights do not match the saved architecture "
+                                 f"(the file is corrupt or was edited): {e}") from None
+    if body.get("trainable", True) is False:
+        model.trainable = False
+    compile_config = config.get("compile_config")
+    if compile and compile_config:
+        _compile_from(model, compile_config, content.get("optimizer"), path)
+    return model
+
+
+def _compile_from(model: Any, cc: dict[str, Any], opt_state: Any, path: str) -> None:
+    try:
+        optimizer = optimizers.get(cc["optimizer"])
+        loss = cc.get("loss")
+        if isinstance(loss, dict):
+            loss = losses.get(loss)
+        metric_specs = [m if isinstance(m, str) else _SAVABLE_METRICS[m["class_name"]]()
+                        for m in cc.get("metrics") or []]
+        model.compile(optimizer=optimizer, loss=loss, metrics=metric_specs)
+    except (KeyError, TypeError, ValueError) as e:
+        raise SerializationError(f"{path}: cannot restore the compile() settings: "
+                                 f"{type(e).__name__}: {e}") from None
+    if opt_state is not None and isinstance(optimizer, optimizers.Optimizer):
+        bound = optimizer.build(list(model.parameters()))
+        try:
+            bound.load_state_dict(opt_state)
+        except (KeyError, TypeError, ValueError) as e:
+            raise SerializationError(f"{path}: cannot restore the optimizer state: {e}") \
+                from None
+
+
+__all__ = ["load_model", "load_weights", "save_model", "save_weights"]

@@ -1,0 +1,52 @@
+"""Keras's utilities: ``set_random_seed`` (one call that makes a script reproducible) and
+``to_categorical`` (one-hot labels).
+
+>>> import numpy as np
+>>> set_random_seed(0); a = np.random.random_sample(2)
+>>> set_random_seed(0); b = np.random.random_sample(2)
+>>> bool((a == b).all())
+True
+"""
+
+from __future__ import annotations
+
+import random
+from typing import Any
+
+import numpy as np
+
+from ..random import manual_seed
+from .backend import clear_session
+
+__all__ = ["clear_session", "set_random_seed", "to_categorical"]
+
+
+def set_random_seed(seed: int) -> None:
+    """Seed Python's ``random``, numpy's global generator (``np.random.*``, which seed
+    scripts use to make their data) and tinygrad_edu's generator (weight initialisation,
+    shuffling, dropout), as ``keras.utils.set_random_seed`` does."""
+    if isinstance(seed, bool) or not isinstance(seed, int | np.integer):
+        raise TypeError(f"seed must be an int, got {type(seed).__name__}")
+    random.seed(int(seed))
+    np.random.seed(int(seed))
+    manual_seed(int(seed))
+
+
+def to_categorical(x: Any, num_classes: int | None = None) -> np.ndarray:
+    """One-hot rows (float32) for integer class labels ``x``; ``num_classes`` defaults to
+    ``max(x) + 1``. A trailing axis of size 1 is dropped first, as Keras does.
+
+    >>> to_categorical([0, 2, 1]).tolist()
+    [[1.0, 0.0, 0.0], [0.0, 0.0, 1.0], [0.0, 1.0, 0.0]]
+    """
+    labels = np.asarray(x)
+    if labels.dtype.kind == "f" and not (np.mod(labels, 1) == 0).all():
+        raise ValueError("to_categorical: labels must be whole numbers (class indices)")
+    labels = labels.astype(np.int64)
+    if labels.ndim > 1 and labels.shape[-1] == 1:
+        labels = labels.reshape(labels.shape[:-1])
+    n = int(labels.max()) + 1 if num_classes is None else int(num_classes)
+    if labels.size and (labels.min() < 0 or labels.max() >= n):
+        raise ValueError(f"to_categorical: labels must be in [0, {n}), got {labels.min()} .. "
+                         f"{labels.max()}")
+    return np.eye(n, dtype=np.float32)[labels]
