@@ -162,6 +162,24 @@ def test_values_small_in_full_large_as_statistics():
     assert not any("data" in x for a in nodes.values() for x in a["lines"])
 
 
+def test_tiny_values_and_grads_are_not_printed_as_zero():
+    # a vanishing gradient must not read "0." (which looks like a dead one) in a small array
+    a = tg.tensor(2.0, requires_grad=True)
+    v = tg.tensor([1.0, 2.0], requires_grad=True)
+    w = tg.tensor([3.0, 1.0], requires_grad=True)
+    loss = (a * -3.0).tanh() * 1e-4 + (v * 1e-7).sum() + (w * tg.tensor([0.5, 1e-9])).sum()
+    loss.backward()
+    d = draw_graph(loss, {"a": a, "v": v, "w": w}, show_grads=True)
+    nodes, _ = parse(d.to_dot())
+    grad_a = nodes[str(id(a))]["lines"][2]
+    assert grad_a.startswith("grad -") and float(grad_a.split()[1]) == pytest.approx(
+        float(a.grad.item()), rel=1e-3)
+    assert nodes[str(id(v))]["lines"][2] == "grad [1.e-07, 1.e-07]"
+    assert "style" not in nodes[str(id(v))]  # small is not dead: not greyed
+    # beside a large entry, one far below the printed precision still shows as 0
+    assert nodes[str(id(w))]["lines"][2] == "grad [0.5, 0. ]"
+
+
 def test_grads_after_backward_leaves_and_retained_intermediates_only():
     w, b, x, _y = neuron()
     h = w * x

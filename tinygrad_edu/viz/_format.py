@@ -8,6 +8,8 @@ full, large ones as their statistics (over the finite entries, with NaN/inf coun
 ['data [1., 2.]']
 >>> summarize(np.arange(100.0), "grad")
 ['grad mean 49.5 std 28.87', '     min 0 max 99']
+>>> summarize(np.array([1e-7, -2e-7]), "grad")      # tiny but not zero: not printed as 0.
+['grad [ 1.e-07, -2.e-07]']
 """
 
 from __future__ import annotations
@@ -58,6 +60,16 @@ def is_all_zero(arr: Any) -> bool:
     return a.dtype.kind in "biufc" and not bool(np.any(a))
 
 
+def _suppress(a: np.ndarray) -> bool:
+    """Print entries far below the largest as 0 (``[0.5, 0.]``, not ``[5.e-01, 1.e-09]``),
+    unless every entry is small: then fixed point would turn a vanishing gradient of 1e-7
+    into a ``0.`` that looks dead, so numpy's scientific notation is kept (``[1.e-07]``)."""
+    if a.dtype.kind not in "fc":
+        return True
+    finite = np.abs(a[np.isfinite(a)])
+    return finite.size == 0 or float(finite.max()) >= 1e-3
+
+
 def summarize(arr: Any, prefix: str) -> list[str]:
     """Lines describing ``arr``: in full when small, else mean/std/min/max and NaN/inf counts."""
     a = np.asarray(arr)
@@ -65,7 +77,7 @@ def summarize(arr: Any, prefix: str) -> list[str]:
         return [f"{prefix} <{a.dtype}>"]
     pad = " " * len(prefix)
     if a.size <= SMALL:
-        text = np.array2string(a, precision=4, separator=", ", suppress_small=True)
+        text = np.array2string(a, precision=4, separator=", ", suppress_small=_suppress(a))
         lines = text.split("\n")
         return [f"{prefix} {lines[0]}"] + [f"{pad} {line}" for line in lines[1:]]
     if a.dtype.kind == "b":
