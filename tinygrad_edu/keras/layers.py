@@ -109,6 +109,7 @@ class Layer(nn.Module):
             raise ValueError(f"{type(self).__name__}: dtype must be a float type, got "
                              f"{self.dtype}")
         self.built = False
+        self.training = False  # calls outside fit() are inference, as in Keras
         self._trainable = bool(trainable)
         self._build_input_shape: Shape | None = None
         declared = None

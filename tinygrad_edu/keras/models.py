@@ -49,6 +49,7 @@ from ..train.progress import format_logs
 from . import backend, losses, optimizers
 from . import metrics as _metrics
 from .layers import InputLayer, Layer, _as_tensor, _check_name
+from .saving import load_model
 
 _NOT_BUILT = (
     "This model has not yet been built. Build it by calling it on a batch of data (fit, "
@@ -128,6 +129,7 @@ class Model(nn.Module):
         self.name = _check_name(name, "model") if name is not None else backend.unique_name(
             type(self).__name__)
         self.built = False
+        self.training = False  # calls outside fit() are inference, as in Keras
         self.compiled = False
         self.optimizer: Any = None
         self.loss: Any = None
@@ -287,7 +289,8 @@ class Model(nn.Module):
         loss_fn = losses.as_training_loss(loss) if loss is not None else None
         specs = metrics if metrics is not None else []
         _metrics.resolve(specs)  # fail now on an unknown name, not at the first fit
-        self.optimizer, self.loss, self._loss_fn = opt, loss, loss_fn
+        # plain attributes even when the loss is an nn module (not a child of the model)
+        self.__dict__.update(optimizer=opt, loss=loss, _loss_fn=loss_fn)
         self._metric_specs = list(specs) if isinstance(specs, list | tuple) else [specs]
         self.compiled = True
 
@@ -647,4 +650,4 @@ class Sequential(Model):
         return {"name": self.name, "trainable": self.trainable, "layers": configs}
 
 
-__all__ = ["Model", "Sequential"]
+__all__ = ["Model", "Sequential", "load_model"]

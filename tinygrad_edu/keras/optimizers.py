@@ -259,20 +259,38 @@ class Adam(Optimizer):
             st["v_hat"] = np.zeros_like(param)
         return st
 
+    def _constants(self, lr: float, step: int, dtype: np.dtype) -> tuple[np.ndarray, ...]:
+        """This step's constants as 0-d arrays of the weights' dtype (numpy combines those
+        with small arrays ~1.6x faster than Python floats), computed once per step."""
+        key = (lr, step, dtype)
+        if self.__dict__.get("_const_key") != key:
+            b1, b2 = self.beta_1, self.beta_2
+            alpha = lr * math.sqrt(1 - b2**step) / (1 - b1**step)
+            self._const_key = key
+            self._const = tuple(np.array(c, dtype=dtype)
+                                for c in (1 - b1, 1 - b2, self.epsilon, alpha))
+        return self._const
+
     def _update(self, param: np.ndarray, grad: np.ndarray, state: dict[str, Any], lr: float,
                 step: int) -> None:
-        b1, b2 = self.beta_1, self.beta_2
-        alpha = lr * math.sqrt(1 - b2**step) / (1 - b1**step)
+        one_m_b1, one_m_b2, eps, alpha = self._constants(lr, step, param.dtype)
         m, v = state["m"], state["v"]
-        m += (grad - m) * (1 - b1)
-        v += (grad * grad - v) * (1 - b2)
+        t = grad - m
+        t *= one_m_b1
+        m += t                      # m += (g - m) * (1 - beta_1)
+        t = grad * grad
+        t -= v
+        t *= one_m_b2
+        v += t                      # v += (g**2 - v) * (1 - beta_2)
         if self.amsgrad:
             v_hat = state["v_hat"]
             np.maximum(v_hat, v, out=v_hat)
             v = v_hat
         denom = np.sqrt(v)
-        denom += self.epsilon
-        param -= (m * alpha) / denom
+        denom += eps
+        update = m * alpha
+        update /= denom
+        param -= update             # p -= m * alpha / (sqrt(v) + epsilon)
 
 
 class AdamW(Adam):

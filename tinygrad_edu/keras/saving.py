@@ -56,9 +56,8 @@ def _check_path(filepath: str | os.PathLike, overwrite: bool) -> str:
     path = os.fspath(filepath)
     ext = os.path.splitext(path)[1].lower()
     if ext in (".keras", ".h5", ".hdf5", ".tf", ".pb"):
-        raise ValueError(f"{path}: tinygrad_edu.keras saves .npz or .safetensors files; "
-                         f"Keras's own {ext} format is not supported (it is not needed to "
-                         "load the file back here)")
+        raise ValueError(f"{path}: tinygrad_edu.keras saves .npz or .safetensors files, not "
+                         f"Keras's own {ext} format; use e.g. model.save('model.npz')")
     check_extension(path)
     if not overwrite and os.path.exists(path):
         raise FileExistsError(f"{path} exists and overwrite=False")
