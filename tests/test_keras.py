@@ -1198,3 +1198,61 @@ def test_to_categorical():
                                   [[0, 1, 0], [1, 0, 0]])
     with pytest.raises(ValueError, match=r"labels must be in \[0, 2\)"):
         keras.utils.to_categorical([0, 2], num_classes=2)
+
+
+# ------------------------------------------------------------------ custom layers
+class Scale(keras.layers.Layer):
+    """A custom layer in Keras's style: build with add_weight, call."""
+
+    def build(self, input_shape):
+        self.add_weight("factor", (input_shape[-1],), initializer="ones")
+        super().build(input_shape)
+
+    def call(self, inputs):
+        return inputs * self.factor
+
+
+def test_custom_layer_trains_saves_and_loads_with_custom_objects(tmp_path):
+    keras.utils.set_random_seed(0)
+    model = Sequential([Input(shape=(2,)), Scale(), Dense(1, kernel_initializer="ones")])
+    assert model.layers[0].factor.shape == (2,) and model.count_params() == 2 + 3
+    model.compile(optimizer=keras.optimizers.SGD(0.1), loss="mse")
+    x = np.random.random_sample((64, 2))
+    h = model.fit(x, 3 * x[:, :1] + x[:, 1:], epochs=50, verbose=0)
+    assert h.history["loss"][-1] < 0.01 * h.history["loss"][0]
+    model.save(tmp_path / "m.safetensors")
+    with pytest.raises(SerializationError, match=r"unknown layer class 'Scale'.*"
+                                                 r"custom_objects=\{'Scale': Scale\}"):
+        load_model(tmp_path / "m.safetensors")
+    again = load_model(tmp_path / "m.safetensors", custom_objects={"Scale": Scale})
+    np.testing.assert_array_equal(again.predict(x, verbose=0), model.predict(x, verbose=0))
+
+
+def test_load_model_does_not_touch_the_random_stream(tmp_path):
+    model = _seed000_model()
+    model.save(tmp_path / "m.npz")
+    keras.utils.set_random_seed(7)
+    expected = tg.rand(3).numpy()
+    keras.utils.set_random_seed(7)
+    load_model(tmp_path / "m.npz")
+    np.testing.assert_array_equal(tg.rand(3).numpy(), expected)
+
+
+def test_a_config_asking_for_huge_weights_fails_cleanly(tmp_path):
+    model = _seed000_model()
+    body = {"format": "tinygrad_edu.keras", "version": 1, "class_name": "Sequential",
+            "config": model.get_config(), "compile_config": None}
+    body["config"]["layers"][1]["config"]["units"] = 10**6  # 2e6 zeros: cheap, then mismatch
+    _write_model_file(tmp_path / "m.npz", json.dumps(body))
+    with pytest.raises(SerializationError, match="weights do not match"):
+        load_model(tmp_path / "m.npz")
+
+
+def test_an_optimizer_bound_to_one_model_is_refused_by_another():
+    opt = keras.optimizers.Adam()
+    a, b = Sequential([Dense(1, input_dim=2)]), Sequential([Dense(1, input_dim=2)])
+    a.compile(optimizer=opt, loss="mse")
+    a.fit(*_regression(), verbose=0)
+    b.compile(optimizer=opt, loss="mse")
+    with pytest.raises(ValueError, match="already bound to other weights"):
+        b.fit(*_regression(), verbose=0)

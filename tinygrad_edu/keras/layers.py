@@ -12,6 +12,10 @@ A layer is an ``nn.Module`` (its weights are ``Parameter``s, so ``parameters()``
   use numpy arrays in Keras's order (kernel, then bias).
 - **Configs** (``get_config()`` / ``from_config()``): plain JSON-able dicts, from which
   ``load_model`` rebuilds the architecture without running code from the file.
+- **Inference by default.** A layer starts with ``training`` off, so a direct call
+  ``layer(x)`` is inference (Dropout passes everything), as in Keras; ``fit`` switches the
+  model to training mode for its duration. ``layer(x, training=True)`` forces it; in a
+  hand-written loop call ``model.train()`` first.
 
 >>> import numpy as np
 >>> from tinygrad_edu import keras
@@ -31,8 +35,9 @@ False
 
 from __future__ import annotations
 
+import contextlib
 import math
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from typing import Any
 
 import numpy as np
@@ -45,6 +50,33 @@ from . import activations, backend, initializers
 from ._dense_op import dense
 
 Shape = tuple[int | None, ...]
+
+# While load_model rebuilds layers their weights are about to be overwritten from the file:
+# they are created as zeros (no draw from the random generator, no pages touched).
+_LOADING = {"active": False}
+
+
+@contextlib.contextmanager
+def weights_from_file() -> Iterator[None]:
+    """Within this block new layers create zero weights instead of drawing them (for
+    ``load_model``, which overwrites them: loading leaves the random stream untouched)."""
+    before = _LOADING["active"]
+    _LOADING["active"] = True
+    try:
+        yield
+    finally:
+        _LOADING["active"] = before
+
+
+def make_weight(init: Any, shape: tuple[int, ...], dtype: np.dtype, what: str) -> np.ndarray:
+    """A new weight array from an initializer (or zeros while loading a file)."""
+    if _LOADING["active"]:
+        return np.zeros(shape, dtype=dtype)
+    arr = np.asarray(initializers.get(init)(shape, dtype=dtype))
+    if arr.shape != tuple(shape):
+        raise ValueError(f"the {what} initializer returned shape {arr.shape}, expected "
+                         f"{tuple(shape)}")
+    return np.array(arr, dtype=dtype, copy=True)
 
 
 def _as_tensor(x: Any, dtype: np.dtype) -> Tensor:
@@ -160,6 +192,29 @@ class Layer(nn.Module):
         return self.compute_output_shape(self._build_input_shape)
 
     # ----------------------------------------------------------------- weights
+    def add_weight(self, name: str, shape: Sequence[int], initializer: Any = "glorot_uniform",
+                   trainable: bool = True, dtype: Any = None) -> nn.Parameter:
+        """Create a weight (a ``Parameter``), register it as ``self.<name>`` and return it;
+        for custom layers' ``build`` (Keras's ``add_weight``).
+
+        >>> class Scale(Layer):
+        ...     def build(self, input_shape):
+        ...         self.add_weight("factor", (input_shape[-1],), initializer="ones")
+        ...         super().build(input_shape)
+        ...     def call(self, inputs):
+        ...         return inputs * self.factor
+        >>> import numpy as np
+        >>> layer = Scale()
+        >>> layer(np.array([[2.0, 3.0]])).tolist(), [w.shape for w in layer.get_weights()]
+        ([[2.0, 3.0]], [(2,)])
+        """
+        shape = tuple(int(s) for s in shape)
+        dt = np.dtype(dtype) if dtype is not None else self.dtype
+        param = nn.Parameter(make_weight(initializer, shape, dt, name))
+        param.requires_grad = bool(trainable) and self._trainable
+        self.register_parameter(_check_name(name, "weight"), param)
+        return param
+
     @property
     def trainable(self) -> bool:
         """Whether ``fit`` updates this layer's weights (set to False to freeze it)."""
@@ -361,11 +416,10 @@ class Dense(Layer):
         super().build(input_shape)
 
     def _init(self, init: Any, shape: tuple[int, ...], what: str) -> np.ndarray:
-        arr = np.asarray(init(shape, dtype=self.dtype))
-        if arr.shape != shape:
-            raise ValueError(f"Dense layer {self.name!r}: the {what} initializer returned shape "
-                             f"{arr.shape}, expected {shape}")
-        return np.array(arr, dtype=self.dtype, copy=True)
+        try:
+            return make_weight(init, shape, self.dtype, what)
+        except ValueError as e:
+            raise ValueError(f"Dense layer {self.name!r}: {e}") from None
 
     def forward(self, inputs: Tensor) -> Tensor:
         kernel = self.kernel

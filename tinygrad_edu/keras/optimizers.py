@@ -119,8 +119,9 @@ class Optimizer:
         if self._bound is not None:
             if [id(p) for p in self._bound.param_groups[0]["params"]] == [id(p) for p in params]:
                 return self._bound
-            raise ValueError(f"this {type(self).__name__} is already bound to other weights; "
-                             "create one optimizer per model")
+            raise ValueError(f"this {type(self).__name__} is already bound to other weights "
+                             "(another model's, or this model's before layers were added); "
+                             "use one optimizer per model, or compile() again with a new one")
         self._bound = _Bound(params, self)
         return self._bound
 

@@ -46,7 +46,7 @@ from typing import Any
 from ..serialization import SerializationError, check_extension, load, save
 from . import losses, optimizers
 from . import metrics as _metrics
-from .layers import LAYER_CLASSES
+from .layers import LAYER_CLASSES, Layer, weights_from_file
 
 FORMAT = "tinygrad_edu.keras"
 VERSION = 1
@@ -174,17 +174,24 @@ def _build_layer(entry: Any, custom_objects: dict[str, Any], path: str) -> Any:
     if not isinstance(entry, dict) or not isinstance(entry.get("config"), dict):
         raise SerializationError(f"{path}: malformed layer entry in the model config: "
                                  f"{str(entry)[:80]}")
-    cls = LAYER_CLASSES.get(entry.get("class_name"))
+    name = entry.get("class_name")
+    cls = LAYER_CLASSES.get(name) if isinstance(name, str) else None
+    custom = custom_objects.get(name) if isinstance(name, str) else None
+    if cls is None and isinstance(custom, type) and issubclass(custom, Layer):
+        cls = custom
     if cls is None:
-        raise SerializationError(f"{path}: unknown layer class {entry.get('class_name')!r}; "
-                                 f"known: {', '.join(sorted(LAYER_CLASSES))}")
+        raise SerializationError(
+            f"{path}: unknown layer class {name!r}; known: {', '.join(sorted(LAYER_CLASSES))} "
+            "(a custom layer class must be given back: load_model(path, "
+            f"custom_objects={{{name!r}: {name}}}))")
     config = dict(entry["config"])
     for key in ("activation", "kernel_initializer", "bias_initializer"):
         if key in config:
             config[key] = _custom(config[key], custom_objects, path)
     try:
-        return cls.from_config(config)
-    except (TypeError, ValueError) as e:
+        with weights_from_file():
+            return cls.from_config(config)
+    except (TypeError, ValueError, MemoryError) as e:
         raise SerializationError(f"{path}: cannot rebuild layer {config.get('name')!r} "
                                  f"({cls.__name__}) from its config: {e}") from None
 
@@ -197,7 +204,7 @@ def _parse_config(path: str, content: Any) -> dict[str, Any]:
     text = content["keras_config"]
     try:
         config = json.loads(text) if isinstance(text, str) else None
-    except ValueError as e:
+    except (ValueError, RecursionError) as e:
         raise SerializationError(f"{path}: its model config is not valid JSON ({e}); the file "
                                  "is corrupt") from None
     if not isinstance(config, dict) or config.get("format") != FORMAT:
@@ -224,9 +231,17 @@ def load_model(filepath: str | os.PathLike, custom_objects: dict[str, Any] | Non
     layers_config = body.get("layers")
     if not isinstance(layers_config, list):
         raise SerializationError(f"{path}: the model config has no layer list")
-    model = Sequential(name=body.get("name"))
-    for entry in layers_config:
-        model.add(_build_layer(entry, custom_objects, path))
+    try:
+        model = Sequential(name=body.get("name"))
+        for entry in layers_config:
+            layer = _build_layer(entry, custom_objects, path)
+            with weights_from_file():
+                model.add(layer)
+    except (TypeError, ValueError, MemoryError) as e:
+        if isinstance(e, SerializationError):
+            raise
+        raise SerializationError(f"{path}: cannot rebuild the model from its config: "
+                                 f"{e}") from None
     if not model.built:
         raise SerializationError(f"{path}: the saved config does not give the input shape")
     weights = content.get("weights")
