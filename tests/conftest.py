@@ -1,12 +1,23 @@
-"""Test configuration: hypothesis profiles (fixed seeds, no deadline) and shared fixtures."""
+"""Test configuration: one BLAS thread, hypothesis profiles (fixed seeds, no deadline) and
+shared fixtures."""
 
 import os
 
-import numpy as np
-import pytest
-from hypothesis import HealthCheck, settings
+# pytest-xdist already runs one worker per core; a BLAS or OpenMP pool per worker on top
+# oversubscribes the cores, and OpenBLAS's spinning threads then make small-matrix training
+# tens of times slower. Environment variables reach torch (imported later), the notebooks'
+# kernels (subprocesses) and the demo's subprocess; threadpoolctl covers numpy, loaded already.
+for _var in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS"):
+    os.environ[_var] = "1"
 
-import tinygrad_edu as tg
+import numpy as np  # noqa: E402
+import pytest  # noqa: E402
+from hypothesis import HealthCheck, settings  # noqa: E402
+from threadpoolctl import threadpool_limits  # noqa: E402
+
+_ONE_BLAS_THREAD = threadpool_limits(1)
+
+import tinygrad_edu as tg  # noqa: E402
 
 settings.register_profile(
     "ci",
