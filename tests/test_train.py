@@ -700,3 +700,15 @@ def test_predict_and_evaluate_accept_loaders():
     b = evaluate(model, nn.MSELoss(), (x, y), batch_size=50)
     assert a["loss"] == pytest.approx(b["loss"], rel=1e-6)
     assert model.training is True                  # left in the mode it had
+
+
+def test_converging_net_with_small_output_bias_is_not_called_vanishing(no_training_warnings):
+    """A tanh net fits sin(2x) (loss 0.6 -> 1e-5) while its output bias stays near 0, so that
+    bias's |grad| / |weight| is huge: biases must not be the yardstick for weight matrices."""
+    tg.manual_seed(0)
+    x = np.random.default_rng(0).uniform(-2, 2, (256, 1)).astype(np.float32)
+    model = nn.Sequential(nn.Linear(1, 32), nn.Tanh(), nn.Linear(32, 32), nn.Tanh(),
+                          nn.Linear(32, 1))
+    h = fit(model, nn.MSELoss(), optim.Adam(model.parameters(), lr=0.01), (x, np.sin(2 * x)),
+            epochs=300, batch_size=256, verbose=0)
+    assert h.history["loss"][-1] < 1e-3 * h.history["loss"][0]

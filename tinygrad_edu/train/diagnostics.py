@@ -10,8 +10,9 @@ ReLU outputs until every unit has fired once in the epoch); nothing runs per op.
   with the magnitudes; suggests StandardScaler / MinMaxScaler / LogScaler.
 - rising loss: the loss rose several epochs in a row: a sign error (gradient ascent,
   seed 000) or a learning rate too high.
-- vanishing gradients: a parameter's gradient is a tiny fraction of its weights' while
-  other parameters learn; names the parameter.
+- vanishing gradients: a weight matrix's gradient is a tiny fraction of its weights' while
+  other layers' weights learn (biases are compared only in models without weight
+  matrices); names the parameter.
 - dead ReLUs: units of an ``nn.ReLU`` layer output 0 for every sample of an epoch; names
   the layer.
 - shape mismatch: predictions ``(n, 1)`` against targets that broadcast to ``(n, n)``.
@@ -90,6 +91,7 @@ class Diagnostics:
         self._hooks: list[Any] = []
         self._relus: list[_ReluWatch] = []
         self._grad_ratio: dict[str, list[float]] = {}
+        self._weight_names: set[str] = set()
         self._losses: list[float] = []
         self._last_finite: float | None = None
 
@@ -104,6 +106,7 @@ class Diagnostics:
         self._losses = []
         self._last_finite = None
         self._grad_ratio = {}
+        self._weight_names = set()
         self._relus = []
         named = getattr(model, "named_modules", None)
         if named is None:
@@ -236,6 +239,8 @@ class Diagnostics:
             # 1e-3, else such a parameter looks "best-fed" and flags all others as vanishing
             floor = 1e-3 * math.sqrt(wd.size) if wd.size else 1e-12
             self._grad_ratio.setdefault(name, []).append(gn / max(wn, floor))
+            if wd.ndim >= 2:
+                self._weight_names.add(name)
 
     # ----------------------------------------------------------------- per epoch
     def end_epoch(self, epoch: int, loss: float) -> None:
@@ -277,6 +282,11 @@ class Diagnostics:
     def _check_gradients(self, epoch: int, loss: float) -> None:
         ratios = {name: max(v) for name, v in self._grad_ratio.items() if v}
         self._grad_ratio = {}
+        # Vanishing is a property of layers: compare weight matrices and kernels with each
+        # other. A bias's ratio swings with its own size (an output bias near 0 has a huge
+        # one), so biases are compared only in a model that has no weight matrices at all.
+        weights = {n: r for n, r in ratios.items() if n in self._weight_names}
+        ratios = weights or ratios
         if not ratios or not (math.isfinite(loss) and loss > 0):
             return
         best_name = max(ratios, key=ratios.get)
