@@ -574,7 +574,7 @@ class Sequential(Model):
             raise ValueError("All layers added to a Sequential model should have unique names. "
                              f"Name {layer.name!r} is already the name of a layer in this "
                              "model. Update the `name` argument to pass a unique name.")
-        if layer.name in type(self).__dict__ or hasattr(Sequential, layer.name):
+        if hasattr(self, layer.name):
             raise ValueError(f"layer name {layer.name!r} clashes with the Sequential attribute "
                              "of that name; choose another name")
         shape = self._output_shape_so_far()
@@ -586,6 +586,8 @@ class Sequential(Model):
         elif shape is not None and layer.built and layer._build_input_shape is not None \
                 and not isinstance(layer, InputLayer):
             self._check_layer_fits(layer, shape)
+        if not self._trainable:
+            layer.trainable = False
         self._stack.append(layer)
         self.add_module(layer.name, layer)
         if isinstance(layer, InputLayer):
