@@ -1276,40 +1276,6 @@ def test_crossentropies_from_logits_match_the_probability_forms():
     assert loss(onehot, tg.tensor(logits)).ndim == 0  # a Loss object reduces to the mean
 
 
-# The "Keras-style facade" section proposed for README.md, run as README blocks are.
-README_EXAMPLE = """
-import numpy as np
-from tinygrad_edu import keras
-from tinygrad_edu.keras.layers import Dense
-from tinygrad_edu.keras.models import Sequential
-
-keras.utils.set_random_seed(0)
-x = np.random.random_sample((1000, 2))          # seed 000's problem: learn x1 * x2
-y = x[:, 0] * x[:, 1]
-
-model = Sequential([Dense(8, activation="relu", input_dim=2), Dense(1)])
-model.compile(optimizer="adam", loss="mean_squared_error",
-              metrics=[keras.metrics.RootMeanSquaredError()])
-history = model.fit(x, y, epochs=20, batch_size=10, validation_split=0.2, verbose=0)
-model.summary()
-print(f"validation RMSE: {history.history['val_root_mean_squared_error'][-1]:.3f}")
-
-model.save("product.npz")                       # architecture as JSON + weights; no pickle
-again = keras.models.load_model("product.npz")
-assert (again.predict(x, verbose=0) == model.predict(x, verbose=0)).all()
-"""
-
-
-def test_the_proposed_readme_example_runs_without_warnings(tmp_path, monkeypatch):
-    monkeypatch.chdir(tmp_path)
-    out = io.StringIO()
-    with warnings.catch_warnings(), contextlib.redirect_stdout(out):
-        warnings.simplefilter("error")
-        exec(compile(README_EXAMPLE, "README example", "exec"), {"__name__": "__readme__"})
-    rmse = float(re.search(r"validation RMSE: ([0-9.]+)", out.getvalue()).group(1))
-    assert rmse < 0.06 and "Total params: 33" in out.getvalue()
-
-
 def test_a_frozen_sequential_freezes_the_layers_added_to_it():
     model = Sequential(trainable=False)
     model.add(Dense(2, input_dim=2))
