@@ -246,7 +246,7 @@ def build_parser() -> argparse.ArgumentParser:
     demo.add_argument("--only", metavar="NAME[,NAME]",
                       help="run only these problems (see --list)")
     demo.add_argument("--quick", action="store_true",
-                      help="smaller data and fewer epochs (about 10 s in all)")
+                      help="fewer epochs and variants, for a smoke test (about 20 s)")
     demo.add_argument("--json", metavar="PATH", help="also write the table as JSON to PATH")
     demo.add_argument("--out", metavar="DIR", default=DEFAULT_OUT,
                       help=f"folder for plots and graphs (default: ./{DEFAULT_OUT}/)")
