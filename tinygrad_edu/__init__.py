@@ -11,6 +11,7 @@ tensor([2., 4., 6.])
 from . import (  # the layers above the core; the core itself never imports them
     data,
     gradcheck,  # tg.gradcheck is the subpackage; the function is tg.gradcheck.gradcheck
+    keras,
     metrics,
     nn,
     optim,
@@ -91,6 +92,7 @@ __all__ = [
     "fit",
     "gradcheck",
     "gradgradcheck",
+    "keras",
     "load",
     "metrics",
     "nn",
