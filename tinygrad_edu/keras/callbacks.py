@@ -122,22 +122,7 @@ class ModelCheckpoint(_train_callbacks.ModelCheckpoint):
                          save_best_only=save_best_only, mode=mode)
         self.save_weights_only = bool(save_weights_only)
 
-    def on_epoch_end(self, epoch: int, logs: dict | None = None) -> None:
-        logs = logs or {}
-        path = self.filepath.format(epoch=epoch + 1, **logs)
-        if self.save_best_only:
-            current = self._current(logs)
-            if current is None or not self._improved(current, self.best):
-                return
-            if self.verbose:
-                print(f"Epoch {epoch + 1}: {self.monitor} improved from {self.best:.5g} to "
-                      f"{current:.5g}, saving model to {path}")
-            self.best = current
-        elif self.verbose:
-            print(f"Epoch {epoch + 1}: saving model to {path}")
-        directory = os.path.dirname(path)
-        if directory:
-            os.makedirs(directory, exist_ok=True)
+    def _save(self, path: str) -> None:
         if self.save_weights_only:
             self.model.save_weights(path)
         else:

@@ -116,7 +116,23 @@ def _check_name(name: Any, what: str) -> str:
     return name
 
 
-class Layer(nn.Module):
+class WeightLists:
+    """Keras's weight lists of a layer or model, in Keras's order (``Parameter``s)."""
+
+    @property
+    def weights(self) -> list[nn.Parameter]:
+        return list(self.parameters())
+
+    @property
+    def trainable_weights(self) -> list[nn.Parameter]:
+        return [p for p in self.parameters() if p.requires_grad]
+
+    @property
+    def non_trainable_weights(self) -> list[nn.Parameter]:
+        return [p for p in self.parameters() if not p.requires_grad]
+
+
+class Layer(WeightLists, nn.Module):
     """Base class of the Keras layers: naming, lazy ``build``, weights, configs.
 
     Subclasses override ``build(input_shape)`` (create weights, then call
@@ -228,19 +244,6 @@ class Layer(nn.Module):
     def _apply_trainable(self) -> None:
         for p in self.parameters():
             p.requires_grad = self._trainable
-
-    @property
-    def weights(self) -> list[nn.Parameter]:
-        """The layer's weights (``Parameter``s), in Keras's order."""
-        return list(self.parameters())
-
-    @property
-    def trainable_weights(self) -> list[nn.Parameter]:
-        return [p for p in self.parameters() if p.requires_grad]
-
-    @property
-    def non_trainable_weights(self) -> list[nn.Parameter]:
-        return [p for p in self.parameters() if not p.requires_grad]
 
     def get_weights(self) -> list[np.ndarray]:
         """Copies of the weights as numpy arrays (a Dense layer: ``[kernel, bias]``)."""

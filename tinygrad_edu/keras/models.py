@@ -48,7 +48,7 @@ from ..train.history import History
 from ..train.progress import format_logs
 from . import backend, losses, optimizers
 from . import metrics as _metrics
-from .layers import InputLayer, Layer, _as_tensor, _check_name
+from .layers import InputLayer, Layer, WeightLists, _as_tensor, _check_name
 from .saving import load_model
 
 _NOT_BUILT = (
@@ -95,7 +95,7 @@ def _readable_size(n: float) -> str:
     return f"{n:.2f} GB"  # pragma: no cover
 
 
-class Model(nn.Module):
+class Model(WeightLists, nn.Module):
     """Base class of Keras models. Subclass it, create layers in ``__init__`` (after
     ``super().__init__()``) and define ``call(self, inputs)``; then ``compile`` / ``fit`` /
     ``predict`` work as for a ``Sequential``. The functional API (``Model(inputs,
@@ -226,18 +226,6 @@ class Model(nn.Module):
         self._trainable = bool(value)
         for layer in self.layers:
             layer.trainable = value
-
-    @property
-    def weights(self) -> list[nn.Parameter]:
-        return list(self.parameters())
-
-    @property
-    def trainable_weights(self) -> list[nn.Parameter]:
-        return [p for p in self.parameters() if p.requires_grad]
-
-    @property
-    def non_trainable_weights(self) -> list[nn.Parameter]:
-        return [p for p in self.parameters() if not p.requires_grad]
 
     def get_weights(self) -> list[np.ndarray]:
         """Copies of all weights as numpy arrays, layer by layer (a Dense layer gives

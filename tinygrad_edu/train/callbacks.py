@@ -261,8 +261,6 @@ class ModelCheckpoint(_Monitor):
         self.best = self._worst()
 
     def on_epoch_end(self, epoch: int, logs: dict | None = None) -> None:
-        from ..serialization import save
-
         logs = logs or {}
         path = self.filepath.format(epoch=epoch + 1, **logs)
         if self.save_best_only:
@@ -278,6 +276,12 @@ class ModelCheckpoint(_Monitor):
         directory = os.path.dirname(path)
         if directory:
             os.makedirs(directory, exist_ok=True)
+        self._save(path)
+
+    def _save(self, path: str) -> None:
+        """Write the checkpoint (the model's state_dict); subclasses save other things."""
+        from ..serialization import save
+
         save(self.model.state_dict(), path)
 
 
