@@ -1280,3 +1280,19 @@ def test_a_frozen_sequential_freezes_the_layers_added_to_it():
     model = Sequential(trainable=False)
     model.add(Dense(2, input_dim=2))
     assert not model.layers[0].trainable and model.trainable_weights == []
+
+
+def test_keras_early_stopping_never_stops_on_an_improving_epoch():
+    """Keras's code returns after any improvement, even one short of ``baseline``;
+    tinygrad_edu.train's EarlyStopping applies the baseline rule to such epochs too."""
+    from tinygrad_edu.train import EarlyStopping as TrainEarlyStopping
+
+    losses = [1.0, 0.9, 0.8, 0.7, 0.6]
+    ours = keras.callbacks.EarlyStopping(monitor="loss", patience=2, baseline=0.5)
+    theirs = TrainEarlyStopping(monitor="loss", patience=2, baseline=0.5)
+    for epoch, loss in enumerate(losses):
+        ours.on_epoch_end(epoch, {"loss": loss})
+        if not theirs.stopped_epoch:
+            theirs.on_epoch_end(epoch, {"loss": loss})
+    assert ours.stopped_epoch == 0 and ours.best == 0.6
+    assert theirs.stopped_epoch == 1

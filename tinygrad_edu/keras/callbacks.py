@@ -30,7 +30,7 @@ from typing import Any
 from ..train import callbacks as _train_callbacks
 from ..train.callbacks import LambdaCallback, ReduceLROnPlateau, TerminateOnNaN
 from ..train.history import History
-from ..train.weights import restore, snapshot
+from ..train.weights import restore
 
 
 class Callback(_train_callbacks.Callback):
@@ -77,31 +77,15 @@ class EarlyStopping(_train_callbacks.EarlyStopping):
     (2, 1)
     """
 
-    def on_epoch_end(self, epoch: int, logs: dict | None = None) -> None:
-        self._last_epoch = epoch
-        current = self._current(logs)
-        if current is None or epoch < self.start_from_epoch:
-            return
-        if self.restore_best_weights and self.best_weights is None:
-            self.best_weights = snapshot(self.model)
-            self.best_epoch = epoch
-        self.wait += 1
-        if self._improved(current, self.best):
-            self.best = current
-            self.best_epoch = epoch
-            if self.restore_best_weights:
-                self.best_weights = snapshot(self.model)
-            if self.baseline is None or self._improved(current, self.baseline):
-                self.wait = 0
-            return
-        if self.wait >= self.patience and epoch > 0:
-            self.stopped_epoch = epoch
-            self.stop_training()
-            if self.restore_best_weights and self.best_weights is not None:
-                if self.verbose:
-                    print("Restoring model weights from the end of the best epoch: "
-                          f"{self.best_epoch + 1}.")
-                restore(self.model, self.best_weights)
+    stops_on_improvements_short_of_baseline = False
+
+    def _stop(self, epoch: int) -> None:
+        super()._stop(epoch)
+        if self.restore_best_weights and self.best_weights is not None:
+            if self.verbose:
+                print("Restoring model weights from the end of the best epoch: "
+                      f"{self.best_epoch + 1}.")
+            restore(self.model, self.best_weights)
 
     def on_train_end(self, logs: dict | None = None) -> None:
         if self.stopped_epoch > 0 and self.verbose:

@@ -177,6 +177,9 @@ class EarlyStopping(_Monitor):
       weights).
 
     ``stopped_epoch``, ``best_epoch`` (0-based) and ``best`` are set after training.
+    ``stops_on_improvements_short_of_baseline`` (True) makes the baseline rule hold also
+    while the monitor still improves; Keras's code never stops on an improving epoch, which
+    its facade's subclass follows.
 
     >>> es = EarlyStopping(monitor="val_loss", patience=1)
     >>> for epoch, loss in enumerate([1.0, 0.5, 0.6]):
@@ -184,6 +187,8 @@ class EarlyStopping(_Monitor):
     >>> es.best, es.best_epoch, es.stopped_epoch
     (0.5, 1, 2)
     """
+
+    stops_on_improvements_short_of_baseline = True
 
     def __init__(self, monitor: str = "val_loss", min_delta: float = 0.0, patience: int = 0,
                  verbose: int = 0, mode: str = "auto", baseline: float | None = None,
@@ -221,9 +226,14 @@ class EarlyStopping(_Monitor):
             if self.baseline is None or self._improved(current, self.baseline):
                 self.wait = 0
                 return
+            if not self.stops_on_improvements_short_of_baseline:
+                return
         if self.wait >= self.patience and epoch > 0:
-            self.stopped_epoch = epoch
-            self.stop_training()
+            self._stop(epoch)
+
+    def _stop(self, epoch: int) -> None:
+        self.stopped_epoch = epoch
+        self.stop_training()
 
     def on_train_end(self, logs: dict | None = None) -> None:
         if self.stopped_epoch > 0 and self.verbose:
