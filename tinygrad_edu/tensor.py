@@ -23,6 +23,7 @@ from .ops import movement as _mv
 from .ops import reduce as _red
 
 Axis = int | Sequence[int] | None
+_new_tensor = object.__new__
 
 
 def _axis(axis: Axis, dim: Axis) -> int | tuple | None:
@@ -89,17 +90,15 @@ class Tensor:
             [1., 1.]])
     """
 
-    __slots__ = (
-        "__weakref__",
-        "_ctx",
-        "_hooks",
-        "_requires_grad",
-        "_retains_grad",
-        "_version",
-        "data",
-        "grad",
-    )
+    # Every op makes a Tensor, so it sets only the three slots below. The rarer fields are
+    # class-level defaults that an instance overrides in its __dict__ when needed (a leaf's
+    # grad, a version stamp after an in-place change, hooks, retain_grad).
+    __slots__ = ("__dict__", "__weakref__", "_ctx", "_requires_grad", "data")
     __array_priority__ = 1000
+    grad: Tensor | None = None
+    _version = 0
+    _hooks: dict | None = None
+    _retains_grad = False
 
     def __init__(self, data: Any, requires_grad: bool = False, dtype: Any = None) -> None:
         self.data = (
@@ -109,11 +108,7 @@ class Tensor:
                 data.data if isinstance(data, Tensor) else data, dtype, ints_as_float=True
             )
         )
-        self.grad = None
         self._ctx = None
-        self._version = 0
-        self._hooks = None
-        self._retains_grad = False
         self._requires_grad = False
         if requires_grad:
             self.requires_grad = True
@@ -121,13 +116,9 @@ class Tensor:
     @classmethod
     def _wrap(cls, data: np.ndarray) -> Tensor:
         """A constant Tensor around ``data`` (no copy, no checks): for internal use."""
-        t = Tensor.__new__(Tensor)
+        t = _new_tensor(Tensor)
         t.data = data
-        t.grad = None
         t._ctx = None
-        t._version = 0
-        t._hooks = None
-        t._retains_grad = False
         t._requires_grad = False
         return t
 

@@ -104,24 +104,31 @@ def _leaf_accumulate(t: Any, g: Any, create_graph: bool) -> None:
 def topological_order(roots: Sequence[Any]) -> list:
     """Tensors reachable from ``roots`` through inputs that need grad, inputs before users.
 
-    An iterative depth-first post-order (an explicit stack, never recursion).
+    An iterative depth-first post-order (an explicit stack, never recursion). A tensor is
+    pushed once to be expanded and, after its inputs, once more (``None`` marks the second
+    push) to be emitted.
     """
     order: list = []
     visited: set[int] = set()
-    stack = [(r, False) for r in roots]
+    visit = visited.add
+    emit = order.append
+    stack: list = list(roots)  # the last root is expanded first, as before
+    push = stack.append
+    pop = stack.pop
     while stack:
-        t, expanded = stack.pop()
-        if expanded:
-            order.append(t)
+        t = pop()
+        if t is None:  # the inputs of the tensor below are done
+            emit(pop())
             continue
         k = id(t)
         if k in visited:
             continue
-        visited.add(k)
-        stack.append((t, True))
+        visit(k)
         ctx = t._ctx
+        push(t)
+        push(None)
         if ctx is not None:
-            if ctx._freed:
+            if ctx.saved is None:
                 raise RuntimeError(
                     f"Trying to backward through the graph a second time (op {ctx.name}): "
                     "the graph was freed by the first backward. Pass retain_graph=True to the "
@@ -129,7 +136,7 @@ def topological_order(roots: Sequence[Any]) -> list:
                 )
             for p, need in zip(ctx.parents, ctx.needs_input_grad):
                 if need and id(p) not in visited:
-                    stack.append((p, False))
+                    push(p)
     return order
 
 
@@ -158,14 +165,15 @@ def run_backward(
     flags.grad_enabled = create_graph
     anomaly = flags.anomaly
     epoch = flags.inplace_epoch
+    pop_grad = grads.pop
+    get_grad = grads.get
     try:
         for t in reversed(order):
-            g = grads.pop(id(t), None)
+            g = pop_grad(id(t), None)
             ctx = t._ctx
             if g is None:  # no gradient reached this tensor (all its users returned None)
                 if ctx is not None and not retain_graph:
-                    ctx.saved = None
-                    ctx._freed = True
+                    ctx.saved = None  # frees the saved arrays; marks the node as freed
                 continue
             if t._hooks:
                 g = _run_hooks(t, g)
@@ -184,6 +192,8 @@ def run_backward(
                 in_grads = _call_backward_graph(ctx, t, g)
             else:
                 in_grads = ctx._function.backward(ctx, g)
+            if not retain_graph:
+                ctx.saved = None
             if type(in_grads) is not tuple:
                 in_grads = (in_grads,)
             if len(in_grads) != len(parents):
@@ -196,14 +206,12 @@ def run_backward(
                 pdata = p.data
                 if gp.shape != pdata.shape:
                     gp = unbroadcast(gp, pdata.shape, ctx.name + "Backward")
-                if gp.dtype != pdata.dtype:
+                dt = gp.dtype
+                if dt is not pdata.dtype and dt != pdata.dtype:  # `is`: the common case, fast
                     gp = gp.astype(pdata.dtype)
                 k = id(p)
-                prev = grads.get(k)
+                prev = get_grad(k)
                 grads[k] = gp if prev is None else prev + gp
-            if not retain_graph:
-                ctx.saved = None
-                ctx._freed = True
     finally:
         flags.grad_enabled = prev_mode
     return captured if inputs is not None else None

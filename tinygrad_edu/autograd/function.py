@@ -56,10 +56,14 @@ class Context:
     # instance overrides in its __dict__ only when needed (keeps the per-op cost low).
     __slots__ = ("__dict__", "_epoch", "needs_input_grad", "parents", "saved")
     _function: type[Function]
-    _freed = False
     _tensor_mode = False
     _output = None
     created_at = None
+
+    @property
+    def _freed(self) -> bool:
+        """Whether backward has freed the saved values (``saved`` is then None)."""
+        return self.saved is None
 
     @property
     def name(self) -> str:
@@ -73,7 +77,7 @@ class Context:
     @property
     def saved_tensors(self) -> tuple:
         """What ``forward`` saved: arrays, or Tensors when the backward builds a graph."""
-        if self._freed:
+        if self.saved is None:
             raise RuntimeError(
                 f"Trying to backward through the graph a second time (op {self.name}): its "
                 "saved values were freed after the first backward. Pass retain_graph=True to "
@@ -104,7 +108,7 @@ class Context:
         return f"<{type(self).__name__}>"
 
 
-_NO_GRAD = [(False,) * n for n in range(64)]
+_new_tensor = object.__new__
 
 
 def _describe_inputs(args: tuple) -> str:
@@ -154,6 +158,8 @@ class Function:
     @classmethod
     def apply(cls, *args: Any, **kwargs: Any) -> Any:
         """Run ``forward`` on the inputs' arrays and record the op if any input requires grad."""
+        # The hot path of every op: one pass over the arguments, no per-op work that is not
+        # needed (anomaly checks only when enabled, the in-place epoch a plain integer).
         arrays = []
         needs = []
         record = False
@@ -168,10 +174,13 @@ class Function:
             else:
                 arrays.append(a)
                 needs.append(False)
-        record = record and flags.grad_enabled
         ctx = cls._backward_cls()
         ctx.saved = ()
-        ctx.needs_input_grad = tuple(needs) if record else _NO_GRAD[len(args)]
+        if record and not flags.grad_enabled:
+            record = False
+            ctx.needs_input_grad = (False,) * len(args)
+        else:
+            ctx.needs_input_grad = tuple(needs)  # all False when nothing requires grad
         try:
             out = cls.forward(ctx, *arrays, **kwargs)
         except (ValueError, IndexError) as e:
@@ -182,12 +191,8 @@ class Function:
             out = _as_output_array(cls, out)
             if ctx.saved:  # 0-d math gives numpy scalars: save the array the output holds
                 ctx.saved = tuple(out if s is raw else s for s in ctx.saved)
-        t = Tensor.__new__(Tensor)
+        t = _new_tensor(Tensor)
         t.data = out
-        t.grad = None
-        t._version = 0
-        t._hooks = None
-        t._retains_grad = False
         if record and out.dtype.kind in "fc":
             t._requires_grad = True
             t._ctx = ctx
@@ -214,6 +219,8 @@ class Function:
 
 
 def _as_output_array(cls: type[Function], out: Any) -> np.ndarray:
+    if isinstance(out, np.generic):  # the common case: 0-d math
+        return np.asarray(out)
     if isinstance(out, Tensor):
         return out.data
     if isinstance(out, tuple | list):

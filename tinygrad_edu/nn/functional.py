@@ -82,7 +82,8 @@ def linear(input: Tensor, weight: Tensor, bias: Tensor | None = None) -> Tensor:
     (4, 2)
     """
     input = _t(input)
-    if weight.ndim != 2 or input.ndim == 0 or input.shape[-1] != weight.shape[1]:
+    x, w = input.data, weight.data  # the arrays' attributes: cheaper than the Tensor properties
+    if w.ndim != 2 or x.ndim == 0 or x.shape[-1] != w.shape[1]:
         raise ValueError(
             f"linear: input of shape {tuple(input.shape)} has "
             f"{input.shape[-1] if input.ndim else 0} features in its last dimension, but the "

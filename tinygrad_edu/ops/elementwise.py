@@ -61,7 +61,9 @@ class Pow(Function):
 
     @staticmethod
     def forward(ctx, x, y):
-        out = np.power(x, y)
+        # ``**`` rather than np.power: for a Python exponent numpy's operator takes its fast
+        # paths (x ** 2 is a square, 2x faster than pow on small float32 arrays)
+        out = x**y if type(y) is int or type(y) is float else np.power(x, y)
         ctx.save_for_backward(x, y, out)
         return out
 
@@ -69,7 +71,12 @@ class Pow(Function):
     def backward(ctx, g):
         x, y, out = ctx.saved_tensors
         nx, ny = ctx.needs_input_grad
-        gx = g * y * x ** (y - 1) if nx else None
+        if not nx:
+            gx = None
+        elif type(y) is int and y == 2:  # the common square: no x ** 1 (numpy's slow path)
+            gx = g * 2 * x
+        else:
+            gx = g * y * x ** (y - 1)
         gy = None
         if ny:
             safe_x = np.where(x > 0, x, 1)

@@ -72,9 +72,11 @@ class Adam(Optimizer):
             step = st["step"] = st["step"] + 1
             key = (data.dtype, step)
             c = consts.get(key)
-            if c is None:
-                c = consts[key] = scalars(data.dtype, 1 - b1, b2, 1 - b2, eps,
-                                          -lr / (1 - b1**step), (1 - b2**step) ** 0.5)
+            if c is None:  # the options' constants are cached by scalars(); two change per step
+                c = consts[key] = (
+                    scalars(data.dtype, 1 - b1, b2, 1 - b2, eps)
+                    + scalars(data.dtype, -lr / (1 - b1**step), (1 - b2**step) ** 0.5)
+                )
             one_m_b1, b2_, one_m_b2, eps_, neg_step_size, bc2_sqrt = c
             m, v = st["exp_avg"], st["exp_avg_sq"]
             m += (g - m) * one_m_b1  # m.lerp_(g, 1 - b1)

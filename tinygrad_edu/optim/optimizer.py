@@ -44,16 +44,33 @@ def _state_value(value: Any, dtype: np.dtype, key: str) -> Any:
     return value
 
 
+_SCALARS: dict[tuple, tuple[np.ndarray, ...]] = {}
+
+
 def scalars(dtype: np.dtype, *values: float) -> tuple[np.ndarray, ...]:
     """``values`` as 0-d arrays of ``dtype``: numpy combines those with small arrays about
     twice as fast as Python floats (no scalar conversion per call), with the same result.
+
+    The arrays are read-only and cached (making them costs more than a small update), so a
+    step with unchanged options reuses the previous step's constants.
 
     >>> import numpy as np
     >>> lr, eps = scalars(np.dtype(np.float32), 0.1, 1e-8)
     >>> lr.dtype, lr.ndim
     (dtype('float32'), 0)
     """
-    return tuple(np.array(v, dtype=dtype) for v in values)
+    key = (dtype, *values)
+    c = _SCALARS.get(key)
+    if c is None:
+        if len(_SCALARS) >= 512:  # step-dependent constants (Adam's bias corrections)
+            _SCALARS.clear()
+        arrays = []
+        for v in values:
+            a = np.array(v, dtype=dtype)
+            a.flags.writeable = False
+            arrays.append(a)
+        c = _SCALARS[key] = tuple(arrays)
+    return c
 
 
 def check_range(name: str, value: float, low: float = 0.0, high: float = math.inf,
