@@ -86,7 +86,7 @@ def _check_backward(ctx: Context, grad_out: Any, grads: tuple) -> None:
             )
 
 
-def _leaf_accumulate(t: Any, g: Any, create_graph: bool) -> None:
+def _leaf_accumulate(t: Any, g: Any, create_graph: bool, owned: bool = False) -> None:
     Tensor = _function.Tensor
     if create_graph and isinstance(g, Tensor):
         g = g if g.dtype == t.dtype else g.astype(t.dtype)
@@ -95,8 +95,11 @@ def _leaf_accumulate(t: Any, g: Any, create_graph: bool) -> None:
     if isinstance(g, Tensor):
         g = g.data
     if t.grad is None:
-        # a copy: the array may be shared with another gradient or the caller
-        t.grad = Tensor._wrap(np.array(g, dtype=t.data.dtype))
+        if owned and type(g) is np.ndarray and g.dtype is t.data.dtype:
+            t.grad = Tensor._wrap(g)  # made by the engine or a fresh rule: no one else has it
+        else:
+            # a copy: the array may be shared with another gradient or the caller
+            t.grad = Tensor._wrap(np.array(g, dtype=t.data.dtype))
     else:
         t.grad = Tensor._wrap(np.add(t.grad.data, g, dtype=t.data.dtype))
 
@@ -167,6 +170,8 @@ def run_backward(
     epoch = flags.inplace_epoch
     pop_grad = grads.pop
     get_grad = grads.get
+    owned: set[int] = set()  # gradients (by tensor id) that only this backward refers to
+    own = owned.add
     try:
         for t in reversed(order):
             g = pop_grad(id(t), None)
@@ -182,7 +187,7 @@ def run_backward(
                 if i is not None:
                     captured[i] = g
             elif ctx is None or t._retains_grad:
-                _leaf_accumulate(t, g, create_graph)
+                _leaf_accumulate(t, g, create_graph, not t._hooks and id(t) in owned)
             if ctx is None:
                 continue
             parents = ctx.parents
@@ -200,6 +205,7 @@ def run_backward(
                 _wrong_count(ctx, in_grads)
             if anomaly:
                 _check_backward(ctx, g, in_grads)
+            fresh = ctx._function._fresh_grads
             for p, need, gp in zip(parents, ctx.needs_input_grad, in_grads):
                 if not need or gp is None:
                     continue
@@ -211,7 +217,13 @@ def run_backward(
                     gp = gp.astype(pdata.dtype)
                 k = id(p)
                 prev = get_grad(k)
-                grads[k] = gp if prev is None else prev + gp
+                if prev is None:
+                    grads[k] = gp
+                    if fresh:
+                        own(k)
+                else:
+                    grads[k] = prev + gp
+                    own(k)
     finally:
         flags.grad_enabled = prev_mode
     return captured if inputs is not None else None

@@ -140,6 +140,10 @@ class Function:
     """
 
     _backward_cls: type[Context]
+    # True when backward returns new arrays that nothing else refers to, one per input (the
+    # results of products, say, never ``g`` itself or a view of it): the engine may then make
+    # a leaf's .grad from such an array without copying it. Internal; off by default.
+    _fresh_grads = False
 
     def __init_subclass__(cls, **kwargs: Any) -> None:
         super().__init_subclass__(**kwargs)

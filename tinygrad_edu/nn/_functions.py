@@ -10,11 +10,33 @@ primitive (W2-sgd: 337 → 205 µs). The backward is written with numpy operatio
 
 from __future__ import annotations
 
+import numpy as np
+
 from ..autograd.function import Function
+
+_ONES: dict[tuple, np.ndarray] = {}
+
+
+def _sum_rows(g):
+    """``g.sum(0)``; on arrays as a product with a vector of ones, which BLAS does several
+    times faster than numpy's reduction over the leading axis (3x for (10, 4), 2x for
+    (128, 256) float32)."""
+    if type(g) is not np.ndarray:  # a Tensor, under create_graph
+        return g.sum(0)
+    key = (g.shape[0], g.dtype)
+    ones = _ONES.get(key)
+    if ones is None:
+        if len(_ONES) > 64:
+            _ONES.clear()
+        ones = _ONES[key] = np.ones(g.shape[0], g.dtype)
+        ones.flags.writeable = False
+    return ones @ g
 
 
 class Linear(Function):
     """``x @ w.T + b`` with ``w`` of shape (out, in); ``x`` (..., in); ``b`` (out,) or absent."""
+
+    _fresh_grads = True  # every gradient is a new product
 
     @staticmethod
     def forward(ctx, x, w, b=None):
@@ -33,5 +55,5 @@ class Linear(Function):
             if needs[1]:
                 gw = g2.T @ x.reshape(-1, x.shape[-1])
             if len(needs) > 2 and needs[2]:
-                gb = g2.sum(0)
+                gb = _sum_rows(g2)
         return (gx, gw) if len(needs) == 2 else (gx, gw, gb)

@@ -30,6 +30,8 @@ class Sub(Function):
 
 
 class Mul(Function):
+    _fresh_grads = True  # new products, one per input
+
     @staticmethod
     def forward(ctx, x, y):
         ctx.save_for_backward(x, y)
@@ -43,6 +45,8 @@ class Mul(Function):
 
 
 class Div(Function):
+    _fresh_grads = True  # new products, one per input
+
     @staticmethod
     def forward(ctx, x, y):
         ctx.save_for_backward(x, y)

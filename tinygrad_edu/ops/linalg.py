@@ -22,6 +22,8 @@ def _matmul_error(a, b) -> ValueError:
 
 
 class MatMul(Function):
+    _fresh_grads = True  # every gradient is a new product
+
     @staticmethod
     def forward(ctx, a, b):
         ctx.save_for_backward(a, b)

@@ -67,7 +67,7 @@ class SGD(Optimizer):
                     state.setdefault(p, {})["momentum_buffer"] = buf
                 else:
                     buf *= momentum_
-                    buf += g * one_m_damp
+                    buf += g * one_m_damp if dampening else g  # g * 1 is g: skip a pass
                 g = g + buf * momentum_ if nesterov else buf
             data -= g * lr_
             p._bump_version()
