@@ -1,0 +1,45 @@
+"""The benchmark harness runs: every implementation agrees with the baseline on every
+workload, and one ``--quick`` run of a small subset completes and writes its JSON.
+
+No timing is asserted anywhere (timings on a shared machine say nothing about correctness).
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parent.parent
+if str(ROOT) not in sys.path:  # the benchmarks package lives at the repository root
+    sys.path.insert(0, str(ROOT))
+
+from benchmarks.run import main  # noqa: E402
+from benchmarks.workloads import WORKLOADS, check_agreement  # noqa: E402
+
+# every workload with an agreement check (W5-1e6 and W6 have none)
+CHECKED = [w.id for w in WORKLOADS.values() if w.check and w.id != "W5-1e5"]
+
+
+@pytest.mark.parametrize("workload", CHECKED)
+def test_implementations_agree_with_the_baseline(workload: str) -> None:
+    report = check_agreement(workload)  # raises CheckFailed on a mismatch or an error
+    assert report["tinygrad_edu"]["status"] == "ok", report["tinygrad_edu"]
+    for name, r in report.items():
+        assert r["status"] in ("ok", "n/a"), (name, r)
+
+
+def test_quick_run_writes_a_complete_report(tmp_path: Path) -> None:
+    out = tmp_path / "bench.json"
+    assert main(["--quick", "--only", "W1,W2", "--json", str(out)]) == 0
+    data = json.loads(out.read_text())
+    workloads = {w["id"]: w for w in data["workloads"]}
+    assert set(workloads) == {"W1", "W2", "W2-sgd"}
+    for w in workloads.values():
+        impls = {i["name"]: i for i in w["impls"]}
+        assert impls["numpy"]["status"] == "ok" and impls["numpy"]["ratio"] == pytest.approx(1)
+        ours = impls["tinygrad_edu"]
+        assert ours["status"] == "ok", ours["reason"]
+        assert ours["median_s"] > 0 and ours["ratio"] > 0 and ours["times_s"]
