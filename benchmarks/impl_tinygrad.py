@@ -18,6 +18,7 @@ What it uses:
   tg.optim.SGD(params, lr=, momentum=)     PyTorch's semantics, .zero_grad(), .step()
   tg.optim.Adam(params, lr=, betas=, eps=) PyTorch's formula
   tg.gradcheck.gradcheck(fn, inputs, fast_mode=)   W6 only; float64 inputs; truthy on success
+  tg.autograd.compile_step(fn, optimizer)  the "-jit" variants of W1-W4 (a captured step)
 """
 
 from __future__ import annotations
@@ -99,25 +100,33 @@ def _optimizer(tg, params, spec: dict):
     return adam(params, lr=spec["lr"], betas=spec["betas"], eps=spec["eps"])
 
 
-def _training_runner(tg, model, params, transposed, s, batches, loss_fn) -> Runner:
+def _training_runner(tg, model, params, transposed, s, batches, loss_fn, jit=False) -> Runner:
     opt = _optimizer(tg, params, s.optimizer)
     state = {"i": 0}
+    if jit:
+        (compile_step,) = _require(tg, "autograd.compile_step")
+        captured = compile_step(lambda x, y: loss_fn(model(x), y), opt)
 
     def step() -> None:
         x, y = batches[state["i"] % len(batches)]
         state["i"] += 1
+        if jit:
+            captured(x, y)
+            return
         loss = loss_fn(model(x), y)
         opt.zero_grad()
         loss.backward()
         opt.step()
 
+    if jit:
+        step.captured = captured
     return Runner(step, lambda: [_export(p, t) for p, t in zip(params, transposed, strict=True)])
 
 
 _TENSOR_OPS = ("Tensor", "Tensor.backward", "Tensor.sum", "Tensor.mean")
 
 
-def w1(s) -> Runner:
+def w1(s, jit: bool = False) -> Runner:
     tg = _tg()
     (tensor, cat, sgd, *_) = _require(
         tg, "Tensor", "cat", "optim.SGD", *_TENSOR_OPS, "Tensor.sigmoid"
@@ -130,14 +139,20 @@ def w1(s) -> Runner:
     ones = tensor(np.ones((m, 1), np.float32))
     opt = sgd([w_hidden, w_out], lr=s.lr)
 
-    def step() -> None:
+    def loss_fn():
         a1 = (a0 @ w_hidden).sigmoid()
         h = (cat([ones, a1], axis=1) @ w_out).sigmoid()
-        loss = ((y - h) ** 2).sum() / (2 * m)
+        return ((y - h) ** 2).sum() / (2 * m)
+
+    def step() -> None:
+        loss = loss_fn()
         opt.zero_grad()
         loss.backward()
         opt.step()
 
+    if jit:
+        (compile_step,) = _require(tg, "autograd.compile_step")
+        step = compile_step(loss_fn, opt)
     return Runner(step, lambda: [_export(w_hidden, True), _export(w_out, True)])
 
 
@@ -163,22 +178,22 @@ def _mse(out, y):
     return ((out - y) ** 2).mean()
 
 
-def w2(s) -> Runner:
+def w2(s, jit: bool = False) -> Runner:
     tg = _tg()
     (tensor, *_) = _require(tg, *_TENSOR_OPS, "Tensor.relu")
     model, params, transposed = _linear_stack(tg, s, out_relu=True)
     batches = [(tensor(x), tensor(y)) for x, y in s.batches]
-    return _training_runner(tg, model, params, transposed, s, batches, _mse)
+    return _training_runner(tg, model, params, transposed, s, batches, _mse, jit)
 
 
-def w3(s) -> Runner:
+def w3(s, jit: bool = False) -> Runner:
     tg = _tg()
     (tensor, xent, *_) = _require(
         tg, "Tensor", "nn.functional.cross_entropy", *_TENSOR_OPS, "Tensor.relu"
     )
     model, params, transposed = _linear_stack(tg, s, out_relu=False)
     batches = [(tensor(x), tensor(y)) for x, y in s.batches]
-    return _training_runner(tg, model, params, transposed, s, batches, xent)
+    return _training_runner(tg, model, params, transposed, s, batches, xent, jit)
 
 
 def _max_pool2(tg):
@@ -192,7 +207,7 @@ def _max_pool2(tg):
     raise Unavailable("tinygrad_edu lacks tg.nn.functional.max_pool2d and tg.nn.MaxPool2d")
 
 
-def w4(s) -> Runner:
+def w4(s, jit: bool = False) -> Runner:
     tg = _tg()
     (tensor, conv, linear, xent, *_) = _require(
         tg,
@@ -220,7 +235,7 @@ def w4(s) -> Runner:
         return fc(h.reshape(s.batch, flat))
 
     batches = [(tensor(x), tensor(y)) for x, y in s.batches]
-    return _training_runner(tg, model, params, transposed, s, batches, xent)
+    return _training_runner(tg, model, params, transposed, s, batches, xent, jit)
 
 
 def w5(s) -> Runner:

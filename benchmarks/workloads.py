@@ -181,7 +181,9 @@ class Workload:
     timing: TimingConfig | None = None  # None: the run's QUICK or FULL
     measure: Callable[[Any, Runner], dict] | None = None  # extra figures per implementation
     available: Callable[[], str | None] = lambda: None  # a reason to skip the whole workload
-    float32: set[str] = field(default_factory=lambda: {"numpy", "torch", "tinygrad_edu"})
+    float32: set[str] = field(
+        default_factory=lambda: {"numpy", "torch", "tinygrad_edu", "tinygrad_edu-jit"}
+    )
 
 
 def _measure_chain(s, runner: Runner) -> dict:
@@ -227,6 +229,12 @@ def _w6_impls() -> dict[str, Callable]:
     }
 
 
+def _jit(factory: Callable) -> Callable:
+    """The same implementation through ``tinygrad_edu.autograd.compile_step`` (a captured
+    step: recorded on its first two calls, replayed afterwards)."""
+    return partial(factory, jit=True)
+
+
 _ONE_BY_ONE = TimingConfig(repeats=5, warmup_s=0.0, warmup_min_steps=1, block_s=0.0)
 
 WORKLOADS: dict[str, Workload] = {
@@ -236,7 +244,8 @@ WORKLOADS: dict[str, Workload] = {
             "W1",
             "seed 002 offline sine: [1,6,1] sigmoid, bias column, m=1000 full batch, SGD 0.5",
             setup_w1,
-            {"numpy": impl_numpy.w1, "torch": impl_torch.w1, "tinygrad_edu": impl_tinygrad.w1},
+            {"numpy": impl_numpy.w1, "torch": impl_torch.w1, "tinygrad_edu": impl_tinygrad.w1,
+             "tinygrad_edu-jit": _jit(impl_tinygrad.w1)},
         ),
         Workload(
             "W2",
@@ -247,6 +256,7 @@ WORKLOADS: dict[str, Workload] = {
                 "torch": impl_torch.w2,
                 "scalar": impl_scalar.w2,
                 "tinygrad_edu": impl_tinygrad.w2,
+                "tinygrad_edu-jit": _jit(impl_tinygrad.w2),
             },
         ),
         Workload(
@@ -258,20 +268,23 @@ WORKLOADS: dict[str, Workload] = {
                 "torch": impl_torch.w2,
                 "scalar": impl_scalar.w2,
                 "tinygrad_edu": impl_tinygrad.w2,
+                "tinygrad_edu-jit": _jit(impl_tinygrad.w2),
             },
         ),
         Workload(
             "W3",
             "MLP 784-256-256-10 relu, batch 128, softmax cross-entropy, SGD momentum 0.9",
             setup_w3,
-            {"numpy": impl_numpy.w3, "torch": impl_torch.w3, "tinygrad_edu": impl_tinygrad.w3},
+            {"numpy": impl_numpy.w3, "torch": impl_torch.w3, "tinygrad_edu": impl_tinygrad.w3,
+             "tinygrad_edu-jit": _jit(impl_tinygrad.w3)},
         ),
         Workload(
             "W4",
             "conv net 1x28x28: conv3x3 8, relu, pool2, conv3x3 16, relu, pool2, linear 10; "
             "batch 32, cross-entropy, SGD",
             setup_w4,
-            {"numpy": impl_numpy.w4, "torch": impl_torch.w4, "tinygrad_edu": impl_tinygrad.w4},
+            {"numpy": impl_numpy.w4, "torch": impl_torch.w4, "tinygrad_edu": impl_tinygrad.w4,
+             "tinygrad_edu-jit": _jit(impl_tinygrad.w4)},
         ),
         _w5(10_000, "1e4", None, in_quick=True),
         _w5(100_000, "1e5", replace(_ONE_BY_ONE, repeats=5), in_quick=False),

@@ -11,10 +11,13 @@ from .grad_mode import (
     set_detect_anomaly,
     set_grad_enabled,
 )
+from .jit import CompiledStep, compile_step
 
 __all__ = [
+    "CompiledStep",
     "Context",
     "Function",
+    "compile_step",
     "detect_anomaly",
     "enable_grad",
     "grad",

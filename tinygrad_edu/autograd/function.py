@@ -188,13 +188,12 @@ class Function:
         try:
             out = cls.forward(ctx, *arrays, **kwargs)
         except (ValueError, IndexError) as e:
+            if getattr(e, "named_op", False):  # its message already names the function
+                raise
             kind = IndexError if isinstance(e, IndexError) else ValueError
             raise kind(f"{cls.__name__}: {e} (inputs: {_describe_inputs(args)})") from None
         if type(out) is not np.ndarray:
-            raw = out
-            out = _as_output_array(cls, out)
-            if ctx.saved:  # 0-d math gives numpy scalars: save the array the output holds
-                ctx.saved = tuple(out if s is raw else s for s in ctx.saved)
+            out = _fix_output(cls, ctx, out)
         t = _new_tensor(Tensor)
         t.data = out
         if record and out.dtype.kind in "fc":
@@ -205,8 +204,11 @@ class Function:
         else:
             t._requires_grad = False
             t._ctx = None
-        if flags.anomaly:
-            _check_forward(cls, ctx, args, out)
+        if flags.slow:  # anomaly detection, or a step being captured
+            if flags.anomaly:
+                _check_forward(cls, ctx, args, out)
+            if flags.tracer is not None:
+                flags.tracer.record(cls, ctx, args, kwargs, t)
         return t
 
     @classmethod
@@ -220,6 +222,15 @@ class Function:
             if isinstance(a, Tensor):
                 return cls.apply(*args, **kwargs)
         return cls.forward(cls._backward_cls(), *args, **kwargs)
+
+
+def _fix_output(cls: type[Function], ctx: Context, raw: Any) -> np.ndarray:
+    """``forward`` returned something other than an array (0-d math gives numpy scalars):
+    make it one, and save that array in place of the scalar."""
+    out = _as_output_array(cls, raw)
+    if ctx.saved:
+        ctx.saved = tuple(out if s is raw else s for s in ctx.saved)
+    return out
 
 
 def _as_output_array(cls: type[Function], out: Any) -> np.ndarray:

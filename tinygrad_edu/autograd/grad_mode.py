@@ -15,13 +15,36 @@ F = TypeVar("F", bound=Callable[..., Any])
 
 
 class _Flags:
-    __slots__ = ("anomaly", "grad_enabled", "inplace_epoch")
+    __slots__ = ("_anomaly", "_tracer", "grad_enabled", "inplace_epoch", "slow")
 
     def __init__(self) -> None:
         self.grad_enabled = True
-        self.anomaly = False
+        self._anomaly = False
+        # a step being captured (tinygrad_edu.autograd.jit) records every op here
+        self._tracer: Any = None
+        # anomaly or tracer: the one flag Function.apply reads for both, so that neither
+        # costs anything when off
+        self.slow = False
         # advanced by every in-place change of a tensor (see Tensor._bump_version)
         self.inplace_epoch = 0
+
+    @property
+    def anomaly(self) -> bool:
+        return self._anomaly
+
+    @anomaly.setter
+    def anomaly(self, value: bool) -> None:
+        self._anomaly = value
+        self.slow = bool(value) or self._tracer is not None
+
+    @property
+    def tracer(self) -> Any:
+        return self._tracer
+
+    @tracer.setter
+    def tracer(self, value: Any) -> None:
+        self._tracer = value
+        self.slow = bool(self._anomaly) or value is not None
 
 
 flags = _Flags()

@@ -1,4 +1,5 @@
-"""The one primitive the nn layer adds: ``Linear`` (``x @ w.T + b`` as a single graph node).
+"""The primitives the nn layer adds: ``Linear`` (``x @ w.T + b`` as a single graph node) and
+``NLLLoss`` (picking the targets' log-probabilities).
 
 As a composite, a dense layer records three nodes (a transpose, a product and a sum) and its
 backward runs three rules; on the small nets of the seed problems that per-node overhead is
@@ -9,6 +10,8 @@ primitive (W2-sgd: 337 → 205 µs). The backward is written with numpy operatio
 """
 
 from __future__ import annotations
+
+import math
 
 import numpy as np
 
@@ -57,3 +60,91 @@ class Linear(Function):
             if len(needs) > 2 and needs[2]:
                 gb = _sum_rows(g2)
         return (gx, gw) if len(needs) == 2 else (gx, gw, gb)
+
+
+def check_class_range(t: np.ndarray, n_classes: int, ignore_index: int, fname: str) -> bool:
+    """Raise if a target (other than ``ignore_index``) is not a class; return whether any
+    target equals ``ignore_index``."""
+    if not t.size:
+        return False
+    lo, hi = t.min(), t.max()
+    maybe_ignored = lo <= ignore_index <= hi
+    if lo >= 0 and hi < n_classes:
+        return bool(maybe_ignored) and bool((t == ignore_index).any())
+    valid = t[t != ignore_index]
+    if valid.size:
+        vlo, vhi = valid.min(), valid.max()
+        if vlo < 0 or vhi >= n_classes:
+            bad = int(vhi) if vhi >= n_classes else int(vlo)
+            at = tuple(int(i) for i in np.argwhere(t == bad)[0])
+            err = IndexError(
+                f"{fname}: target holds class index {bad} (at position {at}) but the input has "
+                f"{n_classes} classes, so indices must be in 0..{n_classes - 1} (ignore_index="
+                f"{ignore_index} is skipped). Check the size of the last layer, or whether the "
+                "labels start at 1 instead of 0."
+            )
+            err.named_op = True  # the message names the function: Function.apply keeps it
+            raise err
+    return True
+
+
+class NLLLoss(Function):
+    """``-w[t] * logp[.., t, ..]`` per position, reduced as PyTorch's nll_loss does; ``logp``
+    (N, C), (C,) or (N, C, d1, ...), ``target`` integer class indices (no gradient).
+
+    Picking is a product with a constant array that holds ``-w[t] / denominator`` at each
+    target's class and 0 elsewhere, then a sum: the backward is that array times the incoming
+    gradient. Everything that depends on the targets' values (the range check, ignore_index,
+    the weights' sum) happens in ``forward``, on arrays, so a captured step
+    (:func:`tinygrad_edu.autograd.compile_step`) replays it with each batch's labels.
+    """
+
+    _fresh_grads = True  # g * coef: a new product
+
+    @staticmethod
+    def forward(ctx, logp, t, weight=None, ignore_index=-100, reduction="mean",
+                fname="nll_loss"):
+        class_dim = 0 if logp.ndim == 1 else 1
+        n_classes = logp.shape[class_dim]
+        any_ignored = check_class_range(t, n_classes, ignore_index, fname)
+        keep = None
+        if any_ignored:
+            keep = t != ignore_index
+            t = np.where(keep, t, 0)
+        dtype = logp.dtype
+        if weight is None and keep is None:
+            w, total = 1.0, float(t.size)
+        else:
+            if weight is None:
+                w = keep.astype(dtype)
+            else:
+                w = np.asarray(weight, dtype=dtype)[t]
+                if keep is not None:
+                    w = w * keep
+            total = float(w.sum())
+        scale = -1.0
+        if reduction == "mean":  # nothing counted gives NaN, as in PyTorch
+            scale = -1.0 / total if total else math.nan
+        values = w * scale
+        coef = np.zeros(logp.shape, dtype=dtype)
+        if logp.ndim == 2:
+            coef[np.arange(t.shape[0]), t] = values
+        elif logp.ndim == 1:
+            coef[t] = values
+        else:
+            values = np.broadcast_to(values, t.shape)
+            np.put_along_axis(coef, np.expand_dims(t, 1), np.expand_dims(values, 1), axis=1)
+        ctx.save_for_backward(coef)
+        ctx.kept = None
+        prod = logp * coef
+        if reduction == "none":
+            ctx.kept = (*t.shape[:class_dim], 1, *t.shape[class_dim:])
+            return np.add.reduce(prod, axis=class_dim)
+        return np.add.reduce(prod, axis=None)
+
+    @staticmethod
+    def backward(ctx, g):
+        (coef,) = ctx.saved_tensors
+        if ctx.kept is not None:
+            g = g.reshape(ctx.kept)
+        return g * coef, None

@@ -29,6 +29,7 @@ from ..autograd.grad_mode import no_grad
 from ..random import Generator, numpy_rng
 from ..tensor import Tensor, where
 from ._functions import Linear as _Linear
+from ._functions import NLLLoss as _NLLLoss
 from ._utils import pair as _pair
 
 __all__ = [
@@ -806,71 +807,13 @@ def _class_target(input: Tensor, target: Any, fname: str) -> Tensor:
     raise ValueError(what + hint)
 
 
-def _check_class_range(t: np.ndarray, n_classes: int, ignore_index: int,
-                       fname: str) -> bool:
-    """Raise if a target (other than ``ignore_index``) is not a class; return whether any
-    target equals ``ignore_index``."""
-    if not t.size:
-        return False
-    lo, hi = t.min(), t.max()
-    maybe_ignored = lo <= ignore_index <= hi
-    if lo >= 0 and hi < n_classes:
-        return bool(maybe_ignored) and bool((t == ignore_index).any())
-    valid = t[t != ignore_index]
-    if valid.size:
-        vlo, vhi = valid.min(), valid.max()
-        if vlo < 0 or vhi >= n_classes:
-            bad = int(vhi) if vhi >= n_classes else int(vlo)
-            at = tuple(int(i) for i in np.argwhere(t == bad)[0])
-            raise IndexError(
-                f"{fname}: target holds class index {bad} (at position {at}) but the input has "
-                f"{n_classes} classes, so indices must be in 0..{n_classes - 1} (ignore_index="
-                f"{ignore_index} is skipped). Check the size of the last layer, or whether the "
-                "labels start at 1 instead of 0."
-            )
-    return True
-
-
 def _nll(logp: Tensor, target: Tensor, weight: Any, ignore_index: int, reduction: str,
          fname: str) -> Tensor:
-    """``-w[t] * logp[.., t, ..]`` per position, reduced as PyTorch's nll_loss does.
-
-    Picking is a product with a constant array that holds ``-w[t] / denominator`` at each
-    target's class and 0 elsewhere: one Mul and one Sum, whose backward is dense and cheap.
-    """
-    class_dim = 0 if logp.ndim == 1 else 1
-    n_classes = logp.shape[class_dim]
-    t = target.data
-    any_ignored = _check_class_range(t, n_classes, ignore_index, fname)
-    keep = None
-    if any_ignored:
-        keep = t != ignore_index
-        t = np.where(keep, t, 0)
-    dtype = logp.dtype
-    if weight is None and keep is None:
-        w, total = 1.0, float(t.size)
-    else:
-        if weight is None:
-            w = keep.astype(dtype)
-        else:
-            w = np.asarray(_t(weight).data, dtype=dtype)[t]
-            if keep is not None:
-                w = w * keep
-        total = float(w.sum())
-    scale = -1.0
-    if reduction == "mean":  # nothing counted gives NaN, as in PyTorch
-        scale = -1.0 / total if total else math.nan
-    values = w * scale
-    coef = np.zeros(logp.shape, dtype=dtype)
-    if logp.ndim == 2:
-        coef[np.arange(t.shape[0]), t] = values
-    elif logp.ndim == 1:
-        coef[t] = values
-    else:
-        values = np.broadcast_to(values, t.shape)
-        np.put_along_axis(coef, np.expand_dims(t, 1), np.expand_dims(values, 1), axis=1)
-    prod = logp * coef
-    return prod.sum(class_dim) if reduction == "none" else prod.sum()
+    """``-w[t] * logp[.., t, ..]`` per position, reduced as PyTorch's nll_loss does (one
+    primitive; see :class:`tinygrad_edu.nn._functions.NLLLoss`)."""
+    w = None if weight is None else _t(weight).data
+    return _NLLLoss.apply(logp, target, weight=w, ignore_index=ignore_index,
+                          reduction=reduction, fname=fname)
 
 
 def nll_loss(input: Tensor, target: Any, weight: Any = None, ignore_index: int = -100,
