@@ -22,6 +22,7 @@ from . import numpy_interop as _numpy_interop  # noqa: F401  (installs numpy dis
 from .autograd import (
     Context,
     Function,
+    compile_step,
     detect_anomaly,
     enable_grad,
     grad,
@@ -87,6 +88,7 @@ __all__ = [
     "TrainingWarning",
     "check_backprop",
     "check_gradients",
+    "compile_step",
     "data",
     "draw_graph",
     "fit",
