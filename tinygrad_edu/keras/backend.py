@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import re
 from collections import Counter
+from typing import Any
 
 _counts: Counter[str] = Counter()
 
@@ -45,3 +46,21 @@ def clear_session() -> None:
 def floatx() -> str:
     """The float type of weights and computations: always ``'float32'``, as Keras's default."""
     return "float32"
+
+
+def class_from_config(config: dict, classes: dict[str, type], kind: str) -> type:
+    """The class a Keras config dict ``{"class_name": ..., "config": {...}}`` names, looked
+    up in ``classes``; an unknown name lists the known ones.
+
+    >>> class_from_config({"class_name": "Dense"}, {"Dense": int}, "layer")
+    <class 'int'>
+    >>> class_from_config({"class_name": "Danse"}, {"Dense": int}, "layer")
+    Traceback (most recent call last):
+    ...
+    ValueError: unknown layer config {'class_name': 'Danse'}; known classes: Dense
+    """
+    cls: Any = classes.get(config.get("class_name", ""))
+    if cls is None:
+        raise ValueError(f"unknown {kind} config {config!r}; known classes: "
+                         f"{', '.join(sorted(classes))}")
+    return cls

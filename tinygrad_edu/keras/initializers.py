@@ -28,6 +28,7 @@ from typing import Any
 import numpy as np
 
 from ..random import Generator, numpy_rng
+from .backend import class_from_config
 
 _TRUNC_STD = 0.87962566103423978  # std of a unit normal truncated at +-2
 
@@ -263,10 +264,7 @@ def get(identifier: Any) -> Initializer:
     if isinstance(identifier, type) and issubclass(identifier, Initializer):
         return identifier()  # the class given instead of an instance
     if isinstance(identifier, dict):
-        cls = _CLASSES.get(identifier.get("class_name", ""))
-        if cls is None:
-            raise ValueError(f"unknown initializer config {identifier!r}; known classes: "
-                             f"{', '.join(sorted(_CLASSES))}")
+        cls = class_from_config(identifier, _CLASSES, "initializer")
         return cls(**identifier.get("config", {}))
     if callable(identifier):
         return identifier

@@ -29,6 +29,7 @@ import numpy as np
 
 from ..nn import functional as F
 from ..tensor import Tensor
+from .backend import class_from_config
 
 EPSILON = 1e-7  # Keras's backend.epsilon()
 
@@ -338,10 +339,7 @@ def get(identifier: Any) -> Callable[..., Any]:
     if isinstance(identifier, type) and issubclass(identifier, Loss):
         return identifier()
     if isinstance(identifier, dict):
-        cls = _CLASSES.get(identifier.get("class_name", ""))
-        if cls is None:
-            raise ValueError(f"unknown loss config {identifier!r}; known classes: "
-                             f"{', '.join(sorted(_CLASSES))}")
+        cls = class_from_config(identifier, _CLASSES, "loss")
         return cls(**identifier.get("config", {}))
     if callable(identifier):
         return identifier

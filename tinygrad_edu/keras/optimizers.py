@@ -44,6 +44,7 @@ import numpy as np
 
 from .. import optim
 from ..tensor import Tensor
+from .backend import class_from_config
 
 
 class _Bound(optim.Optimizer):
@@ -398,10 +399,7 @@ def get(identifier: Any) -> Optimizer | optim.Optimizer:
     if isinstance(identifier, type) and issubclass(identifier, Optimizer):
         return identifier()
     if isinstance(identifier, dict):
-        cls = _CLASSES.get(identifier.get("class_name", ""))
-        if cls is None:
-            raise ValueError(f"unknown optimizer config {identifier!r}; known classes: "
-                             f"{', '.join(sorted(_CLASSES))}")
+        cls = class_from_config(identifier, _CLASSES, "optimizer")
         return cls.from_config(dict(identifier.get("config", {})))
     raise TypeError(
         f"an optimizer is a name ({', '.join(sorted(_BY_NAME))}), a keras.optimizers "
