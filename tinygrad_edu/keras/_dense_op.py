@@ -1,4 +1,5 @@
-"""The primitive behind ``keras.layers.Dense``: ``x @ kernel + bias`` as one graph node, with
+"""``dense``, the op behind ``keras.layers.Dense``: ``x @ kernel + bias`` as one graph node
+(the primitive :class:`tinygrad_edu.nn._functions.DenseOp`, beside ``nn.Linear``'s), with
 Keras's kernel layout ``(in, out)``.
 
 ``nn.Linear`` stores its weight as ``(out, in)`` (PyTorch's layout) and is one primitive for
@@ -24,32 +25,8 @@ steps on a loaded 2-core machine). The backward is written with numpy operations
 
 from __future__ import annotations
 
-from ..autograd.function import Function
+from ..nn._functions import DenseOp
 from ..tensor import Tensor
-
-
-class DenseOp(Function):
-    """``x @ k + b`` with ``k`` of shape (in, out); ``x`` (..., in); ``b`` (out,) or absent."""
-
-    @staticmethod
-    def forward(ctx, x, k, b=None):
-        ctx.save_for_backward(x, k)
-        out = x @ k
-        return out if b is None else out + b
-
-    @staticmethod
-    def backward(ctx, g):
-        x, k = ctx.saved_tensors
-        needs = ctx.needs_input_grad
-        gx = g @ k.T if needs[0] else None
-        gk = gb = None
-        if needs[1] or (len(needs) > 2 and needs[2]):
-            g2 = g.reshape(-1, g.shape[-1])
-            if needs[1]:
-                gk = x.reshape(-1, x.shape[-1]).T @ g2
-            if len(needs) > 2 and needs[2]:
-                gb = g2.sum(0)
-        return (gx, gk) if len(needs) == 2 else (gx, gk, gb)
 
 
 def dense(x: Tensor, kernel: Tensor, bias: Tensor | None = None) -> Tensor:

@@ -1,5 +1,6 @@
-"""The primitives the nn layer adds: ``Linear`` (``x @ w.T + b`` as a single graph node) and
-``NLLLoss`` (picking the targets' log-probabilities).
+"""The primitives the nn layer adds: ``Linear`` (``x @ w.T + b`` as a single graph node), its
+twin ``DenseOp`` for Keras's kernel layout (``x @ k + b``), and ``NLLLoss`` (picking the
+targets' log-probabilities).
 
 As a composite, a dense layer records three nodes (a transpose, a product and a sum) and its
 backward runs three rules; on the small nets of the seed problems that per-node overhead is
@@ -36,6 +37,23 @@ def _sum_rows(g):
     return ones @ g
 
 
+def _affine_backward(ctx, g, kernel_in_out: bool) -> tuple:
+    """The gradients of ``x @ w.T + b`` (``w`` (out, in)) or, with ``kernel_in_out``, of
+    ``x @ k + b`` (``k`` (in, out)); one per input given (``b`` may be absent)."""
+    x, w = ctx.saved_tensors
+    needs = ctx.needs_input_grad
+    gx = (g @ w.T if kernel_in_out else g @ w) if needs[0] else None
+    gw = gb = None
+    if needs[1] or (len(needs) > 2 and needs[2]):
+        g2 = g.reshape(-1, g.shape[-1])
+        if needs[1]:
+            x2 = x.reshape(-1, x.shape[-1])
+            gw = x2.T @ g2 if kernel_in_out else g2.T @ x2
+        if len(needs) > 2 and needs[2]:
+            gb = _sum_rows(g2)
+    return (gx, gw) if len(needs) == 2 else (gx, gw, gb)
+
+
 class Linear(Function):
     """``x @ w.T + b`` with ``w`` of shape (out, in); ``x`` (..., in); ``b`` (out,) or absent."""
 
@@ -49,17 +67,25 @@ class Linear(Function):
 
     @staticmethod
     def backward(ctx, g):
-        x, w = ctx.saved_tensors
-        needs = ctx.needs_input_grad
-        gx = g @ w if needs[0] else None
-        gw = gb = None
-        if needs[1] or (len(needs) > 2 and needs[2]):
-            g2 = g.reshape(-1, g.shape[-1])
-            if needs[1]:
-                gw = g2.T @ x.reshape(-1, x.shape[-1])
-            if len(needs) > 2 and needs[2]:
-                gb = _sum_rows(g2)
-        return (gx, gw) if len(needs) == 2 else (gx, gw, gb)
+        return _affine_backward(ctx, g, kernel_in_out=False)
+
+
+class DenseOp(Function):
+    """``x @ k + b`` with ``k`` of shape (in, out), Keras's layout (``keras.layers.Dense``,
+    whose ``kernel``, ``get_weights()`` and saved files read as in Keras); otherwise
+    :class:`Linear`."""
+
+    _fresh_grads = True  # every gradient is a new product
+
+    @staticmethod
+    def forward(ctx, x, k, b=None):
+        ctx.save_for_backward(x, k)
+        out = x @ k
+        return out if b is None else out + b
+
+    @staticmethod
+    def backward(ctx, g):
+        return _affine_backward(ctx, g, kernel_in_out=True)
 
 
 def check_class_range(t: np.ndarray, n_classes: int, ignore_index: int, fname: str) -> bool:
