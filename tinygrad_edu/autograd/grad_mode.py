@@ -35,7 +35,7 @@ class _Flags:
     @anomaly.setter
     def anomaly(self, value: bool) -> None:
         self._anomaly = value
-        self.slow = bool(value) or self._tracer is not None
+        self._update_slow()
 
     @property
     def tracer(self) -> Any:
@@ -44,7 +44,10 @@ class _Flags:
     @tracer.setter
     def tracer(self, value: Any) -> None:
         self._tracer = value
-        self.slow = bool(self._anomaly) or value is not None
+        self._update_slow()
+
+    def _update_slow(self) -> None:
+        self.slow = bool(self._anomaly) or self._tracer is not None
 
 
 flags = _Flags()
