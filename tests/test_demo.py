@@ -22,8 +22,8 @@ from tinygrad_edu.demos.base import (
     capture_training_warnings,
     fmt_float,
     median_rel_error,
-    rmse,
 )
+from tinygrad_edu.metrics import rmse
 from tinygrad_edu.train import TrainingWarning
 
 

@@ -111,16 +111,6 @@ def seed_all(seed: int) -> np.random.Generator:
     return np.random.default_rng(seed)
 
 
-def rmse(pred: Any, y: Any) -> float:
-    """The true RMSE, ``sqrt(mean((pred - y)**2))`` (not the seeds' ``sqrt(sum(...))``).
-
-    >>> rmse([3.0, 4.0], [0.0, 0.0])
-    3.5355339059327378
-    """
-    p, t = _flat(pred), _flat(y)
-    return float(np.sqrt(np.mean((p - t) ** 2)))
-
-
 def median_rel_error(pred: Any, y: Any) -> float:
     """``median(|pred - y| / |y|)`` over the samples with ``y != 0``.
 

@@ -39,6 +39,7 @@ from tinygrad_edu import keras
 from tinygrad_edu.data import LogScaler, StandardScaler
 from tinygrad_edu.keras.layers import Dense
 from tinygrad_edu.keras.models import Sequential
+from tinygrad_edu.metrics import rmse
 
 from . import Problem
 from .base import (
@@ -48,7 +49,6 @@ from .base import (
     capture_training_warnings,
     fmt_float,
     median_rel_error,
-    rmse,
 )
 
 SEED = 0

@@ -34,10 +34,11 @@ import tinygrad_edu as tg
 from tinygrad_edu import keras
 from tinygrad_edu.keras.layers import Dense
 from tinygrad_edu.keras.models import Sequential
+from tinygrad_edu.metrics import rmse
 from tinygrad_edu.seeds import Seed000Net, seed000
 
 from . import Problem
-from .base import Outcome, Row, Timer, capture_training_warnings, fmt_float, rmse
+from .base import Outcome, Row, Timer, capture_training_warnings, fmt_float
 
 SEED = 0
 N_TRAIN, N_TEST = 1000, 5000

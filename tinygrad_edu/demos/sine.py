@@ -44,6 +44,7 @@ import numpy as np
 import tinygrad_edu as tg
 from tinygrad_edu import nn, optim
 from tinygrad_edu.data import StandardScaler
+from tinygrad_edu.metrics import rmse
 from tinygrad_edu.seeds import seed002, seed002_answer
 from tinygrad_edu.train import Callback, LambdaCallback, fit
 
@@ -56,7 +57,6 @@ from .base import (
     capture_training_warnings,
     fmt_float,
     numpy_out,
-    rmse,
     seed_all,
 )
 

@@ -27,6 +27,7 @@ from __future__ import annotations
 import numpy as np
 
 from tinygrad_edu import nn, optim
+from tinygrad_edu.metrics import rmse
 from tinygrad_edu.seeds import seed002
 from tinygrad_edu.train import fit
 
@@ -39,7 +40,6 @@ from .base import (
     capture_training_warnings,
     fmt_float,
     numpy_out,
-    rmse,
     seed_all,
 )
 
