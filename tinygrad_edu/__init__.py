@@ -19,6 +19,8 @@ from . import (  # the layers above the core; the core itself never imports them
     train,
 )
 from . import numpy_interop as _numpy_interop  # noqa: F401  (installs numpy dispatch)
+from .lost_gradient import LostGradientError
+from .numpy_mode import NumpyTensor, as_numpy_tensor, numpy_grad, numpy_value_and_grad
 from .autograd import (
     Context,
     Function,
@@ -83,6 +85,8 @@ __all__ = [
     "Context",
     "GradcheckError",
     "History",
+    "LostGradientError",
+    "NumpyTensor",
     "SerializationError",
     "TrainingDiverged",
     "TrainingWarning",
@@ -106,6 +110,7 @@ __all__ = [
     "Generator",
     "Tensor",
     "arange",
+    "as_numpy_tensor",
     "as_tensor",
     "bool_",
     "default_generator",
@@ -132,6 +137,8 @@ __all__ = [
     "long",
     "manual_seed",
     "no_grad",
+    "numpy_grad",
+    "numpy_value_and_grad",
     "ones",
     "ones_like",
     "rand",

@@ -15,7 +15,10 @@ import numpy as np
 from . import dtypes
 from .autograd import engine
 from .autograd import function as _function
+from .autograd import inplace as _inplace
+from .autograd import versions as _versions
 from .autograd.grad_mode import flags
+from .lost_gradient import lost
 from .ops import activation as _act
 from .ops import elementwise as _ew
 from .ops import linalg as _la
@@ -96,9 +99,9 @@ class Tensor:
     __slots__ = ("__dict__", "__weakref__", "_ctx", "_requires_grad", "data")
     __array_priority__ = 1000
     grad: Tensor | None = None
-    _version = 0
     _hooks: dict | None = None
     _retains_grad = False
+    _view_src: Tensor | None = None  # the tensor whose memory a view method's result shares
 
     def __init__(self, data: Any, requires_grad: bool = False, dtype: Any = None) -> None:
         self.data = (
@@ -317,6 +320,8 @@ class Tensor:
         return int(self.data)
 
     def __array__(self, dtype: Any = None, copy: bool | None = None) -> np.ndarray:
+        if self._requires_grad and flags.grad_enabled:  # numpy would drop the gradient
+            raise lost("array")
         if dtype is not None:
             return self.data.astype(dtype, copy=bool(copy))
         return self.data.copy() if copy else self.data
@@ -446,28 +451,18 @@ class Tensor:
         return Tensor._wrap(np.isfinite(self.data))
 
     # ----------------------------------------------------------------- in place
-    def _check_inplace(self, op: str, other: Any = None) -> None:
+    # On a tensor in a recorded graph (or with a value that requires grad) an in-place op is
+    # recorded by autograd.inplace: the memory is written, the graph rebased. Otherwise it is
+    # a plain numpy write and a version bump.
+    def _records_inplace(self, value: Any = None) -> bool:
         if not flags.grad_enabled:
-            return
-        if self._requires_grad:
-            if self._ctx is None:
-                raise RuntimeError(
-                    f"{op}: a leaf tensor that requires grad (e.g. a parameter) cannot be "
-                    "changed in place while operations are recorded; do the update inside "
-                    "`with tinygrad_edu.no_grad():` (as optimizers do)"
-                )
-            raise RuntimeError(
-                f"{op}: in-place operations on a tensor that is part of a recorded graph are "
-                "not supported; write the out-of-place form (y = y + x) instead"
-            )
-        if isinstance(other, Tensor) and other._requires_grad:
-            raise RuntimeError(
-                f"{op}: cannot write a tensor that requires grad into one that does not, in "
-                "place; use the out-of-place form, or detach() the other tensor"
-            )
+            return False
+        return self._requires_grad or (isinstance(value, Tensor) and value._requires_grad)
 
     def _inplace(self, op: str, ufunc: np.ufunc, other: Any) -> Tensor:
-        self._check_inplace(op, other)
+        if self._records_inplace(other):
+            # ufunc(old, other) on Tensors dispatches to the differentiable op
+            return _inplace.rebase(self, op, ufunc, (other,))
         try:
             ufunc(self.data, _data(other), out=self.data)
         except (TypeError, ValueError) as e:
@@ -476,28 +471,36 @@ class Tensor:
                 f"{op}: cannot update a tensor of shape {self.shape} and dtype {self.dtype} in "
                 f"place with {_describe(other)}: {e}"
             ) from None
-        self._bump_version()
+        self._bump_version(op)
         return self
 
-    def _bump_version(self) -> None:
-        """Record an in-place change: stamp the tensor with a new global in-place epoch (the
-        engine compares the stamp with the epoch in which an op saved the tensor)."""
-        flags.inplace_epoch += 1
-        self._version = flags.inplace_epoch
+    @property
+    def _version(self) -> int:
+        """The epoch of the last in-place change of this tensor's memory (through any alias;
+        see ``autograd.versions``); 0 if never changed."""
+        return _versions.version(self.data)
+
+    def _bump_version(self, op: str = "an in-place operation") -> None:
+        """Record an in-place change of this tensor's memory (the engine compares it with the
+        epoch in which an op saved the memory)."""
+        _versions.bump(self.data, op)
 
     def add_(self, other: Any, alpha: float = 1) -> Tensor:
         """``self += alpha * other`` in place."""
-        return self._inplace("add_", np.add, other if alpha == 1 else _data(other) * alpha)
+        return self._inplace("add_", np.add, other if alpha == 1 else _scaled(other, alpha))
 
     def sub_(self, other: Any, alpha: float = 1) -> Tensor:
         """``self -= alpha * other`` in place."""
-        return self._inplace("sub_", np.subtract, other if alpha == 1 else _data(other) * alpha)
+        return self._inplace("sub_", np.subtract, other if alpha == 1 else _scaled(other, alpha))
 
     def mul_(self, other: Any) -> Tensor:
         return self._inplace("mul_", np.multiply, other)
 
     def div_(self, other: Any) -> Tensor:
         return self._inplace("div_", np.divide, other)
+
+    def pow_(self, exponent: Any) -> Tensor:
+        return self._inplace("pow_", np.power, exponent)
 
     def __iadd__(self, other: Any) -> Tensor:
         return self._inplace("+=", np.add, other)
@@ -511,31 +514,44 @@ class Tensor:
     def __itruediv__(self, other: Any) -> Tensor:
         return self._inplace("/=", np.divide, other)
 
-    def copy_(self, src: Any) -> Tensor:
-        """Copy ``src``'s values into this tensor (broadcasting, casting to this dtype)."""
-        self._check_inplace("copy_", src)
+    def __ipow__(self, other: Any) -> Tensor:
+        return self._inplace("**=", np.power, other)
+
+    def __imod__(self, other: Any) -> Tensor:
+        return self._inplace("%=", np.remainder, other)
+
+    def _overwrite(self, op: str, index: Any, value: Any) -> None:
+        """``self[index] = value`` in place (numpy's broadcasting; the dtype is kept)."""
+        if self._records_inplace(value):
+            _inplace.rebase(
+                self, op, lambda old, v: _inplace.index_put(old, index, v), (value,), "unsafe"
+            )
+            return
         try:
-            np.copyto(self.data, _data(src), casting="unsafe")
+            self.data[index] = _data(value)
         except ValueError as e:
             raise ValueError(
-                f"copy_: cannot copy {_describe(src)} into {self.shape}: {e}"
+                f"{op}: cannot write {_describe(value)} into a tensor of shape {self.shape}: {e}"
             ) from None
-        self._bump_version()
+        self._bump_version(op)
+
+    def copy_(self, src: Any) -> Tensor:
+        """Copy ``src``'s values into this tensor (broadcasting, casting to this dtype)."""
+        self._overwrite("copy_", (Ellipsis,), src)
         return self
 
     def fill_(self, value: float) -> Tensor:
-        self._check_inplace("fill_")
-        self.data.fill(value)
-        self._bump_version()
+        self._overwrite("fill_", (Ellipsis,), value)
         return self
 
     def zero_(self) -> Tensor:
         return self.fill_(0)
 
     def clamp_(self, min: float | None = None, max: float | None = None) -> Tensor:
-        self._check_inplace("clamp_")
+        if self._records_inplace():
+            return _inplace.rebase(self, "clamp_", lambda old: old.clamp(min, max))
         np.clip(self.data, min, max, out=self.data)
-        self._bump_version()
+        self._bump_version("clamp_")
         return self
 
     def uniform_(self, a: float = 0.0, b: float = 1.0, generator: Any = None) -> Tensor:
@@ -551,9 +567,7 @@ class Tensor:
         return self.copy_(numpy_rng(generator).normal(mean, std, size=self.shape))
 
     def __setitem__(self, index: Any, value: Any) -> None:
-        self._check_inplace("__setitem__", value)
-        self.data[_index(index)] = _data(value)
-        self._bump_version()
+        self._overwrite("__setitem__", _index(index), value)
 
     # ----------------------------------------------------------------- elementwise math
     def exp(self) -> Tensor:
@@ -857,7 +871,7 @@ class Tensor:
         shape = _shape_args(shape)
         if shape == self.data.shape:
             return self
-        return _mv.Reshape.apply(self, shape=shape)
+        return _inplace.track_view(self, _mv.Reshape.apply(self, shape=shape))
 
     view = reshape
 
@@ -891,7 +905,7 @@ class Tensor:
         dims = tuple(d % self.ndim for d in _shape_args(dims)) if self.ndim else ()
         if sorted(dims) != list(range(self.ndim)):
             raise ValueError(f"permute: {dims} is not a permutation of the {self.ndim} dims")
-        return _mv.Permute.apply(self, axes=dims)
+        return _inplace.track_view(self, _mv.Permute.apply(self, axes=dims))
 
     def transpose(self, *dims: Any) -> Tensor:
         """``transpose(d0, d1)`` swaps two dimensions (PyTorch); ``transpose(axes)`` with one
@@ -920,10 +934,10 @@ class Tensor:
         shape = tuple(shape)
         if shape == self.data.shape:
             return self
-        return _mv.Expand.apply(self, shape=shape)
+        return _inplace.track_view(self, _mv.Expand.apply(self, shape=shape))
 
     def __getitem__(self, index: Any) -> Tensor:
-        return _mv.GetItem.apply(self, index=_index(index))
+        return _inplace.track_view(self, _mv.GetItem.apply(self, index=_index(index)))
 
     def split(
         self, split_size_or_sections: int | Sequence[int], dim: int = 0, *, axis: int | None = None
@@ -976,6 +990,11 @@ def _as_tuple(a: int | tuple) -> tuple:
 
 def _data(x: Any) -> Any:
     return x.data if isinstance(x, Tensor) else x
+
+
+def _scaled(x: Any, alpha: float) -> Any:
+    """``alpha * x``, keeping a tensor's graph."""
+    return x * alpha if isinstance(x, Tensor) else _data(x) * alpha
 
 
 def _describe(x: Any) -> str:
