@@ -70,9 +70,14 @@ def test_seed000_stale_weights_names_the_updated_weights():
     assert [r.name for r in report if not r.passed] == ["w11", "w12", "w21", "w22"]
     msg = report.diagnosis.message
     assert "w11, w21 computed with w13" in msg and "w12, w22 computed with w23" in msg
-    # without a learning rate the test cannot run, and nothing else claims to explain it
+    assert report.diagnosis.detail["lr"] == 0.5 and not report.diagnosis.detail["inferred"]
+    # without a learning rate (the README's call) the rate is inferred from the gradients
     no_lr = check_gradients(net.loss, net.grads, net.init_params(), X000, Y000)
-    assert dg.STALE_WEIGHTS not in no_lr.kinds()
+    top = no_lr.diagnosis
+    assert top.kind == dg.STALE_WEIGHTS and top.confidence == "high"
+    assert top.detail["inferred"] and top.detail["lr"] == pytest.approx(0.5, rel=1e-9)
+    assert top.detail["reads"] == {"w11": ["w13"], "w21": ["w13"], "w12": ["w23"],
+                                   "w22": ["w23"]}
 
 
 def test_seed000_rounding_is_suspicious_not_wrong():
