@@ -165,6 +165,8 @@ def stale_weights(loss: Callable, P: Mapping[str, np.ndarray], H: Mapping[str, n
     if abs(k - 1) > 1e-12:
         factor_text = dg.describe_factor(k, batch_size).text
         text += f"; besides, on every parameter: {factor_text}"
+    if res > dg.MATCH:
+        text += f"; what is left, {res:.1e} relative, looks like rounding or low precision"
     return dg.Hypothesis(dg.STALE_WEIGHTS, text, conf, res, tuple(wrong), k,
                          detail={"lr": rate, "inferred": lr is None,
                                  "reads": {p: list(qs) for qs, ps in stale.items() for p in ps}})
