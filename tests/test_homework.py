@@ -621,3 +621,11 @@ def test_the_probe_leaves_the_users_globals_as_they_were():
     before = dict(vars(ports))
     check_backprop(ports.cost, ports.backpropagate_fixed, *ports.answer_batch())
     assert vars(ports) == before
+
+
+def test_a_wrong_lr_falls_back_to_the_inferred_rate():
+    net = Seed000Net(bugs={seed000.UPDATED_OUTPUT_WEIGHTS})
+    report = check_gradients(net.loss, net.grads, net.init_params(), X000, Y000, lr=0.1)
+    top = report.diagnosis
+    assert top.kind == dg.STALE_WEIGHTS and top.detail["inferred"]
+    assert top.detail["lr"] == pytest.approx(0.5, rel=1e-9)

@@ -30,11 +30,23 @@ Hypotheses that need the whole loss, not one parameter:
   first is the *output* activation), it computes the gradient with that activation's
   derivative replaced by 1: ``g - J_H^T dL/dH + J_z^T dL/dH`` for ``H = act(z)``. A match means
   your delta skips that derivative. An activation written any other way is not found.
-* **stale weights** (needs autograd and the learning rate ``lr``; a net's ``lr`` or
-  ``rate``): for a wrong parameter ``p``, the loss is recorded, then the other parameters are
-  overwritten *in the recorded graph* by ``q - lr * your_grad_q`` before backward, so backward
-  reads updated weights where forward used the old ones. A match means your backprop used
-  weights already updated in this step; the checker then names which ones.
+* **stale weights** (needs autograd; see :mod:`.stale`): for a wrong parameter ``p``, the
+  loss is recorded, then the other parameters are overwritten *in the recorded graph* by
+  ``q - lr * your_grad_q`` before backward, so backward reads updated weights where forward
+  used the old ones. The rate is ``lr=`` (or a net's ``lr``/``rate``) when given and fits,
+  else inferred from your gradients, together with a common factor (the ½ of a squared
+  error, a sign). A match means your backprop used weights already updated in this step;
+  the checker names which ones.
+
+Checks of the loss itself (see :mod:`.loss_probes`):
+
+* **a rounded loss**: if the loss does not move at all at ``eps`` along a random direction
+  (where your gradient says it should) but does at a larger step, it is piecewise constant;
+  every row is ``unchecked`` and the diagnosis says where to look.
+* **a fixed normaliser**: on a batch of two or more samples the loss is also evaluated on the
+  batch repeated twice and on its halves; a loss that is not a mean, and divides by a number
+  it reads from a global (or enclosing) name, is named — also when the gradients check,
+  because the backprop divides by the same number.
 
 >>> import numpy as np
 >>> def loss(p, x, y):
@@ -102,7 +114,8 @@ def check_gradients(
 
     ``max_entries_per_param`` caps the numerical check per parameter (a seeded sample);
     ``alternative_losses`` maps names to losses the backprop might differentiate instead;
-    ``lr`` enables the stale-weights test; ``batch_size`` names factors of ``m`` (by default
+    ``lr`` is the rate for the stale-weights test (inferred when not given or when it does
+    not fit); ``batch_size`` names factors of ``m`` (by default
     ``len(x)`` for a 2-D or larger ``x``). Returns a :class:`GradientReport`.
 
     >>> import numpy as np

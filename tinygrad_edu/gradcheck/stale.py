@@ -89,9 +89,19 @@ def stale_weights(loss: Callable, P: Mapping[str, np.ndarray], H: Mapping[str, n
                   lr: float | None = None, batch_size: int | None = None) -> dg.Hypothesis | None:
     """The stale-weights hypothesis for the ``wrong`` parameters, or None.
 
-    ``H`` are the hand-written gradients, ``R`` autograd's; ``lr`` is used when known and
-    inferred otherwise.
+    ``H`` are the hand-written gradients, ``R`` autograd's; ``lr`` is tried first when
+    given, and inferred when not given or when it does not fit.
     """
+    if lr is not None:
+        found = _stale_weights(loss, P, H, R, x, y, wrong, lr, batch_size)
+        if found is not None:
+            return found
+    return _stale_weights(loss, P, H, R, x, y, wrong, None, batch_size)
+
+
+def _stale_weights(loss: Callable, P: Mapping[str, np.ndarray], H: Mapping[str, np.ndarray],
+                   R: Mapping[str, np.ndarray], x: Any, y: Any, wrong: Sequence[str],
+                   lr: float | None, batch_size: int | None) -> dg.Hypothesis | None:
     usable = [n for n in P if n in H and np.shape(H[n]) == np.shape(P[n])]
     wrong = [n for n in wrong if n in usable]
     if not wrong:
