@@ -323,3 +323,18 @@ def test_answer_corrected_with_the_batch_size_has_no_diagnosis():
     for n in (20, 7):
         report = check_backprop(cost_local, backpropagate_mean, *answer_batch(n=n))
         assert report.passed and report.hypotheses == [] and report.notes == []
+
+
+# =========================================================================== the demo's notes
+def test_demo_notes_say_what_the_checker_names():
+    from tinygrad_edu.demos import multiply, sine
+    from tinygrad_edu.demos.base import Outcome
+
+    out = Outcome("multiply", "seed 000")
+    out.curves["loss"] = {}
+    multiply._hand_as_written(out)
+    assert "check_backprop names wrong weights, rounding, sign" in out.rows[0].note
+    out = Outcome("sine", "seed 002")
+    sine._answer_as_written(out, quick=True)
+    assert "check_backprop names" in out.rows[0].note
+    assert "missing activation derivative" in out.rows[0].note
