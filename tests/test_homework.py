@@ -629,3 +629,18 @@ def test_a_wrong_lr_falls_back_to_the_inferred_rate():
     top = report.diagnosis
     assert top.kind == dg.STALE_WEIGHTS and top.detail["inferred"]
     assert top.detail["lr"] == pytest.approx(0.5, rel=1e-9)
+
+
+def test_a_loss_tied_to_its_batch_size_skips_the_batch_probe():
+    target = np.array([1.0, -1.0, 0.5])
+
+    def loss(p, x, y):  # reads a fixed-length global array: another batch size fails
+        return np.mean((x @ p["w"] - target) ** 2)
+
+    def grads(p, x, y):
+        return {"w": 2 * x.T @ (x @ p["w"] - target) / 3}
+
+    rng = np.random.default_rng(19)
+    report = check_gradients(loss, grads, {"w": rng.normal(size=2)}, rng.normal(size=(3, 2)),
+                             None)
+    assert report.passed and report.hypotheses == [] and report.notes == []

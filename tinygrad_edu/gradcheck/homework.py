@@ -487,70 +487,14 @@ class _Checker:
 
     def normalisation(self, wrong: list[str]) -> list[dg.Hypothesis]:
         """Whether the loss and the backprop divide by the batch size (see
-        :mod:`.loss_probes`): a fixed divisor read from a global name is named."""
-        n = self.batch_size
-        if not n or n < 2:
+        :func:`.loss_probes.normalisation`)."""
+        if not self.batch_size or self.batch_size < 2:
             return []
-        try:
-            scaling = loss_probes.batch_scaling(
-                lambda x, y: _scalar(self.loss(dict(self.P), x, y)), self.x, self.y)
-        except Exception:  # the loss cannot take another batch size
-            return []
-        if scaling is None:
-            return []
-        loss_by = []
-        if scaling.kind != "mean":
-            loss_by = loss_probes.divisors(lambda: self.f(self.P),
-                                           loss_probes.numeric_names(self.loss))
-        grads_by = []
-        try:
-            again = self.grads(dict(self.P), loss_probes.repeat_batch(self.x, n),
-                               loss_probes.repeat_batch(self.y, n))
-            mean = all(np.allclose(np.asarray(again[k], np.float64), self.H[k], rtol=1e-9,
-                                   atol=0) for k in self.H)
-        except Exception:
-            mean = True
-        if not mean:
-            grads_by = loss_probes.divisors(
-                lambda: {k: v for k, v in self.grads(dict(self.P), self.x, self.y).items()
-                         if k in self.H}, loss_probes.numeric_names(self.grads))
-        if not loss_by and not grads_by:
-            if scaling.kind == "neither":
-                self.notes.append(
-                    f"the loss is neither a mean nor a sum over the samples: on the batch "
-                    f"repeated twice it is {scaling.repeated:.6g} × its value (a mean stays "
-                    "the same, a sum doubles)")
-            return []
-        free = {**loss_probes.numeric_names(self.grads), **loss_probes.numeric_names(self.loss)}
-        name = (loss_by or grads_by)[0]
-        v = free[name]
-        what = f"the global `{name}` = {v.value:g}" if v.where == "global" else \
-            f"`{name}` = {v.value:g} of the enclosing function"
-        same = " (the size of this batch, by coincidence)" if v.value == n else ""
-        if loss_by and name in grads_by:
-            text = (f"your loss divides by a fixed number, not the batch size — a global "
-                    f"`{name}`? It reads {what}{same} and divides by it, and so does your "
-                    f"backprop: the two agree, so the gradients check, but on the batch "
-                    f"repeated twice the loss doubles (a mean stays the same). Divide both by "
-                    f"the batch size, len(x) = {n} here")
-            params: tuple[str, ...] = ()
-        elif loss_by:
-            backprop = ("your backprop takes the mean over the batch" if mean else
-                        "your backprop grows with the batch too (a fixed divisor as well?)")
-            text = (f"your loss divides by a fixed number, not the batch size — a global "
-                    f"`{name}`? It reads {what}{same} and divides by it (on the batch "
-                    f"repeated twice it doubles; a mean stays the same); {backprop}. Divide "
-                    f"by the batch size, len(x) = {n} here")
-            params = tuple(wrong)
-        else:
-            text = (f"your backprop divides by a fixed number, not the batch size — a global "
-                    f"`{name}`? It reads {what}{same} and divides by it; your loss does not. "
-                    f"Divide by the batch size, len(x) = {n} here")
-            params = tuple(wrong)
-        return [dg.Hypothesis(dg.LOSS_NORMALISATION, text, "high", 0.0, params,
-                              detail={"name": name, "value": v.value, "where": v.where,
-                                      "loss": bool(loss_by), "backprop": bool(grads_by),
-                                      "scaling": scaling.kind})]
+        found, notes = loss_probes.normalisation(
+            lambda P, x, y: _scalar(self.loss(dict(P), x, y)), self.loss, self.grads, self.P,
+            self.H, self.x, self.y, wrong)
+        self.notes += notes
+        return found
 
     def candidate_losses(self, names: list[str]) -> list[dg.Hypothesis]:
         out = []

@@ -15,7 +15,7 @@ they live in the loss:
   :func:`numeric_names` lists the numbers a function reads from outside (module globals,
   closure variables; also through the functions and methods it calls), and :func:`divisors`
   says which of them the result is divided by: rebound to twice its value (and restored at
-  once), it halves the result.
+  once), it halves the result. :func:`normalisation` puts these together into a diagnosis.
 
 >>> import numpy as np
 >>> m = 1000
@@ -33,11 +33,13 @@ from __future__ import annotations
 
 import inspect
 import types
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
+
+from . import diagnose as dg
 
 TOL = 1e-9  # relative: a mean/sum/halving is exact up to rounding
 
@@ -257,3 +259,67 @@ def divisors(evaluate: Callable[[], Any], names: Mapping[str, FreeName]) -> list
         if doubled.shape == base.shape and np.allclose(doubled, base / 2, rtol=1e-9, atol=0):
             out.append(name)
     return out
+
+
+# ----------------------------------------------------------------------------- the diagnosis
+def normalisation(f: Callable[[Mapping[str, np.ndarray], Any, Any], float], loss: Callable,
+                  grads: Callable, P: Mapping[str, np.ndarray], H: Mapping[str, np.ndarray],
+                  x: Any, y: Any, wrong: Sequence[str]) -> tuple[list[dg.Hypothesis], list[str]]:
+    """``(hypotheses, notes)`` about how the loss ``f(P, x, y)`` (the user's ``loss`` as a
+    number) and ``grads`` (returning ``H`` on this batch) scale with the batch.
+
+    Named (``loss_normalisation``): a loss that is not a mean and divides by a number read
+    from a global or enclosing name; or a backprop that does. ``wrong`` are the parameters
+    whose check failed: a divisor in one of the two only explains them. A loss that is
+    neither a mean nor a sum, with no such name, gets a note.
+    """
+    try:
+        scaling = batch_scaling(lambda x, y: f(P, x, y), x, y)
+    except Exception:  # the loss cannot take another batch size
+        return [], []
+    if scaling is None:
+        return [], []
+    n = int(np.shape(x)[0])
+    loss_by = divisors(lambda: f(P, x, y), numeric_names(loss)) if scaling.kind != "mean" \
+        else []
+    try:
+        again = grads(dict(P), repeat_batch(x, n), repeat_batch(y, n))
+        mean = all(np.allclose(np.asarray(again[k], np.float64), H[k], rtol=1e-9, atol=0)
+                   for k in H)
+    except Exception:  # the backprop cannot take another batch size
+        mean = True
+    grads_by = [] if mean else divisors(
+        lambda: {k: v for k, v in grads(dict(P), x, y).items() if k in H}, numeric_names(grads))
+    if not loss_by and not grads_by:
+        notes = [f"the loss is neither a mean nor a sum over the samples: on the batch repeated "
+                 f"twice it is {scaling.repeated:.6g} × its value (a mean stays the same, a sum "
+                 "doubles)"] if scaling.kind == "neither" else []
+        return [], notes
+    name = (loss_by or grads_by)[0]
+    v = {**numeric_names(grads), **numeric_names(loss)}[name]
+    what = f"the global `{name}` = {v.value:g}" if v.where == "global" else \
+        f"`{name}` = {v.value:g} of the enclosing function"
+    same = " (the size of this batch, by coincidence)" if v.value == n else ""
+    params: tuple[str, ...] = tuple(wrong)
+    if loss_by and name in grads_by:
+        text = (f"your loss divides by a fixed number, not the batch size — a global `{name}`? "
+                f"It reads {what}{same} and divides by it, and so does your backprop: the two "
+                "agree, so the gradients check, but on the batch repeated twice the loss "
+                f"doubles (a mean stays the same). Divide both by the batch size, len(x) = {n} "
+                "here")
+        params = ()
+    elif loss_by:
+        backprop = ("your backprop takes the mean over the batch" if mean else
+                    "your backprop grows with the batch too (a fixed divisor as well?)")
+        text = (f"your loss divides by a fixed number, not the batch size — a global `{name}`? "
+                f"It reads {what}{same} and divides by it (on the batch repeated twice it "
+                f"doubles; a mean stays the same); {backprop}. Divide by the batch size, "
+                f"len(x) = {n} here")
+    else:
+        text = (f"your backprop divides by a fixed number, not the batch size — a global "
+                f"`{name}`? It reads {what}{same} and divides by it; your loss does not. "
+                f"Divide by the batch size, len(x) = {n} here")
+    return [dg.Hypothesis(dg.LOSS_NORMALISATION, text, "high", 0.0, params,
+                          detail={"name": name, "value": v.value, "where": v.where,
+                                  "loss": bool(loss_by), "backprop": bool(grads_by),
+                                  "scaling": scaling.kind})], []
