@@ -32,6 +32,7 @@ import numpy as np
 
 import tinygrad_edu as tg
 from tinygrad_edu import keras
+from tinygrad_edu.gradcheck import check_backprop
 from tinygrad_edu.keras.layers import Dense
 from tinygrad_edu.keras.models import Sequential
 from tinygrad_edu.metrics import rmse
@@ -120,6 +121,8 @@ def _hand_as_written(out: Outcome) -> None:
         net = Seed000Net()  # every bug on
         res = seed000.reproduce_author(net)
         at = float(net.forward(res.params, np.array(seed000.AUTHOR_X)))
+        check = check_backprop(net, net.init_params(), np.array(seed000.AUTHOR_X),
+                               np.array(seed000.AUTHOR_Y))
     out.rows.append(Row(
         "multiply", "hand-written, as written", "2-2-1 sigmoid, no bias", "1 sample",
         f"{len(res.losses)} steps", float(res.losses[-1]), "rmse",
@@ -127,7 +130,8 @@ def _hand_as_written(out: Outcome) -> None:
         seconds=t.seconds,
         note=f"as written the squared error grows from {res.losses[0]:.4f} to "
         f"{res.losses[-1]:.4f}: wrong output weights, gradient ascent, updated weights "
-        "in the hidden errors, rounding (tinygrad_edu.seeds.seed000)",
+        "in the hidden errors, rounding (tinygrad_edu.seeds.seed000); check_backprop names "
+        + ", ".join(h.kind.replace("_", " ") for h in check.hypotheses),
     ))
     out.curves["loss"]["hand-written as written (1 sample, per step)"] = list(res.losses)
 

@@ -9,8 +9,9 @@
   kind of mistake a wrong gradient looks like. Returns a :class:`GradientReport`.
 
 Modules: :mod:`.numeric` (central differences), :mod:`.check` (gradcheck),
-:mod:`.diagnose` (the rules), :mod:`.report` (errors, verdicts, the table),
-:mod:`.homework` (the checker).
+:mod:`.diagnose` (the rules), :mod:`.stale` (a backprop reading weights already updated,
+the rate inferred), :mod:`.loss_probes` (a rounded loss, a loss not normalised by the batch
+size), :mod:`.report` (errors, verdicts, the table), :mod:`.homework` (the checker).
 
 >>> import numpy as np
 >>> from tinygrad_edu.gradcheck import check_gradients
