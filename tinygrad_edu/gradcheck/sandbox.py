@@ -8,7 +8,7 @@ before the student's code starts:
 * **memory**: ``RLIMIT_AS`` (the process's address space) at ``Limits.memory`` bytes, so a
   too large allocation fails at once with ``MemoryError`` (verdict ``memory limit``);
 * **file size**: ``RLIMIT_FSIZE`` at ``Limits.max_file_size``, so a submission printing in
-  a loop cannot fill the disk (it is stopped by ``SIGXFSZ``);
+  a loop cannot fill the disk (its next write fails with ``OSError: File too large``);
 * **wall time**: ``Limits.timeout`` seconds from the moment the student's code starts (the
   interpreter's start-up does not count). Then the process is asked where it is
   (``faulthandler`` on ``SIGUSR1``) and its whole process group is killed (verdict
@@ -25,6 +25,7 @@ submission left running in its process group is killed too. POSIX only (Linux, m
 from __future__ import annotations
 
 import contextlib
+import errno
 import json
 import os
 import re
@@ -148,6 +149,8 @@ class Outcome:
         lines = [f"{self.file}: could not be checked ({self.status}): {self.reason}"]
         if self.status == MEMORY:
             lines.append(f"{self.message} (raise the limit with --memory)")
+        if self.status == TIMEOUT:
+            lines.append("An endless loop, or too slow: raise the limit with --timeout.")
         if self.during:
             lines.append(f"This happened while {self.during}.")
         if self.traceback:
@@ -312,7 +315,11 @@ def _outcome(file: str, folder: Path, timed_out: bool, returncode: int, limits: 
         report = result.get("report")
         if status is None:
             status = CORRECT if report and report.get("passed") else WRONG
-        return Outcome(file, status, result.get("message", ""), result.get("where", ""),
+        message = result.get("message", "")
+        if f"[Errno {errno.EFBIG}]" in message:
+            message = (f"wrote more than the {format_size(limits.max_file_size)} file size "
+                       f"limit (its output included): {message}")
+        return Outcome(file, status, message, result.get("where", ""),
                        result.get("during", ""), result.get("traceback", ""),
                        result.get("notes", []), report, **common)
     ready = _read_json(folder / "ready.json")
@@ -324,9 +331,6 @@ def _outcome(file: str, folder: Path, timed_out: bool, returncode: int, limits: 
         message = (f"still running after {limits.timeout:g} s: killed" if ready is not None
                    else f"did not start within {STARTUP_LIMIT:g} s: killed")
         return Outcome(file, TIMEOUT, message, where, **common)
-    if returncode == -signal.SIGXFSZ:
-        return Outcome(file, CRASHED, f"wrote more than {format_size(limits.max_file_size)} "
-                       "(output or a file): stopped by the file size limit", where, **common)
     if "MemoryError" in output:
         return Outcome(file, MEMORY, "MemoryError (the process could not report it)", where,
                        **common)
