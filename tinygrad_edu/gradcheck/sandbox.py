@@ -149,10 +149,12 @@ class Outcome:
         lines = [f"{self.file}: could not be checked ({self.status}): {self.reason}"]
         if self.status == MEMORY:
             lines.append(f"{self.message} (raise the limit with --memory)")
-        if self.status == TIMEOUT:
-            lines.append("An endless loop, or too slow: raise the limit with --timeout.")
         if self.during:
             lines.append(f"This happened while {self.during}.")
+        if self.status == TIMEOUT:
+            lines.append("An endless loop, or too slow: raise the limit with --timeout"
+                         + (", or check fewer entries per parameter with --max-entries."
+                            if self.during == "checking the gradients" else "."))
         if self.traceback:
             lines += ["", self.traceback]
         if self.status == CRASHED and self.output.strip():
@@ -261,6 +263,9 @@ def run_submission(path: str | os.PathLike, names: Names | None = None,
     (see :func:`.submission.load_data`). Setting ``cancel`` kills the process (Ctrl-C in a
     class run).
     """
+    if os.name != "posix":
+        raise OSError("checking submissions in a sandbox needs a POSIX system (Linux, macOS): "
+                      "it limits each one with resource limits and a process group")
     names, limits = names or Names(), limits or Limits()
     file = os.fspath(path)
     source = Path(file)
@@ -328,9 +333,13 @@ def _outcome(file: str, folder: Path, timed_out: bool, returncode: int, limits: 
         if (folder / "where.txt").exists() else ""
     where = _student_line(where_text, files)
     if timed_out:
-        message = (f"still running after {limits.timeout:g} s: killed" if ready is not None
-                   else f"did not start within {STARTUP_LIMIT:g} s: killed")
-        return Outcome(file, TIMEOUT, message, where, **common)
+        if ready is None:
+            return Outcome(file, TIMEOUT, f"did not start within {STARTUP_LIMIT:g} s: killed",
+                           **common)
+        checking = re.search(r"gradcheck[/\\]homework\.py", where_text) is not None
+        return Outcome(file, TIMEOUT, f"still running after {limits.timeout:g} s: killed", where,
+                       "checking the gradients" if checking else "running the submission",
+                       **common)
     if "MemoryError" in output:
         return Outcome(file, MEMORY, "MemoryError (the process could not report it)", where,
                        **common)

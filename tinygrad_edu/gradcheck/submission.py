@@ -14,7 +14,8 @@ each submission of ``tinygrad-edu check``; its functions also work in-process.
 * :func:`check_namespace` finds ``loss``, ``grads``, ``params``, ``x`` and ``y`` (any of
   them renamed, dotted names such as ``net.loss`` allowed), takes the learning rate from
   ``lr``, ``learning_rate`` or ``rate`` when one is a number (for the stale-weights
-  diagnosis) and other ``*_loss(params, x, y)`` functions as alternative losses, then calls
+  diagnosis) and the student's other ``*_loss(params, x, y)`` functions as alternative
+  losses (is the backprop the gradient of one of those?), then calls
   :func:`~tinygrad_edu.gradcheck.check_gradients`.
 * :func:`check_file` does all three and returns a JSON-able result; an exception in the
   student's code is reported with the student's traceback lines only.
@@ -329,8 +330,10 @@ def check_namespace(ns: Mapping[str, Any], names: Names, where: str,
         if isinstance(value, int | float | np.floating) and not isinstance(value, bool):
             lr = float(value)
             break
+    own = ns.get("__name__")  # the student's own functions, not imported ones (log_loss)
     alternatives = {k: v for k, v in ns.items() if k.endswith("_loss") and not k.startswith("_")
-                    and callable(v) and v is not found["loss"] and _accepts_three(v)}
+                    and callable(v) and getattr(v, "__module__", None) == own
+                    and v is not found["loss"] and _accepts_three(v)}
     return check_gradients(found["loss"], found["grads"], found["params"], found["x"],
                            found["y"], lr=lr or None, alternative_losses=alternatives,
                            max_entries_per_param=max_entries_per_param)
