@@ -33,6 +33,8 @@ from typing import Any, TextIO
 
 import numpy as np
 
+from .gradcheck import classrun as check_command
+
 DEFAULT_OUT = "tinygrad_edu_demo"
 
 COLUMNS = ("problem", "variant", "architecture", "data", "epochs", "final loss", "test",
@@ -233,69 +235,6 @@ def _print_notes(outcomes: Sequence[Any]) -> None:
                 _print(f"    {line}")
 
 
-def _cmd_check(args: argparse.Namespace, parser: argparse.ArgumentParser) -> int:
-    from .gradcheck.classrun import run_check
-    from .gradcheck.sandbox import Limits, parse_size
-    from .gradcheck.submission import Names, load_data
-
-    try:
-        memory = parse_size(args.memory)
-    except ValueError as e:
-        parser.error(f"--memory: {e}")
-    for option, value in (("--timeout", args.timeout), ("--jobs", args.jobs),
-                          ("--max-entries", args.max_entries)):
-        if value is not None and value <= 0:
-            parser.error(f"{option} must be positive, got {value:g}")
-    names = Names(args.loss, args.grads, args.params, args.x, args.y, args.lr)
-    if args.data:
-        try:
-            load_data(args.data, names)  # a bad file fails here, not once per submission
-        except (OSError, ValueError) as e:
-            parser.error(f"--data: {e}")
-    return run_check(args.files, names, Limits(timeout=args.timeout, memory=memory),
-                     data=args.data, max_entries_per_param=args.max_entries, jobs=args.jobs,
-                     json_path=args.json, verbose=args.verbose)
-
-
-def _add_check_parser(sub: Any) -> None:
-    check = sub.add_parser(
-        "check", help="gradient-check homework files and notebooks, one or a whole class",
-        description="Check the hand-written backprop of each .py file or .ipynb notebook: "
-        "its loss(params, x, y) and grads(params, x, y), on its own params, x, y (or --data). "
-        "Each runs in its own process with a time and a memory limit. One file: the report; "
-        "several: a table and a summary. Exit status 0 all correct, 1 a gradient wrong, "
-        "2 a submission could not be checked.",
-    )
-    check.add_argument("files", nargs="+", metavar="FILE",
-                       help=".py files or .ipynb notebooks (a folder: its .py and .ipynb files)")
-    for name, what in (("loss", "the loss function"), ("grads", "the gradient function"),
-                       ("params", "the parameter dict"), ("x", "the inputs"),
-                       ("y", "the targets")):
-        check.add_argument(f"--{name}", default=name, metavar="NAME",
-                           help=f"name of {what} in the submission (default: {name}; "
-                           f"a dotted name such as net.{name} works)")
-    check.add_argument("--lr", metavar="NAME", help="name of the learning rate, used to "
-                       "diagnose stale weights (default: lr, learning_rate or rate)")
-    check.add_argument("--data", metavar="FILE", help=".npz or .safetensors file with the "
-                       "teacher's params (a dict 'params', or the other arrays), x and y, used "
-                       "for every submission instead of its own")
-    check.add_argument("--timeout", type=float, default=60.0, metavar="SECONDS",
-                       help="wall time each submission's code may run (default: 60)")
-    check.add_argument("--memory", default="2GB", metavar="SIZE",
-                       help="memory limit per submission, e.g. 2GB, 512MB, 0 for none "
-                       "(default: 2GB)")
-    check.add_argument("--max-entries", type=int, metavar="N",
-                       help="check at most N sampled entries per parameter by central "
-                       "differences (default: all)")
-    check.add_argument("--json", metavar="PATH", help="also write every submission's verdict "
-                       "and every parameter's relative error and diagnosis to PATH")
-    check.add_argument("-j", "--jobs", type=int, default=1, metavar="N",
-                       help="check N submissions at a time (default: 1)")
-    check.add_argument("-v", "--verbose", action="store_true",
-                       help="with several files, print every report before the table")
-    check.set_defaults(func=lambda args: _cmd_check(args, check))
-
-
 def build_parser() -> argparse.ArgumentParser:
     """The argument parser of ``tinygrad-edu``."""
     parser = argparse.ArgumentParser(
@@ -319,7 +258,7 @@ def build_parser() -> argparse.ArgumentParser:
     demo.add_argument("--out", metavar="DIR", default=DEFAULT_OUT,
                       help=f"folder for plots and graphs (default: ./{DEFAULT_OUT}/)")
     demo.set_defaults(func=lambda args: _cmd_demo(args, demo))
-    _add_check_parser(sub)
+    check_command.add_parser(sub)
     return parser
 
 

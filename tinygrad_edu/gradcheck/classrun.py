@@ -10,7 +10,8 @@ submission: file, verdict, wrong parameters, the kind of mistake) and :func:`sum
 :func:`class_json` is the gradebook file: every parameter's relative error and diagnosis.
 
 The exit status is the worst over the submissions: 0 every gradient correct, 1 a gradient
-wrong, 2 a submission could not be checked.
+wrong, 2 a submission could not be checked. :func:`add_parser` registers the command on the
+``tinygrad-edu`` parser (:mod:`tinygrad_edu.cli`), :func:`command` runs it.
 
 >>> from tinygrad_edu.gradcheck.sandbox import Outcome
 >>> rows = [Outcome("ann.py", "correct"), Outcome("bob.py", "error", "NameError: name 'np' "
@@ -28,20 +29,22 @@ bob.py  error                      NameError: name 'np' is not defined at line 3
 
 from __future__ import annotations
 
+import argparse
 import json
 import os
 import platform
 import sys
 import tempfile
 import threading
+import time
 from collections import Counter
 from collections.abc import Sequence
 from concurrent.futures import ThreadPoolExecutor, as_completed
 from pathlib import Path
 from typing import Any
 
-from .sandbox import CORRECT, STATUSES, WRONG, Limits, Outcome, run_submission
-from .submission import SUFFIXES, Names
+from .sandbox import CORRECT, STATUSES, WRONG, Limits, Outcome, parse_size, run_submission
+from .submission import SUFFIXES, Names, load_data
 
 HEADERS = ("file", "verdict", "wrong parameters", "mistake")
 MAX_CELL = 90
@@ -182,8 +185,6 @@ def run_check(files: Sequence[str], names: Names, limits: Limits, *, data: str |
               max_entries_per_param: int | None = None, jobs: int = 1,
               json_path: str | None = None, verbose: bool = False, out: Any = None) -> int:
     """The ``check`` command: run, print, write the JSON; returns the exit status."""
-    import time
-
     out = out or sys.stdout
     files = expand(files)
     start = time.monotonic()
@@ -205,3 +206,64 @@ def run_check(files: Sequence[str], names: Names, limits: Limits, *, data: str |
                    json_path)
         print(f"wrote every parameter's errors and diagnosis to {json_path}", file=out)
     return exit_status(outcomes)
+
+
+def command(args: argparse.Namespace, parser: argparse.ArgumentParser) -> int:
+    """Run ``tinygrad-edu check`` with parsed arguments; bad ones end in ``parser.error``."""
+    try:
+        memory = parse_size(args.memory)
+    except ValueError as e:
+        parser.error(f"--memory: {e}")
+    for option, value in (("--timeout", args.timeout), ("--jobs", args.jobs),
+                          ("--max-entries", args.max_entries)):
+        if value is not None and value <= 0:
+            parser.error(f"{option} must be positive, got {value:g}")
+    names = Names(args.loss, args.grads, args.params, args.x, args.y, args.lr)
+    if args.data:
+        try:
+            load_data(args.data, names)  # a bad file fails here, not once per submission
+        except (OSError, ValueError) as e:
+            parser.error(f"--data: {e}")
+    return run_check(args.files, names, Limits(timeout=args.timeout, memory=memory),
+                     data=args.data, max_entries_per_param=args.max_entries, jobs=args.jobs,
+                     json_path=args.json, verbose=args.verbose)
+
+
+def add_parser(subparsers: Any) -> None:
+    """Register the ``check`` command on the ``tinygrad-edu`` parser's subparsers."""
+    check = subparsers.add_parser(
+        "check", help="gradient-check homework files and notebooks, one or a whole class",
+        description="Check the hand-written backprop of each .py file or .ipynb notebook: "
+        "its loss(params, x, y) and grads(params, x, y), on its own params, x, y (or --data). "
+        "Each runs in its own process with a time and a memory limit. One file: the report; "
+        "several: a table and a summary. Exit status 0 all correct, 1 a gradient wrong, "
+        "2 a submission could not be checked.",
+    )
+    check.add_argument("files", nargs="+", metavar="FILE",
+                       help=".py files or .ipynb notebooks (a folder: its .py and .ipynb files)")
+    for name, what in (("loss", "the loss function"), ("grads", "the gradient function"),
+                       ("params", "the parameter dict"), ("x", "the inputs"),
+                       ("y", "the targets")):
+        check.add_argument(f"--{name}", default=name, metavar="NAME",
+                           help=f"name of {what} in the submission (default: {name}; "
+                           f"a dotted name such as net.{name} works)")
+    check.add_argument("--lr", metavar="NAME", help="name of the learning rate, used to "
+                       "diagnose stale weights (default: lr, learning_rate or rate)")
+    check.add_argument("--data", metavar="FILE", help=".npz or .safetensors file with the "
+                       "teacher's params (a dict 'params', or the other arrays), x and y, used "
+                       "for every submission instead of its own")
+    check.add_argument("--timeout", type=float, default=60.0, metavar="SECONDS",
+                       help="wall time each submission's code may run (default: 60)")
+    check.add_argument("--memory", default="2GB", metavar="SIZE",
+                       help="memory limit per submission, e.g. 2GB, 512MB, 0 for none "
+                       "(default: 2GB)")
+    check.add_argument("--max-entries", type=int, metavar="N",
+                       help="check at most N sampled entries per parameter by central "
+                       "differences (default: all)")
+    check.add_argument("--json", metavar="PATH", help="also write every submission's verdict "
+                       "and every parameter's relative error and diagnosis to PATH")
+    check.add_argument("-j", "--jobs", type=int, default=1, metavar="N",
+                       help="check N submissions at a time (default: 1)")
+    check.add_argument("-v", "--verbose", action="store_true",
+                       help="with several files, print every report before the table")
+    check.set_defaults(func=lambda args: command(args, check))

@@ -326,7 +326,10 @@ def check_namespace(ns: Mapping[str, Any], names: Names, where: str,
             "a dict name -> array, e.g. {'W1': W1, 'b1': b1}")
     lr = None
     for name in [names.lr] if names.lr else LR_NAMES:
-        value = ns.get(name)
+        try:
+            value = _lookup(ns, name)
+        except (KeyError, AttributeError):
+            continue
         if isinstance(value, int | float | np.floating) and not isinstance(value, bool):
             lr = float(value)
             break
