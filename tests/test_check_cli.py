@@ -331,6 +331,45 @@ def test_magic_lines_keep_line_numbers_and_python_cell_magics_run(tmp_path) -> N
                                             "n.ipynb, cell 3"]
 
 
+def test_dotted_names_and_the_students_alternative_losses(tmp_path) -> None:
+    """A class-based net checked with --loss net.loss; the student's own cross_entropy_loss is
+    tried as the loss the backprop differentiates, an imported mse_loss is not."""
+    code = [src for kind, src in hw.SEED002_ANSWER_CELLS if kind == "code"]
+    source = "\n".join(["import numpy as np\nimport math",
+                        "from tinygrad_edu.nn.functional import mse_loss", code[1], code[2],
+                        "x, y = X, Y_scaled", '''
+def cross_entropy_loss(p, X, Y):
+    H = feedforward(p, X)[-1]
+    return -np.sum(Y * np.log(H) + (1 - Y) * np.log(1 - H)) / X.shape[0]
+
+
+class Net:
+    loss = staticmethod(loss)
+    grads = staticmethod(grads)
+
+
+net = Net()
+'''])
+    path = tmp_path / "answer.py"
+    path.write_text(source)
+    report = check_file(path, Names(loss="net.loss", grads="net.grads"))["report"]
+    assert report["mistakes"][:2] == [dg.DIFFERENT_LOSS, dg.MISSING_ACTIVATION_DERIVATIVE]
+    (different,) = [h for h in report["diagnoses"] if h["kind"] == dg.DIFFERENT_LOSS]
+    assert "cross_entropy_loss" in different["message"] and different["confidence"] == "high"
+    assert not any("mse_loss" in note for note in report["notes"])
+    missing = check_file(path, Names(loss="net.los"), display="answer.py")["message"]
+    assert missing.startswith("answer.py does not define 'net.los'")
+
+
+def test_learning_rate_by_name_enables_the_stale_weights_diagnosis(tmp_path) -> None:
+    path = tmp_path / "stale.py"
+    path.write_text(hw.seed000({"stale_weights"}) + "\n\nclass Settings:\n    step = 0.5\n")
+    kinds = {lr: check_file(path, Names(lr=lr))["report"]["mistakes"]
+             for lr in (None, "Settings.step", "undefined")}
+    assert kinds[None] == kinds["Settings.step"] == [dg.STALE_WEIGHTS]  # lr = 0.5 by default
+    assert dg.STALE_WEIGHTS not in kinds["undefined"]  # no learning rate: not testable
+
+
 def test_load_data_errors(tmp_path) -> None:
     np.savez(tmp_path / "empty.npz", z=np.ones(2))
     data = load_data(tmp_path / "empty.npz", Names())
