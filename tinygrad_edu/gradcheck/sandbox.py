@@ -213,14 +213,15 @@ def _kill_group(proc: subprocess.Popen) -> None:
         os.killpg(proc.pid, signal.SIGKILL)
 
 
-def _ask_where(proc: subprocess.Popen, where: Path) -> None:
-    """Make the child dump its Python stack (faulthandler on SIGUSR1), wait briefly."""
+def _ask_where(proc: subprocess.Popen, where: Path, patience: float = 3.0) -> None:
+    """Make the child dump its Python stack (faulthandler on SIGUSR1) and wait until the
+    dump stops growing (at most ``patience`` seconds)."""
     with contextlib.suppress(ProcessLookupError):
         os.kill(proc.pid, signal.SIGUSR1)
-    end = time.monotonic() + 1.0
+    end, sizes = time.monotonic() + patience, [-1, -1]
     while time.monotonic() < end and not _has_exited(proc):
-        if where.exists() and where.stat().st_size > 0:
-            time.sleep(0.05)  # let it finish writing
+        sizes.append(where.stat().st_size if where.exists() else 0)
+        if sizes[-1] > 0 and sizes[-1] == sizes[-2] == sizes[-3]:
             return
         time.sleep(POLL)
 
