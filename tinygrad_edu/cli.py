@@ -6,6 +6,11 @@ the results with each row's threshold and whether it was met, and writes loss pl
 compute-graph drawings to ``--out``.  The exit status is 0 when every threshold was met,
 1 when one was not (or a problem raised), 2 for bad arguments.
 
+``tinygrad-edu check FILE [FILE ...]`` gradient-checks homework (``.py`` files and
+notebooks), each in a sandboxed process: see :mod:`tinygrad_edu.gradcheck.classrun`. Exit
+status 0 when every gradient is correct, 1 when one is wrong, 2 when a submission could not
+be checked.
+
 >>> main(["demo", "--list"])  # doctest: +ELLIPSIS
 multiply  seed 000  multiply two numbers in [0, 1)...
 0
@@ -27,6 +32,8 @@ from pathlib import Path
 from typing import Any, TextIO
 
 import numpy as np
+
+from .gradcheck import classrun as check_command
 
 DEFAULT_OUT = "tinygrad_edu_demo"
 
@@ -251,6 +258,7 @@ def build_parser() -> argparse.ArgumentParser:
     demo.add_argument("--out", metavar="DIR", default=DEFAULT_OUT,
                       help=f"folder for plots and graphs (default: ./{DEFAULT_OUT}/)")
     demo.set_defaults(func=lambda args: _cmd_demo(args, demo))
+    check_command.add_parser(sub)
     return parser
 
 
