@@ -115,7 +115,8 @@ def _non_numeric(dtype: np.dtype) -> str | None:
     if dtype.kind in "biufc" and dtype.fields is None and dtype.subdtype is None:
         return None
     return {"O": "Python objects", "U": "strings", "S": "byte strings", "M": "dates",
-            "m": "time spans"}.get(dtype.kind, "structured records")
+            "m": "time spans"}.get(dtype.kind, "raw bytes" if dtype.fields is None
+                                   else "structured records")
 
 
 def _size(n: int) -> str:
@@ -488,13 +489,13 @@ def _check_members(path: str, z: zipfile.ZipFile, size: int, max_inflated_bytes:
     names = z.namelist()
     foreign = [n for n in names if not n.endswith(".npy")]
     if foreign:
-        kind = _zip_kind(names)
-        if kind == "a zip archive":
-            kind = f"a zip archive holding {foreign[0]!r}, which is not a .npy array"
-        raise SerializationError(
-            f"{path}: this is {kind}, not an .npz file (a zip of .npy arrays only). "
-            "tinygrad_edu never unpickles; re-save PyTorch checkpoints with "
-            "safetensors.torch.save_file(state_dict, 'model.safetensors')")
+        if _zip_kind(names).startswith("a torch.save"):
+            raise SerializationError(
+                f"{path}: this is a torch.save archive (a zip holding a pickle), not an .npz "
+                "file. tinygrad_edu never unpickles (that can run code); re-save it in "
+                "PyTorch: safetensors.torch.save_file(state_dict, 'model.safetensors')")
+        raise SerializationError(f"{path}: not an .npz file: the zip holds {foreign[0]!r}, "
+                                 "which is not a .npy array (an .npz holds only those)")
     listed = _zip_directory_count(path, size)
     if len(names) != listed and not len(names) >= listed == 0xFFFF:  # 0xFFFF: zip64, more
         raise SerializationError(
