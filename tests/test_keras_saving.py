@@ -4,10 +4,14 @@ naming the file and the weight."""
 
 from __future__ import annotations
 
+import copy
+import json
 import warnings
 
 import numpy as np
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from tinygrad_edu import keras
 from tinygrad_edu.keras.models import load_model
@@ -142,3 +146,69 @@ def test_a_fitting_optimizer_state_resumes_in_the_weights_dtype(saved):
     model.fit(x, x.sum(1, keepdims=True), epochs=1, verbose=0)
     assert model.optimizer.iterations == 3
 
+
+
+def _config_paths(node, prefix=()):
+    if isinstance(node, dict):
+        for k, v in node.items():
+            yield (*prefix, k)
+            yield from _config_paths(v, (*prefix, k))
+    elif isinstance(node, list):
+        for i, v in enumerate(node):
+            yield (*prefix, i)
+            yield from _config_paths(v, (*prefix, i))
+
+
+_CONFIG = {"format": "tinygrad_edu.keras", "version": 1, "class_name": "Sequential",
+           "config": {"name": "s", "trainable": True, "layers": [
+               {"class_name": "Dense", "config": {
+                   "name": "dense", "trainable": True, "dtype": "float32",
+                   "batch_input_shape": [None, 2], "units": 3, "activation": "relu",
+                   "use_bias": True, "kernel_initializer": "glorot_uniform",
+                   "bias_initializer": "zeros"}},
+               {"class_name": "Dropout", "config": {"name": "dropout", "rate": 0.1}}]},
+           "compile_config": {"optimizer": {"class_name": "SGD", "config": {
+               "learning_rate": 0.1, "momentum": 0.9, "clipnorm": 1.0}},
+               "loss": "mse", "metrics": ["mae"]}}
+
+
+_WEIGHTS = {"dense.kernel": np.full((2, 3), 0.5, np.float32), "dense.bias": np.zeros(3, np.float32)}
+
+
+@pytest.mark.parametrize("where, value, message", [
+    (("version",), "1", "its model config has no valid version ('1')"),
+    (("compile_config", "optimizer", "config", "clipnorm"), "x",
+     "SGD: clipnorm must be a positive number, got 'x'"),
+    (("compile_config", "optimizer", "config", "clipnorm"), [1], "got [1]"),
+])
+def test_edited_config_values_are_refused_at_load(tmp_path, where, value, message):
+    """Before, a TypeError at load, or a crash in the first fit() step."""
+    config = copy.deepcopy(_CONFIG)
+    parent = config
+    for key in where[:-1]:
+        parent = parent[key]
+    parent[where[-1]] = value
+    save({"keras_config": json.dumps(config), "weights": _WEIGHTS}, tmp_path / "m.npz")
+    _refused(tmp_path / "m.npz", message)
+
+
+@given(where=st.sampled_from(list(_config_paths(_CONFIG))),
+       value=st.sampled_from([None, True, -1, 0, 1.5, "x", "relu", [], [None, "2"], {},
+                              {"class_name": "Dense"}, float("nan"), "<delete>"]))
+def test_any_edit_of_the_model_config_loads_or_says_what_is_wrong(tmp_path_factory, where,
+                                                                  value):
+    """An edited config is refused with a SerializationError naming the file, or loads."""
+    config = copy.deepcopy(_CONFIG)
+    parent = config
+    for key in where[:-1]:
+        parent = parent[key]
+    if value == "<delete>":
+        del parent[where[-1]]
+    else:
+        parent[where[-1]] = value
+    path = tmp_path_factory.mktemp("config") / "m.npz"
+    save({"keras_config": json.dumps(config), "weights": _WEIGHTS}, path)
+    try:
+        load_model(path)
+    except SerializationError as e:
+        assert str(path) in str(e)

@@ -298,9 +298,13 @@ def _parse_config(path: str, content: Any) -> dict[str, Any]:
                                  "is corrupt") from None
     if not isinstance(config, dict) or config.get("format") != FORMAT:
         raise SerializationError(f"{path}: its model config is not a {FORMAT} config")
-    if config.get("version", 0) > VERSION:
+    version = config.get("version")
+    if isinstance(version, bool) or not isinstance(version, int) or version < 1:
+        raise SerializationError(f"{path}: its model config has no valid version "
+                                 f"({version!r}); the file is corrupt or was edited")
+    if version > VERSION:
         raise SerializationError(f"{path}: written by a newer tinygrad_edu.keras (config "
-                                 f"version {config['version']}); upgrade tinygrad_edu")
+                                 f"version {version}); upgrade tinygrad_edu")
     if config.get("class_name") != "Sequential" or not isinstance(config.get("config"), dict):
         raise SerializationError(f"{path}: unsupported model class "
                                  f"{config.get('class_name')!r} (only Sequential is saved)")
