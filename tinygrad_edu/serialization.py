@@ -553,8 +553,16 @@ def _read_npy(path: str, z: zipfile.ZipFile, info: zipfile.ZipInfo) -> np.ndarra
                 f"{path}: entry {key!r} declares shape {shape} of {dtype} ({_size(declared)}) "
                 f"but holds {_size(held)} of data; the file is corrupt or was edited")
         flat = np.empty(count, dtype)
-        if f.readinto(flat.view(np.uint8)) != declared or f.read(1):
-            raise SerializationError(f"{path}: entry {key!r} ends early; the file is corrupt")
+        view, filled = memoryview(flat.view(np.uint8)), 0
+        while filled < declared:  # in chunks: one large read() is two copies, and slow
+            chunk = f.read(min(declared - filled, 1 << 20))
+            if not chunk:
+                raise SerializationError(f"{path}: entry {key!r} ends early; the file is "
+                                         "corrupt")
+            view[filled:filled + len(chunk)] = chunk
+            filled += len(chunk)
+        if f.read(1):
+            raise SerializationError(f"{path}: entry {key!r} is longer than its header says")
     arr = flat.reshape(shape[::-1]).T.copy() if fortran else flat.reshape(shape)
     return arr if arr.dtype.isnative else arr.astype(arr.dtype.newbyteorder("="))
 
