@@ -423,6 +423,12 @@ def test_edited_description_names_the_problem(tmp_path, tree, problem):
     _expect(path, "malformed tinygrad_edu description", problem)
 
 
+def test_a_lone_surrogate_in_a_description_is_an_error(tmp_path):
+    path = tmp_path / "odd.npz"
+    np.savez(path, __tinygrad_edu__=np.array('{"format": "\ud800"}'))
+    _expect(path, "unrecognised tinygrad_edu description")  # not a UnicodeEncodeError
+
+
 @pytest.mark.parametrize("version", ['"1"', "true", "0", "null", "1.5"])
 def test_edited_version_is_refused(tmp_path, version):
     path = tmp_path / "edited.safetensors"

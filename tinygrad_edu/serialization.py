@@ -396,7 +396,7 @@ def _zip_kind(names: list[str]) -> str:
 
 def _parse_json(path: str, text: str | bytes, what: str) -> Any:
     """``json.loads(text)``, refusing nesting deeper than :data:`MAX_NESTING` first."""
-    data = text.encode() if isinstance(text, str) else text
+    data = text.encode("utf-8", "surrogatepass") if isinstance(text, str) else text
     depth = _nesting_depth(data)
     if depth > MAX_NESTING:
         raise SerializationError(f"{path}: {what} nests {depth} levels deep (at most "
@@ -457,7 +457,7 @@ def _verified_description(path: str, meta: dict[str, str],
     if description is None:
         raise SerializationError(f"{path}: it has checksums but no tinygrad_edu description: "
                                  f"its metadata {changed}")
-    if zlib.crc32(description.encode()) != sums["description"]:
+    if zlib.crc32(description.encode("utf-8", "surrogatepass")) != sums["description"]:
         raise SerializationError(f"{path}: its description does not match its CRC-32: the "
                                  f"file {changed}")
     listed = sums["tensors"]
