@@ -266,6 +266,20 @@ def test_graph_over_max_nodes_collapses_the_same_way_and_its_chains_expand() -> 
     assert data["counts"][1] == 1 + 1 + 60 + 1  # seed, Sum, 60 ops, x
 
 
+def test_graph_too_big_to_step_through_says_what_to_do(monkeypatch, tmp_path) -> None:
+    from tinygrad_edu.viz import explorer
+
+    monkeypatch.setattr(explorer, "MAX_NODES", 20)
+    x = tg.tensor([1.0], requires_grad=True)
+    y = x
+    for _ in range(20):
+        y = y * 2.0
+    d = draw_graph(y, {"x": x})
+    with pytest.raises(ValueError, match="22 nodes, more than the explorer's 20.*svg"):
+        d.save(tmp_path / "never_written.html")
+    assert not list(tmp_path.iterdir())
+
+
 def test_explorer_needs_a_drawing_from_draw_graph() -> None:
     import graphviz
 

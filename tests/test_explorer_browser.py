@@ -5,10 +5,10 @@ JavaScript error may happen, and the page is stepped with the keyboard, as a rea
 
 from __future__ import annotations
 
-import io
 import os
 import re
 import warnings
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -18,6 +18,7 @@ from tinygrad_edu import nn
 from tinygrad_edu.autograd.engine import topological_order
 from tinygrad_edu.viz import draw_graph
 
+DOCS = Path(__file__).resolve().parents[1] / "docs"
 CHROMIUM = "/usr/bin/chromium"
 ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--no-first-run",
         "--disable-background-networking", "--disable-component-update", "--disable-sync"]
@@ -130,24 +131,24 @@ def test_readme_mlp_steps_with_the_keyboard_to_every_grad_and_back(browser, tmp_
     page.assert_clean()
 
 
-def test_screenshot_mid_backward_is_not_blank_and_shows_the_highlight(browser, tmp_path):
+def test_docs_screenshot_script_shows_the_readme_page_mid_backward(browser, tmp_path):
+    """docs/make_screenshots.py, which makes README.md's picture: not blank, the current
+    node's orange outline drawn, and the page where the script stepped it with the keys."""
+    import importlib.util
+
     import matplotlib.image
 
-    mlp, loss = readme_mlp()
-    page = Page(browser, draw_graph(loss, mlp).save(tmp_path / "graph.html"))
-    state = page.state()
-    while not state["where"].startswith("backward pass: step 6 "):
-        state = page.press("ArrowRight")
-    page.page.click("#back")  # the buttons step too
-    assert page.state()["where"].startswith("backward pass: step 5 ")
-    page.page.click("#next")
-    assert page.state() == state
-    image = matplotlib.image.imread(io.BytesIO(page.page.screenshot()), format="png")[..., :3]
+    spec = importlib.util.spec_from_file_location("make_screenshots", DOCS / "make_screenshots.py")
+    script = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(script)
+    page_path = script.readme_page(tmp_path / "graph.html")
+    png = script.screenshot(browser, page_path, tmp_path / "explorer.png")
+    image = matplotlib.image.imread(png)[..., :3]
     not_white = (image < 0.95).any(axis=-1).mean()
     orange = (np.abs(image - [1.0, 0x8C / 255, 0.0]) < 0.08).all(axis=-1).sum()
     assert not_white > 0.03, not_white  # the graph and the panel are drawn
     assert orange > 50, orange          # the current node's outline
-    page.assert_clean()
+    assert (DOCS / "explorer.png").read_bytes()[:4] == b"\x89PNG"  # the committed one
 
 
 def test_freed_graph_says_why_and_still_ends_at_grad(browser, tmp_path):
@@ -190,7 +191,7 @@ def test_collapsed_module_expands_on_click_and_keeps_the_step(browser, tmp_path)
     page.assert_clean()
 
 
-def test_jupyter_iframe_runs_the_page(browser):
+def test_jupyter_iframe_runs_the_page_and_its_buttons_step(browser):
     from playwright.sync_api import expect
 
     w = tg.tensor([1.0, -2.0], requires_grad=True)
@@ -202,7 +203,12 @@ def test_jupyter_iframe_runs_the_page(browser):
     page.set_content(html)
     frame = page.frames[1]
     frame.click("#next")
+    frame.click("#next")
+    assert frame.inner_text("#where") == "forward pass: step 2 of 4"
+    frame.click("#back")
     assert frame.inner_text("#where") == "forward pass: step 1 of 4"
+    frame.click("#reset")
+    assert frame.inner_text("#where") == "start: nothing computed yet"
     frame.click("#play")
     expect(frame.locator("#where")).to_contain_text("forward pass: step 2 of 4")
     frame.click("#play")  # pause

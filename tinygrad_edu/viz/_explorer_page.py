@@ -26,6 +26,12 @@ button { font: inherit; padding: 3px 10px; border: 1px solid #999; border-radius
 button:hover { background: #eef; }
 #scrub { width: 220px; }
 #where { font-weight: 600; min-width: 15em; }
+.legend { color: #555; font-size: 13px; }
+.swatch { display: inline-block; width: 14px; height: 10px; margin: 0 3px 0 8px;
+          border: 3px solid; vertical-align: -1px; }
+.swatch.current { border-color: #ff8c00; }
+.swatch.fwd { border-color: #2b7bb9; }
+.swatch.bwd { border-color: #c0392b; }
 .zoom { margin-left: auto; color: #555; }
 .zoom button { padding: 1px 8px; margin-left: 2px; }
 #notice { margin: 6px 0 0 0; padding: 4px 8px; background: #fff3cd; border: 1px solid #e0c36a; }
@@ -75,8 +81,8 @@ JS = r"""
   let at = 0;          // how many steps are done: 0 is the start, steps.length the end
   let view = 0;        // which drawing of the graph is shown (0: as drawn)
   let timer = null;    // the interval while playing
-  let zoom = null;     // the graph's scale; null: fit the width, but never below MIN_FIT
-  const MIN_FIT = 0.75;
+  let zoom = "auto";   // the graph's scale, "fit" the width, or "auto": fit, but >= MIN_AUTO
+  const MIN_AUTO = 0.75;
   let nodes = {};      // drawn node id -> its <g> in the shown view
   let edges = {};      // "from->to" -> its <g>
 
@@ -121,14 +127,15 @@ JS = r"""
     const svg = $("graph").querySelector("svg");
     const width = parseFloat(svg.getAttribute("width")) * 4 / 3;  // graphviz gives pt
     const room = $("graph-box").clientWidth - 20;
-    const scale = zoom === null ? Math.min(1, Math.max(MIN_FIT, room / width)) : zoom;
+    const fit = Math.min(1, room / width);
+    const scale = zoom === "fit" ? fit : zoom === "auto" ? Math.max(fit, MIN_AUTO) : zoom;
     svg.style.width = `${Math.round(width * scale)}px`;
     $("zoom-fit").textContent = `${Math.round(scale * 100)}%`;
     return scale;
   }
 
   function rezoom(factor) {
-    zoom = factor === null ? null : applyZoom() * factor;
+    zoom = factor === "fit" ? "fit" : applyZoom() * factor;
     applyZoom();
   }
 
@@ -221,7 +228,7 @@ JS = r"""
   $("play").addEventListener("click", play);
   $("zoom-in").addEventListener("click", () => rezoom(1.25));
   $("zoom-out").addEventListener("click", () => rezoom(0.8));
-  $("zoom-fit").addEventListener("click", () => rezoom(null));
+  $("zoom-fit").addEventListener("click", () => rezoom("fit"));
   window.addEventListener("resize", applyZoom);
   $("scrub").max = steps.length;
   $("scrub").addEventListener("input", () => { stop(); go(Number($("scrub").value)); });
@@ -274,6 +281,8 @@ HTML = """<!DOCTYPE html>
 <button id="next" title="one step (→)">step ▶</button>
 <input id="scrub" type="range" min="0" value="0" aria-label="step">
 <span id="where"></span>
+<span class="legend"><i class="swatch current"></i>this step <i class="swatch fwd"></i>forward
+done <i class="swatch bwd"></i>backward done</span>
 <span class="zoom">zoom <button id="zoom-out" title="smaller">−</button><button id="zoom-fit"
  title="fit the width">fit</button><button id="zoom-in" title="larger">+</button></span>
 </div>

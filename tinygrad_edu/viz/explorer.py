@@ -43,6 +43,9 @@ from .replay import trace
 
 #: At most this many collapsed boxes get an expanded drawing (each is one run of ``dot``).
 MAX_EXPANDED = 16
+#: The explorer steps through every node twice; past this many, the page would be many MB
+#: and take seconds per thousand nodes to make, and no one steps through it.
+MAX_NODES = 3000
 
 INTRO = ("Step through the forward pass (inputs before the ops that use them), then the "
          "backward pass in the order backward() runs it. → and ← step, space plays, Home "
@@ -55,13 +58,34 @@ class Explorer:
     """The explorer page of a :class:`~tinygrad_edu.viz.render.GraphDrawing` (made by
     ``drawing.explorer()``): ``html()`` is the page, ``save(path)`` writes it, Jupyter shows
     it inline. Everything is computed when it is made, so later changes to the tensors
-    (another ``backward()``, an optimizer step) do not change it."""
+    (another ``backward()``, an optimizer step) do not change it.
+
+    What the page shows is also data: ``steps`` (:class:`~tinygrad_edu.viz.replay.Step`,
+    forward then backward), ``leaves`` (:class:`~tinygrad_edu.viz.replay.LeafGrad`, each
+    leaf's gradient as shown at the end) and ``notice`` (why numbers are missing, if any).
+
+    >>> import tinygrad_edu as tg
+    >>> from tinygrad_edu.viz import draw_graph
+    >>> x = tg.tensor(3.0, requires_grad=True)
+    >>> page = draw_graph(x * x, {"x": x}).explorer()
+    >>> [s.head for s in page.steps if s.phase == "backward"]
+    ['output: the seed', 'Mul', 'x: its gradient']
+    >>> page.leaves[0].lines, page.notice
+    (['6.'], '')
+    """
 
     def __init__(self, drawing: GraphDrawing, title: str | None = None) -> None:
         layout = drawing._layout
         base = layout.walk()
+        if len(base.nodes) > MAX_NODES:
+            raise ValueError(
+                f"explorer: the graph has {len(base.nodes)} nodes, more than the explorer's "
+                f"{MAX_NODES} (it steps through each one): draw it for a smaller batch or "
+                "model, or a part of it (draw_graph(an intermediate tensor, ...)); the SVG "
+                "(save('graph.svg')) draws graphs of any size")
         shown, _ = layout.collapse(base)
         t = trace(layout)
+        self.steps, self.leaves, self.notice = t.steps, t.leaves, t.notice
         n_forward = sum(s.phase == "forward" for s in t.steps)
         views = [{"name": "the graph", "svg": _inline(drawing.svg()),
                   "map": displayed_ids(base, shown)}]
