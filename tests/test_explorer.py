@@ -160,6 +160,26 @@ def test_values_changed_in_place_after_forward_are_not_replayed() -> None:
     assert sum(s.phase == "backward" for s in t.steps) > 0
 
 
+def test_hooks_are_not_run_and_the_page_says_so() -> None:
+    w = tg.tensor([1.0, 2.0], requires_grad=True)
+    calls = []
+    w.register_hook(lambda g: calls.append(1) or g * 10)
+    loss = (w * w).sum()
+    t = trace(draw_graph(loss, {"w": w})._layout)
+    assert not calls and "1 tensor(s) here have hooks" in t.notice
+    assert t.leaves[0].lines == ["[2., 4.]"]  # without the hook's factor 10
+
+
+def test_several_outputs_are_each_seeded() -> None:
+    w = tg.tensor([1.0, 2.0], requires_grad=True)
+    a, b = (w * w).sum(), (w * 3.0).sum()
+    t = trace(draw_graph({"a": a, "b": b}, {"w": w})._layout)
+    heads = [s.head for s in t.steps if s.phase == "backward"]
+    assert heads[:2] == ["a: the seed", "b: the seed"]
+    (a + b).backward()
+    assert t.leaves[0].lines == lines(w.grad)  # [2w + 3] = [5, 7]
+
+
 def test_nothing_requires_grad_means_no_backward_pass() -> None:
     x = tg.tensor([1.0, 2.0])
     t = trace(draw_graph((x * 2.0).sum())._layout)

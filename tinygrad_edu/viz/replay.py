@@ -224,7 +224,11 @@ def _replay(base: Graph, layout: Any, steps: list[Step], roots: list[Tensor],
                                   node.name or "input"), lines(g))]))
             continue
         steps.append(_op_step(base, t, g, grads, uses, got))
-    return Trace(steps, _leaves(base, layout, final, {}, True))
+    hooked = sum(bool(t._hooks) for t in order)
+    notice = (f"{hooked} tensor(s) here have hooks (register_hook): backward() runs them, the "
+              "explorer does not, so where a hook changes a gradient the numbers differ."
+              if hooked else "")
+    return Trace(steps, _leaves(base, layout, final, {}, True), notice)
 
 
 def _leaf_words(n_uses: int) -> str:
