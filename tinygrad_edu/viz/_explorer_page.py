@@ -58,8 +58,8 @@ pre { margin: 2px 0 0 12px; font: 12px/1.3 ui-monospace, monospace; white-space:
 table { border-collapse: collapse; width: 100%; }
 td { border-top: 1px solid #eee; padding: 3px 4px; vertical-align: top; }
 td.name { font-family: ui-monospace, monospace; white-space: nowrap; }
-td.check { font-size: 12px; color: #555; }
-tr.known td.check { color: #1a7f37; }
+.check { font-size: 12px; color: #555; margin-left: 12px; }
+.check.ok { color: #1a7f37; }
 tr.current { background: #fff0d9; }
 #graph g.node.fwd > polygon, #graph g.node.fwd > path, #graph g.node.fwd > ellipse {
   stroke: #2b7bb9; stroke-width: 2.5px; }
@@ -185,7 +185,9 @@ JS = r"""
       row.classList.toggle("current", Boolean(step) && step.phase === "backward" &&
                            step.node === leaf.node);
       row.querySelector(".grad").textContent = known ? leaf.lines.join("\n") : "…";
-      row.querySelector(".check").textContent = known ? leaf.check : "";
+      const check = row.querySelector(".check");
+      check.textContent = known ? leaf.check : "";
+      check.classList.toggle("ok", known && leaf.check.includes("✓"));
     }
   }
 
