@@ -97,7 +97,8 @@ def test_only_runs_the_named_problems(tmp_path: Path, monkeypatch, capsys) -> No
     data = json.loads(json_path.read_text())
     assert list(data["problems"]) == ["a", "c"] and data["mode"] == "full"
     assert sorted(p.name for p in (tmp_path / "o").iterdir()) == [
-        "a_graph.svg", "a_loss.png", "c_graph.svg", "c_loss.png"]
+        "a_explorer.html", "a_graph.svg", "a_loss.png", "c_explorer.html", "c_graph.svg",
+        "c_loss.png"]
 
 
 @pytest.mark.parametrize("argv, message", [

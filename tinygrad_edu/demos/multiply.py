@@ -39,7 +39,7 @@ from tinygrad_edu.metrics import rmse
 from tinygrad_edu.seeds import Seed000Net, seed000
 
 from . import Problem
-from .base import Outcome, Row, Timer, capture_training_warnings, fmt_float
+from .base import Outcome, Row, Timer, capture_training_warnings, fmt_float, seed_net_graph
 
 SEED = 0
 N_TRAIN, N_TEST = 1000, 5000
@@ -155,9 +155,8 @@ def _hand_corrected(out: Outcome, quick: bool) -> None:
     out.curves["loss"]["hand-written corrected (per epoch)"] = list(
         res.losses.reshape(passes, N_TRAIN).mean(axis=1))
     # the hand-written net runs on Tensors too: draw its graph for a batch of 4 samples
-    params = {k: tg.tensor(v, requires_grad=True) for k, v in res.params.items()}
     xs, ys = seed000.multiply_data(np.random.default_rng(SEED), 4)
-    out.graphs[""] = (net.loss(params, tg.tensor(xs), tg.tensor(ys)), params)
+    out.graphs[""] = seed_net_graph(net, res.params, xs, ys)
 
 
 def run(quick: bool = False) -> Outcome:

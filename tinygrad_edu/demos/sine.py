@@ -59,6 +59,7 @@ from .base import (
     fmt_float,
     numpy_out,
     seed_all,
+    seed_net_graph,
 )
 
 SEED = 0
@@ -198,6 +199,8 @@ def _answer_as_written(out: Outcome, quick: bool) -> None:
         + ", ".join(h.kind.replace("_", " ") for h in check.hypotheses),
     ))
     out.curves.setdefault("offline", {})["answer as written (J)"] = res.losses
+    # the answer's own net, as trained, on four samples of its (scaled) data
+    out.explorer = seed_net_graph(net, res.params, X[:4], Ys[:4])
 
 
 def _answer_offline(out: Outcome, act: str, sizes: tuple[int, ...], quick: bool) -> None:
