@@ -97,7 +97,8 @@ def test_only_runs_the_named_problems(tmp_path: Path, monkeypatch, capsys) -> No
     data = json.loads(json_path.read_text())
     assert list(data["problems"]) == ["a", "c"] and data["mode"] == "full"
     assert sorted(p.name for p in (tmp_path / "o").iterdir()) == [
-        "a_graph.svg", "a_loss.png", "c_graph.svg", "c_loss.png"]
+        "a_explorer.html", "a_graph.svg", "a_loss.png", "c_explorer.html", "c_graph.svg",
+        "c_loss.png"]
 
 
 @pytest.mark.parametrize("argv, message", [
@@ -175,3 +176,77 @@ def test_missing_matplotlib_and_dot_are_said_once(tmp_path: Path, monkeypatch,
 def test_console_script_points_at_main() -> None:
     scripts = {e.name: e.value for e in entry_points(group="console_scripts")}
     assert scripts.get("tinygrad-edu") == "tinygrad_edu.cli:main"
+
+
+# ------------------------------------------------------------------ paths checked first
+def _never_run(monkeypatch) -> list[str]:
+    """A registry whose problem records that it ran (the demo must not start)."""
+    ran: list[str] = []
+
+    def run(quick: bool) -> Outcome:
+        ran.append("fake")
+        return _tiny("fake").run(quick)
+
+    _fake_registry(monkeypatch, run)
+    return ran
+
+
+@pytest.mark.parametrize("flag, target, message", [
+    ("--json", "folder", "is a folder; give a file name, e.g. "),
+    ("--json", "under_file/x.json", "is a file, so no folder can be made in it"),
+    ("--out", "file", "is a file, so no folder can be made in it"),
+    ("--out", "under_file/pictures", "is a file, so no folder can be made in it"),
+    ("--out", "read_only/pictures", "read_only is not writable"),
+    ("--json", "read_only/x.json", "read_only is not writable"),
+])
+def test_paths_that_cannot_be_written_exit_2_before_any_work(tmp_path, monkeypatch, capsys,
+                                                              flag, target, message) -> None:
+    """Before, `--json /tmp` trained everything and then failed with a traceback, and an
+    --out that could not be written still exited 0."""
+    (tmp_path / "folder").mkdir()
+    (tmp_path / "file").write_text("x")
+    (tmp_path / "under_file").write_text("x")
+    read_only = tmp_path / "read_only"
+    read_only.mkdir()
+    real_access = os.access  # the tests run as root, who may write anywhere: pretend
+    monkeypatch.setattr(os, "access", lambda p, mode: Path(p) != read_only
+                        and real_access(p, mode))
+    ran = _never_run(monkeypatch)
+    argv = ["demo", "--out", str(tmp_path / "out"), flag, str(tmp_path / target)]
+    with pytest.raises(SystemExit) as exc:
+        cli.main(argv)
+    assert exc.value.code == 2 and ran == []
+    err = capsys.readouterr().err
+    assert f"error: {flag}: {tmp_path / target.split('/')[0]}" in err and message in err
+
+
+def test_pictures_that_cannot_be_written_exit_1(tmp_path, monkeypatch, capsys) -> None:
+    from tinygrad_edu.demos import artifacts
+
+    def disk_full(*args):
+        raise OSError(28, "No space left on device")
+
+    monkeypatch.setattr(artifacts.ArtifactWriter, "_graph", disk_full)
+    monkeypatch.setattr(demos, "_PROBLEMS", {n: _tiny(n) for n in ("a", "b")})
+    assert cli.main(["demo", "--out", str(tmp_path / "o")]) == 1
+    captured = capsys.readouterr()
+    assert "[2/2] b: ok" in captured.out  # training went on; the results are all shown
+    assert "[1/2] a: could not write its pictures: OSError: [Errno 28] No space" \
+        in captured.err
+    assert captured.err.splitlines()[-1] == (
+        "FAILED to write the pictures of a, the pictures of b (the errors are above)")
+
+
+def test_a_json_file_that_cannot_be_written_at_the_end_exits_1(tmp_path, monkeypatch,
+                                                                capsys) -> None:
+    json_path = tmp_path / "results.json"
+
+    def run(quick: bool) -> Outcome:
+        json_path.mkdir()  # something takes the name while the demo runs
+        return _tiny("fake").run(quick)
+
+    _fake_registry(monkeypatch, run)
+    assert cli.main(["demo", "--out", str(tmp_path / "o"), "--json", str(json_path)]) == 1
+    err = capsys.readouterr().err
+    assert f"could not write the JSON table to {json_path}: [Errno 21]" in err
+    assert err.splitlines()[-1] == "FAILED to write the JSON table (the errors are above)"

@@ -199,11 +199,28 @@ def test_artifacts_with_plots_and_svg(tmp_path) -> None:
     out.curves["loss"] = {"a": [1.0, 0.5]}
     out.curves["more"] = {"c": [1.0, 0.1]}
     names = sorted(p.name for p in ArtifactWriter(tmp_path, plots=True, svg=True).write(out))
-    assert names == ["tiny_graph.svg", "tiny_loss.png", "tiny_more.png",
+    assert names == ["tiny_explorer.html", "tiny_graph.svg", "tiny_loss.png", "tiny_more.png",
                      "tiny_second_one_graph.svg"]
     assert (tmp_path / "tiny_graph.svg").read_text().lstrip().startswith("<?xml")
     assert (tmp_path / "tiny_loss.png").read_bytes()[:4] == b"\x89PNG"
+    page = (tmp_path / "tiny_explorer.html").read_text()  # the main graph's, by default
+    assert "<title>Backprop explorer: tiny</title>" in page and "Sum" in page
     main_only = ArtifactWriter(tmp_path / "q", plots=True, svg=True, main_only=True)
     assert sorted(p.name for p in main_only.write(out)) == [
-        "tiny_graph.svg", "tiny_loss.png", "tiny_second_one_graph.svg"]
+        "tiny_explorer.html", "tiny_graph.svg", "tiny_loss.png", "tiny_second_one_graph.svg"]
+
+
+def test_explorer_page_is_the_seeds_own_net_where_there_is_one(tmp_path) -> None:
+    from tinygrad_edu.demos.base import seed_net_graph
+    from tinygrad_edu.seeds import seed002
+
+    out = Outcome("xor", "seed 002: XOR")
+    w = tg.tensor([1.0], requires_grad=True)
+    out.graphs[""] = ((w * w).sum(), {"w": w})
+    net = seed002.Seed002V1Net(sizes=(2, 2, 1))
+    x, y = seed002.xor_data(1)
+    out.explorer = seed_net_graph(net, net.init_params(np.random.default_rng(0)), x, y)
+    paths = ArtifactWriter(tmp_path, plots=False, svg=True).write(out)
+    page = next(p for p in paths if p.suffix == ".html").read_text()
+    assert '"name":"W0"' in page and '"name":"W1"' in page and '"name":"w"' not in page
     assert slug("a * b, log space") == "a_b_log_space"

@@ -596,6 +596,55 @@ def test_without_dot_program_source_works_and_rendering_explains(tmp_path, monke
     assert "apt-get install graphviz" in bundle["text/plain"] and "digraph" in bundle["text/plain"]
 
 
+def test_failed_save_leaves_no_file_and_keeps_the_old_one(tmp_path, monkeypatch):
+    w, b, _x, y = neuron()
+    d = draw_graph(y, {"w": w, "b": b})
+    old = d.save(tmp_path / "g.svg").read_text()
+    html = d.save(tmp_path / "g.html")  # the explorer page
+    assert html.read_text().startswith("<!DOCTYPE html>")
+
+    def broken(*args, **kwargs):
+        raise GraphvizNotFoundError("dot crashed")
+
+    monkeypatch.setattr(GraphDrawing, "pipe", broken)
+    d2 = draw_graph(y * 2.0, {"w": w, "b": b})
+    for name in ("g.svg", "new.png", "new.html"):
+        with pytest.raises(GraphvizNotFoundError):
+            d2.save(tmp_path / name)
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["g.html", "g.svg"]
+    assert (tmp_path / "g.svg").read_text() == old
+
+
+def test_collapse_keep_leaves_nodes_as_they_are_and_changes_no_graph():
+    from tinygrad_edu.viz import collapse
+    from tinygrad_edu.viz.walk import build
+
+    net, loss = small_net()
+    names = {id(p): n for n, p in net.named_parameters()}
+    owners = {id(p): n.rsplit(".", 1)[0] for n, p in net.named_parameters()}
+    g = build([(None, loss)], names, owners)
+    classes = {"0": "Linear", "2": "Linear"}
+    boxed = collapse.group_by_module(g, classes)
+    assert {k for k, n in boxed.nodes.items() if n.kind == "module"} == {"module_0", "module_2"}
+    w2 = str(id(net[2].weight))
+    kept = collapse.group_by_module(g, classes, keep=boxed.nodes["module_2"].members)
+    assert {k for k, n in kept.nodes.items() if n.kind == "module"} == {"module_0"}
+    assert w2 in kept.nodes and kept.nodes[w2] is g.nodes[w2]
+    folded = collapse.fold_constants(g)
+    assert any(n.folded for n in folded.nodes.values())
+    assert not any(n.folded for n in g.nodes.values())  # the walked graph is not changed
+    x = tg.tensor([1.0], requires_grad=True)
+    y = x
+    for _ in range(5):
+        y = y * 2.0
+    chain = build([(None, y)], {})
+    ops = [k for k, n in chain.nodes.items() if n.kind == "op"]
+    assert [n.kind for n in collapse.merge_chains(chain, keep=ops[2:3]).nodes.values()] == [
+        "param", "chain", "op", "chain", "output"]
+    big = collapse.truncate(build([(None, y)], {}), 3, keep=ops[:1])
+    assert ops[0] in big.nodes and len(big.nodes) == 4  # max_nodes 3, plus the kept one
+
+
 def test_drawing_behaves_like_the_digraph_it_wraps(tmp_path, monkeypatch):
     import graphviz
 

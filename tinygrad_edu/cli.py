@@ -4,7 +4,13 @@
 seeds on the CPU, prints one line per problem as it starts and finishes, then a table of
 the results with each row's threshold and whether it was met, and writes loss plots and
 compute-graph drawings to ``--out``.  The exit status is 0 when every threshold was met,
-1 when one was not (or a problem raised), 2 for bad arguments.
+1 when one was not (or a problem raised, or a picture or the ``--json`` file could not be
+written), 2 for bad arguments (``--out`` and ``--json`` are checked before any training).
+
+``tinygrad-edu check FILE [FILE ...]`` gradient-checks homework (``.py`` files and
+notebooks), each in a sandboxed process: see :mod:`tinygrad_edu.gradcheck.classrun`. Exit
+status 0 when every gradient is correct, 1 when one is wrong, 2 when a submission could not
+be checked.
 
 >>> main(["demo", "--list"])  # doctest: +ELLIPSIS
 multiply  seed 000  multiply two numbers in [0, 1)...
@@ -18,6 +24,7 @@ from __future__ import annotations
 import argparse
 import dataclasses
 import json
+import os
 import platform
 import sys
 import time
@@ -27,6 +34,8 @@ from pathlib import Path
 from typing import Any, TextIO
 
 import numpy as np
+
+from .gradcheck import classrun as check_command
 
 DEFAULT_OUT = "tinygrad_edu_demo"
 
@@ -150,6 +159,10 @@ def _cmd_demo(args: argparse.Namespace, parser: argparse.ArgumentParser) -> int:
         selected = [n for n in registry if n in wanted]
 
     out_dir = Path(args.out)
+    for flag, problem in (("--out", _unwritable_folder(out_dir)),
+                          ("--json", args.json and _unwritable_file(Path(args.json)))):
+        if problem:
+            parser.error(f"{flag}: {problem}")
     writer = ArtifactWriter(out_dir, main_only=args.quick)
     mode = "quick" if args.quick else "full"
     _print(f"tinygrad-edu demo ({mode}): {len(selected)} problem"
@@ -162,7 +175,7 @@ def _cmd_demo(args: argparse.Namespace, parser: argparse.ArgumentParser) -> int:
                "source instead of .svg (install graphviz, e.g. apt-get install graphviz)")
 
     start = time.perf_counter()
-    outcomes, files = [], {}
+    outcomes, files, unwritten = [], {}, []
     for i, name in enumerate(selected, 1):
         problem = registry[name]
         tag = f"[{i}/{len(selected)}] {name}"
@@ -176,9 +189,11 @@ def _cmd_demo(args: argparse.Namespace, parser: argparse.ArgumentParser) -> int:
             _print("".join(traceback.format_exception(exc)).rstrip(), file=sys.stderr)
         try:
             written = writer.write(outcome)
-        except Exception as exc:  # a picture that cannot be drawn is not a training failure
+        except Exception as exc:  # report, keep training the others, fail at the end
             written = []
-            _print(f"{tag}: could not write its pictures: {type(exc).__name__}: {exc}")
+            unwritten.append(f"the pictures of {name}")
+            _print(f"{tag}: could not write its pictures: {type(exc).__name__}: {exc}",
+                   file=sys.stderr)
         files[name] = [str(p) for p in written]
         checked = [r for r in outcome.rows if r.passed is not None]
         ok = sum(bool(r.passed) for r in checked)
@@ -198,19 +213,50 @@ def _cmd_demo(args: argparse.Namespace, parser: argparse.ArgumentParser) -> int:
                f"({', '.join(sorted({Path(f).suffix for v in files.values() for f in v}))})")
     if args.json:
         path = Path(args.json)
-        if path.parent != Path():
-            path.parent.mkdir(parents=True, exist_ok=True)
         data = results_json(outcomes, files, args.quick, seconds)
-        path.write_text(json.dumps(data, indent=2) + "\n", encoding="utf-8")
-        _print(f"wrote the table as JSON to {path}")
+        try:
+            path.parent.mkdir(parents=True, exist_ok=True)
+            path.write_text(json.dumps(data, indent=2) + "\n", encoding="utf-8")
+            _print(f"wrote the table as JSON to {path}")
+        except OSError as exc:
+            unwritten.append("the JSON table")
+            _print(f"could not write the JSON table to {path}: {exc}", file=sys.stderr)
     checked = [r for r in rows if r.passed is not None]
     failed = [r for r in checked if not r.passed]
     if failed:
         _print(f"{len(failed)} of {len(checked)} checks FAILED "
                f"({', '.join(f'{r.problem}: {r.variant}' for r in failed)}) in {seconds:.1f}s")
-        return 1
-    _print(f"all {len(checked)} checks met in {seconds:.1f}s")
-    return 0
+    else:
+        _print(f"all {len(checked)} checks met in {seconds:.1f}s")
+    if unwritten:
+        _print(f"FAILED to write {', '.join(unwritten)} (the errors are above)",
+               file=sys.stderr)
+    return 1 if failed or unwritten else 0
+
+
+def _unwritable_folder(folder: Path) -> str | None:
+    """Why the demo could not write into ``folder`` (creating it), or None if it can.
+
+    >>> _unwritable_folder(Path(__file__) / "pictures")  # doctest: +ELLIPSIS
+    '.../cli.py is a file, so no folder can be made in it'
+    """
+    existing = folder
+    while not existing.exists() and existing != existing.parent:
+        existing = existing.parent
+    if not existing.is_dir():
+        return f"{existing} is a file, so no folder can be made in it"
+    if not os.access(existing, os.W_OK | os.X_OK):
+        return f"{existing} is not writable"
+    return None
+
+
+def _unwritable_file(path: Path) -> str | None:
+    """Why the demo could not write the file ``path``, or None if it can."""
+    if path.is_dir():
+        return f"{path} is a folder; give a file name, e.g. {path / 'demo.json'}"
+    if path.exists():
+        return None if os.access(path, os.W_OK) else f"{path} is not writable"
+    return _unwritable_folder(path.parent)
 
 
 def _print_notes(outcomes: Sequence[Any]) -> None:
@@ -251,6 +297,7 @@ def build_parser() -> argparse.ArgumentParser:
     demo.add_argument("--out", metavar="DIR", default=DEFAULT_OUT,
                       help=f"folder for plots and graphs (default: ./{DEFAULT_OUT}/)")
     demo.set_defaults(func=lambda args: _cmd_demo(args, demo))
+    check_command.add_parser(sub)
     return parser
 
 

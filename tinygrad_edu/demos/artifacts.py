@@ -1,5 +1,7 @@
-"""Write a problem's pictures: loss plots (matplotlib, optional) and compute graphs
-(graphviz: ``.svg`` when the ``dot`` program exists, else the ``.dot`` source).
+"""Write a problem's pictures: loss plots (PNG, matplotlib), compute graphs (graphviz:
+``.svg`` when the ``dot`` program exists, else the ``.dot`` source) and, with ``dot``, one
+explorer page (``<problem>_explorer.html``: backprop step by step, offline, see
+:mod:`tinygrad_edu.viz.explorer`).
 
 >>> import tempfile
 >>> from tinygrad_edu.demos.base import Outcome
@@ -20,7 +22,7 @@ from .base import Outcome
 
 
 def have_matplotlib() -> bool:
-    """Whether matplotlib can be imported (it is an optional dependency).
+    """Whether matplotlib can be imported (a dependency, so only a broken install lacks it).
 
     >>> isinstance(have_matplotlib(), bool)
     True
@@ -48,9 +50,10 @@ def slug(text: str) -> str:
 
 class ArtifactWriter:
     """Writes into ``out_dir`` (created on first use).  ``plots=None`` draws plots when
-    matplotlib is installed; ``svg=None`` renders graphs as SVG when ``dot`` exists, else
-    writes ``.dot`` files.  ``main_only=True`` (the demo's ``--quick``) draws only each
-    problem's first loss figure and its graphs: a figure costs about 0.1 s per panel."""
+    matplotlib can be imported; ``svg=None`` renders graphs as SVG when ``dot`` exists, else
+    writes ``.dot`` files (and no explorer page, which needs ``dot``'s layout).
+    ``main_only=True`` (the demo's ``--quick``) draws only each problem's first loss figure,
+    its graphs and its explorer page: a figure costs about 0.1 s per panel."""
 
     def __init__(self, out_dir: str | Path, plots: bool | None = None,
                  svg: bool | None = None, main_only: bool = False) -> None:
@@ -60,7 +63,8 @@ class ArtifactWriter:
         self.main_only = main_only
 
     def write(self, outcome: Outcome) -> list[Path]:
-        """Draw ``outcome``'s loss curves, extra plots and compute graph; return the paths."""
+        """Draw ``outcome``'s loss curves, extra plots, compute graphs and explorer page;
+        return the paths."""
         paths: list[Path] = []
         if self.plots and (outcome.curves or outcome.extra_plots):
             self.out_dir.mkdir(parents=True, exist_ok=True)
@@ -68,6 +72,11 @@ class ArtifactWriter:
         for label, (tensor, params) in outcome.graphs.items():
             self.out_dir.mkdir(parents=True, exist_ok=True)
             paths.append(self._graph(outcome.name, label, tensor, params))
+        explore = outcome.explorer or outcome.graphs.get("") or next(
+            iter(outcome.graphs.values()), None)
+        if self.svg and explore is not None:
+            self.out_dir.mkdir(parents=True, exist_ok=True)
+            paths.append(self._explorer(outcome, *explore))
         return paths
 
     def _plots(self, outcome: Outcome) -> list[Path]:
@@ -96,3 +105,10 @@ class ArtifactWriter:
         path = self.out_dir / f"{stem}.{'svg' if self.svg else 'dot'}"
         drawing.save(path)
         return path
+
+    def _explorer(self, outcome: Outcome, tensor: object, params: object) -> Path:
+        from tinygrad_edu.viz import draw_graph
+
+        page = draw_graph(tensor, params=params).explorer(
+            title=f"Backprop explorer: {outcome.title}")
+        return page.save(self.out_dir / f"{outcome.name}_explorer.html")

@@ -81,8 +81,9 @@ class Outcome:
     :func:`tinygrad_edu.viz.plot_history`, one panel per variant); ``graphs`` maps a name
     (``""`` for the main one) to ``(loss Tensor, params)``, drawn with
     :func:`tinygrad_edu.viz.draw_graph` with the leaves named by ``params`` (a Module or a
-    dict); ``diagnostics`` holds the text of every ``TrainingWarning`` that ``fit``
-    emitted, as ``(variant, message)``.
+    dict); ``explorer`` is the ``(loss, params)`` of the explorer page (the seed's own
+    hand-written net where there is one; ``None``: the main graph); ``diagnostics`` holds
+    the text of every ``TrainingWarning`` that ``fit`` emitted, as ``(variant, message)``.
     """
 
     name: str
@@ -91,6 +92,7 @@ class Outcome:
     curves: dict[str, dict[str, list[float]]] = field(default_factory=dict)
     graphs: dict[str, tuple[Any, Any]] = field(default_factory=dict)
     extra_plots: list[ExtraPlot] = field(default_factory=list)
+    explorer: tuple[Any, Any] | None = None
     diagnostics: list[tuple[str, str]] = field(default_factory=list)
     seconds: float = 0.0
 
@@ -109,6 +111,20 @@ def seed_all(seed: int) -> np.random.Generator:
     """
     tg.manual_seed(seed)
     return np.random.default_rng(seed)
+
+
+def seed_net_graph(net: Any, params: Any, x: Any, y: Any) -> tuple[Any, dict[str, Any]]:
+    """A seed's hand-written net run on Tensors: ``(its loss on x, y, the parameters as
+    Tensors that require grad)``, the pair ``draw_graph`` and the explorer take.
+
+    >>> from tinygrad_edu.seeds.seed000 import Seed000Net
+    >>> net = Seed000Net()
+    >>> loss, ps = seed_net_graph(net, net.init_params(), np.array([[0.5, 0.5]]), np.array([0.25]))
+    >>> loss.requires_grad, sorted(ps) == sorted(net.param_names)
+    (True, True)
+    """
+    ps = {k: tg.tensor(v, requires_grad=True) for k, v in params.items()}
+    return net.loss(ps, tg.tensor(x), tg.tensor(y)), ps
 
 
 def median_rel_error(pred: Any, y: Any) -> float:

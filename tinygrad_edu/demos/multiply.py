@@ -32,13 +32,14 @@ import numpy as np
 
 import tinygrad_edu as tg
 from tinygrad_edu import keras
+from tinygrad_edu.gradcheck import check_backprop
 from tinygrad_edu.keras.layers import Dense
 from tinygrad_edu.keras.models import Sequential
 from tinygrad_edu.metrics import rmse
 from tinygrad_edu.seeds import Seed000Net, seed000
 
 from . import Problem
-from .base import Outcome, Row, Timer, capture_training_warnings, fmt_float
+from .base import Outcome, Row, Timer, capture_training_warnings, fmt_float, seed_net_graph
 
 SEED = 0
 N_TRAIN, N_TEST = 1000, 5000
@@ -120,6 +121,8 @@ def _hand_as_written(out: Outcome) -> None:
         net = Seed000Net()  # every bug on
         res = seed000.reproduce_author(net)
         at = float(net.forward(res.params, np.array(seed000.AUTHOR_X)))
+        check = check_backprop(net, net.init_params(), np.array(seed000.AUTHOR_X),
+                               np.array(seed000.AUTHOR_Y))
     out.rows.append(Row(
         "multiply", "hand-written, as written", "2-2-1 sigmoid, no bias", "1 sample",
         f"{len(res.losses)} steps", float(res.losses[-1]), "rmse",
@@ -127,7 +130,8 @@ def _hand_as_written(out: Outcome) -> None:
         seconds=t.seconds,
         note=f"as written the squared error grows from {res.losses[0]:.4f} to "
         f"{res.losses[-1]:.4f}: wrong output weights, gradient ascent, updated weights "
-        "in the hidden errors, rounding (tinygrad_edu.seeds.seed000)",
+        "in the hidden errors, rounding (tinygrad_edu.seeds.seed000); check_backprop names "
+        + ", ".join(h.kind.replace("_", " ") for h in check.hypotheses),
     ))
     out.curves["loss"]["hand-written as written (1 sample, per step)"] = list(res.losses)
 
@@ -151,9 +155,8 @@ def _hand_corrected(out: Outcome, quick: bool) -> None:
     out.curves["loss"]["hand-written corrected (per epoch)"] = list(
         res.losses.reshape(passes, N_TRAIN).mean(axis=1))
     # the hand-written net runs on Tensors too: draw its graph for a batch of 4 samples
-    params = {k: tg.tensor(v, requires_grad=True) for k, v in res.params.items()}
     xs, ys = seed000.multiply_data(np.random.default_rng(SEED), 4)
-    out.graphs[""] = (net.loss(params, tg.tensor(xs), tg.tensor(ys)), params)
+    out.graphs[""] = seed_net_graph(net, res.params, xs, ys)
 
 
 def run(quick: bool = False) -> Outcome:

@@ -44,6 +44,7 @@ import numpy as np
 import tinygrad_edu as tg
 from tinygrad_edu import nn, optim
 from tinygrad_edu.data import StandardScaler
+from tinygrad_edu.gradcheck import check_backprop
 from tinygrad_edu.metrics import rmse
 from tinygrad_edu.seeds import seed002, seed002_answer
 from tinygrad_edu.train import Callback, LambdaCallback, fit
@@ -58,6 +59,7 @@ from .base import (
     fmt_float,
     numpy_out,
     seed_all,
+    seed_net_graph,
 )
 
 SEED = 0
@@ -182,7 +184,9 @@ def _answer_as_written(out: Outcome, quick: bool) -> None:
         net = seed002_answer.Seed002AnswerNet(sizes=(1, 6, 1), activation="sigmoid")
         X, Y = seed002_answer.sine_data(rng)
         Ys = seed002_answer.scale_targets(Y, "sigmoid")
-        res = net.train_offline(net.init_params(rng), X, Ys, iterations=iterations)
+        start = net.init_params(rng)
+        check = check_backprop(net, start, X[::50], Ys[::50])
+        res = net.train_offline(start, X, Ys, iterations=iterations)
         H = seed002_answer.unscale_outputs(net.forward(res.params, GRID), "sigmoid")
         at = float(seed002_answer.unscale_outputs(
             net.forward(res.params, np.array([[math.pi]])), "sigmoid")[0, 0])
@@ -191,9 +195,12 @@ def _answer_as_written(out: Outcome, quick: bool) -> None:
         f"{iterations} it", float(res.losses[-1]), "rmse", rmse(H, np.sin(GRID)),
         query=f"f(pi)={fmt_float(at)} (0)", seconds=t.seconds,
         note="as written the answer's backprop omits the output derivative: it descends a "
-        "cross-entropy, not its cost J (which the loss column reports)",
+        "cross-entropy, not its cost J (which the loss column reports); check_backprop names "
+        + ", ".join(h.kind.replace("_", " ") for h in check.hypotheses),
     ))
     out.curves.setdefault("offline", {})["answer as written (J)"] = res.losses
+    # the answer's own net, as trained, on four samples of its (scaled) data
+    out.explorer = seed_net_graph(net, res.params, X[:4], Ys[:4])
 
 
 def _answer_offline(out: Outcome, act: str, sizes: tuple[int, ...], quick: bool) -> None:

@@ -41,6 +41,7 @@ from .base import (
     fmt_float,
     numpy_out,
     seed_all,
+    seed_net_graph,
 )
 
 SEED = 2
@@ -79,6 +80,7 @@ def run_xor(quick: bool = False) -> Outcome:
     ))
     out.curves.setdefault("loss", {})["v1 as written (per pass)"] = list(
         res.losses.reshape(passes, 4).mean(axis=1))
+    out.explorer = seed_net_graph(net, res.params, x, y)  # the author's net, as trained
 
     # fixed: biases, tanh units, Adam on the four points; a 2-2-1 net has local minima
     # (measured: about 1 seed in 4 ends at mse 0.5), so restart from the next seed if needed
@@ -137,6 +139,8 @@ def run_identity(quick: bool = False) -> Outcome:
         chunk = 100
         out.curves.setdefault("loss", {})[f"v{version} as written (mean of {chunk} steps)"] = list(
             res.losses[: steps // chunk * chunk].reshape(-1, chunk).mean(axis=1))
+        if version == 2:  # the author's net, as trained, on four samples
+            out.explorer = seed_net_graph(net, res.params, xs[:4], ys[:4])
 
     rng = seed_all(SEED)
     n, epochs = 2000, 40

@@ -7,10 +7,16 @@
   loss and your hand-written gradients, compared with autograd (running your numpy loss on
   Tensors) and with central differences, parameter by parameter, with a diagnosis of what
   kind of mistake a wrong gradient looks like. Returns a :class:`GradientReport`.
+* :func:`assert_backprop` — the same check as one line of a pytest test or an autograder
+  cell: raises ``AssertionError`` whose message is the report.
 
 Modules: :mod:`.numeric` (central differences), :mod:`.check` (gradcheck),
-:mod:`.diagnose` (the rules), :mod:`.report` (errors, verdicts, the table),
-:mod:`.homework` (the checker).
+:mod:`.diagnose` (the rules), :mod:`.stale` (a backprop reading weights already updated,
+the rate inferred), :mod:`.loss_probes` (a rounded loss, a loss not normalised by the batch
+size), :mod:`.report` (errors, verdicts, the table), :mod:`.homework` (the checker),
+:mod:`.assertions` (``assert_backprop``); ``tinygrad-edu check`` runs submitted files:
+:mod:`.submission` (load and check one, in the sandboxed process), :mod:`.sandbox` (the
+process and its limits), :mod:`.classrun` (a class at once).
 
 >>> import numpy as np
 >>> from tinygrad_edu.gradcheck import check_gradients
@@ -25,6 +31,7 @@ False
 ['different_loss', 'missing_activation_derivative']
 """
 
+from .assertions import assert_backprop
 from .check import GradcheckError, GradcheckPrecisionWarning, Mismatch, gradcheck, gradgradcheck
 from .diagnose import Hypothesis
 from .homework import check_backprop, check_gradients
@@ -37,6 +44,7 @@ __all__ = [
     "Hypothesis",
     "Mismatch",
     "ParamCheck",
+    "assert_backprop",
     "check_backprop",
     "check_gradients",
     "gradcheck",

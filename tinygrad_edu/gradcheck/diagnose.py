@@ -10,15 +10,21 @@ too). Above that the hypothesis is dropped.
 =========================  ===================================================================
 rule (``kind``)            fires when
 =========================  ===================================================================
-``sign``                   ``h = -g``. On a single number (a scalar weight) ``-1`` could be a
-                           coincidence, so alone it is at most ``medium``.
-``factor``                 ``h = k g`` for one constant ``k != 1`` (least squares fit). Named
-                           when ``k`` is 2, 1/2, the batch size ``m``, ``1/m``, ``2m``,
-                           ``1/(2m)``, the learning rate or its inverse. Needs two or more
+``sign``                   ``h = k g`` with ``k < 0``: the sign first, then the size (``-1/2``
+                           is "sign flipped, and a factor 1/2"). On a single number (a scalar
+                           weight) ``-1`` could be a coincidence, so alone it is at most
+                           ``medium``.
+``factor``                 ``h = k g`` for one constant ``k > 0, k != 1`` (least squares fit).
+                           Named when ``k`` is 2, 1/2 (the 2 of a squared error), the batch
+                           size ``m``, ``1/m``, ``2m``, ``1/(2m)``, the learning rate or its
+                           inverse, up to 1% (the rest is called rounding). Needs two or more
                            entries with a non-zero true gradient: any two numbers have a ratio.
-                           Across parameters: the same ``k`` for all wrong parameters.
-``transposed``             ``h.T = g``: shapes ``(a, b)`` vs ``(b, a)``, or a square matrix
-                           that matches transposed and not as it is.
+                           Across parameters: the same ``k`` for all wrong parameters. An
+                           unnamed ``k`` is a weak story: any mechanism that explains the same
+                           parameters (a missing derivative ...) is preferred, and drops it.
+``transposed``             ``h.T = g`` (up to a factor): shapes ``(a, b)`` vs ``(b, a)``, or a
+                           square matrix that matches transposed and not as it is (its
+                           diagonal is right, so "some entries wrong" is not said).
 ``shape``                  other shape mismatches: per-sample gradients not summed/averaged
                            (``h.sum(0)`` or ``h.mean(0)`` is ``g``), the right values in another
                            shape, or no relation.
@@ -29,12 +35,16 @@ rule (``kind``)            fires when
                            they fill whole rows or columns.
 ``rounding``               every entry of ``h`` is a multiple of ``10**-d`` (``d <= 6``) and
                            within one such step of ``g``: values rounded to ``d`` decimals.
-``precision``              a small error (relative 1e-7 .. 1e-2) that no other rule explains.
+``precision``              a small error (relative 1e-7 .. 1e-2) that no other rule explains,
+                           or ``h = k g`` with ``k`` within 1% of 1: rounding or low
+                           precision, not a wrong formula.
 ``different_loss``         ``h`` (or ``k h``) is the gradient of an alternative loss you passed.
 ``missing_activation_``    ``h`` is the gradient with one activation's derivative dropped
 ``derivative``             (see :mod:`.homework` for how the activation is found).
 ``stale_weights``          ``h`` is what backprop gives when it reads some weights *after*
                            their update ``w - lr * h_w`` (see :mod:`.homework`).
+``loss_normalisation``     the loss is not a mean over the samples of the batch: it divides by
+                           a fixed number (a global ``m``) instead (see :mod:`.homework`).
 ``kink``                   ``x +- eps`` straddles a kink (ReLU, max, abs): the one-sided
                            differences disagree and do not converge as ``eps`` shrinks.
 ``numerical_noise``        the numerical derivative, not the hand-written one, is off: its
@@ -45,14 +55,17 @@ rule (``kind``)            fires when
 >>> g = np.array([0.5, -1.0, 2.0])
 >>> [h.kind for h in diagnose_param("W", -g, g)]
 ['sign']
->>> print(diagnose_param("W", 2 * g, g)[0].message)
-W: hand-written = 2 × the true gradient (factor 2)
+>>> print(diagnose_param("W", 2 * g, g)[0].message)  # doctest: +ELLIPSIS
+W: hand-written = 2 × the true gradient (factor 2: the derivative of err**2 where ...)
+>>> print(diagnose_param("W", -0.5 * g, g)[0].message)  # doctest: +ELLIPSIS
+W: sign flipped, and a factor 1/2: hand-written = -0.5 × the true gradient (factor 1/2: ...)
 """
 
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
+from typing import NamedTuple
 
 import numpy as np
 
@@ -67,12 +80,14 @@ PRECISION = "precision"
 DIFFERENT_LOSS = "different_loss"
 MISSING_ACTIVATION_DERIVATIVE = "missing_activation_derivative"
 STALE_WEIGHTS = "stale_weights"
+LOSS_NORMALISATION = "loss_normalisation"
 KINK = "kink"
 NUMERICAL_NOISE = "numerical_noise"
 
 CONFIDENCE_TIERS = ((1e-6, "high"), (1e-3, "medium"), (5e-2, "low"))
 _RANK = {"high": 3, "medium": 2, "low": 1}
 MATCH = 1e-6  # residual below which two gradients are "the same"
+NEAR = 1e-2  # a factor within 1% of a named one is that one, plus rounding or low precision
 
 
 @dataclass(frozen=True)
@@ -92,6 +107,18 @@ class Hypothesis:
     @property
     def rank(self) -> int:
         return _RANK.get(self.confidence, 0)
+
+    @property
+    def vague(self) -> bool:
+        """Says *that* the numbers differ, not *why*: an unnamed factor, some entries, a
+        small error. Ranked below a mechanism of the same confidence."""
+        return self.kind in (SOME_ENTRIES, PRECISION) or (
+            self.kind == FACTOR and not self.detail.get("named"))
+
+    def sort_key(self) -> tuple:
+        """Confidence first, then a named mechanism over a vague one, then how many
+        parameters it explains, then the smaller residual."""
+        return (self.rank, not self.vague, len(self.params), -self.residual)
 
     def __str__(self) -> str:
         return f"{self.message} [{self.confidence}]"
@@ -130,10 +157,15 @@ def residual(h: np.ndarray, c: np.ndarray) -> float:
 
 
 def best(hypotheses: Sequence[Hypothesis]) -> Hypothesis | None:
-    """The most confident hypothesis (the smaller residual on ties)."""
+    """The best-ranked hypothesis (see :meth:`Hypothesis.sort_key`)."""
     if not hypotheses:
         return None
-    return max(hypotheses, key=lambda h: (h.rank, -h.residual))
+    return max(hypotheses, key=Hypothesis.sort_key)
+
+
+def ranked(hypotheses: Sequence[Hypothesis]) -> list[Hypothesis]:
+    """Best first (see :meth:`Hypothesis.sort_key`)."""
+    return sorted(hypotheses, key=Hypothesis.sort_key, reverse=True)
 
 
 # ----------------------------------------------------------------------------- factors
@@ -165,6 +197,63 @@ def name_factor(k: float, batch_size: int | None = None, lr: float | None = None
         if abs(k - value) <= tol * value:
             return name
     return None
+
+
+_WHY = {"1/2": "a lost 2, d(err**2)/d(out) = 2*err?",
+        "2": "the derivative of err**2 where the loss is 0.5*err**2?"}
+
+
+class FactorStory(NamedTuple):
+    """How to say ``hand = k × true`` (see :func:`describe_factor`)."""
+
+    kind: str
+    text: str
+    name: str | None
+    off: float
+    value: float
+
+
+def describe_factor(k: float, batch_size: int | None = None, lr: float | None = None,
+                    spread: float = 0.0) -> FactorStory:
+    """How to say ``hand = k × true``.
+
+    ``kind`` is ``sign`` for ``k < 0`` (the sign is what the learner must read first),
+    ``precision`` for ``k`` within 1% of 1, else ``factor``. ``text`` completes
+    "<params>: ..."; ``name`` is the named factor |k| is (within 1%, or ``spread``), ``off``
+    how far |k| is from it (relative: rounding or low precision on top), ``value`` the
+    named factor with k's sign when ``off`` is only rounding error, else ``k``.
+
+    >>> describe_factor(-1.0)[:2]
+    ('sign', 'sign flipped: hand-written = -1 × the true gradient')
+    >>> describe_factor(1.0004).kind, describe_factor(0.5002).name
+    ('precision', '1/2')
+    """
+    a = abs(k)
+    if abs(a - 1) <= NEAR:
+        name, off, named = "1", abs(a - 1), 1.0
+    else:
+        name = name_factor(a, batch_size, lr, tol=max(NEAR, spread))
+        named = named_factors(batch_size, lr)[name] if name else a
+        off = abs(a / named - 1)
+    value = float(np.copysign(named, k)) if off <= max(1e-6, spread) else k
+    noise = (f"; off by {off:.1e} beyond it: rounding or low precision on top"
+             if name and off > max(1e-6, spread) else "")
+    size = "" if name in (None, "1") else f" (factor {name}" + (
+        f": {_WHY[name]}" if name in _WHY else "") + ")"
+    if k < 0:
+        if name == "1":
+            return FactorStory(SIGN, f"sign flipped: hand-written = {_fmt(k)} × the true "
+                               f"gradient{noise}", name, off, value)
+        extra = f", and a factor {name}" if name else ", and scaled"
+        return FactorStory(SIGN, f"sign flipped{extra}: hand-written = {_fmt(k)} × the true "
+                           f"gradient{size}{noise}", name, off, value)
+    if name == "1":
+        return FactorStory(PRECISION, f"hand-written = {_fmt(k)} × the true gradient: "
+                           f"{a - 1:+.1e} relative, the same everywhere: rounding or low "
+                           "precision (values rounded to a few decimals, float32), not a wrong "
+                           "formula", name, off, value)
+    return FactorStory(FACTOR, f"hand-written = {_fmt(k)} × the true gradient{size}{noise}",
+                       name, off, value)
 
 
 def _fmt(x: float) -> str:
@@ -233,33 +322,28 @@ def diagnose_param(
         return out + _rounding_rule(name, h, g)
     informative = int(np.count_nonzero(np.abs(g) > floor))
     scalar_like = informative < 2
-    res_sign = residual(-h, g)
-    conf = confidence_of(res_sign)
-    if conf:
-        out.append(Hypothesis(
-            SIGN, f"{name}: sign flipped: hand-written = -1 × the true gradient"
-            + ("" if conf == "high" else f" (and {res_sign:.1e} off)"),
-            _cap(conf, "medium") if scalar_like else conf, res_sign, (name,), -1.0))
     fit = fit_factor(h, g)
-    if fit and not scalar_like:
+    if fit and scalar_like:  # one number: only -1 is worth a remark, and not a confident one
+        res_sign = residual(-h, g)
+        conf = confidence_of(res_sign)
+        if conf:
+            out.append(Hypothesis(
+                SIGN, f"{name}: sign flipped: hand-written = -1 × the true gradient"
+                + ("" if conf == "high" else f" (and {res_sign:.1e} off)"),
+                _cap(conf, "medium"), res_sign, (name,), -1.0))
+    elif fit:
         k, res = fit
         conf = confidence_of(res)
-        if conf and abs(k - 1) > 1e-6 and abs(k + 1) > 1e-6:
-            label = name_factor(abs(k), batch_size, lr, tol=max(1e-6, res))
-            sign = "-" if k < 0 else ""
-            text = f"{name}: hand-written = {_fmt(k)} × the true gradient"
-            text += f" (factor {sign}{label})" if label else ""
-            if k < 0:
-                text += "; the sign is flipped too"
-            out.append(Hypothesis(FACTOR, text, conf, res, (name,), k))
-    if len(shape) == 2 and shape[0] == shape[1] and shape[0] > 1 and indices is None:
-        res_t = residual(hand.T, true)
-        conf = confidence_of(res_t)
-        if conf and res_t < residual(hand, true):
-            out.append(Hypothesis(
-                TRANSPOSED, f"{name}: transposed: hand-written = (true gradient).T", conf,
-                res_t, (name,)))
-    out += _some_entries_rule(name, h, g, shape, indices, floor)
+        if conf and abs(k - 1) > 1e-6:
+            story = describe_factor(k, batch_size, lr, res)
+            if story.kind == PRECISION or story.off > max(1e-6, res):
+                conf = _cap(conf, "medium")
+            out.append(Hypothesis(story.kind, f"{name}: {story.text}", conf, res, (name,),
+                                  story.value, detail={"named": story.name}))
+    transposed = _transposed_rule(name, hand, true, shape, indices)
+    out += transposed
+    if not transposed:  # a transpose leaves the diagonal right: not "some entries"
+        out += _some_entries_rule(name, h, g, shape, indices, floor)
     out += _rounding_rule(name, h, g)
     if not any(x.rank >= 2 for x in out):
         r = residual(h, g)
@@ -270,6 +354,26 @@ def diagnose_param(
                 f"gradient to about {digits} significant digits; look for float32 or rounded "
                 "values in the backprop", "low", r, (name,)))
     return out
+
+
+def _transposed_rule(name: str, hand: np.ndarray, true: np.ndarray, shape: tuple,
+                     indices: np.ndarray | None) -> list[Hypothesis]:
+    """A square matrix whose gradient is the transposed one (up to a factor)."""
+    if not (len(shape) == 2 and shape[0] == shape[1] and shape[0] > 1):
+        return []
+    t = hand.T.ravel() if indices is None else hand.T.ravel()[indices]
+    h = hand.ravel() if indices is None else hand.ravel()[indices]
+    fit, plain = fit_factor(t, true), fit_factor(h, true)
+    if fit is None or fit[1] >= 0.5 * (residual(h, true) if plain is None else plain[1]):
+        return []
+    k, res = fit
+    conf = confidence_of(res)
+    if not conf or abs(k) < 1e-12:
+        return []
+    text = f"{name}: transposed: hand-written = (true gradient).T"
+    if abs(k - 1) > max(1e-6, res):
+        text += f", × {_fmt(k)}"
+    return [Hypothesis(TRANSPOSED, text, conf, res, (name,), k)]
 
 
 def _shape_rules(name: str, hand: np.ndarray, true: np.ndarray, shape: tuple,
@@ -336,8 +440,8 @@ def _some_entries_rule(name: str, h: np.ndarray, g: np.ndarray, shape: tuple,
 
 
 def _on_grid(v: np.ndarray, d: int) -> bool:
-    scaled = v * 10.0**d
-    return bool(np.all(np.abs(scaled - np.round(scaled)) <= 1e-6 * np.maximum(1.0, np.abs(scaled))))
+    scaled = v * 10.0**d  # a rounded value is a multiple of 10**-d up to float error only
+    return bool(np.all(np.abs(scaled - np.round(scaled)) <= 1e-9 * np.maximum(1.0, np.abs(scaled))))
 
 
 def _rounding_rule(name: str, h: np.ndarray, g: np.ndarray) -> list[Hypothesis]:
@@ -413,9 +517,11 @@ def common_factor(ratios: Mapping[str, float], batch_size: int | None = None,
     """One constant ratio hand/true shared by two or more wrong parameters.
 
     >>> print(common_factor({"a": -1.0, "b": -1.0}).message)
-    sign flipped on a, b: hand-written = -1 × the true gradient
+    a, b: sign flipped: hand-written = -1 × the true gradient
     >>> common_factor({"a": 0.5, "b": 0.7}) is None
     True
+    >>> common_factor({"a": 1.0004, "b": 1.0004}).kind
+    'precision'
     """
     if len(ratios) < 2:
         return None
@@ -427,14 +533,11 @@ def common_factor(ratios: Mapping[str, float], batch_size: int | None = None,
     conf = confidence_of(spread)
     if not conf or abs(k - 1) <= 1e-6:
         return None
-    names = ", ".join(ratios)
-    if abs(k + 1) <= max(1e-6, spread):
-        return Hypothesis(SIGN, f"sign flipped on {names}: hand-written = -1 × the true "
-                          "gradient", conf, spread, tuple(ratios), -1.0)
-    label = name_factor(abs(k), batch_size, lr, tol=max(1e-6, spread))
-    tail = f" (factor {'-' if k < 0 else ''}{label})" if label else ""
-    return Hypothesis(FACTOR, f"{names}: hand-written = {_fmt(k)} × the true gradient{tail}",
-                      conf, spread, tuple(ratios), k)
+    story = describe_factor(k, batch_size, lr, spread)
+    if story.kind == PRECISION or story.off > max(1e-6, spread):
+        conf = _cap(conf, "medium")  # a rounding-sized error: not a confident story
+    return Hypothesis(story.kind, f"{', '.join(ratios)}: {story.text}", conf, spread,
+                      tuple(ratios), story.value, detail={"named": story.name})
 
 
 def common_sign(signs: Mapping[str, float]) -> Hypothesis | None:

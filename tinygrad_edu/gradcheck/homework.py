@@ -30,11 +30,23 @@ Hypotheses that need the whole loss, not one parameter:
   first is the *output* activation), it computes the gradient with that activation's
   derivative replaced by 1: ``g - J_H^T dL/dH + J_z^T dL/dH`` for ``H = act(z)``. A match means
   your delta skips that derivative. An activation written any other way is not found.
-* **stale weights** (needs autograd and the learning rate ``lr``; a net's ``lr`` or
-  ``rate``): for a wrong parameter ``p``, the loss is recorded, then the other parameters are
-  overwritten *in the recorded graph* by ``q - lr * your_grad_q`` before backward, so backward
-  reads updated weights where forward used the old ones. A match means your backprop used
-  weights already updated in this step; the checker then names which ones.
+* **stale weights** (needs autograd; see :mod:`.stale`): for a wrong parameter ``p``, the
+  loss is recorded, then the other parameters are overwritten *in the recorded graph* by
+  ``q - lr * your_grad_q`` before backward, so backward reads updated weights where forward
+  used the old ones. The rate is ``lr=`` (or a net's ``lr``/``rate``) when given and fits,
+  else inferred from your gradients, together with a common factor (the ½ of a squared
+  error, a sign). A match means your backprop used weights already updated in this step;
+  the checker names which ones.
+
+Checks of the loss itself (see :mod:`.loss_probes`):
+
+* **a rounded loss**: if the loss does not move at all at ``eps`` along a random direction
+  (where your gradient says it should) but does at a larger step, it is piecewise constant;
+  every row is ``unchecked`` and the diagnosis says where to look.
+* **a fixed normaliser**: on a batch of two or more samples the loss is also evaluated on the
+  batch repeated twice and on its halves; a loss that is not a mean, and divides by a number
+  it reads from a global (or enclosing) name, is named — also when the gradients check,
+  because the backprop divides by the same number.
 
 >>> import numpy as np
 >>> def loss(p, x, y):
@@ -48,7 +60,7 @@ Hypotheses that need the whole loss, not one parameter:
 >>> report.passed
 False
 >>> print(report["W"].diagnosis.message)
-W: hand-written = 0.5 × the true gradient (factor 1/2)
+W: hand-written = 0.5 × the true gradient (factor 1/2: a lost 2, d(err**2)/d(out) = 2*err?)
 """
 
 from __future__ import annotations
@@ -63,8 +75,9 @@ from ..autograd.engine import grad as _grad
 from ..creation import tensor as _tensor
 from ..tensor import Tensor
 from . import diagnose as dg
-from . import numeric
+from . import loss_probes, numeric
 from .report import GradientReport, ParamCheck, relative_error, verdict_for
+from .stale import stale_weights
 
 LossFn = Callable[[Mapping[str, Any], Any, Any], Any]
 GradsFn = Callable[[Mapping[str, np.ndarray], Any, Any], Mapping[str, Any]]
@@ -101,7 +114,8 @@ def check_gradients(
 
     ``max_entries_per_param`` caps the numerical check per parameter (a seeded sample);
     ``alternative_losses`` maps names to losses the backprop might differentiate instead;
-    ``lr`` enables the stale-weights test; ``batch_size`` names factors of ``m`` (by default
+    ``lr`` is the rate for the stale-weights test (inferred when not given or when it does
+    not fit); ``batch_size`` names factors of ``m`` (by default
     ``len(x)`` for a 2-D or larger ``x``). Returns a :class:`GradientReport`.
 
     >>> import numpy as np
@@ -224,10 +238,19 @@ class _Checker:
         scale = max([float(np.max(np.abs(a), initial=0.0)) for a in [*H.values(),
                     *(R or {}).values()]] + [1e-300])
         self.floor_exact = 64 * float(np.finfo(dtype).eps) * scale
+        self.rounded_at = loss_probes.piecewise_constant(self.f, self.P, f0, self.eps,
+                                                         self.expected_slope, self.seed)
         rng = np.random.default_rng(self.seed)
         rows = [self.row(n, rng, f0) for n in self.names]
         hypotheses = self.overall(rows)
         return GradientReport(rows, hypotheses, loss=f0, eps=self.eps, notes=self.notes)
+
+    def expected_slope(self, u: Mapping[str, np.ndarray]) -> float:
+        """How fast the hand-written (or autograd's) gradient says the loss moves along u."""
+        slopes = [sum(float(np.sum(g[n] * u[n])) for n in self.names
+                      if n in g and np.shape(g[n]) == np.shape(u[n]))
+                  for g in (self.H, self.R or {})]
+        return max(abs(v) for v in slopes)
 
     def row(self, name: str, rng: np.random.Generator, f0: float) -> ParamCheck:
         P, eps = self.P, self.eps
@@ -287,6 +310,9 @@ class _Checker:
             true, indices = d.central, idx
             row.reference = "numerical"
         row.verdict = verdict
+        if self.rounded_at is not None:
+            row.verdict = "unchecked"  # a rounded loss has no gradient to compare with
+            return row
         if kinks.any():
             row.hypotheses.append(self.kink_hypothesis(name, idx[kinks], h_idx[kinks], d, kinks))
         if not row.passed:
@@ -373,11 +399,13 @@ class _Checker:
 
     # ------------------------------------------------------------------ across parameters
     def overall(self, rows: list[ParamCheck]) -> list[dg.Hypothesis]:
+        if self.rounded_at is not None:
+            return self.rounded_loss(rows)
         wrong = [r for r in rows if not r.passed and r.hand is not None
                  and r.hand.shape == r.shape]
+        out: list[dg.Hypothesis] = self.normalisation([r.name for r in wrong])
         if not wrong:
-            return []
-        out: list[dg.Hypothesis] = []
+            return out
         names = [r.name for r in wrong]
         truth = {r.name: r.autograd if r.reference == "autograd" else None for r in wrong}
         ratios, cosines = {}, {}
@@ -396,7 +424,8 @@ class _Checker:
                 out.append(common)
         unused = [r.name for r in wrong if dg.WRONG_WEIGHTS in r.kinds]
         moving = {n: c for n, c in cosines.items() if n not in unused}
-        if not out and len(moving) == len(wrong) - len(unused):
+        if not any(h.params == tuple(ratios) for h in out) and \
+                len(moving) == len(wrong) - len(unused):
             sign = dg.common_sign(moving)
             if sign:
                 out.append(sign)
@@ -408,7 +437,10 @@ class _Checker:
         out += self.candidate_losses(names)
         if self.L is not None:
             out += self.missing_derivative(names)
-            out += self.stale_weights(wrong)
+            stale = stale_weights(self.loss, self.P, self.H, self.R, self.x, self.y, names,
+                                  self.lr, self.batch_size)
+            if stale is not None:
+                out.append(stale)
         done = {h.kind for h in out}
         rounded = [r.name for r in wrong if dg.ROUNDING in r.kinds]
         if rounded and dg.ROUNDING not in done and len(rounded) > 1:
@@ -424,11 +456,45 @@ class _Checker:
         if ok:
             self.notes.append(f"correct: {', '.join(ok)}; wrong: {', '.join(names)} — look at "
                               "the backprop of the wrong ones first")
-        for h in out:
-            for r in rows:
+        # a vague story (an unnamed factor) that a mechanism explains is not told
+        mechanisms = [h for h in out if not h.vague and h.kind != dg.SIGN]
+
+        def explained(h: dg.Hypothesis) -> bool:
+            return h.vague and any(set(h.params) <= set(m.params) and m.rank >= h.rank
+                                   for m in mechanisms)
+
+        out = [h for h in out if not explained(h)]
+        for r in rows:
+            r.hypotheses = [h for h in r.hypotheses if not explained(h)]
+            for h in out:
                 if r.name in h.params and h not in r.hypotheses:
                     r.hypotheses.append(h)
-        return sorted(out, key=lambda h: (-h.rank, -len(h.params)))
+        return dg.ranked(out)
+
+    def rounded_loss(self, rows: list[ParamCheck]) -> list[dg.Hypothesis]:
+        names = tuple(r.name for r in rows)
+        h = dg.Hypothesis(
+            dg.ROUNDING, f"the loss is rounded: it is piecewise constant — moving the "
+            f"parameters by {self.eps:g} leaves it exactly unchanged, by {self.rounded_at:g} "
+            "it changes. Something in the forward pass rounds (float(\"%.3f\" % v), round(v, 3), "
+            "np.round, int(v)), so central differences see 0 and autograd no slope: no "
+            "gradient can be checked against it. Remove the rounding from the loss (round "
+            "only what you print), then check again", "high", 0.0, names,
+            detail={"step": self.rounded_at})
+        for r in rows:
+            r.hypotheses = [h]
+        return [h]
+
+    def normalisation(self, wrong: list[str]) -> list[dg.Hypothesis]:
+        """Whether the loss and the backprop divide by the batch size (see
+        :func:`.loss_probes.normalisation`)."""
+        if not self.batch_size or self.batch_size < 2:
+            return []
+        found, notes = loss_probes.normalisation(
+            lambda P, x, y: _scalar(self.loss(dict(P), x, y)), self.loss, self.grads, self.P,
+            self.H, self.x, self.y, wrong)
+        self.notes += notes
+        return found
 
     def candidate_losses(self, names: list[str]) -> list[dg.Hypothesis]:
         out = []
@@ -482,47 +548,16 @@ class _Checker:
                      f"{tuple(H.shape)}) left out")
             if output and act == "sigmoid":
                 label += " — for a squared error after a sigmoid, the cross-entropy gradient"
+            near = dg.fit_factor(np.concatenate([np.ravel(self.H[n]) for n in names]),
+                                 np.concatenate([np.ravel(self.R[n]) for n in names]))
+            if near is not None and near[1] <= 1e-3:
+                label += (f"; that derivative is about the same for every sample here, so "
+                          f"hand-written ≈ {near[0]:.5g} × the true gradient")
             h = dg.match_candidate(self.H, G, self.names, dg.MISSING_ACTIVATION_DERIVATIVE,
                                    label, self.batch_size, self.lr, self.R)
             if h is not None:
                 return [h]
         return []
-
-    def stale_weights(self, wrong: list[ParamCheck]) -> list[dg.Hypothesis]:
-        if not self.lr:
-            return []
-        updates = {n: self.P[n] - self.lr * self.H[n] for n in self.names
-                   if n in self.H and self.H[n].shape == self.P[n].shape}
-        found: dict[str, list[str]] = {}
-        for r in wrong:
-            others = {q: v for q, v in updates.items() if q != r.name}
-            if not others or not self._matches_with(r.name, others):
-                continue
-            found[r.name] = [q for q in others if self._matches_with(r.name, {q: others[q]})]
-        if not found:
-            return []
-        groups: dict[tuple, list[str]] = {}
-        for p, qs in found.items():
-            groups.setdefault(tuple(qs), []).append(p)
-        parts = [f"{', '.join(ps)} computed with {', '.join(qs) or 'other weights'} already "
-                 "updated" for qs, ps in groups.items()]
-        return [dg.Hypothesis(
-            dg.STALE_WEIGHTS, "stale weights: the backprop reads weights after this step's "
-            f"update (w - lr*grad, lr={self.lr:g}): " + "; ".join(parts), "high", 0.0,
-            tuple(found))]
-
-    def _matches_with(self, name: str, updated: Mapping[str, np.ndarray]) -> bool:
-        try:
-            TP = {n: _tensor(self.P[n], requires_grad=True) for n in self.names}
-            L = self.loss(TP, self.x, self.y)
-            for q, value in updated.items():
-                TP[q].data[...] = value  # seen by backward, not by the recorded forward
-            (g,) = _grad(L, [TP[name]], allow_unused=True)
-        except Exception:
-            return False
-        g = np.zeros(self.P[name].shape) if g is None else np.asarray(g.data, np.float64)
-        return dg.residual(self.H[name], g) <= dg.MATCH and \
-            dg.residual(self.H[name], self.R[name]) > dg.MATCH
 
 
 def _matches_one_side(h: np.ndarray, d: numeric.Differences, floor: float) -> np.ndarray:

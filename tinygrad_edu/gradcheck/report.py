@@ -15,9 +15,15 @@ rel. error    verdict             meaning
 > 1e-2        wrong
 ============  ==================  ==========================================================
 
-Two more verdicts: ``kink`` (the hand-written gradient is right, and the numerical one is off
-because ``x +- eps`` straddles a kink), and ``missing``/``wrong shape`` when the hand-written
-gradient is absent or has another shape than its parameter.
+More verdicts: ``kink`` (the hand-written gradient is right, and the numerical one is off
+because ``x +- eps`` straddles a kink), ``missing``/``wrong shape`` when the hand-written
+gradient is absent or has another shape than its parameter, and ``unchecked`` when the loss
+itself is rounded (piecewise constant): no gradient can be checked against it.
+
+In the table an error of 0 reads ``< noise``: the difference is within the rounding noise of
+the comparison (the errors themselves stay numbers in :class:`ParamCheck`). A check whose
+gradients all pass can still carry a diagnosis of the *loss* (it divides by a fixed number,
+not the batch size): the headline says so.
 
 >>> import numpy as np
 >>> relative_error(np.array([1.0, 0.0, 2.0]), np.array([1.0, 0.0, 1.0])).tolist()
@@ -115,20 +121,23 @@ class ParamCheck:
     def cells(self) -> list[str]:
         d = self.diagnosis
         auto = "-" if self.rel_error_autograd is None else _e(self.rel_error_autograd)
+        num = "-" if self.verdict == "unchecked" else _e(self.rel_error)
+        if self.verdict == "unchecked":
+            auto = "-"
         return [self.name, str(self.shape), f"{self.n_checked}/{self.n_entries}",
-                _e(self.rel_error), auto, self.verdict, d.message if d else ""]
+                num, auto, self.verdict, d.message if d else ""]
 
 
 def _e(x: float) -> str:
     if x is None or np.isnan(x):
         return "-"
-    return "0" if x == 0 else f"{x:.1e}"
+    return "< noise" if x == 0 else f"{x:.1e}"
 
 
 HEADERS = ["parameter", "shape", "checked", "rel.err numeric", "rel.err autograd", "verdict",
            "diagnosis"]
 _COLOURS = {"correct": "#d4edda", "kink": "#d4edda", "ok only with kinks": "#fff3cd",
-            "suspicious": "#fff3cd"}
+            "suspicious": "#fff3cd", "unchecked": "#fff3cd"}
 
 
 class GradientReport:
@@ -179,6 +188,10 @@ class GradientReport:
     def headline(self) -> str:
         bad = [r.name for r in self.rows if not r.passed]
         status = "PASSED" if not bad else f"FAILED: {len(bad)} of {len(self.rows)} wrong"
+        if not bad and self.hypotheses:
+            status += ", but see the diagnosis of the loss below"
+        elif bad and all(r.verdict == "unchecked" for r in self.rows):
+            status = "FAILED: nothing could be checked"
         return (f"Gradient check of {len(self.rows)} parameters at loss {self.loss:.6g} "
                 f"(eps {self.eps:g}): {status}")
 

@@ -36,6 +36,7 @@ ValueError: unknown optimizer 'adamax'; known: adagrad, adam, adamw, rmsprop, sg
 from __future__ import annotations
 
 import math
+import numbers
 import warnings
 from collections.abc import Iterable
 from typing import Any
@@ -102,6 +103,12 @@ class Optimizer:
                             f"{sorted(kwargs)}")
         if sum(v is not None for v in (clipnorm, clipvalue, global_clipnorm)) > 1:
             raise ValueError("only one of clipnorm, clipvalue and global_clipnorm can be set")
+        for arg, value in (("clipnorm", clipnorm), ("clipvalue", clipvalue),
+                           ("global_clipnorm", global_clipnorm)):
+            if value is not None and (not isinstance(value, numbers.Real)
+                                      or isinstance(value, bool) or not value > 0):
+                raise ValueError(f"{type(self).__name__}: {arg} must be a positive number, "
+                                 f"got {value!r}")
         lr = float(learning_rate)
         if not lr >= 0 or math.isinf(lr):
             raise ValueError(f"{type(self).__name__}: learning_rate must be a non-negative "

@@ -38,12 +38,16 @@ True
 from __future__ import annotations
 
 import json
+import math
 import os
 import warnings
 from collections import OrderedDict
 from typing import Any
 
-from ..serialization import SerializationError, check_extension, load, save
+import numpy as np
+
+from ..serialization import SerializationError, _non_numeric, check_extension, load, save
+from ..tensor import Tensor
 from . import losses, optimizers
 from . import metrics as _metrics
 from .layers import LAYER_CLASSES, Layer, weights_from_file
@@ -140,7 +144,9 @@ def _read(filepath: str | os.PathLike) -> tuple[str, Any]:
 
 
 def load_weights(model: Any, filepath: str | os.PathLike) -> None:
-    """Load weights from a ``save_weights`` or ``save`` file into a built model."""
+    """Load weights from a ``save_weights`` or ``save`` file into a built model. Every
+    weight is checked (name, shape, a real number dtype) before any is assigned, so a file
+    that does not fit leaves the model as it was."""
     path, content = _read(filepath)
     if isinstance(content, dict) and "keras_config" in content:
         content = content.get("weights")
@@ -149,11 +155,94 @@ def load_weights(model: Any, filepath: str | os.PathLike) -> None:
     if not model.built:
         raise ValueError(f"load_weights: build model {model.name!r} first (give it an input "
                          "shape or call it on data), so its weights exist")
-    try:
-        model.load_state_dict(content)
-    except RuntimeError as e:
-        raise SerializationError(f"{path}: the weights do not fit model {model.name!r}: "
-                                 f"{e}") from None
+    model.load_state_dict(_checked_weights(path, model, content,
+                                           f"do not fit model {model.name!r}"))
+
+
+def _array_problem(what: str, value: Any, shape: tuple[int, ...]) -> str | None:
+    """Why ``value`` cannot be the weight (or optimizer moment) ``what`` of ``shape``."""
+    if isinstance(value, Tensor):
+        value = value.data
+    if not isinstance(value, np.ndarray):
+        return f"{what} is a {type(value).__name__} ({str(value)[:40]}), not an array"
+    kind = value.dtype.kind
+    if kind == "c":
+        return (f"{what} is complex ({value.dtype}); weights are real numbers (casting would "
+                "drop the imaginary part)")
+    if kind not in "iuf":
+        return f"{what} holds {_non_numeric(value.dtype) or 'bools'} ({value.dtype}), not numbers"
+    if value.shape != tuple(shape):
+        return f"{what} has shape {value.shape}, the model's weight has {tuple(shape)}"
+    return None
+
+
+def _checked_weights(path: str, model: Any, weights: Any, mismatch: str) -> dict[str, Any]:
+    """``weights`` if they fit ``model`` exactly (same names, shapes, real numbers), else a
+    ``SerializationError`` listing every problem: "{path}: the weights {mismatch}: ..."."""
+    if not isinstance(weights, dict):
+        raise SerializationError(f"{path}: the file holds no weights (a dict of arrays)")
+    own = model.state_dict()
+    problems = []
+    missing = [k for k in own if k not in weights]
+    unexpected = [k for k in weights if k not in own]
+    if missing:
+        problems.append("Missing key(s): " + ", ".join(map(repr, missing)))
+    if unexpected:
+        problems.append("Unexpected key(s): " + ", ".join(map(repr, unexpected)))
+    problems += [p for k, target in own.items() if k in weights
+                 if (p := _array_problem(k, weights[k], target.shape)) is not None]
+    if problems:
+        raise SerializationError(f"{path}: the weights {mismatch}: " + "; ".join(problems))
+    return weights
+
+
+def _checked_optimizer_state(path: str, model: Any, optimizer: optimizers.Optimizer,
+                             state: Any) -> dict[str, Any]:
+    """The saved state of ``optimizer`` if it fits ``model``'s weights (moments of each
+    weight's shape, real numbers, a sane learning rate and step count), with arrays in the
+    weights' dtypes; else a ``SerializationError`` saying what does not fit."""
+    named = list(model.named_parameters())
+
+    def bad(problem: str) -> SerializationError:
+        return SerializationError(f"{path}: the optimizer state does not fit model "
+                                  f"{model.name!r} ({type(optimizer).__name__}): {problem}; "
+                                  "the file is corrupt or was edited (load_model(path, "
+                                  "compile=False) skips it)")
+
+    if not (isinstance(state, dict) and set(state) == {"state", "param_groups"}
+            and isinstance(state["state"], dict) and isinstance(state["param_groups"], list)):
+        raise bad("it is not a {'state': ..., 'param_groups': [...]} dict")
+    groups = state["param_groups"]
+    if len(groups) != 1 or not isinstance(groups[0], dict) \
+            or set(groups[0]) != {"lr", "iterations", "params"}:
+        raise bad("it needs one parameter group with 'lr', 'iterations' and 'params'")
+    group = groups[0]
+    lr, step = group["lr"], group["iterations"]
+    if isinstance(lr, bool) or not isinstance(lr, int | float) or not 0 <= lr < math.inf:
+        raise bad(f"the learning rate {lr!r} is not a non-negative number")
+    if isinstance(step, bool) or not isinstance(step, int) or step < 0:
+        raise bad(f"the step count {step!r} is not a non-negative integer")
+    if group["params"] != list(range(len(named))):
+        raise bad(f"it is for {len(group['params']) if isinstance(group['params'], list) else '?'}"
+                  f" weights, the model has {len(named)}")
+    moments: dict[int, dict[str, np.ndarray]] = {}
+    for index, entry in state["state"].items():
+        if isinstance(index, bool) or not isinstance(index, int) \
+                or not 0 <= index < len(named):
+            raise bad(f"it has moments for weight number {index!r}, the model has "
+                      f"{len(named)} weights")
+        name, param = named[index]
+        expected = optimizer._new_state(param.data)
+        if not isinstance(entry, dict) or set(entry) != set(expected):
+            keys = sorted(entry) if isinstance(entry, dict) else entry
+            raise bad(f"the moments of {name} are {keys!r}, expected {sorted(expected)}")
+        for key, value in entry.items():
+            problem = _array_problem(f"moment {key!r} of {name}", value, param.shape)
+            if problem is not None:
+                raise bad(problem)
+        moments[index] = {k: np.array(v.data if isinstance(v, Tensor) else v,
+                                      dtype=param.data.dtype) for k, v in entry.items()}
+    return {"state": moments, "param_groups": [dict(group)]}
 
 
 def _custom(spec: Any, custom_objects: dict[str, Any], path: str) -> Any:
@@ -209,9 +298,13 @@ def _parse_config(path: str, content: Any) -> dict[str, Any]:
                                  "is corrupt") from None
     if not isinstance(config, dict) or config.get("format") != FORMAT:
         raise SerializationError(f"{path}: its model config is not a {FORMAT} config")
-    if config.get("version", 0) > VERSION:
+    version = config.get("version")
+    if isinstance(version, bool) or not isinstance(version, int) or version < 1:
+        raise SerializationError(f"{path}: its model config has no valid version "
+                                 f"({version!r}); the file is corrupt or was edited")
+    if version > VERSION:
         raise SerializationError(f"{path}: written by a newer tinygrad_edu.keras (config "
-                                 f"version {config['version']}); upgrade tinygrad_edu")
+                                 f"version {version}); upgrade tinygrad_edu")
     if config.get("class_name") != "Sequential" or not isinstance(config.get("config"), dict):
         raise SerializationError(f"{path}: unsupported model class "
                                  f"{config.get('class_name')!r} (only Sequential is saved)")
@@ -244,23 +337,26 @@ def load_model(filepath: str | os.PathLike, custom_objects: dict[str, Any] | Non
                                  f"{e}") from None
     if not model.built:
         raise SerializationError(f"{path}: the saved config does not give the input shape")
-    weights = content.get("weights")
-    if not isinstance(weights, dict):
-        raise SerializationError(f"{path}: the file holds no weights")
-    try:
-        model.load_state_dict(weights)
-    except RuntimeError as e:
-        raise SerializationError(f"{path}: the weights do not match the saved architecture "
-                                 f"(the file is corrupt or was edited): {e}") from None
+    weights = _checked_weights(path, model, content.get("weights"),
+                               "do not match the saved architecture (the file is corrupt or "
+                               "was edited)")
+    compile_config = config.get("compile_config")
+    opt_state = None
+    if compile and compile_config:
+        _compile_from(model, compile_config, path)
+        if isinstance(model.optimizer, optimizers.Optimizer) and "optimizer" in content:
+            opt_state = _checked_optimizer_state(path, model, model.optimizer,
+                                                 content["optimizer"])
+    model.load_state_dict(weights)  # everything was checked: from here nothing fails
     if body.get("trainable", True) is False:
         model.trainable = False
-    compile_config = config.get("compile_config")
-    if compile and compile_config:
-        _compile_from(model, compile_config, content.get("optimizer"), path)
+    if opt_state is not None:
+        model.optimizer.build(list(model.parameters())).load_state_dict(opt_state)
     return model
 
 
-def _compile_from(model: Any, cc: dict[str, Any], opt_state: Any, path: str) -> None:
+def _compile_from(model: Any, cc: Any, path: str) -> None:
+    """``model.compile`` with the saved optimizer, loss and metrics."""
     try:
         optimizer = optimizers.get(cc["optimizer"])
         loss = cc.get("loss")
@@ -269,16 +365,9 @@ def _compile_from(model: Any, cc: dict[str, Any], opt_state: Any, path: str) -> 
         metric_specs = [m if isinstance(m, str) else _SAVABLE_METRICS[m["class_name"]]()
                         for m in cc.get("metrics") or []]
         model.compile(optimizer=optimizer, loss=loss, metrics=metric_specs)
-    except (KeyError, TypeError, ValueError) as e:
+    except (KeyError, TypeError, ValueError, AttributeError) as e:
         raise SerializationError(f"{path}: cannot restore the compile() settings: "
                                  f"{type(e).__name__}: {e}") from None
-    if opt_state is not None and isinstance(optimizer, optimizers.Optimizer):
-        bound = optimizer.build(list(model.parameters()))
-        try:
-            bound.load_state_dict(opt_state)
-        except (KeyError, TypeError, ValueError) as e:
-            raise SerializationError(f"{path}: cannot restore the optimizer state: {e}") \
-                from None
 
 
 __all__ = ["load_model", "load_weights", "save_model", "save_weights"]

@@ -1,4 +1,5 @@
-"""Pictures of compute graphs (graphviz) and of training (matplotlib, optional).
+"""Pictures of compute graphs (graphviz), the explorer page that steps through backprop on
+one (``draw_graph(...).save("graph.html")``), and pictures of training (matplotlib).
 
 >>> import tinygrad_edu as tg
 >>> from tinygrad_edu.viz import draw_graph
@@ -7,12 +8,14 @@
 True
 """
 
+from .explorer import Explorer
 from .gradnorms import GradNormRecorder
 from .graph import draw_graph
 from .plots import plot_decision_boundary, plot_grad_norms, plot_history, plot_regression_1d
 from .render import GraphDrawing, GraphvizNotFoundError
 
 __all__ = [
+    "Explorer",
     "GradNormRecorder",
     "GraphDrawing",
     "GraphvizNotFoundError",

@@ -20,7 +20,9 @@ between collapsed nodes dropped, the highlighted path kept):
 * :func:`truncate` — keep the ``max_nodes - 1`` nodes nearest the outputs (breadth first,
   against the data flow) and one ``… N more nodes`` node feeding the cut.
 
-All of them are loops over lists; nothing recurses.
+All of them are loops over lists; nothing recurses, and none changes the graph it is given
+(the explorer page lays one walked graph out several times). ``keep`` names nodes that must
+stay as they are: the explorer draws a collapsed box expanded by passing its members.
 
 >>> import tinygrad_edu as tg
 >>> from tinygrad_edu.viz.walk import build
@@ -35,7 +37,9 @@ All of them are loops over lists; nothing recurses.
 
 from __future__ import annotations
 
+import dataclasses
 from collections import Counter, deque
+from collections.abc import Collection
 
 from . import _format
 from .walk import Graph, Node, title
@@ -145,18 +149,21 @@ def _fill_between(g: Graph, owner: dict[str, str], preds: dict[str, list[str]]) 
             owner[k] = m
 
 
-def group_by_module(g: Graph, classes: dict[str, str | None]) -> Graph:
-    """One ``module`` node per module that owns parameters (see the module docstring)."""
+def group_by_module(g: Graph, classes: dict[str, str | None],
+                    keep: Collection[str] = ()) -> Graph:
+    """One ``module`` node (id ``module_<path>``) per module that owns parameters (see the
+    module docstring); a module with a node in ``keep`` is not boxed."""
     owner = module_of_params(g)
+    kept = {owner[k] for k in keep if k in owner}
     groups: dict[str, list[Node]] = {}
     for k, n in g.nodes.items():  # in topological order, so each box lists its ops in order
         m = owner.get(k)
-        if m is not None:
+        if m is not None and m not in kept:
             groups.setdefault(m, []).append(n)
     rep: dict[str, str] = {}
     new: dict[str, Node] = {}
-    for i, (path, members) in enumerate(groups.items()):
-        gid = f"module_{i}"
+    for path, members in groups.items():
+        gid = f"module_{path}"
         ids = {m.id for m in members}
         for m in members:
             rep[m.id] = gid
@@ -191,19 +198,19 @@ def _listing(items: list[str], limit: int = 4) -> str:
     return ", ".join(items[:limit]) + f", … +{len(items) - limit}"
 
 
-def merge_chains(g: Graph) -> Graph:
-    """Merge runs of ops that feed only each other into ``chain`` nodes."""
+def merge_chains(g: Graph, keep: Collection[str] = ()) -> Graph:
+    """Merge runs of ops that feed only each other into ``chain`` nodes (none in ``keep``)."""
     preds = g.predecessors()
     succ = g.successors()
     head: dict[str, str] = {}
     for k, n in g.nodes.items():
-        if n.kind != "op" or n.name is not None:
+        if n.kind != "op" or n.name is not None or k in keep:
             continue
         op_in = {p for p in preds[k] if g.nodes[p].kind == "op"}
         if len(op_in) != 1:
             continue
         (u,) = op_in
-        if g.nodes[u].name is None and set(succ[u]) == {k}:
+        if g.nodes[u].name is None and u not in keep and set(succ[u]) == {k}:
             head[k] = head.get(u, u)
     chains: dict[str, list[Node]] = {}
     for k, h in head.items():
@@ -230,47 +237,48 @@ def fold_constants(g: Graph) -> Graph:
     """Drop unnamed constant leaves; each consumer counts them in ``folded``."""
     drop = {k for k, n in g.nodes.items()
             if n.kind in ("const", "value") and n.name is None and not n.is_output}
-    for s, d in g.edges:
-        if s in drop and d not in drop:
-            g.nodes[d].folded += 1
-    nodes = {k: n for k, n in g.nodes.items() if k not in drop}
+    added = Counter(d for s, d in g.edges if s in drop and d not in drop)
+    nodes = {k: dataclasses.replace(n, folded=n.folded + added[k]) if k in added else n
+             for k, n in g.nodes.items() if k not in drop}
     edges = [(s, d) for s, d in g.edges if s not in drop]
     path = {(s, d) for s, d in g.path_edges if s not in drop}
     return Graph(nodes, edges, g.outputs, path, g.after_backward)
 
 
-def truncate(g: Graph, max_nodes: int) -> Graph:
-    """Keep the ``max_nodes - 1`` nodes nearest the outputs, plus one ``more`` node."""
-    if len(g.nodes) <= max_nodes:
+def truncate(g: Graph, max_nodes: int, keep: Collection[str] = ()) -> Graph:
+    """Keep the ``max_nodes - 1`` nodes nearest the outputs, plus one ``more`` node
+    (id ``more_nodes``); the nodes in ``keep`` are kept on top of those."""
+    extra = [k for k in keep if k in g.nodes]
+    if len(g.nodes) <= max_nodes + len(extra):
         return g
     preds = g.predecessors()
-    keep: dict[str, None] = {}
-    budget = max(1, max_nodes - 1)
+    kept: dict[str, None] = dict.fromkeys(extra)
+    budget = max(1, max_nodes - 1) + len(extra)
     queue = deque(g.outputs)
-    while queue and len(keep) < budget:
+    while queue and len(kept) < budget:
         k = queue.popleft()
-        if k in keep:
+        if k in kept:
             continue
-        keep[k] = None
-        queue.extend(p for p in preds[k] if p not in keep)
+        kept[k] = None
+        queue.extend(p for p in preds[k] if p not in kept)
     succ = g.successors()
     for k in g.nodes:  # isolated nodes (unused parameters) come last
-        if len(keep) >= budget:
+        if len(kept) >= budget:
             break
         if not preds[k] and not succ[k]:
-            keep[k] = None
+            kept[k] = None
     more = Node("more_nodes", "more",
-                f"… {len(g.nodes) - len(keep)} more nodes",
+                f"… {len(g.nodes) - len(kept)} more nodes",
                 lines=[f"(max_nodes={max_nodes})"])
     nodes = {"more_nodes": more}
-    nodes.update((k, g.nodes[k]) for k in keep)
+    nodes.update((k, g.nodes[k]) for k in kept)
     edges = []
     cut: dict[str, None] = {}
     for s, d in g.edges:
-        if s in keep and d in keep:
+        if s in kept and d in kept:
             edges.append((s, d))
-        elif d in keep:
+        elif d in kept:
             cut[d] = None
     edges = [("more_nodes", d) for d in cut] + edges
-    path = {(s, d) for s, d in g.path_edges if s in keep and d in keep}
+    path = {(s, d) for s, d in g.path_edges if s in kept and d in kept}
     return Graph(nodes, edges, g.outputs, path, g.after_backward)

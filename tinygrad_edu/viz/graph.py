@@ -35,7 +35,8 @@ from __future__ import annotations
 import contextlib
 import gc
 import warnings
-from collections.abc import Iterable, Iterator, Mapping
+from collections.abc import Collection, Iterable, Iterator, Mapping
+from dataclasses import dataclass
 from typing import Any
 
 import graphviz
@@ -136,40 +137,84 @@ def _draw(
     rankdir: str,
     highlight_path_from: Any,
 ) -> GraphDrawing:
-    outputs = _outputs(output)
     names, owners, classes, param_list = _params(params)
-    g = build(outputs, names, owners, param_list)
-    total = len(g.nodes)
-    base_key = {id(n.tensor): k for k, n in g.nodes.items()
-                if n.tensor is not None and n.kind != "output"}
-    if highlight_path_from is not None:
-        _mark_path(g, _resolve(highlight_path_from, names, param_list))
-
-    if collapse_modules:
-        if not classes:
-            raise ValueError(
-                "collapse_modules=True needs params= a Module (or a dict of dotted names such "
-                "as 'layers.0.weight') to know which module each parameter belongs to"
-            )
-        g = _collapse.group_by_module(g, classes)
-    steps: list[str] = []
-    if max_nodes is not None and len(g.nodes) > max_nodes:
-        g, steps = _shrink(g, max_nodes, classes if not collapse_modules else None)
+    layout = Layout(_outputs(output), names, owners, classes, param_list, show_values,
+                    show_grads, max_nodes, collapse_modules, rankdir, highlight_path_from)
+    if collapse_modules and not classes:
+        raise ValueError(
+            "collapse_modules=True needs params= a Module (or a dict of dotted names such "
+            "as 'layers.0.weight') to know which module each parameter belongs to"
+        )
+    base = layout.walk()
+    g, steps = layout.collapse(base)
+    if steps:
         warnings.warn(
-            f"draw_graph: the graph has {total} nodes, more than max_nodes={max_nodes}, so it "
-            f"is drawn collapsed ({'; '.join(steps)}), as {len(g.nodes)} nodes. Pass "
-            f"max_nodes=None (or a larger number) to draw every node, or params=<your Module> "
-            f"with collapse_modules=True for one box per module.",
+            f"draw_graph: the graph has {len(base.nodes)} nodes, more than "
+            f"max_nodes={max_nodes}, so it is drawn collapsed ({'; '.join(steps)}), as "
+            f"{len(g.nodes)} nodes. Pass max_nodes=None (or a larger number) to draw every "
+            f"node, or params=<your Module> with collapse_modules=True for one box per module.",
             UserWarning,
             stacklevel=3,
         )
+    shown = displayed_ids(base, g)
+    node_ids = {id(n.tensor): shown[k] for k, n in base.nodes.items()
+                if n.tensor is not None and n.kind != "output"
+                and shown[k] not in (None, "more_nodes")}
+    return GraphDrawing(layout.digraph(g), total_nodes=len(base.nodes), num_nodes=len(g.nodes),
+                        collapsed=tuple(steps), node_ids=node_ids, layout=layout)
 
-    digraph = _emit(g, show_values, show_grads, rankdir)
-    final = {m: n.id for n in g.nodes.values() for m in n.members}
-    final.update((k, k) for k in g.nodes)
-    node_ids = {tid: final[k] for tid, k in base_key.items() if k in final}
-    return GraphDrawing(digraph, total_nodes=total, num_nodes=len(g.nodes),
-                        collapsed=tuple(steps), node_ids=node_ids)
+
+@dataclass(eq=False)
+class Layout:
+    """What ``draw_graph`` was asked to draw, kept by the drawing so that the graph can be
+    laid out again: the explorer page draws each collapsed box once more, expanded."""
+
+    outputs: list[tuple[str | None, Tensor]]
+    names: dict[int, str]
+    owners: dict[int, str]
+    classes: dict[str, str | None]
+    params: list[Tensor]
+    show_values: bool
+    show_grads: bool
+    max_nodes: int | None
+    collapse_modules: bool
+    rankdir: str
+    highlight_path_from: Any = None
+
+    def walk(self) -> Graph:
+        """The graph, every node (see :func:`~tinygrad_edu.viz.walk.build`)."""
+        g = build(self.outputs, self.names, self.owners, self.params)
+        if self.highlight_path_from is not None:
+            _mark_path(g, _resolve(self.highlight_path_from, self.names, self.params))
+        return g
+
+    def collapse(self, g: Graph, keep: Collection[str] = ()) -> tuple[Graph, list[str]]:
+        """``g`` as drawn: boxed by module if asked, then shrunk to ``max_nodes`` (the steps
+        taken say how); nodes in ``keep`` stay as they are (``g`` itself is not changed)."""
+        if self.collapse_modules:
+            g = _collapse.group_by_module(g, self.classes, keep)
+        steps: list[str] = []
+        if self.max_nodes is not None and len(g.nodes) > self.max_nodes + len(keep):
+            g, steps = _shrink(g, self.max_nodes, None if self.collapse_modules else
+                               self.classes, keep)
+        return g, steps
+
+    def digraph(self, g: Graph) -> graphviz.Digraph:
+        """The styled graphviz source of a (collapsed) graph."""
+        return _emit(g, self.show_values, self.show_grads, self.rankdir)
+
+
+def displayed_ids(base: Graph, g: Graph) -> dict[str, str | None]:
+    """For each node of the walked graph ``base``, the node of ``g`` (``base`` collapsed)
+    that draws it: itself, the box or chain it is a member of, the ``more_nodes`` node if
+    it was cut off, or ``None`` for a constant folded into its op."""
+    shown: dict[str, str | None] = {m: n.id for n in g.nodes.values() for m in n.members}
+    shown.update((k, k) for k in g.nodes)
+    more = "more_nodes" if "more_nodes" in g.nodes else None
+    for k, n in base.nodes.items():
+        if k not in shown:
+            shown[k] = None if n.kind in ("const", "value") else more
+    return shown
 
 
 # ---------------------------------------------------------------------------- inputs
@@ -277,25 +322,27 @@ def _mark_path(g: Graph, source: Tensor) -> None:
         g.nodes[k].on_path = True
 
 
-def _shrink(g: Graph, max_nodes: int, classes: dict | None) -> tuple[Graph, list[str]]:
+def _shrink(g: Graph, max_nodes: int, classes: dict | None,
+            keep: Collection[str] = ()) -> tuple[Graph, list[str]]:
     steps = []
+    limit = max_nodes + len(keep)  # an expanded box's nodes come on top of max_nodes
     if classes:
         n = len(g.nodes)
-        g = _collapse.group_by_module(g, classes)
+        g = _collapse.group_by_module(g, classes, keep)
         steps.append(f"one box per module: {n} → {len(g.nodes)} nodes")
-    if len(g.nodes) > max_nodes:
+    if len(g.nodes) > limit:
         n = len(g.nodes)
-        g = _collapse.merge_chains(g)
+        g = _collapse.merge_chains(g, keep)
         if len(g.nodes) < n:
             steps.append(f"chains of ops merged: {n} → {len(g.nodes)} nodes")
-    if len(g.nodes) > max_nodes:
+    if len(g.nodes) > limit:
         n = len(g.nodes)
         g = _collapse.fold_constants(g)
         if len(g.nodes) < n:
             steps.append(f"constants folded into their ops: {n} → {len(g.nodes)} nodes")
-    if len(g.nodes) > max_nodes:
+    if len(g.nodes) > limit:
         n = len(g.nodes)
-        g = _collapse.truncate(g, max_nodes)
+        g = _collapse.truncate(g, max_nodes, keep)
         steps.append(f"only the {len(g.nodes) - 1} nodes nearest the output kept of {n}")
     return g, steps
 

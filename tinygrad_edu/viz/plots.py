@@ -1,9 +1,9 @@
 """Plots for training: loss curves, 1-D regression fits, 2-D decision boundaries, gradient norms.
 
-matplotlib is optional (``pip install tinygrad_edu[plot]``) and imported only when a plot is
-drawn, never by ``import tinygrad_edu`` or ``import tinygrad_edu.viz``. Without a display the
-Agg backend is used. Every function returns the matplotlib ``Figure`` and writes a PNG when
-given ``save=path``. Metrics shown in titles are the honest ones: RMSE is
+matplotlib (a dependency) is imported only when a plot is drawn, never by
+``import tinygrad_edu`` or ``import tinygrad_edu.viz``, so that those stay quick. Without a
+display the Agg backend is used. Every function returns the matplotlib ``Figure`` and writes
+a PNG when given ``save=path``. Metrics shown in titles are the honest ones: RMSE is
 ``sqrt(mean(squared error))``, accuracy is the fraction of points classified right.
 
 >>> fig = plot_history({"loss": [1.0, 0.5, 0.3], "val_loss": [1.1, 0.7, 0.6]})
@@ -28,7 +28,8 @@ from ..autograd import no_grad
 from ..tensor import Tensor
 from .gradnorms import GradNormRecorder
 
-INSTALL_HINT = "plotting needs matplotlib, an optional dependency: pip install tinygrad_edu[plot]"
+INSTALL_HINT = ("plotting needs matplotlib, a dependency of tinygrad_edu that cannot be "
+                "imported here: pip install matplotlib (or pip install tinygrad_edu[plot])")
 
 
 def _pyplot() -> Any:

@@ -1,9 +1,9 @@
 """The object ``draw_graph`` returns: DOT source always, pictures when graphviz's ``dot`` exists.
 
 ``to_dot()`` and saving ``.dot``/``.gv`` need only the ``graphviz`` Python package. Rendering
-(``.svg``, ``.png``, ``.pdf``, inline display in Jupyter) runs the ``dot`` program; when it is
-missing you get :class:`GraphvizNotFoundError` saying how to install it, and a notebook shows
-the DOT source as text instead of failing.
+(``.svg``, ``.png``, ``.pdf``, the ``.html`` explorer page, inline display in Jupyter) runs
+the ``dot`` program; when it is missing you get :class:`GraphvizNotFoundError` saying how to
+install it, and a notebook shows the DOT source as text instead of failing.
 
 >>> import graphviz
 >>> d = GraphDrawing(graphviz.Digraph())
@@ -14,6 +14,7 @@ the DOT source as text instead of failing.
 from __future__ import annotations
 
 import os
+import tempfile
 from pathlib import Path
 from typing import Any
 
@@ -27,7 +28,28 @@ INSTALL_HINT = (
 )
 
 #: File extensions ``save`` understands, and the graphviz format each one means.
-FORMATS = {".svg": "svg", ".png": "png", ".pdf": "pdf", ".dot": "dot", ".gv": "dot"}
+FORMATS = {".svg": "svg", ".png": "png", ".pdf": "pdf", ".dot": "dot", ".gv": "dot",
+           ".html": "html", ".htm": "html"}
+
+
+def write_atomic(path: Path, data: bytes) -> None:
+    """Write ``data`` to ``path`` through a temporary file in the same folder, so that a
+    failure never leaves a half-written file (and an existing one stays as it was)."""
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    try:
+        with os.fdopen(fd, "wb") as f:
+            f.write(data)
+        os.chmod(tmp, 0o666 & ~_umask())  # as a plain open() would (mkstemp makes it 0600)
+        os.replace(tmp, path)
+    except BaseException:
+        os.unlink(tmp)
+        raise
+
+
+def _umask() -> int:
+    mask = os.umask(0)
+    os.umask(mask)
+    return mask
 
 
 class GraphvizNotFoundError(RuntimeError):
@@ -37,9 +59,11 @@ class GraphvizNotFoundError(RuntimeError):
 class GraphDrawing:
     """A drawn compute graph: wraps a :class:`graphviz.Digraph` (``.digraph``).
 
-    Displays inline as SVG in Jupyter; ``save(path)`` picks the format from the extension;
-    ``to_dot()`` gives the DOT source. ``num_nodes`` is how many nodes are drawn,
-    ``total_nodes`` how many the graph has, ``collapsed`` what was done to fit ``max_nodes``.
+    Displays inline as SVG in Jupyter; ``save(path)`` picks the format from the extension
+    (``graph.html`` is the explorer page, see :meth:`explorer`); ``to_dot()`` gives the DOT
+    source. ``num_nodes`` is how many nodes are drawn, ``total_nodes`` how many the graph
+    has, ``collapsed`` what was done to fit ``max_nodes``. A drawing made by ``draw_graph``
+    keeps the graph it drew (and so its tensors) alive, for the explorer.
 
     It also behaves like the Digraph it wraps, so code written for torchviz's ``make_dot``
     keeps working: ``render()``, ``view()`` (missing ``dot`` raises
@@ -61,8 +85,10 @@ class GraphDrawing:
         num_nodes: int | None = None,
         collapsed: tuple[str, ...] = (),
         node_ids: dict[int, str] | None = None,
+        layout: Any = None,
     ) -> None:
         self.digraph = digraph
+        self._layout = layout  # a viz.graph.Layout: what draw_graph drew, to lay it out again
         self.num_nodes = num_nodes
         self.total_nodes = total_nodes
         self.collapsed = collapsed
@@ -137,9 +163,20 @@ class GraphDrawing:
             self._svg = (source, self.pipe("svg").decode("utf-8"))
         return self._svg[1]
 
+    def explorer(self, title: str | None = None) -> Any:
+        """The explorer page of this graph: backprop step by step, offline, in a browser
+        (see :class:`tinygrad_edu.viz.explorer.Explorer`). Shows inline in Jupyter."""
+        from .explorer import Explorer
+
+        if self._layout is None:
+            raise ValueError("explorer(): this drawing was not made by draw_graph, so it has "
+                             "no graph to step through; draw it with draw_graph(output, ...)")
+        return Explorer(self, title)
+
     def save(self, path: str | os.PathLike, format: str | None = None) -> Path:
         """Write the graph to ``path``; the format comes from the extension (``.svg``,
-        ``.png``, ``.pdf``, ``.dot``/``.gv``) unless ``format`` is given. Returns the path."""
+        ``.png``, ``.pdf``, ``.dot``/``.gv``, ``.html`` for the explorer page) unless
+        ``format`` is given. Returns the path; a failed save leaves no file behind."""
         path = Path(path)
         fmt = format or FORMATS.get(path.suffix.lower())
         if fmt is None:
@@ -148,11 +185,14 @@ class GraphDrawing:
                 f"{path.suffix!r}; use one of {', '.join(FORMATS)} or pass format="
             )
         if fmt in ("dot", "gv"):
-            path.write_text(self.to_dot(), encoding="utf-8")
+            data = self.to_dot().encode("utf-8")
         elif fmt == "svg":
-            path.write_text(self.svg(), encoding="utf-8")
+            data = self.svg().encode("utf-8")
+        elif fmt == "html":
+            data = self.explorer().html().encode("utf-8")
         else:
-            path.write_bytes(self.pipe(fmt))
+            data = self.pipe(fmt)
+        write_atomic(path, data)
         return path
 
     # ------------------------------------------------------------------ Jupyter
