@@ -236,7 +236,9 @@ def test_numpy_grad_structures_and_errors() -> None:
     g = numpy_grad(lambda ws: np.sum(ws[0] * ws[1]))([np.array([1.0, 2.0]), np.array(3.0)])
     assert g[0].tolist() == [3.0, 3.0] and float(g[1]) == 3.0
     assert numpy_grad(lambda w: w ** 3)(2.0) == 12.0
-    assert numpy_grad(lambda w, x: np.sum(x), argnum=0)(np.ones(2), np.ones(3)).tolist() == [0, 0]
+    assert numpy_grad(lambda w, x: np.sum(x * w[0]))(np.ones(2), np.ones(3)).tolist() == [3, 0]
+    with pytest.raises(TypeError, match="does not depend"):
+        numpy_grad(lambda w, x: np.sum(x))(np.ones(2), np.ones(3))
     with pytest.raises(TypeError, match="does not depend"):
         numpy_grad(lambda w: 1.0)(np.ones(2))
     with pytest.raises(ValueError, match="single number"):

@@ -53,9 +53,11 @@ class LostGradientError(RuntimeError):
 
 
 # ----------------------------------------------------------------------------- the user's line
-def _user_site() -> tuple[str, int, str, str]:
-    """(filename, line number, source line, outermost numpy function) of the user's code that
-    is running: the innermost frame outside tinygrad_edu and numpy."""
+def _user_site() -> tuple[str, int, str, str, str]:
+    """(filename, line number, source line, the expression running on it, outermost numpy
+    function) of the user's code that is running: the innermost frame outside tinygrad_edu
+    and numpy. The expression comes from the instruction's source position (``float(v)`` or
+    ``math.exp(v)`` when both are on the line)."""
     frame = sys._getframe(1)
     numpy_fn = ""
     while frame is not None:
@@ -63,10 +65,17 @@ def _user_site() -> tuple[str, int, str, str]:
         if path.startswith(_NUMPY_DIR):
             numpy_fn = frame.f_code.co_name
         elif not path.startswith(_PACKAGE_DIR) and "contextlib" not in path:
-            line = linecache.getline(frame.f_code.co_filename, frame.f_lineno).strip()
-            return frame.f_code.co_filename, frame.f_lineno, line, numpy_fn
+            line = linecache.getline(frame.f_code.co_filename, frame.f_lineno)
+            expr = ""
+            try:
+                start, end, col, end_col = list(frame.f_code.co_positions())[frame.f_lasti // 2]
+                if start == end == frame.f_lineno and col is not None and end_col is not None:
+                    expr = line[col:end_col]
+            except (IndexError, ValueError, AttributeError):
+                pass
+            return frame.f_code.co_filename, frame.f_lineno, line.strip(), expr, numpy_fn
         frame = frame.f_back
-    return "", 0, "", numpy_fn
+    return "", 0, "", "", numpy_fn
 
 
 _NUMPY_CALL = re.compile(r"\b(?:np|numpy)\.(\w+)\s*\(")
@@ -80,23 +89,25 @@ _ASSIGN_INTO = re.compile(r"\w[\w.]*\s*\[[^\]]*\]\s*(?:[-+*/]?=)(?!=)")
 def lost(kind: str) -> LostGradientError:
     """The error for a conversion of ``kind`` (float, int, item, tolist, array) happening now,
     with the user's line and the most likely culprit read from it."""
-    filename, lineno, line, numpy_fn = _user_site()
+    filename, lineno, line, expr, numpy_fn = _user_site()
+    code = expr or line  # what ran, when its position is known
 
     def error(what: str, fix: str, becomes: str) -> LostGradientError:
         return LostGradientError(what, fix, filename, lineno, line, becomes)
 
-    if kind in ("float", "array") and not numpy_fn and _ASSIGN_INTO.search(line):
+    if kind in ("float", "array") and not numpy_fn and _ASSIGN_INTO.search(line) and not (
+            _MATH_CALL.match(code) or code.startswith("float(")):
         return error("assignment into a numpy array",
                      "A plain numpy array (made by np.zeros, np.empty...) cannot hold a "
                      "gradient: make the array from the parameter (out = np.zeros_like(param)) "
                      "or collect the values in a list and np.stack it.", "a plain numpy array")
     if kind == "float":
-        math_call = _MATH_CALL.search(line)
+        math_call = _MATH_CALL.match(code) or (None if expr else _MATH_CALL.search(line))
         if math_call:
             return error(f"{math_call.group(1)}.{math_call.group(2)}",
                          f"Use `np.{math_call.group(2)}`, which works on arrays and keeps the "
                          "gradient.", "a Python float")
-        if _FORMAT.search(line):
+        if _FORMAT.search(code) and not code.startswith("float("):
             return error("string formatting ('%.3f' % value)",
                          "Rounding this way also makes the loss piecewise constant; drop it "
                          "(or use np.round, whose gradient is 0).", "a Python float")
@@ -107,7 +118,7 @@ def lost(kind: str) -> LostGradientError:
     if kind in ("item", "tolist"):
         return error(f".{kind}()", "Keep the array: numpy functions and operators work on it "
                      "directly.", "a Python number" if kind == "item" else "a Python list")
-    numpy_call = _NUMPY_CALL.search(line)
+    numpy_call = _NUMPY_CALL.search(code) or _NUMPY_CALL.search(line)
     if numpy_fn and not numpy_fn.startswith("_"):
         what = f"np.{numpy_fn}"
     elif numpy_call:

@@ -56,7 +56,7 @@ from .lost_gradient import LostGradientError, lost, lost_gradient_in
 from .tensor import Tensor
 
 __all__ = ["LostGradientError", "NumpyTensor", "as_numpy_tensor", "numpy_grad",
-           "numpy_value_and_grad", "tracing"]
+           "numpy_value_and_grad", "trace", "tracing"]
 
 def _requires(t: Tensor) -> bool:
     return t._requires_grad and flags.grad_enabled
@@ -481,6 +481,32 @@ def _unbox(structure: Any, grads: Iterator) -> Any:
     return next(grads)
 
 
+def trace(fn: Callable, args: tuple, argnum: int = 0, kwargs: dict | None = None
+          ) -> tuple[Any, Any, list]:
+    """Run plain-numpy ``fn(*args)`` with argument ``argnum`` (an array, a number, or a
+    dict/list/tuple of them) boxed as NumpyTensor leaves that require grad, inside
+    :func:`tracing`. Returns (result, the boxed argument, its leaves in order).
+
+    A conversion that loses the gradient raises :class:`LostGradientError` itself, even where
+    numpy wrapped it in an error of its own.
+    """
+    if argnum >= len(args):
+        raise TypeError(f"argument {argnum} was not given ({len(args)} given)")
+    leaves: list = []
+    boxed = _box(args[argnum], leaves)
+    call = list(args)
+    call[argnum] = boxed
+    with tracing():
+        try:
+            out = fn(*call, **(kwargs or {}))
+        except Exception as e:
+            cause = lost_gradient_in(e)
+            if cause is None or cause is e:
+                raise
+            raise cause from None  # numpy wrapped it in a vaguer error of its own
+    return out, boxed, leaves
+
+
 def numpy_value_and_grad(fn: Callable, argnum: int = 0) -> Callable:
     """``fn``'s value and its gradient with respect to argument ``argnum`` (an array, a number,
     or a dict/list/tuple of them), for ``fn`` written with plain numpy.
@@ -496,20 +522,7 @@ def numpy_value_and_grad(fn: Callable, argnum: int = 0) -> Callable:
     """
 
     def wrapper(*args: Any, **kwargs: Any) -> tuple[float, Any]:
-        if argnum >= len(args):
-            raise TypeError(f"numpy_grad: argument {argnum} was not given ({len(args)} given)")
-        leaves: list = []
-        boxed = _box(args[argnum], leaves)
-        call = list(args)
-        call[argnum] = boxed
-        with tracing():
-            try:
-                out = fn(*call, **kwargs)
-            except Exception as e:
-                cause = lost_gradient_in(e)
-                if cause is None or cause is e:
-                    raise
-                raise cause from None  # numpy wrapped it in a vaguer error of its own
+        out, _, leaves = trace(fn, args, argnum, kwargs)
         if not isinstance(out, Tensor):
             raise TypeError(
                 f"numpy_grad: the function returned {type(out).__name__} "
