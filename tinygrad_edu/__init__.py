@@ -36,6 +36,8 @@ from .autograd import (
 )
 from .creation import (
     arange,
+    empty,
+    empty_like,
     as_tensor,
     eye,
     from_numpy,
@@ -54,6 +56,7 @@ from .creation import (
     zeros,
     zeros_like,
 )
+from .device import accelerator, backends, cuda, device, get_default_device, set_default_device
 from .dtypes import (
     bool_,
     double,
@@ -78,6 +81,11 @@ from .serialization import SerializationError, load, save
 from .tensor import Tensor
 from .train import History, TrainingDiverged, TrainingWarning, fit
 from .viz import draw_graph
+
+from .dtypes import bool_ as bool  # noqa: A001  (PyTorch's dtype names: tg.float, tg.int...)
+from .dtypes import float32 as float  # noqa: A001
+from .dtypes import int32 as int  # noqa: A001
+from .dtypes import int16 as short
 
 __version__ = "0.1.0"
 
@@ -109,7 +117,15 @@ __all__ = [
     "Function",
     "Generator",
     "Tensor",
+    "accelerator",
     "arange",
+    "backends",
+    "cuda",
+    "device",
+    "empty",
+    "empty_like",
+    "get_default_device",
+    "set_default_device",
     "as_numpy_tensor",
     "as_tensor",
     "bool_",

@@ -14,6 +14,7 @@ import numpy as np
 
 from . import dtypes
 from .autograd import engine
+from . import device as _device
 from .autograd import function as _function
 from .autograd import inplace as _inplace
 from .autograd import versions as _versions
@@ -98,7 +99,7 @@ class Tensor:
     # grad, a version stamp after an in-place change, hooks, retain_grad).
     __slots__ = ("__dict__", "__weakref__", "_ctx", "_requires_grad", "data")
     __array_priority__ = 1000
-    grad: Tensor | None = None
+    _grad: Tensor | None = None
     _hooks: dict | None = None
     _retains_grad = False
     _view_src: Tensor | None = None  # the tensor whose memory a view method's result shares
@@ -153,6 +154,32 @@ class Tensor:
         return self
 
     @property
+    def grad(self) -> Tensor | None:
+        """The accumulated gradient (a Tensor of this tensor's shape and dtype), or None."""
+        return self._grad
+
+    @grad.setter
+    def grad(self, value: Tensor | None) -> None:
+        if value is not None:
+            if not isinstance(value, Tensor):
+                raise TypeError(
+                    f"assigned grad must be a Tensor or None, not {type(value).__name__}: to "
+                    "clear gradients set p.grad = None (micrograd's p.grad = 0 does not carry "
+                    "over), or call optimizer.zero_grad() / model.zero_grad()"
+                )
+            if value.shape != self.data.shape:
+                raise RuntimeError(
+                    f"assigned grad has shape {value.shape}, but the tensor has shape "
+                    f"{self.data.shape}; a gradient has its tensor's shape"
+                )
+            if value.dtype != self.data.dtype:
+                raise RuntimeError(
+                    f"assigned grad has dtype {value.dtype}, but the tensor has dtype "
+                    f"{self.data.dtype}; convert it first (g.to({self.data.dtype}))"
+                )
+        self._grad = value
+
+    @property
     def shape(self) -> tuple:
         return self.data.shape
 
@@ -175,8 +202,9 @@ class Tensor:
         return self._ctx
 
     @property
-    def device(self) -> str:
-        return "cpu"
+    def device(self) -> _device.device:
+        """Always the CPU (``device(type='cpu')``); see :mod:`tinygrad_edu.device`."""
+        return _device.CPU
 
     @property
     def T(self) -> Tensor:
@@ -379,6 +407,24 @@ class Tensor:
             other = other.item()
         return _ew.Pow.apply(other, self)
 
+    def __mod__(self, other: Any) -> Tensor:
+        """Python's ``%`` (the sign of the divisor): ``a - floor(a / b) * b``."""
+        from .numpy_functions import remainder
+
+        return remainder(self, _operand(other))
+
+    def __rmod__(self, other: Any) -> Tensor:
+        from .numpy_functions import remainder
+
+        return remainder(_operand(other), self)
+
+    def __floordiv__(self, other: Any) -> Tensor:
+        """``floor(a / b)``; its gradient is zero, as in PyTorch."""
+        return Rounding.apply(self / _operand(other), fn=np.floor)
+
+    def __rfloordiv__(self, other: Any) -> Tensor:
+        return Rounding.apply(_operand(other) / self, fn=np.floor)
+
     def __matmul__(self, other: Any) -> Tensor:
         return _la.MatMul.apply(self, other)
 
@@ -394,6 +440,7 @@ class Tensor:
     def __abs__(self) -> Tensor:
         return _ew.Abs.apply(self)
 
+    remainder = __mod__
     add = __add__
     sub = __sub__
     mul = __mul__
@@ -670,13 +717,22 @@ class Tensor:
             return self
         return _ew.Cast.apply(self, dtype=dtype)
 
-    def to(self, *args: Any, dtype: Any = None, **kwargs: Any) -> Tensor:
-        """PyTorch's ``to``: a dtype changes the dtype; a device ('cpu') is accepted."""
+    def to(self, *args: Any, dtype: Any = None, device: Any = None, **kwargs: Any) -> Tensor:
+        """PyTorch's ``to``: a dtype (or a tensor, for its dtype) changes the dtype; a device
+        must be the CPU (``"cpu"``, ``tg.device("cpu")``), anything else is refused."""
+        _device.check_device(device)
         for a in args:
-            if isinstance(a, str) and a.startswith("cpu"):
-                continue
-            dtype = a
+            if isinstance(a, Tensor):
+                dtype = a.dtype
+            elif isinstance(a, _device.device) or (isinstance(a, str) and not _is_dtype(a)):
+                _device.check_device(a)
+            else:
+                dtype = a
         return self if dtype is None else self.astype(dtype)
+
+    def cuda(self, *args: Any, **kwargs: Any) -> Tensor:
+        _device.check_device("cuda")
+        return self
 
     def float(self) -> Tensor:
         return self.astype(np.float32)
@@ -986,6 +1042,14 @@ class Rounding(_function.Function):
 
 def _as_tuple(a: int | tuple) -> tuple:
     return a if isinstance(a, tuple) else (a,)
+
+
+def _is_dtype(name: str) -> bool:
+    try:
+        np.dtype(name)
+    except TypeError:
+        return False
+    return True
 
 
 def _data(x: Any) -> Any:

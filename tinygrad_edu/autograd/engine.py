@@ -100,18 +100,18 @@ def _leaf_accumulate(t: Any, g: Any, create_graph: bool, owned: bool = False) ->
     Tensor = _function.Tensor
     if create_graph and isinstance(g, Tensor):
         g = g if g.dtype == t.dtype else g.astype(t.dtype)
-        t.grad = g if t.grad is None else t.grad + g
+        t._grad = g if t._grad is None else t._grad + g
         return
     if isinstance(g, Tensor):
         g = g.data
-    if t.grad is None:
+    if t._grad is None:
         if owned and type(g) is np.ndarray and g.dtype is t.data.dtype:
-            t.grad = Tensor._wrap(g)  # made by the engine or a fresh rule: no one else has it
+            t._grad = Tensor._wrap(g)  # made by the engine or a fresh rule: no one else has it
         else:
             # a copy: the array may be shared with another gradient or the caller
-            t.grad = Tensor._wrap(np.array(g, dtype=t.data.dtype))
+            t._grad = Tensor._wrap(np.array(g, dtype=t.data.dtype))
     else:
-        t.grad = Tensor._wrap(np.add(t.grad.data, g, dtype=t.data.dtype))
+        t._grad = Tensor._wrap(np.add(t._grad.data, g, dtype=t.data.dtype))
 
 
 def topological_order(roots: Sequence[Any]) -> list:
