@@ -478,9 +478,9 @@ class Diagnostics:
             self.warn("no_gradient", (
                 f"no gradient reaches the weights in epoch {epoch + 1}: every {which}, so "
                 f"training has stopped while the loss sits at {_fmt(loss)}.{dead_output} "
-                "Typical causes: every "
-                "unit of a ReLU layer is dead (an output layer with ReLU that outputs 0), a "
-                "detach() or numpy round trip that cuts the graph, or saturated activations.\n"
+                "Typical causes: every unit of a ReLU layer is dead (an output layer with ReLU "
+                "that outputs 0), a detach() or numpy round trip that cuts the graph, or "
+                "saturated activations.\n"
                 "Try: a linear output layer for regression, a smaller learning rate, inputs "
                 "and targets scaled to unit size, LeakyReLU."
             ))

@@ -29,7 +29,7 @@ import signal
 import threading
 from typing import Any
 
-_MAIN = threading.main_thread()
+_MAIN = threading.main_thread().ident
 
 
 class _State:
@@ -65,7 +65,7 @@ class sigint_deferred:
 
     def __enter__(self) -> sigint_deferred:
         self._installed = False
-        if threading.current_thread() is not _MAIN:
+        if threading.get_ident() != _MAIN:
             return self
         if _State.installs:
             _State.installs += 1
@@ -97,7 +97,7 @@ class uninterrupted:
     __slots__ = ("_main",)
 
     def __enter__(self) -> None:
-        self._main = threading.current_thread() is _MAIN
+        self._main = threading.get_ident() == _MAIN
         if self._main:
             _State.depth += 1
 

@@ -345,9 +345,7 @@ def fit(model: Any, loss_fn: Any, optimizer: Any, data: Any, epochs: int = 1,
     except TrainingDiverged as e:
         e.history = history
         raise
-    except KeyboardInterrupt as e:
-        if isinstance(e, TrainingInterrupted):  # from a fit inside a callback: pass it on
-            raise
+    except KeyboardInterrupt as e:  # also a TrainingInterrupted of a fit run by a callback
         message = _interrupted_message(history, epoch, epochs, step, steps, steps_done,
                                        stepped)
         if printer is not None:
