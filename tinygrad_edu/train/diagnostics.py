@@ -17,7 +17,7 @@ the epoch); nothing runs per op.
   feature (seed 000 trained on one), unless the inputs are a complete truth table such as
   XOR's four cases.
 - saturation: a tanh/sigmoid on the raw inputs with 1% of them where it is flat, or a first
-  tanh/sigmoid layer with most pre-activations beyond ±3 (±6 for sigmoid) at the start, or
+  tanh/sigmoid layer with most pre-activations beyond ±3 at the start (the initial weights), or
   at an epoch end while the loss is still at least half that of a constant prediction
   (seed 002 fed raw x up to 4π): suggests scaling the inputs.
 - rising loss: the loss rose several epochs in a row: a sign error (gradient ascent,
@@ -83,7 +83,7 @@ class Diagnostics:
       loss stayed more than ``diverge_factor`` times above its best (and above its start)
       for ``diverge_checks`` batches in a row.
     - ``saturated_share``: warn when more than this share of the first tanh/sigmoid layer's
-      pre-activations lie beyond ±3 (±6 for sigmoid).
+      pre-activations lie beyond ±3.
     - ``rising_epochs``: warn when the loss rose this many epochs in a row, by a factor of
       at least ``rising_factor`` and by at least ``rising_share`` of the range of losses seen
       so far (so a small bump near a minimum is not flagged).
