@@ -268,9 +268,9 @@ def test_without_ctrl_c_fit_restores_the_handler_and_runs_in_threads(python_sigi
     errors = []
 
     def run():
+        net = readme_net()
         try:
-            fit(readme_net(), nn.MSELoss(), optim.SGD(model.parameters(), lr=0.1), (x, y),
-                verbose=0, diagnostics=False)
+            fit(net, nn.MSELoss(), optim.SGD(net.parameters(), lr=0.1), (x, y), verbose=0)
         except Exception as e:  # pragma: no cover - reported below
             errors.append(e)
 
