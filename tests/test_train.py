@@ -235,16 +235,22 @@ def test_sign_flipped_update_warns_rising_loss_once():
     assert h.history["loss"][-1] > 2 * h.history["loss"][0]
 
 
-def test_too_high_learning_rate_warns_rising_loss():
+def test_too_high_learning_rate_warns_rising_loss_then_diverges():
+    """Full-batch SGD at lr=3: 0.18, 33, 7e3, 2e7, 3e10, ... The rise warns after three
+    epochs; once the loss has stayed 1000x above its best for 3 checks, fit stops."""
     x, y = multiply_data(256, 0)
     tg.manual_seed(0)
     model = nn.Sequential(nn.Linear(2, 8), nn.Tanh(), nn.Linear(8, 1))
-    with pytest.warns(TrainingWarning) as record:
-        fit(model, nn.MSELoss(), optim.SGD(model.parameters(), lr=3.0), (x, y), epochs=6,
+    with pytest.warns(TrainingWarning) as record, pytest.raises(TrainingDiverged) as info:
+        fit(model, nn.MSELoss(), optim.SGD(model.parameters(), lr=3.0), (x, y), epochs=8,
             batch_size=256, verbose=0)
     rising = [str(w.message) for w in training_warnings(record) if "rose" in str(w.message)]
     assert len(rising) == 1 and "rose 3 epochs in a row" in rising[0]
     assert "(lr=3 now)" in rising[0]
+    e = info.value
+    assert (e.epoch, e.step) == (4, 0) and e.loss > 1e10
+    assert len(e.history.history["loss"]) == 4            # the epochs before it
+    assert "ran away by orders of magnitude" in str(e) and "lr=3 now" in str(e)
 
 
 def test_vanishing_gradients_name_the_parameter():
@@ -273,7 +279,9 @@ def test_dead_relu_output_layer_is_named():
     messages = [str(w.message) for w in training_warnings(record)]
     dead = [m for m in messages if "dead ReLUs" in m]
     assert len(dead) == 1 and "'3' (1 of 1 units)" in dead[0] and "LeakyReLU" in dead[0]
-    assert any("no parameter received a nonzero gradient" in m for m in messages)
+    no_grad = [m for m in messages if "no gradient reaches the weights" in m]
+    assert len(no_grad) == 1 and "in epoch 1" in no_grad[0]
+    assert "Every prediction in the sampled batches was exactly 0.0" in no_grad[0]
 
 
 def test_dead_hidden_relus_and_their_zero_gradients():

@@ -14,7 +14,8 @@
   lowest *training* loss (the test set plays no part); the note lists the others.
 * **The hand-written 2-2-1 sigmoid net** (:class:`~tinygrad_edu.seeds.Seed000Net`): as
   written (four bugs, one sample, 99 steps of rate 0.5) the squared error grows and the
-  output creeps towards 1; corrected (:data:`~tinygrad_edu.seeds.seed000.CORRECTED`) and
+  output creeps towards 1 (``fit``'s data check, run on its one sample, says that one
+  sample cannot teach a function); corrected (:data:`~tinygrad_edu.seeds.seed000.CORRECTED`) and
   trained per sample on 1000 samples (rate 2, several passes) it learns.  Threshold:
   RMSE < 0.12 on 5000 fresh samples (measured 0.089-0.095; a 2-2-1 net without biases
   cannot do much better).
@@ -37,6 +38,7 @@ from tinygrad_edu.keras.layers import Dense
 from tinygrad_edu.keras.models import Sequential
 from tinygrad_edu.metrics import rmse
 from tinygrad_edu.seeds import Seed000Net, seed000
+from tinygrad_edu.train import data_checks
 
 from . import Problem
 from .base import Outcome, Row, Timer, capture_training_warnings, fmt_float, seed_net_graph
@@ -134,6 +136,10 @@ def _hand_as_written(out: Outcome) -> None:
         + ", ".join(h.kind.replace("_", " ") for h in check.hypotheses),
     ))
     out.curves["loss"]["hand-written as written (1 sample, per step)"] = list(res.losses)
+    # the hand-written net does not go through fit; run fit's check on its data
+    one_sample = data_checks.few_samples(1, len(res.params), np.array([seed000.AUTHOR_X]),
+                                         features=2)
+    out.diagnostics.append(("hand-written, as written (fit's check of its data)", one_sample))
 
 
 def _hand_corrected(out: Outcome, quick: bool) -> None:

@@ -5,8 +5,10 @@ every layer *including the input*, no biases, ``x ~ N(0, 1)``, target ``tanh(sin
 online rate 0.1) is asked for ``f(3)``, which should be ``tanh(sin 3) = 0.1402``: the input
 squash makes 3 look like 2 and ``N(0, 1)`` barely reaches 3, so it answers about 0.75.
 v2 (``[1, 5, 1]``, biases, linear output, ``x ~ U(-5, 5)``, target ``sin x``, rate 0.01)
-is asked for ``f(pi) = 0``.  The fix for both: no input squash, biases, data that covers the
-query (``U(-5, 5)``), trained with ``fit`` and Adam.  Threshold: the query within 0.05 of
+is asked for ``f(pi) = 0``.  ``fit``'s checks, run on the question's training inputs, name
+both mistakes: the input tanh, and (v1) a query in the sparse tail of the training data.
+The fix for both: no input squash, biases, data that covers the query (``U(-5, 5)``),
+trained with ``fit`` and Adam.  Threshold: the query within 0.05 of
 the answer and RMSE < 0.05 on fresh points of ``U(-5, 5)``.
 
 **The answer.**  ``m = 1000`` points on ``[0, 4pi]``, noise ``U(-0.1, 0.1)``, targets scaled
@@ -47,7 +49,7 @@ from tinygrad_edu.data import StandardScaler
 from tinygrad_edu.gradcheck import check_backprop
 from tinygrad_edu.metrics import rmse
 from tinygrad_edu.seeds import seed002, seed002_answer
-from tinygrad_edu.train import Callback, LambdaCallback, fit
+from tinygrad_edu.train import Callback, InputDistribution, LambdaCallback, data_checks, fit
 
 from . import Problem
 from .base import (
@@ -147,6 +149,7 @@ def _question(out: Outcome, version: int, quick: bool) -> None:
     ))
     out.curves.setdefault("question", {})[f"v{version} as written (mean of 100 steps)"] = (
         _chunked(res.losses, 100))
+    _what_fit_would_say(out, version, steps, query)
 
     # fixed: no input squash, biases, data covering the query, Adam
     rng = seed_all(SEED)
@@ -174,6 +177,20 @@ def _question(out: Outcome, version: int, quick: bool) -> None:
     if version == 1:
         xs = tg.tensor(x[:16])
         out.graphs["question_v1"] = (nn.MSELoss()(model(xs), tg.tensor(y[:16])), model)
+
+
+def _what_fit_would_say(out: Outcome, version: int, steps: int, query: float) -> None:
+    """The hand-written net does not go through ``fit``; run fit's checks on its training
+    inputs (drawn again as :func:`seed002.train_sine` draws them): the input tanh, and
+    ``predict``'s check of the query against the training distribution."""
+    rng = seed_all(SEED)
+    cls = seed002.Seed002V1Net if version == 1 else seed002.Seed002V2Net
+    cls(sizes=(1, 6, 1) if version == 1 else (1, 5, 1)).init_params(rng)
+    xs, _ = seed002.sine_data(rng, steps, version)
+    variant = f"question v{version} as written (fit's checks on its data)"
+    squash = data_checks.input_squash(xs, "input layer", "Tanh")
+    far = InputDistribution.of(np.asarray(xs).reshape(len(xs), -1)).check([[query]])
+    out.diagnostics += [(variant, m) for m in (squash, far) if m]
 
 
 # ------------------------------------------------------------------------------ answer

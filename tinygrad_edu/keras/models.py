@@ -4,9 +4,11 @@
 ``fit``, ``evaluate`` and ``predict`` are ``tinygrad_edu.train``'s loop (Keras's semantics:
 ``batch_size`` 32, ``validation_split`` takes the last samples before shuffling, ``History``
 with ``val_`` keys, ``verbose`` 0/1/2/'auto'), so its diagnostics come along: data far from
-unit scale, a meaningless ``'accuracy'`` on a regression target, dead ReLUs, a NaN loss
-(``TrainingDiverged``, naming the epoch and step) are reported as ``TrainingWarning`` /
-errors; ``fit(..., diagnostics=False)`` turns them off.
+unit scale, fewer samples than parameters, a meaningless ``'accuracy'`` on a regression
+target, a saturated first tanh/sigmoid layer, dead ReLUs and no gradient reaching the
+weights, a NaN or runaway loss (``TrainingDiverged``, naming the epoch and step), and
+``predict`` at inputs outside the training data or in its sparse tail are reported as
+``TrainingWarning`` / errors; ``fit(..., diagnostics=False)`` turns them off.
 
 >>> import numpy as np
 >>> from tinygrad_edu import keras
@@ -44,6 +46,7 @@ from ..train import evaluate as _evaluate
 from ..train import fit as _fit
 from ..train import predict as _predict
 from ..train.callbacks import Callback
+from ..train.errors import TrainingDiverged, TrainingInterrupted
 from ..train.history import History
 from ..train.progress import format_logs
 from . import backend, losses, optimizers
@@ -320,7 +323,9 @@ class Model(WeightLists, nn.Module):
         """Train for ``epochs`` epochs on ``(x, y)`` (arrays or tensors; or ``x`` a
         ``tinygrad_edu.data`` Dataset/DataLoader of ``(x, y)`` pairs and ``y=None``);
         returns the ``History`` (also kept as ``model.history``). Keras's arguments and
-        defaults; ``diagnostics`` is tinygrad_edu's (see ``tinygrad_edu.train.fit``)."""
+        defaults; ``diagnostics`` is tinygrad_edu's (see ``tinygrad_edu.train.fit``).
+        Interrupted by Ctrl-C (``TrainingInterrupted``, a ``KeyboardInterrupt``) or stopped
+        by ``TrainingDiverged``, it still leaves the finished epochs in ``model.history``."""
         self._require_compiled("fit")
         _unsupported("fit", class_weight=class_weight, sample_weight=sample_weight,
                      steps_per_epoch=steps_per_epoch, validation_steps=validation_steps)
@@ -332,12 +337,17 @@ class Model(WeightLists, nn.Module):
         if validation_data is not None:
             validation_data = self._validation_data(validation_data)
         self.stop_training = False
-        history = _fit(self, self._loss_fn, opt, data, epochs=epochs, batch_size=batch_size,
-                       validation_data=validation_data, validation_split=validation_split,
-                       shuffle=bool(shuffle), metrics=_metrics.resolve(self._metric_specs),
-                       callbacks=list(callbacks or []), verbose=verbose,
-                       initial_epoch=initial_epoch, validation_batch_size=validation_batch_size,
-                       diagnostics=diagnostics)
+        try:
+            history = _fit(self, self._loss_fn, opt, data, epochs=epochs,
+                           batch_size=batch_size, validation_data=validation_data,
+                           validation_split=validation_split, shuffle=bool(shuffle),
+                           metrics=_metrics.resolve(self._metric_specs),
+                           callbacks=list(callbacks or []), verbose=verbose,
+                           initial_epoch=initial_epoch,
+                           validation_batch_size=validation_batch_size, diagnostics=diagnostics)
+        except (TrainingInterrupted, TrainingDiverged) as e:
+            self.history = e.history  # the finished epochs, as Keras keeps them
+            raise
         self.history = history
         return history
 
@@ -387,7 +397,8 @@ class Model(WeightLists, nn.Module):
     def predict(self, x: Any, batch_size: int | None = None, verbose: Any = "auto",
                 steps: int | None = None, callbacks: Any = None) -> np.ndarray:
         """The model's outputs for ``x`` as a numpy array (inference mode, no gradients,
-        ``batch_size`` samples at a time, default 32)."""
+        ``batch_size`` samples at a time, default 32). Warns (``TrainingWarning``) when
+        ``x`` lies outside the inputs of the last ``fit`` or in their sparse tail."""
         _unsupported("predict", steps=steps, callbacks=callbacks)
         self._ensure_built(x)
         t0 = time.perf_counter()

@@ -23,8 +23,9 @@ from .callbacks import (
     ReduceLROnPlateau,
     TerminateOnNaN,
 )
+from .coverage import InputDistribution
 from .diagnostics import Diagnostics
-from .errors import TrainingDiverged, TrainingWarning
+from .errors import TrainingDiverged, TrainingInterrupted, TrainingWarning
 from .history import History
 from .loop import Trainer, evaluate, fit, predict
 
@@ -34,12 +35,14 @@ __all__ = [
     "Diagnostics",
     "EarlyStopping",
     "History",
+    "InputDistribution",
     "LambdaCallback",
     "ModelCheckpoint",
     "ReduceLROnPlateau",
     "TerminateOnNaN",
     "Trainer",
     "TrainingDiverged",
+    "TrainingInterrupted",
     "TrainingWarning",
     "evaluate",
     "fit",

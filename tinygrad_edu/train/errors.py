@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import os
 import sys
+from typing import Any
 
 _PACKAGE_DIR = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 
@@ -30,7 +31,9 @@ class TrainingWarning(UserWarning):
 
 
 class TrainingDiverged(FloatingPointError):
-    """The loss became NaN or inf. ``epoch`` and ``step`` (both 0-based) say where."""
+    """The loss became NaN or inf, or rose by orders of magnitude above its best and stayed
+    there. ``epoch`` and ``step`` (both 0-based) say where, ``loss`` is the batch's loss and
+    ``history`` (set by ``fit``) holds the epochs finished before."""
 
     def __init__(self, message: str, epoch: int | None = None, step: int | None = None,
                  loss: float | None = None) -> None:
@@ -38,3 +41,25 @@ class TrainingDiverged(FloatingPointError):
         self.epoch = epoch
         self.step = step
         self.loss = loss
+        self.history: Any = None
+
+
+class TrainingInterrupted(KeyboardInterrupt):
+    """Ctrl-C during ``fit``: a ``KeyboardInterrupt`` (``except KeyboardInterrupt`` catches
+    it) that carries what was done. ``history`` is the ``History`` of the finished epochs,
+    ``epoch`` and ``step`` (0-based) where the interrupt came, ``steps_done`` the number of
+    optimizer steps applied in all (each one whole: Ctrl-C never lands inside a step).
+
+    >>> e = TrainingInterrupted("fit interrupted", history=None, epoch=2, step=5,
+    ...                         steps_done=25)
+    >>> isinstance(e, KeyboardInterrupt), e.epoch, e.steps_done
+    (True, 2, 25)
+    """
+
+    def __init__(self, message: str, history: Any, epoch: int, step: int | None,
+                 steps_done: int) -> None:
+        super().__init__(message)
+        self.history = history
+        self.epoch = epoch
+        self.step = step
+        self.steps_done = steps_done

@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from .callbacks import Callback
+from .interrupt import uninterrupted
 
 
 class History(Callback):
@@ -31,9 +32,10 @@ class History(Callback):
         self.epoch = []
 
     def on_epoch_end(self, epoch: int, logs: dict | None = None) -> None:
-        self.epoch.append(epoch)
-        for k, v in (logs or {}).items():
-            self.history.setdefault(k, []).append(v)
+        with uninterrupted():  # Ctrl-C never leaves an epoch recorded under some keys only
+            self.epoch.append(epoch)
+            for k, v in (logs or {}).items():
+                self.history.setdefault(k, []).append(v)
 
     def __repr__(self) -> str:
         last = ", ".join(f"{k}={v[-1]:.4g}" for k, v in self.history.items() if v)

@@ -17,6 +17,8 @@ PyTorch-style models, losses and optimizers.
 
 from __future__ import annotations
 
+import contextlib
+import sys
 from collections.abc import Iterable, Sequence
 from typing import Any
 
@@ -29,8 +31,11 @@ from ..random import Generator
 from ..tensor import Tensor
 from . import inputs
 from .callbacks import Callback, CallbackList
+from .coverage import InputDistribution
 from .diagnostics import Diagnostics
+from .errors import TrainingDiverged, TrainingInterrupted
 from .history import History
+from .interrupt import sigint_deferred, uninterrupted
 from .metrics import Metric, get
 from .progress import progress_logger
 
@@ -137,7 +142,25 @@ def evaluate(model: Any, loss_fn: Any, data: Any, batch_size: int | None = None,
 
 def predict(model: Any, x: Any, batch_size: int | None = None) -> Tensor:
     """The model's outputs for inputs ``x`` (array, tensor, or a Dataset/DataLoader of
-    ``(x, y)`` or of inputs), in eval mode, without gradients, batch by batch."""
+    ``(x, y)`` or of inputs), in eval mode, without gradients, batch by batch.
+
+    After ``fit`` the model carries its training inputs' distribution
+    (``model.training_distribution``); an array ``x`` that lies outside it or in its sparse
+    tail gets a ``TrainingWarning``: the net extrapolates there (see
+    :mod:`tinygrad_edu.train.coverage`).
+
+    >>> import numpy as np, warnings
+    >>> from tinygrad_edu import nn, optim
+    >>> x = np.random.default_rng(0).normal(size=(2000, 1)).astype(np.float32)
+    >>> model = nn.Linear(1, 1)
+    >>> _ = fit(model, nn.MSELoss(), optim.SGD(model.parameters(), lr=0.1), (x, np.sin(x)),
+    ...         verbose=0)
+    >>> with warnings.catch_warnings(record=True) as caught:
+    ...     warnings.simplefilter("always")
+    ...     at_3 = predict(model, [[3.0]])
+    >>> print(caught[0].message)                                    # doctest: +ELLIPSIS
+    predict: x = 3 lies in the sparse tail of the training data: only 0.03% of the 2000 ...
+    """
     dtype = _model_dtype(model)
     bs = 32 if batch_size is None else batch_size
     was_training = getattr(model, "training", None)
@@ -155,6 +178,9 @@ def predict(model: Any, x: Any, batch_size: int | None = None) -> Tensor:
                 arr = inputs.to_array(x, "predict: x")
                 if arr.ndim == 1:
                     arr = arr.reshape(-1, 1)
+                seen = getattr(model, "training_distribution", None)
+                if isinstance(seen, InputDistribution):
+                    seen.warn(arr)
                 for start in range(0, len(arr), bs):
                     outs.append(model(inputs.cast_input(arr[start:start + bs], dtype)).data)
     finally:
@@ -198,10 +224,18 @@ def fit(model: Any, loss_fn: Any, optimizer: Any, data: Any, epochs: int = 1,
     - ``verbose``: 0 silent, 1 a progress bar per epoch (one line per epoch when stdout is
       not a terminal or notebook), 2 one line per epoch.
     - ``diagnostics``: on by default (see :mod:`tinygrad_edu.train.diagnostics`): a NaN/inf
-      loss raises ``TrainingDiverged`` naming epoch and step; data far from unit scale,
-      a rising loss, vanishing gradients and dead ReLUs warn (``TrainingWarning``, once
-      each). ``False`` turns them off; a ``Diagnostics`` object tunes them.
+      loss, or one that runs away by orders of magnitude, raises ``TrainingDiverged``
+      naming epoch and step; data far from unit scale, fewer samples than parameters, a
+      saturated first tanh/sigmoid layer, a rising loss, vanishing or no gradients and dead
+      ReLUs warn (``TrainingWarning``, once each). The training inputs' distribution is
+      kept as ``model.training_distribution`` for :func:`predict` to warn about queries
+      outside it. ``False`` turns all this off; a ``Diagnostics`` object tunes it.
     - ``initial_epoch``: the epoch to start counting from (to resume training).
+
+    Ctrl-C (``KeyboardInterrupt``) never cuts an optimizer step in half: a step under way
+    is finished, then ``fit`` raises :class:`~tinygrad_edu.train.TrainingInterrupted` (a
+    ``KeyboardInterrupt``) carrying the ``History`` of the finished epochs (``.history``)
+    and saying where it stopped (one line on stderr unless ``verbose=0``).
 
     The training ``loss`` of an epoch is the mean over its samples of the loss as it was
     when each batch was seen (the weights change during the epoch); ``val_loss`` uses the
@@ -238,68 +272,87 @@ def fit(model: Any, loss_fn: Any, optimizer: Any, data: Any, epochs: int = 1,
     cbs = CallbackList([*callbacks, history, *([printer] if printer else [])], trainer)
     if getattr(model, "stop_training", False) is True:  # Keras's flag, left from a last run
         model.stop_training = False
+    _remember_inputs(model, arrays if diag is not None else None)
     was_training = getattr(model, "training", None)
     logs: dict[str, float] = {}
     first = True
+    epoch, step, steps_done, stepped = initial_epoch, None, 0, False
     if diag is not None:
         diag.begin(model, optimizer, steps)
     try:
-        cbs.on_train_begin()
-        for epoch in range(initial_epoch, epochs):
-            trainer.epoch = epoch
-            _set_mode(model, True)
-            if diag is not None:
-                diag.record(True)
-            cbs.on_epoch_begin(epoch)
-            for m in train_metrics:
-                m.reset()
-            total, count = 0.0, 0
-            batch_logs = cbs.wants_batch_logs
-            for step, batch in enumerate(loader):
-                if batch_logs:
-                    cbs.on_batch_begin(step)
-                xb, yb = inputs.unpack(batch)
-                xb = inputs.cast_input(xb, dtype)
-                pred = model(xb)
-                yb = inputs.align_target(pred, yb)
-                if first and diag is not None:
-                    first = False
-                    src = arrays if arrays is not None else (xb.data, yb.data)
-                    y_check = src[1] if yb.dtype.kind == "f" else None
-                    where = "" if arrays is not None else " (in the first batch)"
-                    diag.check_scale(np.asarray(src[0]), y_check, where)
-                    diag.check_shapes(pred, yb)
-                loss = loss_fn(pred, yb)
-                value = _loss_value(loss)
-                if diag is not None:
-                    diag.check_loss(value, epoch, step, epochs, (xb, yb))
-                optimizer.zero_grad()
-                loss.backward()
-                if diag is not None and diag.wants_gradients(step):
-                    diag.sample_gradients(model)
-                optimizer.step()
-                n = len(yb) if yb.ndim else 1
-                total += value * n
-                count += n
-                for m in train_metrics:
-                    m.update(pred, yb)
-                if batch_logs:
-                    cbs.on_batch_end(step, {"loss": total / count, "batch_loss": value,
-                                            "size": n})
-            logs = {"loss": total / max(count, 1), **{m.name: m.result() for m in train_metrics}}
-            if val_loader is not None:
-                if diag is not None:
-                    diag.record(False)
-                _set_mode(model, False)
-                val = _run_eval(model, loss_fn, val_loader, val_metrics, dtype)
+        with sigint_deferred():
+            cbs.on_train_begin()
+            for epoch in range(initial_epoch, epochs):
+                trainer.epoch = epoch
+                step = None
                 _set_mode(model, True)
-                logs.update({"val_" + k: v for k, v in val.items()})
+                if diag is not None:
+                    diag.record(True)
+                cbs.on_epoch_begin(epoch)
+                for m in train_metrics:
+                    m.reset()
+                total, count = 0.0, 0
+                batch_logs = cbs.wants_batch_logs
+                for step, batch in enumerate(loader):
+                    stepped = False
+                    if batch_logs:
+                        cbs.on_batch_begin(step)
+                    xb, yb = inputs.unpack(batch)
+                    xb = inputs.cast_input(xb, dtype)
+                    if diag is not None:
+                        diag.begin_batch(epoch, step)
+                    pred = model(xb)
+                    yb = inputs.align_target(pred, yb)
+                    if first and diag is not None:
+                        first = False
+                        _first_batch_checks(diag, loss_fn, arrays, loader, xb, yb, pred)
+                    loss = loss_fn(pred, yb)
+                    value = _loss_value(loss)
+                    if diag is not None:
+                        diag.check_loss(value, epoch, step, epochs, (xb, yb))
+                    optimizer.zero_grad()
+                    loss.backward()
+                    if diag is not None and diag.wants_gradients(step):
+                        diag.sample_gradients(model, pred)
+                    with uninterrupted():  # Ctrl-C waits for the whole step
+                        optimizer.step()
+                        steps_done, stepped = steps_done + 1, True
+                    n = len(yb) if yb.ndim else 1
+                    total += value * n
+                    count += n
+                    for m in train_metrics:
+                        m.update(pred, yb)
+                    if batch_logs:
+                        cbs.on_batch_end(step, {"loss": total / count, "batch_loss": value,
+                                                "size": n})
+                logs = {"loss": total / max(count, 1),
+                        **{m.name: m.result() for m in train_metrics}}
+                if val_loader is not None:
+                    if diag is not None:
+                        diag.record(False)
+                    _set_mode(model, False)
+                    val = _run_eval(model, loss_fn, val_loader, val_metrics, dtype)
+                    _set_mode(model, True)
+                    logs.update({"val_" + k: v for k, v in val.items()})
+                if diag is not None:
+                    diag.end_epoch(epoch, logs["loss"])
+                cbs.on_epoch_end(epoch, logs)
+                if trainer.stop_training or getattr(model, "stop_training", False) is True:
+                    break
             if diag is not None:
-                diag.end_epoch(epoch, logs["loss"])
-            cbs.on_epoch_end(epoch, logs)
-            if trainer.stop_training or getattr(model, "stop_training", False) is True:
-                break
-        cbs.on_train_end(logs)
+                diag.finish()
+            cbs.on_train_end(logs)
+    except TrainingDiverged as e:
+        e.history = history
+        raise
+    except KeyboardInterrupt as e:  # also a TrainingInterrupted of a fit run by a callback
+        message = _interrupted_message(history, epoch, epochs, step, steps, steps_done,
+                                       stepped)
+        if printer is not None:
+            printer.close()
+        if verbose:
+            print(message, file=sys.stderr)
+        raise TrainingInterrupted(message, history, epoch, step, steps_done) from e
     finally:
         if printer is not None:
             printer.close()
@@ -308,3 +361,40 @@ def fit(model: Any, loss_fn: Any, optimizer: Any, data: Any, epochs: int = 1,
         if was_training is not None:
             _set_mode(model, was_training)
     return history
+
+
+def _remember_inputs(model: Any, arrays: tuple | None) -> None:
+    """Keep the training inputs' distribution on the model for ``predict`` (``None``
+    without diagnostics or when the inputs are not known as one array)."""
+    dist = InputDistribution.of(arrays[0]) if arrays is not None else None
+    with contextlib.suppress(AttributeError, TypeError):  # a model without attributes
+        model.training_distribution = dist
+
+
+def _first_batch_checks(diag: Diagnostics, loss_fn: Any, arrays: tuple | None, loader: Any,
+                        xb: Tensor, yb: Tensor, pred: Tensor) -> None:
+    """The data checks, on the whole training arrays when known, else on the first batch."""
+    src = arrays if arrays is not None else (xb.data, yb.data)
+    y_check = src[1] if yb.dtype.kind == "f" else None
+    where = "" if arrays is not None else " (in the first batch)"
+    try:
+        n_samples: int | None = len(loader.dataset)
+    except TypeError:
+        n_samples = None
+    diag.check_data(np.asarray(src[0]), y_check, where, n_samples)
+    diag.check_shapes(pred, yb)
+    diag.measure_constant(loss_fn, pred, y_check, yb)
+    diag.check_saturation_start()
+
+
+def _interrupted_message(history: History, epoch: int, epochs: int, step: int | None,
+                         steps: int, steps_done: int, stepped: bool) -> str:
+    done = len(history.epoch)
+    where = (f"epoch {epoch + 1} of {epochs}" if step is None
+             else f"epoch {epoch + 1} of {epochs}, step {step + 1} of {steps}")
+    this = ("" if step is None else
+            " (the step of that batch was applied whole)" if stepped else
+            " (the step of that batch was not applied)")
+    return (f"fit interrupted (Ctrl-C) in {where}: {steps_done} optimizer steps applied, "
+            f"each one whole{this}; the History of the {done} finished epoch"
+            f"{'' if done == 1 else 's'} is kept (on the exception as .history).")

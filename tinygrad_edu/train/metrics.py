@@ -173,7 +173,10 @@ def _regression_warning(name: str, t: np.ndarray) -> str:
         f"values (e.g. {show}, ...), so a prediction counts as 'accurate' only when it hits a "
         "class label exactly, which says nothing about how close it is. Use metrics="
         "['mae'], ['rmse'] or ['r2'] for regression (seed 000 asked Keras for accuracy on "
-        "y = x1 * x2)."
+        "y = x1 * x2). RMSE, the root mean squared error, is sqrt(mean(err**2)) over the "
+        "samples, in the targets' units; sqrt(sum(err**2)) is not it: it grows with the "
+        "number of samples (seed 000's answer printed sqrt(sum) = 5.10 over 5000 samples, "
+        "an RMSE of 5.10 / sqrt(5000) = 0.072)."
     )
 
 
