@@ -21,8 +21,8 @@ True
 ...     message = str(e)
 >>> print(message.splitlines()[0])
 Gradient check of 1 parameters at loss 12.5 (eps 1e-06): FAILED: 1 of 1 wrong
->>> print(message.splitlines()[-1])
-  - w: hand-written = 0.5 × the true gradient (factor 1/2) [high]
+>>> print(message.splitlines()[-1])  # doctest: +ELLIPSIS
+  - w: hand-written = 0.5 × the true gradient (factor 1/2: a lost 2, ...) [high]
 """
 
 from __future__ import annotations
