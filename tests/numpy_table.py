@@ -78,9 +78,9 @@ def with_axis(draw, shapes=any_shape, transform=None, **extra) -> tuple:
 def dot_case(draw) -> tuple:
     nd_a, nd_b = draw(st.integers(0, 3)), draw(st.integers(0, 3))
     k = draw(st.integers(1, 3))
-    a = tuple(draw(st.integers(1, 3)) for _ in range(max(nd_a - 1, 0))) + ((k,) if nd_a else ())
+    a = (*(draw(st.integers(1, 3)) for _ in range(max(nd_a - 1, 0))), *((k,) if nd_a else ()))
     if nd_b >= 2:
-        b = tuple(draw(st.integers(1, 3)) for _ in range(nd_b - 2)) + (k, draw(st.integers(1, 3)))
+        b = (*(draw(st.integers(1, 3)) for _ in range(nd_b - 2)), k, draw(st.integers(1, 3)))
     else:
         b = (k,) if nd_b == 1 else ()
     return [draw(values(a)), draw(values(b))], {}
@@ -115,7 +115,7 @@ def einsum_case(draw) -> tuple:
 def cross_case(draw) -> tuple:
     batch = tuple(draw(st.lists(st.integers(1, 3), max_size=1)))
     da, db = draw(st.sampled_from([(3, 3), (2, 3), (3, 2), (2, 2)]))
-    return [draw(values(batch + (da,))), draw(values(batch + (db,)))], {}
+    return [draw(values((*batch, da))), draw(values((*batch, db)))], {}
 
 
 @st.composite
@@ -172,6 +172,11 @@ def _inplace_view(x, y):
     w = z.T  # another view, taken before the next change: it must follow too
     z[..., 0] = y[..., 0] * 3
     return z + w.T * 2
+
+
+def _add_at(y, x):
+    np.add.at(y, [0, 0, -1], x.reshape(-1)[0])  # repeated places accumulate
+    return y
 
 
 def _stable_softmax(x):
@@ -323,7 +328,8 @@ NP: list[NpSpec] = [
     NpSpec("np.atleast_1d", unary(), lambda x: np.atleast_1d(x) * 2),
     NpSpec("np.atleast_2d", unary(), lambda x: np.atleast_2d(x) * 2),
     NpSpec("np.atleast_3d", unary(), lambda x: np.atleast_3d(x) * 2),
-    NpSpec("np.split", split_case("split"), lambda x, sections: _sum_outputs(np.split(x, sections))),
+    NpSpec("np.split", split_case("split"),
+           lambda x, sections: _sum_outputs(np.split(x, sections))),
     NpSpec("np.array_split", split_case("array_split"),
            lambda x, sections: _sum_outputs(np.array_split(x, sections))),
     NpSpec("np.hsplit", split_case("hsplit"),
@@ -364,8 +370,7 @@ NP: list[NpSpec] = [
     NpSpec("inplace_through_views", same_shape_pair(hnp.array_shapes(min_dims=2, max_dims=2,
                                                                       min_side=1, max_side=4)),
            _inplace_view),
-    NpSpec("add.at", unary(shape_strategy=any_shape), lambda x: (lambda y: (np.add.at(y, [0, 0, -1], x.reshape(-1)[0]),
-                                                   y)[1])(x * 1.0)),
+    NpSpec("add.at", unary(shape_strategy=any_shape), lambda x: _add_at(x * 1.0, x)),
     NpSpec("out_into_itself", same_shape_pair(),
            lambda a, b: (lambda z: (np.multiply(z, b, out=z), z)[1])(a + 0.0)),
 ]

@@ -90,7 +90,8 @@ def _both(program, *values):
     lo, lt = program(*ours), program(*theirs)
     lo.backward()
     lt.backward()
-    return (lo.item(), [t.grad.numpy() for t in ours]), (lt.item(), [t.grad.numpy() for t in theirs])
+    return ((lo.item(), [t.grad.numpy() for t in ours]),
+            (lt.item(), [t.grad.numpy() for t in theirs]))
 
 
 PROGRAMS = {

@@ -19,8 +19,6 @@ from . import (  # the layers above the core; the core itself never imports them
     train,
 )
 from . import numpy_interop as _numpy_interop  # noqa: F401  (installs numpy dispatch)
-from .lost_gradient import LostGradientError
-from .numpy_mode import NumpyTensor, as_numpy_tensor, numpy_grad, numpy_value_and_grad
 from .autograd import (
     Context,
     Function,
@@ -36,9 +34,9 @@ from .autograd import (
 )
 from .creation import (
     arange,
+    as_tensor,
     empty,
     empty_like,
-    as_tensor,
     eye,
     from_numpy,
     full,
@@ -73,19 +71,23 @@ from .dtypes import (
     set_default_dtype,
     uint8,
 )
+
+# PyTorch's dtype names (tg.float, tg.int...), kept out of __all__: a star import must not
+# shadow Python's float, int and bool
+from .dtypes import bool_ as bool  # noqa: F401
+from .dtypes import float32 as float  # noqa: F401
+from .dtypes import int16 as short  # noqa: F401
+from .dtypes import int32 as int  # noqa: F401
 from .functional import *  # noqa: F403  (the module defines __all__)
 from .functional import __all__ as _functional_all
 from .gradcheck import GradcheckError, check_backprop, check_gradients, gradgradcheck
+from .lost_gradient import LostGradientError
+from .numpy_mode import NumpyTensor, as_numpy_tensor, numpy_grad, numpy_value_and_grad
 from .random import Generator, default_generator, manual_seed
 from .serialization import SerializationError, load, save
 from .tensor import Tensor
 from .train import History, TrainingDiverged, TrainingWarning, fit
 from .viz import draw_graph
-
-from .dtypes import bool_ as bool  # noqa: A001  (PyTorch's dtype names: tg.float, tg.int...)
-from .dtypes import float32 as float  # noqa: A001
-from .dtypes import int32 as int  # noqa: A001
-from .dtypes import int16 as short
 
 __version__ = "0.1.0"
 

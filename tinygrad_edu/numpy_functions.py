@@ -19,7 +19,6 @@ tensor([[2., 4.],
 from __future__ import annotations
 
 import itertools
-import operator
 from collections.abc import Sequence
 from typing import Any
 

@@ -416,7 +416,7 @@ def _ufunc_at(ufunc: np.ufunc, a: Any, indices: Any, b: Any = None) -> None:
         if _needs_grad((indices, b)) and flags.grad_enabled:
             raise TypeError(f"np.{ufunc.__name__}.at into a numpy array cannot hold a gradient; "
                             "use a Tensor (e.g. np.zeros_like(param)) as the target")
-        getattr(ufunc, "at")(a, _unwrap(indices), _unwrap(b))
+        ufunc.at(a, _unwrap(indices), _unwrap(b))
         return
     idx = indices if isinstance(indices, tuple) else (indices,)
     idx = tuple(_unwrap(i) for i in idx)

@@ -91,7 +91,7 @@ def _run(fn: Callable, args: tuple, kwargs: dict) -> Any:
     return _numpy_result(out, plain)
 
 
-def _numpy_result(x: Any, keep: set = frozenset()) -> Any:  # noqa: B006
+def _numpy_result(x: Any, keep: set = frozenset()) -> Any:
     """Float tensors made by an op become NumpyTensors; other results plain numpy."""
     if isinstance(x, Tensor):
         if x.data.dtype.kind not in "fc":
@@ -345,10 +345,7 @@ def as_numpy_tensor(value: Any, requires_grad: bool = False) -> Any:
     """A NumpyTensor around ``value`` (float arrays keep their dtype, other numbers become
     float64, as numpy makes them); non-float data stays a plain ndarray unless it must
     require grad."""
-    if isinstance(value, Tensor):
-        arr = value.data
-    else:
-        arr = np.asarray(value)
+    arr = value.data if isinstance(value, Tensor) else np.asarray(value)
     if arr.dtype.kind not in "fc":
         if not requires_grad:
             return arr

@@ -12,9 +12,9 @@ from typing import Any, NamedTuple
 
 import numpy as np
 
+from . import device as _device
 from . import dtypes
 from .autograd import engine
-from . import device as _device
 from .autograd import function as _function
 from .autograd import inplace as _inplace
 from .autograd import versions as _versions

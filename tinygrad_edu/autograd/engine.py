@@ -15,9 +15,9 @@ import numpy as np
 
 from . import function as _function
 from . import versions
-from .inplace import resolve_parents
 from .function import Context
 from .grad_mode import flags
+from .inplace import resolve_parents
 
 
 def unbroadcast(grad: Any, shape: tuple, op_name: str = "") -> Any:
