@@ -184,7 +184,7 @@ def test_inplace_change_of_a_saved_tensor_is_detected_and_names_the_op() -> None
     c = tg.tensor([3.0, 4.0])
     out = (h * c).sum()  # Mul saves c
     c += 1
-    with pytest.raises(RuntimeError, match=r"gradient of Mul.*in-place operation after Mul"):
+    with pytest.raises(RuntimeError, match=r"gradient of Mul.*in-place operation.*after Mul"):
         out.backward()
 
 
@@ -216,8 +216,9 @@ def test_inplace_on_parameter_requires_no_grad() -> None:
     assert w.tolist() == pytest.approx([0.9])
     assert w._version > 0
     h = w * 2
-    with pytest.raises(RuntimeError, match="out-of-place"):
-        h.add_(1)
+    h.add_(1)  # an intermediate may change in place, as in PyTorch: its graph is rebased
+    h.sum().backward()
+    assert w.grad.tolist() == [2.0]
 
 
 def test_inplace_ops_update_values_and_keep_dtype() -> None:

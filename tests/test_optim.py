@@ -351,7 +351,7 @@ def test_clip_grad_value_and_nonfinite_norm() -> None:
     nn.utils.clip_grad_value_(p, 1.0)
     torch.nn.utils.clip_grad_value_(q, 1.0)
     assert p.grad.tolist() == q.grad.tolist() == [-1.0, 0.5, 1.0]
-    p.grad = tg.tensor([np.nan, 1.0])
+    p.grad = tg.tensor(np.array([np.nan, 1.0, 0.0]))
     with pytest.raises(RuntimeError, match="non-finite"):
         nn.utils.clip_grad_norm_(p, 1.0, error_if_nonfinite=True)
     assert math.isnan(float(nn.utils.clip_grad_norm_(p, 1.0)))

@@ -35,6 +35,8 @@ from .autograd import (
 from .creation import (
     arange,
     as_tensor,
+    empty,
+    empty_like,
     eye,
     from_numpy,
     full,
@@ -52,6 +54,7 @@ from .creation import (
     zeros,
     zeros_like,
 )
+from .device import accelerator, backends, cuda, device, get_default_device, set_default_device
 from .dtypes import (
     bool_,
     double,
@@ -68,9 +71,18 @@ from .dtypes import (
     set_default_dtype,
     uint8,
 )
+
+# PyTorch's dtype names (tg.float, tg.int...), kept out of __all__: a star import must not
+# shadow Python's float, int and bool
+from .dtypes import bool_ as bool  # noqa: F401
+from .dtypes import float32 as float  # noqa: F401
+from .dtypes import int16 as short  # noqa: F401
+from .dtypes import int32 as int  # noqa: F401
 from .functional import *  # noqa: F403  (the module defines __all__)
 from .functional import __all__ as _functional_all
 from .gradcheck import GradcheckError, check_backprop, check_gradients, gradgradcheck
+from .lost_gradient import LostGradientError
+from .numpy_mode import NumpyTensor, as_numpy_tensor, numpy_grad, numpy_value_and_grad
 from .random import Generator, default_generator, manual_seed
 from .serialization import SerializationError, load, save
 from .tensor import Tensor
@@ -83,6 +95,8 @@ __all__ = [
     "Context",
     "GradcheckError",
     "History",
+    "LostGradientError",
+    "NumpyTensor",
     "SerializationError",
     "TrainingDiverged",
     "TrainingWarning",
@@ -105,7 +119,16 @@ __all__ = [
     "Function",
     "Generator",
     "Tensor",
+    "accelerator",
     "arange",
+    "backends",
+    "cuda",
+    "device",
+    "empty",
+    "empty_like",
+    "get_default_device",
+    "set_default_device",
+    "as_numpy_tensor",
     "as_tensor",
     "bool_",
     "default_generator",
@@ -132,6 +155,8 @@ __all__ = [
     "long",
     "manual_seed",
     "no_grad",
+    "numpy_grad",
+    "numpy_value_and_grad",
     "ones",
     "ones_like",
     "rand",

@@ -2,13 +2,27 @@
 
 from __future__ import annotations
 
+import functools
+from collections.abc import Callable
 from typing import Any
 
 import numpy as np
 
 from . import dtypes
+from .device import check_device
 from .random import Generator, numpy_rng
 from .tensor import Tensor, _shape_args
+
+
+def _on_cpu(factory: Callable) -> Callable:
+    """Accept PyTorch's ``device=`` keyword: the CPU, or a clear error (see ``device``)."""
+
+    @functools.wraps(factory)
+    def wrapper(*args: Any, device: Any = None, **kwargs: Any) -> Tensor:
+        check_device(device)
+        return factory(*args, **kwargs)
+
+    return wrapper
 
 
 def _make(arr: np.ndarray, requires_grad: bool) -> Tensor:
@@ -22,6 +36,7 @@ def _float_dtype(dtype: Any) -> np.dtype:
     return dtypes.get_default_dtype() if dtype is None else np.dtype(dtype)
 
 
+@_on_cpu
 def tensor(data: Any, dtype: Any = None, requires_grad: bool = False) -> Tensor:
     """A new tensor (always a copy) with PyTorch's dtype inference.
 
@@ -45,6 +60,7 @@ def from_numpy(array: np.ndarray) -> Tensor:
     return Tensor._wrap(array)
 
 
+@_on_cpu
 def as_tensor(data: Any, dtype: Any = None) -> Tensor:
     """``data`` itself when it is already a tensor of that dtype, else a new tensor."""
     if isinstance(data, Tensor) and (dtype is None or np.dtype(dtype) == data.dtype):
@@ -52,16 +68,19 @@ def as_tensor(data: Any, dtype: Any = None) -> Tensor:
     return tensor(data, dtype)
 
 
+@_on_cpu
 def zeros(*size: Any, dtype: Any = None, requires_grad: bool = False) -> Tensor:
     """A tensor of zeros: ``zeros(2, 3)`` or ``zeros((2, 3))``."""
     return _make(np.zeros(_shape_args(size), dtype=_float_dtype(dtype)), requires_grad)
 
 
+@_on_cpu
 def ones(*size: Any, dtype: Any = None, requires_grad: bool = False) -> Tensor:
     """A tensor of ones: ``ones(2, 3)`` or ``ones((2, 3))``."""
     return _make(np.ones(_shape_args(size), dtype=_float_dtype(dtype)), requires_grad)
 
 
+@_on_cpu
 def full(size: Any, fill_value: float, dtype: Any = None, requires_grad: bool = False) -> Tensor:
     """A tensor filled with ``fill_value``.
 
@@ -77,21 +96,25 @@ def full(size: Any, fill_value: float, dtype: Any = None, requires_grad: bool = 
     return _make(np.full(shape, fill_value, dtype=_float_dtype(dtype)), requires_grad)
 
 
+@_on_cpu
 def zeros_like(t: Any, dtype: Any = None, requires_grad: bool = False) -> Tensor:
     arr = t.data if isinstance(t, Tensor) else np.asarray(t)
     return _make(np.zeros(arr.shape, dtype=dtype or arr.dtype), requires_grad)
 
 
+@_on_cpu
 def ones_like(t: Any, dtype: Any = None, requires_grad: bool = False) -> Tensor:
     arr = t.data if isinstance(t, Tensor) else np.asarray(t)
     return _make(np.ones(arr.shape, dtype=dtype or arr.dtype), requires_grad)
 
 
+@_on_cpu
 def full_like(t: Any, fill_value: float, dtype: Any = None, requires_grad: bool = False) -> Tensor:
     arr = t.data if isinstance(t, Tensor) else np.asarray(t)
     return _make(np.full(arr.shape, fill_value, dtype=dtype or arr.dtype), requires_grad)
 
 
+@_on_cpu
 def arange(
     start: float,
     end: float | None = None,
@@ -113,6 +136,7 @@ def arange(
     return _make(np.arange(start, end, step, dtype=dtype), requires_grad)
 
 
+@_on_cpu
 def linspace(
     start: float, end: float, steps: int, dtype: Any = None, requires_grad: bool = False
 ) -> Tensor:
@@ -120,11 +144,13 @@ def linspace(
     return _make(np.linspace(start, end, steps, dtype=_float_dtype(dtype)), requires_grad)
 
 
+@_on_cpu
 def eye(n: int, m: int | None = None, dtype: Any = None, requires_grad: bool = False) -> Tensor:
     """The identity matrix (n × m)."""
     return _make(np.eye(n, m, dtype=_float_dtype(dtype)), requires_grad)
 
 
+@_on_cpu
 def rand(
     *size: Any, generator: Generator | None = None, dtype: Any = None, requires_grad: bool = False
 ) -> Tensor:
@@ -133,6 +159,7 @@ def rand(
     return _make(arr, requires_grad)
 
 
+@_on_cpu
 def randn(
     *size: Any, generator: Generator | None = None, dtype: Any = None, requires_grad: bool = False
 ) -> Tensor:
@@ -141,14 +168,17 @@ def randn(
     return _make(arr, requires_grad)
 
 
+@_on_cpu
 def rand_like(t: Tensor, generator: Generator | None = None) -> Tensor:
     return rand(t.shape, generator=generator, dtype=t.dtype)
 
 
+@_on_cpu
 def randn_like(t: Tensor, generator: Generator | None = None) -> Tensor:
     return randn(t.shape, generator=generator, dtype=t.dtype)
 
 
+@_on_cpu
 def randint(
     low: int,
     high: int | None = None,
@@ -162,6 +192,18 @@ def randint(
     return Tensor._wrap(numpy_rng(generator).integers(low, high, size=size, dtype=dtype))
 
 
+@_on_cpu
 def randperm(n: int, generator: Generator | None = None) -> Tensor:
     """A random permutation of ``0..n-1`` (int64)."""
     return Tensor._wrap(numpy_rng(generator).permutation(n).astype(np.int64))
+
+
+@_on_cpu
+def empty(*size: Any, dtype: Any = None, requires_grad: bool = False) -> Tensor:
+    """PyTorch's ``empty``; here the values are zeros (numpy memory is cheap to clear)."""
+    return zeros(*size, dtype=dtype, requires_grad=requires_grad)
+
+
+@_on_cpu
+def empty_like(t: Any, dtype: Any = None, requires_grad: bool = False) -> Tensor:
+    return zeros_like(t, dtype=dtype, requires_grad=requires_grad)

@@ -12,10 +12,14 @@ from typing import Any, NamedTuple
 
 import numpy as np
 
+from . import device as _device
 from . import dtypes
 from .autograd import engine
 from .autograd import function as _function
+from .autograd import inplace as _inplace
+from .autograd import versions as _versions
 from .autograd.grad_mode import flags
+from .lost_gradient import lost
 from .ops import activation as _act
 from .ops import elementwise as _ew
 from .ops import linalg as _la
@@ -95,10 +99,10 @@ class Tensor:
     # grad, a version stamp after an in-place change, hooks, retain_grad).
     __slots__ = ("__dict__", "__weakref__", "_ctx", "_requires_grad", "data")
     __array_priority__ = 1000
-    grad: Tensor | None = None
-    _version = 0
+    _grad: Tensor | None = None
     _hooks: dict | None = None
     _retains_grad = False
+    _view_src: Tensor | None = None  # the tensor whose memory a view method's result shares
 
     def __init__(self, data: Any, requires_grad: bool = False, dtype: Any = None) -> None:
         self.data = (
@@ -150,6 +154,32 @@ class Tensor:
         return self
 
     @property
+    def grad(self) -> Tensor | None:
+        """The accumulated gradient (a Tensor of this tensor's shape and dtype), or None."""
+        return self._grad
+
+    @grad.setter
+    def grad(self, value: Tensor | None) -> None:
+        if value is not None:
+            if not isinstance(value, Tensor):
+                raise TypeError(
+                    f"assigned grad must be a Tensor or None, not {type(value).__name__}: to "
+                    "clear gradients set p.grad = None (micrograd's p.grad = 0 does not carry "
+                    "over), or call optimizer.zero_grad() / model.zero_grad()"
+                )
+            if value.shape != self.data.shape:
+                raise RuntimeError(
+                    f"assigned grad has shape {value.shape}, but the tensor has shape "
+                    f"{self.data.shape}; a gradient has its tensor's shape"
+                )
+            if value.dtype != self.data.dtype:
+                raise RuntimeError(
+                    f"assigned grad has dtype {value.dtype}, but the tensor has dtype "
+                    f"{self.data.dtype}; convert it first (g.to({self.data.dtype}))"
+                )
+        self._grad = value
+
+    @property
     def shape(self) -> tuple:
         return self.data.shape
 
@@ -172,8 +202,9 @@ class Tensor:
         return self._ctx
 
     @property
-    def device(self) -> str:
-        return "cpu"
+    def device(self) -> _device.device:
+        """Always the CPU (``device(type='cpu')``); see :mod:`tinygrad_edu.device`."""
+        return _device.CPU
 
     @property
     def T(self) -> Tensor:
@@ -317,6 +348,8 @@ class Tensor:
         return int(self.data)
 
     def __array__(self, dtype: Any = None, copy: bool | None = None) -> np.ndarray:
+        if self._requires_grad and flags.grad_enabled:  # numpy would drop the gradient
+            raise lost("array")
         if dtype is not None:
             return self.data.astype(dtype, copy=bool(copy))
         return self.data.copy() if copy else self.data
@@ -374,6 +407,24 @@ class Tensor:
             other = other.item()
         return _ew.Pow.apply(other, self)
 
+    def __mod__(self, other: Any) -> Tensor:
+        """Python's ``%`` (the sign of the divisor): ``a - floor(a / b) * b``."""
+        from .numpy_functions import remainder
+
+        return remainder(self, _operand(other))
+
+    def __rmod__(self, other: Any) -> Tensor:
+        from .numpy_functions import remainder
+
+        return remainder(_operand(other), self)
+
+    def __floordiv__(self, other: Any) -> Tensor:
+        """``floor(a / b)``; its gradient is zero, as in PyTorch."""
+        return Rounding.apply(self / _operand(other), fn=np.floor)
+
+    def __rfloordiv__(self, other: Any) -> Tensor:
+        return Rounding.apply(_operand(other) / self, fn=np.floor)
+
     def __matmul__(self, other: Any) -> Tensor:
         return _la.MatMul.apply(self, other)
 
@@ -389,6 +440,7 @@ class Tensor:
     def __abs__(self) -> Tensor:
         return _ew.Abs.apply(self)
 
+    remainder = __mod__
     add = __add__
     sub = __sub__
     mul = __mul__
@@ -446,28 +498,18 @@ class Tensor:
         return Tensor._wrap(np.isfinite(self.data))
 
     # ----------------------------------------------------------------- in place
-    def _check_inplace(self, op: str, other: Any = None) -> None:
+    # On a tensor in a recorded graph (or with a value that requires grad) an in-place op is
+    # recorded by autograd.inplace: the memory is written, the graph rebased. Otherwise it is
+    # a plain numpy write and a version bump.
+    def _records_inplace(self, value: Any = None) -> bool:
         if not flags.grad_enabled:
-            return
-        if self._requires_grad:
-            if self._ctx is None:
-                raise RuntimeError(
-                    f"{op}: a leaf tensor that requires grad (e.g. a parameter) cannot be "
-                    "changed in place while operations are recorded; do the update inside "
-                    "`with tinygrad_edu.no_grad():` (as optimizers do)"
-                )
-            raise RuntimeError(
-                f"{op}: in-place operations on a tensor that is part of a recorded graph are "
-                "not supported; write the out-of-place form (y = y + x) instead"
-            )
-        if isinstance(other, Tensor) and other._requires_grad:
-            raise RuntimeError(
-                f"{op}: cannot write a tensor that requires grad into one that does not, in "
-                "place; use the out-of-place form, or detach() the other tensor"
-            )
+            return False
+        return self._requires_grad or (isinstance(value, Tensor) and value._requires_grad)
 
     def _inplace(self, op: str, ufunc: np.ufunc, other: Any) -> Tensor:
-        self._check_inplace(op, other)
+        if self._records_inplace(other):
+            # ufunc(old, other) on Tensors dispatches to the differentiable op
+            return _inplace.rebase(self, op, ufunc, (other,))
         try:
             ufunc(self.data, _data(other), out=self.data)
         except (TypeError, ValueError) as e:
@@ -476,28 +518,36 @@ class Tensor:
                 f"{op}: cannot update a tensor of shape {self.shape} and dtype {self.dtype} in "
                 f"place with {_describe(other)}: {e}"
             ) from None
-        self._bump_version()
+        self._bump_version(op)
         return self
 
-    def _bump_version(self) -> None:
-        """Record an in-place change: stamp the tensor with a new global in-place epoch (the
-        engine compares the stamp with the epoch in which an op saved the tensor)."""
-        flags.inplace_epoch += 1
-        self._version = flags.inplace_epoch
+    @property
+    def _version(self) -> int:
+        """The epoch of the last in-place change of this tensor's memory (through any alias;
+        see ``autograd.versions``); 0 if never changed."""
+        return _versions.version(self.data)
+
+    def _bump_version(self, op: str = "an in-place operation") -> None:
+        """Record an in-place change of this tensor's memory (the engine compares it with the
+        epoch in which an op saved the memory)."""
+        _versions.bump(self.data, op)
 
     def add_(self, other: Any, alpha: float = 1) -> Tensor:
         """``self += alpha * other`` in place."""
-        return self._inplace("add_", np.add, other if alpha == 1 else _data(other) * alpha)
+        return self._inplace("add_", np.add, other if alpha == 1 else _scaled(other, alpha))
 
     def sub_(self, other: Any, alpha: float = 1) -> Tensor:
         """``self -= alpha * other`` in place."""
-        return self._inplace("sub_", np.subtract, other if alpha == 1 else _data(other) * alpha)
+        return self._inplace("sub_", np.subtract, other if alpha == 1 else _scaled(other, alpha))
 
     def mul_(self, other: Any) -> Tensor:
         return self._inplace("mul_", np.multiply, other)
 
     def div_(self, other: Any) -> Tensor:
         return self._inplace("div_", np.divide, other)
+
+    def pow_(self, exponent: Any) -> Tensor:
+        return self._inplace("pow_", np.power, exponent)
 
     def __iadd__(self, other: Any) -> Tensor:
         return self._inplace("+=", np.add, other)
@@ -511,31 +561,44 @@ class Tensor:
     def __itruediv__(self, other: Any) -> Tensor:
         return self._inplace("/=", np.divide, other)
 
-    def copy_(self, src: Any) -> Tensor:
-        """Copy ``src``'s values into this tensor (broadcasting, casting to this dtype)."""
-        self._check_inplace("copy_", src)
+    def __ipow__(self, other: Any) -> Tensor:
+        return self._inplace("**=", np.power, other)
+
+    def __imod__(self, other: Any) -> Tensor:
+        return self._inplace("%=", np.remainder, other)
+
+    def _overwrite(self, op: str, index: Any, value: Any) -> None:
+        """``self[index] = value`` in place (numpy's broadcasting; the dtype is kept)."""
+        if self._records_inplace(value):
+            _inplace.rebase(
+                self, op, lambda old, v: _inplace.index_put(old, index, v), (value,), "unsafe"
+            )
+            return
         try:
-            np.copyto(self.data, _data(src), casting="unsafe")
+            self.data[index] = _data(value)
         except ValueError as e:
             raise ValueError(
-                f"copy_: cannot copy {_describe(src)} into {self.shape}: {e}"
+                f"{op}: cannot write {_describe(value)} into a tensor of shape {self.shape}: {e}"
             ) from None
-        self._bump_version()
+        self._bump_version(op)
+
+    def copy_(self, src: Any) -> Tensor:
+        """Copy ``src``'s values into this tensor (broadcasting, casting to this dtype)."""
+        self._overwrite("copy_", (Ellipsis,), src)
         return self
 
     def fill_(self, value: float) -> Tensor:
-        self._check_inplace("fill_")
-        self.data.fill(value)
-        self._bump_version()
+        self._overwrite("fill_", (Ellipsis,), value)
         return self
 
     def zero_(self) -> Tensor:
         return self.fill_(0)
 
     def clamp_(self, min: float | None = None, max: float | None = None) -> Tensor:
-        self._check_inplace("clamp_")
+        if self._records_inplace():
+            return _inplace.rebase(self, "clamp_", lambda old: old.clamp(min, max))
         np.clip(self.data, min, max, out=self.data)
-        self._bump_version()
+        self._bump_version("clamp_")
         return self
 
     def uniform_(self, a: float = 0.0, b: float = 1.0, generator: Any = None) -> Tensor:
@@ -551,9 +614,7 @@ class Tensor:
         return self.copy_(numpy_rng(generator).normal(mean, std, size=self.shape))
 
     def __setitem__(self, index: Any, value: Any) -> None:
-        self._check_inplace("__setitem__", value)
-        self.data[_index(index)] = _data(value)
-        self._bump_version()
+        self._overwrite("__setitem__", _index(index), value)
 
     # ----------------------------------------------------------------- elementwise math
     def exp(self) -> Tensor:
@@ -656,13 +717,22 @@ class Tensor:
             return self
         return _ew.Cast.apply(self, dtype=dtype)
 
-    def to(self, *args: Any, dtype: Any = None, **kwargs: Any) -> Tensor:
-        """PyTorch's ``to``: a dtype changes the dtype; a device ('cpu') is accepted."""
+    def to(self, *args: Any, dtype: Any = None, device: Any = None, **kwargs: Any) -> Tensor:
+        """PyTorch's ``to``: a dtype (or a tensor, for its dtype) changes the dtype; a device
+        must be the CPU (``"cpu"``, ``tg.device("cpu")``), anything else is refused."""
+        _device.check_device(device)
         for a in args:
-            if isinstance(a, str) and a.startswith("cpu"):
-                continue
-            dtype = a
+            if isinstance(a, Tensor):
+                dtype = a.dtype
+            elif isinstance(a, _device.device) or (isinstance(a, str) and not _is_dtype(a)):
+                _device.check_device(a)
+            else:
+                dtype = a
         return self if dtype is None else self.astype(dtype)
+
+    def cuda(self, *args: Any, **kwargs: Any) -> Tensor:
+        _device.check_device("cuda")
+        return self
 
     def float(self) -> Tensor:
         return self.astype(np.float32)
@@ -857,7 +927,7 @@ class Tensor:
         shape = _shape_args(shape)
         if shape == self.data.shape:
             return self
-        return _mv.Reshape.apply(self, shape=shape)
+        return _inplace.track_view(self, _mv.Reshape.apply(self, shape=shape))
 
     view = reshape
 
@@ -891,7 +961,7 @@ class Tensor:
         dims = tuple(d % self.ndim for d in _shape_args(dims)) if self.ndim else ()
         if sorted(dims) != list(range(self.ndim)):
             raise ValueError(f"permute: {dims} is not a permutation of the {self.ndim} dims")
-        return _mv.Permute.apply(self, axes=dims)
+        return _inplace.track_view(self, _mv.Permute.apply(self, axes=dims))
 
     def transpose(self, *dims: Any) -> Tensor:
         """``transpose(d0, d1)`` swaps two dimensions (PyTorch); ``transpose(axes)`` with one
@@ -920,10 +990,10 @@ class Tensor:
         shape = tuple(shape)
         if shape == self.data.shape:
             return self
-        return _mv.Expand.apply(self, shape=shape)
+        return _inplace.track_view(self, _mv.Expand.apply(self, shape=shape))
 
     def __getitem__(self, index: Any) -> Tensor:
-        return _mv.GetItem.apply(self, index=_index(index))
+        return _inplace.track_view(self, _mv.GetItem.apply(self, index=_index(index)))
 
     def split(
         self, split_size_or_sections: int | Sequence[int], dim: int = 0, *, axis: int | None = None
@@ -974,8 +1044,21 @@ def _as_tuple(a: int | tuple) -> tuple:
     return a if isinstance(a, tuple) else (a,)
 
 
+def _is_dtype(name: str) -> bool:
+    try:
+        np.dtype(name)
+    except TypeError:
+        return False
+    return True
+
+
 def _data(x: Any) -> Any:
     return x.data if isinstance(x, Tensor) else x
+
+
+def _scaled(x: Any, alpha: float) -> Any:
+    """``alpha * x``, keeping a tensor's graph."""
+    return x * alpha if isinstance(x, Tensor) else _data(x) * alpha
 
 
 def _describe(x: Any) -> str:

@@ -14,8 +14,10 @@ from typing import Any
 import numpy as np
 
 from . import function as _function
+from . import versions
 from .function import Context
 from .grad_mode import flags
+from .inplace import resolve_parents
 
 
 def unbroadcast(grad: Any, shape: tuple, op_name: str = "") -> Any:
@@ -46,26 +48,34 @@ def unbroadcast(grad: Any, shape: tuple, op_name: str = "") -> Any:
     return grad.reshape(shape)
 
 
-def _check_versions(ctx: Context, out: Any) -> None:
-    """Fail if a tensor whose array backward needs was modified in place after forward.
+def _guarded_arrays(ctx: Context):
+    """The arrays a node's backward reads: what it saved and its guarded attributes (an
+    index array, say)."""
+    for value in ctx.saved:
+        yield value
+    for name in ctx._function._guarded_attrs:
+        value = getattr(ctx, name, None)
+        if isinstance(value, tuple):
+            yield from value
+        else:
+            yield value
 
-    A tensor's ``_version`` is the in-place epoch of its last in-place change, so "changed
-    after this op was recorded" is ``_version > ctx._epoch``.
+
+def _check_versions(ctx: Context) -> None:
+    """Fail if memory that backward needs was changed in place after the op was recorded.
+
+    Versions belong to memory (see :mod:`.versions`), so a change through any alias counts:
+    a view, ``detach()``, the base of a view, an index array.
     """
-    saved = ctx.saved
-    Tensor = _function.Tensor
-    for t in (*ctx.parents, out):
-        if (
-            isinstance(t, Tensor)
-            and t._version > ctx._epoch
-            and any(s is t.data for s in saved)
-        ):
+    for value in _guarded_arrays(ctx):
+        if isinstance(value, np.ndarray) and versions.version(value) > ctx._epoch:
             raise RuntimeError(
                 f"one of the tensors needed for the gradient of {ctx.name} (shape "
-                f"{tuple(t.shape)}, {t.dtype}) has been modified by an in-place operation "
-                f"after {ctx.name} was recorded. Do the in-place change before using the "
-                "tensor, use an out-of-place op (x = x + y instead of x += y), or clone() the "
-                "tensor first."
+                f"{tuple(value.shape)}, {value.dtype}) has been modified by an in-place "
+                f"operation ({versions.last_writer(value)}) after {ctx.name} was recorded, "
+                "through this tensor or another one sharing its memory (a view, detach(), "
+                "an index). Do the in-place change before using the tensor, use an "
+                "out-of-place op (x = x + y instead of x += y), or clone() the tensor first."
             )
 
 
@@ -90,18 +100,18 @@ def _leaf_accumulate(t: Any, g: Any, create_graph: bool, owned: bool = False) ->
     Tensor = _function.Tensor
     if create_graph and isinstance(g, Tensor):
         g = g if g.dtype == t.dtype else g.astype(t.dtype)
-        t.grad = g if t.grad is None else t.grad + g
+        t._grad = g if t._grad is None else t._grad + g
         return
     if isinstance(g, Tensor):
         g = g.data
-    if t.grad is None:
+    if t._grad is None:
         if owned and type(g) is np.ndarray and g.dtype is t.data.dtype:
-            t.grad = Tensor._wrap(g)  # made by the engine or a fresh rule: no one else has it
+            t._grad = Tensor._wrap(g)  # made by the engine or a fresh rule: no one else has it
         else:
             # a copy: the array may be shared with another gradient or the caller
-            t.grad = Tensor._wrap(np.array(g, dtype=t.data.dtype))
+            t._grad = Tensor._wrap(np.array(g, dtype=t.data.dtype))
     else:
-        t.grad = Tensor._wrap(np.add(t.grad.data, g, dtype=t.data.dtype))
+        t._grad = Tensor._wrap(np.add(t._grad.data, g, dtype=t.data.dtype))
 
 
 def topological_order(roots: Sequence[Any]) -> list:
@@ -112,6 +122,7 @@ def topological_order(roots: Sequence[Any]) -> list:
     push) to be emitted.
     """
     order: list = []
+    epoch = flags.inplace_epoch
     visited: set[int] = set()
     visit = visited.add
     emit = order.append
@@ -137,7 +148,9 @@ def topological_order(roots: Sequence[Any]) -> list:
                     "the graph was freed by the first backward. Pass retain_graph=True to the "
                     "first backward() (or grad()) if you need to differentiate twice."
                 )
-            for p, need in zip(ctx.parents, ctx.needs_input_grad):
+            # an op recorded before an in-place change may refer to a tensor rebased since
+            parents = ctx.parents if ctx._epoch == epoch else resolve_parents(ctx)
+            for p, need in zip(parents, ctx.needs_input_grad):
                 if need and id(p) not in visited:
                     push(p)
     return order
@@ -191,8 +204,8 @@ def run_backward(
             if ctx is None:
                 continue
             parents = ctx.parents
-            if ctx._epoch != epoch and ctx.saved:
-                _check_versions(ctx, t)
+            if ctx._epoch != epoch:
+                _check_versions(ctx)
             if create_graph:
                 in_grads = _call_backward_graph(ctx, t, g)
             else:

@@ -144,6 +144,9 @@ class Function:
     # results of products, say, never ``g`` itself or a view of it): the engine may then make
     # a leaf's .grad from such an array without copying it. Internal; off by default.
     _fresh_grads = False
+    # Names of ctx attributes holding arrays that backward reads (an index, say): the engine
+    # checks them, with what was saved, for in-place changes made after the op was recorded.
+    _guarded_attrs: tuple[str, ...] = ()
 
     def __init_subclass__(cls, **kwargs: Any) -> None:
         super().__init_subclass__(**kwargs)

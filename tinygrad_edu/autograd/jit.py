@@ -239,7 +239,7 @@ def _traced_backward(rec: _Recording, loss: Any) -> None:
             if s[0] != "op":
                 raise NotCapturable("backward reaches a tensor that the step did not record")
             if ctx._epoch != epoch and ctx.saved:
-                _check_versions(ctx, t)
+                _check_versions(ctx)
             in_grads = ctx._function.backward(ctx, g)
             ctx.saved = None
             wrapped = type(in_grads) is not tuple

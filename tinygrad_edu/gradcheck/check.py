@@ -116,7 +116,7 @@ def _outputs(out: Any) -> tuple:
 
 
 def _is_float_output(o: Any) -> bool:
-    return isinstance(o, Tensor | np.ndarray) and np.asarray(o).dtype.kind == "f"
+    return isinstance(o, Tensor | np.ndarray) and o.dtype.kind == "f"
 
 
 def _output_array(o: Any) -> np.ndarray | None:

@@ -72,7 +72,8 @@ from typing import Any
 import numpy as np
 
 from ..autograd.engine import grad as _grad
-from ..creation import tensor as _tensor
+from ..lost_gradient import LostGradientError
+from ..numpy_mode import trace
 from ..tensor import Tensor
 from . import diagnose as dg
 from . import loss_probes, numeric
@@ -187,9 +188,9 @@ class _Checker:
 
     def autograd(self, loss: LossFn | None = None) -> tuple[Any, dict, dict[str, np.ndarray],
                                                           dict[str, bool]]:
-        """Record ``loss`` on Tensors; return (loss tensor, tensors, gradients, unused)."""
-        TP = {n: _tensor(self.P[n], requires_grad=True) for n in self.names}
-        L = (loss or self.loss)(TP, self.x, self.y)
+        """Record ``loss`` on Tensors with numpy's meaning (see :mod:`tinygrad_edu.numpy_mode`);
+        return (loss tensor, tensors, gradients, unused)."""
+        L, TP, _ = trace(loss or self.loss, ({n: self.P[n] for n in self.names}, self.x, self.y))
         if not isinstance(L, Tensor):
             raise TypeError(f"on Tensor parameters the loss returned {type(L).__name__}, not a "
                             "Tensor: it converts them to arrays somewhere")
@@ -229,7 +230,11 @@ class _Checker:
                 "numerical check is weak; compute the loss in float64")
         try:
             self.L, self.TP, R, self.unused = self.autograd()
-        except Exception as e:  # any failure of the user's loss on Tensors
+        except LostGradientError as e:  # float(), math.exp, "%.3f" % v... on a parameter
+            self.L, R, self.unused = None, None, {}
+            self.notes.append(f"autograd could not follow your loss: {e} Until then the "
+                              "numerical gradient is the reference.")
+        except Exception as e:  # any other failure of the user's loss on Tensors
             self.L, R, self.unused = None, None, {}
             self.notes.append(f"autograd could not run the loss on Tensors "
                               f"({type(e).__name__}: {e}); the numerical gradient is the "

@@ -41,7 +41,7 @@ from typing import Any
 import numpy as np
 
 from ..autograd.engine import grad as _grad
-from ..creation import tensor as _tensor
+from ..numpy_mode import trace
 from . import diagnose as dg
 
 
@@ -52,8 +52,7 @@ class _Probe:
     def __init__(self, loss: Callable, P: Mapping[str, np.ndarray], H: Mapping[str, np.ndarray],
                  x: Any, y: Any, name: str) -> None:
         self.P, self.H, self.name = P, H, name
-        self.T = {n: _tensor(P[n], requires_grad=True) for n in P}
-        self.L = loss(self.T, x, y)
+        self.L, self.T, _ = trace(loss, (dict(P), x, y))
 
     def grad(self, lr: float, updated: Sequence[str]) -> np.ndarray:
         try:

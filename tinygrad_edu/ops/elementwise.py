@@ -34,7 +34,10 @@ class Mul(Function):
 
     @staticmethod
     def forward(ctx, x, y):
-        ctx.save_for_backward(x, y)
+        # save only what backward reads: a value changed in place later (d += d * 2) must
+        # not fail a backward that never needed it
+        nx, ny = ctx.needs_input_grad
+        ctx.save_for_backward(x if ny else None, y if nx else None)
         return x * y
 
     @staticmethod
@@ -49,7 +52,7 @@ class Div(Function):
 
     @staticmethod
     def forward(ctx, x, y):
-        ctx.save_for_backward(x, y)
+        ctx.save_for_backward(x if ctx.needs_input_grad[1] else None, y)
         return x / y
 
     @staticmethod

@@ -49,6 +49,8 @@ def is_basic_index(index: tuple) -> bool:
 class GetItem(Function):
     """``x[index]`` with basic or advanced indexing; repeated indices accumulate gradient."""
 
+    _guarded_attrs = ("index",)
+
     @staticmethod
     def forward(ctx, x, index=()):
         ctx.in_shape = x.shape
@@ -62,6 +64,8 @@ class GetItem(Function):
 
 class ScatterAdd(Function):
     """Zeros of ``shape`` with ``g`` added at ``index``: the backward of ``GetItem``."""
+
+    _guarded_attrs = ("index",)
 
     @staticmethod
     def forward(ctx, g, shape=(), index=()):

@@ -66,24 +66,27 @@ class Mean(Function):
 
 
 class Max(Function):
-    """Max over axes; tied maxima share the gradient equally (PyTorch's ``amax`` rule)."""
+    """Max over axes; tied maxima share the gradient equally (PyTorch's ``amax`` rule).
+
+    Saves which entries were maximal, not the input: numpy code then changes the input in
+    place (``z -= z.max(axis=1, keepdims=True)``) without invalidating the gradient."""
 
     @staticmethod
     def forward(ctx, x, axis=None, keepdims=False):
         if x.size == 0:
             raise ValueError(f"max of an empty tensor of shape {x.shape} is undefined")
         out = np.max(x, axis=axis, keepdims=keepdims)
-        ctx.save_for_backward(x, out)
-        ctx.kept = None if keepdims else _kept_shape(x.shape, axis)
-        ctx.axis = axis
+        kept = _kept_shape(x.shape, axis)
+        ctx.kept = None if keepdims else kept
+        if ctx.needs_input_grad[0]:
+            mask = x == np.reshape(out, kept)
+            count = mask.sum(axis=axis, keepdims=True)
+            ctx.save_for_backward(mask, count)
         return out
 
     @staticmethod
     def backward(ctx, g):
-        x, out = ctx.saved_tensors
+        mask, count = ctx.saved_tensors
         if ctx.kept is not None:
             g = g.reshape(ctx.kept)
-            out = out.reshape(ctx.kept)
-        mask = x == out
-        count = mask.sum(axis=ctx.axis, keepdims=True).astype(g.dtype)
         return np.where(mask, g / count, 0)

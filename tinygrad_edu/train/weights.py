@@ -41,4 +41,4 @@ def restore(model: Any, state: dict[str, np.ndarray]) -> None:
         return
     for i, p in enumerate(model.parameters()):
         p.data[...] = state[str(i)]
-        p._version += 1
+        p._bump_version("restore")

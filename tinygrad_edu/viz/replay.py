@@ -242,7 +242,7 @@ def _op_step(base: Graph, t: Tensor, g: Any, grads: dict[int, Any], uses: Counte
              got: Counter) -> Step:
     ctx = t._ctx
     rule = rule_for(ctx.name, ctx._function)
-    engine._check_versions(ctx, t)
+    engine._check_versions(ctx)
     with no_grad():
         in_grads = ctx._function.backward(ctx, g)
     if type(in_grads) is not tuple:

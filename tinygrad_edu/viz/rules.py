@@ -56,6 +56,23 @@ RULES: dict[str, Rule] = {
                   ("cond", "a", "b")),
     # elementwise, one input
     "Neg": Rule("out = −x", "∂out/∂x = −1: x gets −g"),
+    "Tan": Rule("out = tan x", "∂out/∂x = 1 + tan²x: x gets g·(1 + out²)"),
+    "Sinh": Rule("out = sinh x", "∂out/∂x = cosh x: x gets g·cosh x"),
+    "Cosh": Rule("out = cosh x", "∂out/∂x = sinh x: x gets g·sinh x"),
+    "Arcsin": Rule("out = arcsin x", "∂out/∂x = 1/√(1 − x²): x gets g/√(1 − x²)"),
+    "Arccos": Rule("out = arccos x", "∂out/∂x = −1/√(1 − x²): x gets −g/√(1 − x²)"),
+    "Arctan": Rule("out = arctan x", "∂out/∂x = 1/(1 + x²): x gets g/(1 + x²)"),
+    "Arcsinh": Rule("out = arsinh x", "∂out/∂x = 1/√(x² + 1): x gets g/√(x² + 1)"),
+    "Arccosh": Rule("out = arcosh x", "∂out/∂x = 1/√(x² − 1): x gets g/√(x² − 1)"),
+    "Arctanh": Rule("out = artanh x", "∂out/∂x = 1/(1 − x²): x gets g/(1 − x²)"),
+    "Cbrt": Rule("out = ∛x", "∂out/∂x = 1/(3·∛x²): x gets g/(3·out²)"),
+    "Arctan2": Rule("out = arctan2(y, x), the angle of the point (x, y)",
+                    "∂out/∂y = x/(x² + y²), ∂out/∂x = −y/(x² + y²)", ("y", "x")),
+    "Cumsum": Rule("out_i = x_0 + … + x_i along the axis",
+                   "x_j gets the sum of g_i for i ≥ j: g summed from the other end"),
+    "Einsum": Rule("out = einsum(subscripts, operands…): products summed over the shared "
+                   "indices", "each operand gets g contracted with the other operands, back "
+                   "to its own indices (again an einsum)", ("a", "b", "c")),
     "Exp": Rule("out = eˣ", "∂out/∂x = eˣ = out: x gets g·out"),
     "Log": Rule("out = ln x", "∂out/∂x = 1/x: x gets g/x"),
     "Sqrt": Rule("out = √x", "∂out/∂x = 1/(2√x): x gets g/(2·out)"),
