@@ -43,6 +43,14 @@ def _getitem_saves_index(change):
     return loss
 
 
+def _mul_saves_an_expanded_view(change):
+    x = tg.tensor([[1.0, 2.0], [3.0, 4.0]], requires_grad=True)
+    c = tg.tensor([3.0, 4.0])
+    loss = (x * c.expand(2, 2)).sum()  # Mul saves the broadcast view of c
+    change(c)
+    return loss
+
+
 def _base_of_a_used_view(change):
     x = tg.tensor([[1.0, 2.0], [3.0, 4.0]], requires_grad=True)
     c = tg.tensor([[3.0, 4.0], [5.0, 6.0]])
@@ -70,6 +78,7 @@ ALIAS_FORMS = {
     "output_detach_zero": (_exp_saves_output, lambda y: y.detach().zero_()),
     "output_no_grad": (_exp_saves_output, lambda y: tg.no_grad()(lambda: y.mul_(2))()),
     "index_tensor": (_getitem_saves_index, lambda i: i.add_(-1)),
+    "expand_then_base": (_mul_saves_an_expanded_view, lambda c: c.mul_(2)),
     "base_after_view_used": (_base_of_a_used_view, lambda c: c.add_(1)),
 }
 
