@@ -155,6 +155,9 @@ def test_the_most_literal_port_math_exp_and_rounding_everywhere():
     report = check_backprop(loss, port000()[1], START, INP, TRUE_VAL)
     assert report.diagnosis.kind == dg.ROUNDING and "the loss is rounded" in str(report)
     assert dg.WRONG_WEIGHTS not in report.kinds()
+    # what stopped autograd is named, at the author's line, with the fix
+    assert "`math.exp` turned a value that requires grad into a Python float" in str(report)
+    assert "Use `np.exp`" in str(report) and "does not depend" not in str(report)
 
 
 def test_wrong_forward_weights_alone():
