@@ -23,8 +23,10 @@ def numeric_vjp(
     cotangent: np.ndarray,
     index: int,
     eps: float = 1e-6,
+    evaluate: Callable = evaluate,
 ) -> np.ndarray:
-    """d sum(fn(arrays) * cotangent) / d arrays[index], by central differences."""
+    """d sum(fn(arrays) * cotangent) / d arrays[index], by central differences (``evaluate``
+    runs ``fn`` on the arrays: on constant Tensors by default)."""
     arrays = [np.array(a, dtype=np.float64, copy=True) for a in arrays]
     x = arrays[index]
     grad = np.zeros_like(x)

@@ -22,7 +22,7 @@ from tinygrad_edu.numpy_mode import (
     tracing,
 )
 
-from .helpers import assert_close
+from .helpers import assert_close, numeric_vjp
 from .numpy_table import NP, NpSpec
 
 ids = [s.name for s in NP]
@@ -40,19 +40,9 @@ def _numpy(spec: NpSpec, arrays, kwargs) -> np.ndarray:
                       dtype=np.float64)
 
 
-def _numeric_vjp(spec, arrays, kwargs, cot, i, eps=1e-6) -> np.ndarray:
-    arrays = [np.array(a, dtype=np.float64) for a in arrays]
-    x = arrays[i]
-    grad = np.zeros_like(x)
-    for idx in np.ndindex(x.shape):
-        orig = x[idx]
-        x[idx] = orig + eps
-        plus = float((_numpy(spec, arrays, kwargs) * cot).sum())
-        x[idx] = orig - eps
-        minus = float((_numpy(spec, arrays, kwargs) * cot).sum())
-        x[idx] = orig
-        grad[idx] = (plus - minus) / (2 * eps)
-    return grad
+def _numeric_vjp(spec, arrays, kwargs, cot, i) -> np.ndarray:
+    return numeric_vjp(spec.fn, arrays, kwargs, cot, i,
+                       evaluate=lambda fn, arrs, kw: _numpy(spec, arrs, kw))
 
 
 def _cot(shape, seed=0):
