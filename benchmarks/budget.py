@@ -1,0 +1,312 @@
+"""Where an eager tinygrad_edu training step spends its time: numpy work vs framework, per
+phase (forward, backward, optimizer), next to the hand-written numpy step.
+
+    python -m benchmarks.budget                      # W1, W2, W2-sgd
+    python -m benchmarks.budget --only W2 --repeats 30
+    python -m benchmarks.budget --variants           # also: per-parameter optimizers
+
+How the split is made, for each phase of ``impls_tinygrad``'s eager step
+(``loss = forward(); zero_grad(); backward(loss); step()``):
+
+* **total** — the phase's time in ordinary steps (a ``perf_counter`` around each call);
+* **numpy work** — in separate steps, every ``Function``'s ``forward`` and ``backward`` is
+  wrapped in a timer: the time spent inside the primitives' rules, i.e. their numpy calls
+  (a rule called by another rule is counted once). For the optimizer phase, the time the
+  hand-written numpy optimizer of ``impl_numpy`` takes for the same update on arrays of the
+  same shapes;
+* **framework** — total minus numpy work: Tensor and graph-node creation, argument checks,
+  the graph walk, gradient bookkeeping (including the engine's own numpy calls: the seed
+  gradient, copies into ``.grad``, accumulations), the optimizer's Python.
+
+Blocks of steps of every measurement (numpy baseline, tinygrad_edu phases, instrumented
+tinygrad_edu, numpy optimizer) run interleaved, in a rotating order, ``--repeats`` times;
+the figures are medians over the repeats with the interquartile range. The machine's load
+moves every figure together, so compare within a run, and compare runs by the ratio to
+numpy's step.
+"""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import gc
+import sys
+import time
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from benchmarks import impl_numpy, impl_tinygrad
+from benchmarks.harness import Phases, Runner
+from benchmarks.run import one_thread_env, single_threaded
+from benchmarks.workloads import WORKLOADS
+
+perf_counter = time.perf_counter
+PHASES = ("forward", "backward", "optimizer")
+
+
+# --------------------------------------------------------------------------------------------
+# time inside the primitives' rules
+
+
+class RuleTimer:
+    """Wraps ``forward`` and ``backward`` of every ``Function`` subclass with a timer while
+    active (``with timer:``); ``timer.total`` is the seconds spent inside them."""
+
+    def __init__(self) -> None:
+        self.total = 0.0
+        self._depth = 0
+        self._saved: list[tuple[type, str, object]] = []
+
+    def _wrap(self, fn: Callable) -> Callable:
+        def timed(*args, **kwargs):
+            if self._depth:  # a rule calling another primitive: counted by the outer one
+                return fn(*args, **kwargs)
+            self._depth = 1
+            t0 = perf_counter()
+            try:
+                return fn(*args, **kwargs)
+            finally:
+                self.total += perf_counter() - t0
+                self._depth = 0
+
+        return timed
+
+    def __enter__(self) -> RuleTimer:
+        from tinygrad_edu.autograd.function import Function
+
+        stack, seen = [Function], set()
+        while stack:
+            cls = stack.pop()
+            for sub in cls.__subclasses__():
+                if sub not in seen:
+                    seen.add(sub)
+                    stack.append(sub)
+        for cls in seen:
+            for name in ("forward", "backward"):
+                if name in vars(cls):
+                    original = vars(cls)[name]
+                    self._saved.append((cls, name, original))
+                    setattr(cls, name, staticmethod(self._wrap(getattr(cls, name))))
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        for cls, name, original in reversed(self._saved):
+            setattr(cls, name, original)
+        self._saved.clear()
+
+
+# --------------------------------------------------------------------------------------------
+# one workload
+
+
+@dataclass
+class Samples:
+    """Microseconds per step, one value per repeat, for each figure."""
+
+    values: dict[str, list[float]] = field(default_factory=dict)
+
+    def add(self, key: str, seconds_per_step: float) -> None:
+        self.values.setdefault(key, []).append(seconds_per_step * 1e6)
+
+    def median(self, key: str) -> float:
+        return float(np.median(self.values[key]))
+
+    def iqr(self, key: str) -> tuple[float, float]:
+        q25, q75 = np.percentile(self.values[key], [25, 75])
+        return float(q25), float(q75)
+
+
+def _phase_block(phases: Phases, k: int, timer: RuleTimer | None) -> dict[str, float]:
+    """Run ``k`` eager steps; seconds per step in each phase (inside the rules if timed)."""
+    forward, zero_grad, backward, update = (
+        phases.forward, phases.zero_grad, phases.backward, phases.update
+    )
+    spent = dict.fromkeys(PHASES, 0.0)
+    for _ in range(k):
+        if timer is None:
+            t0 = perf_counter()
+            loss = forward()
+            t1 = perf_counter()
+            zero_grad()
+            t2 = perf_counter()
+            backward(loss)
+            t3 = perf_counter()
+            update()
+            t4 = perf_counter()
+            spent["forward"] += t1 - t0
+            spent["backward"] += t3 - t2
+            spent["optimizer"] += (t2 - t1) + (t4 - t3)
+        else:
+            r0 = timer.total
+            loss = forward()
+            r1 = timer.total
+            zero_grad()
+            backward(loss)
+            r2 = timer.total
+            update()
+            spent["forward"] += r1 - r0
+            spent["backward"] += r2 - r1
+    return {p: v / k for p, v in spent.items()}
+
+
+def _numpy_optimizer(phases: Phases, spec: dict) -> Callable[[], None]:
+    """The hand-written optimizer of ``impl_numpy`` on copies of the parameters, fed the
+    current gradients: the numpy work an update needs."""
+    params = [p for g in phases.optimizer.param_groups for p in g["params"]]
+    copies = [np.array(p.data) for p in params]
+    opt = impl_numpy.make_optimizer(copies, spec)
+    grads = [np.array(p.grad.data) if p.grad is not None else np.zeros_like(c)
+             for p, c in zip(params, copies, strict=True)]
+    return lambda: opt.step(grads)
+
+
+def _timed_block(fn: Callable[[], None], k: int) -> float:
+    t0 = perf_counter()
+    for _ in range(k):
+        fn()
+    return (perf_counter() - t0) / k
+
+
+def _steps_per_block(fn: Callable[[], None], block_s: float) -> int:
+    for _ in range(20):  # warm-up
+        fn()
+    t = _timed_block(fn, 20)
+    return max(1, round(block_s / max(t, 1e-9)))
+
+
+def measure(workload_id: str, repeats: int, block_s: float,
+            variants: dict[str, Callable[[Runner], None]] | None = None) -> dict[str, Samples]:
+    """Samples for the tinygrad_edu runner of ``workload_id`` and each variant (a function
+    that adjusts a fresh runner, e.g. switches its optimizer to the per-parameter loop)."""
+    w = WORKLOADS[workload_id]
+    s = w.setup(False)
+    baseline = impl_numpy.__dict__[workload_id.split("-")[0].lower()](s)
+    runners: dict[str, Runner] = {"default": impl_tinygrad.__dict__[
+        workload_id.split("-")[0].lower()](s)}
+    for name, adjust in (variants or {}).items():
+        r = impl_tinygrad.__dict__[workload_id.split("-")[0].lower()](s)
+        adjust(r)
+        runners[name] = r
+    timer = RuleTimer()
+    k_base = _steps_per_block(baseline.step, block_s)
+    ks = {name: _steps_per_block(r.step, block_s) for name, r in runners.items()}
+    opt_numpy = {name: _numpy_optimizer(r.phases, s.optimizer if hasattr(s, "optimizer")
+                                        else {"kind": "sgd", "lr": s.lr})
+                 for name, r in runners.items()}
+    k_opt = _steps_per_block(opt_numpy["default"], block_s / 4)
+    out = {name: Samples() for name in runners}
+    jobs: list[tuple[str, Callable[[], None]]] = [("numpy", lambda: None)]
+    for name in runners:
+        jobs += [(f"{name}:phases", lambda: None), (f"{name}:rules", lambda: None),
+                 (f"{name}:opt", lambda: None)]
+    gc.collect()
+    gc.freeze()
+    try:
+        for rep in range(repeats):
+            shift = rep % len(jobs)
+            for job, _ in jobs[shift:] + jobs[:shift]:
+                gc.collect()
+                if job == "numpy":
+                    t = _timed_block(baseline.step, k_base)
+                    for sm in out.values():
+                        sm.add("numpy step", t)
+                    continue
+                name, kind = job.split(":")
+                r, sm = runners[name], out[name]
+                if kind == "phases":
+                    spent = _phase_block(r.phases, ks[name], None)
+                    for p, v in spent.items():
+                        sm.add(f"{p} total", v)
+                    sm.add("step total", sum(spent.values()))
+                elif kind == "rules":
+                    with timer:
+                        spent = _phase_block(r.phases, ks[name], timer)
+                    sm.add("forward numpy", spent["forward"])
+                    sm.add("backward numpy", spent["backward"])
+                else:
+                    sm.add("optimizer numpy", _timed_block(opt_numpy[name], k_opt))
+    finally:
+        gc.unfreeze()
+    for sm in out.values():
+        for p in PHASES:
+            sm.values[f"{p} framework"] = [
+                t - n for t, n in zip(sm.values[f"{p} total"], sm.values[f"{p} numpy"],
+                                      strict=True)
+            ]
+        sm.values["ratio"] = [
+            t / n for t, n in zip(sm.values["step total"], sm.values["numpy step"], strict=True)
+        ]
+    return out
+
+
+# --------------------------------------------------------------------------------------------
+# printing
+
+
+def _cell(sm: Samples, key: str) -> str:
+    lo, hi = sm.iqr(key)
+    if key == "ratio":
+        return f"{sm.median(key):.2f} ({lo:.2f}–{hi:.2f})"
+    return f"{sm.median(key):.1f} ({lo:.0f}–{hi:.0f})"
+
+
+def format_budget(workload_id: str, sm: Samples, label: str = "") -> str:
+    rows = [["phase", "numpy work µs", "framework µs", "total µs"]]
+    for p in PHASES:
+        rows.append([p, _cell(sm, f"{p} numpy"), _cell(sm, f"{p} framework"),
+                     _cell(sm, f"{p} total")])
+    rows.append(["step", "", "", _cell(sm, "step total")])
+    rows.append(["hand-written numpy step", "", "", _cell(sm, "numpy step")])
+    rows.append(["ratio to numpy", "", "", _cell(sm, "ratio")])
+    widths = [max(len(r[i]) for r in rows) for i in range(4)]
+    lines = [f"{workload_id}{' ' + label if label else ''}: median (IQR) over "
+             f"{len(sm.values['ratio'])} repeats"]
+    for r in rows:
+        lines.append("  " + "  ".join(c.ljust(w) if i == 0 else c.rjust(w)
+                                      for i, (c, w) in enumerate(zip(r, widths, strict=True))))
+    return "\n".join(lines)
+
+
+def _per_parameter(runner: Runner) -> None:
+    """The optimizer's per-parameter loop (``foreach=False``), where the option exists."""
+    opt = runner.phases.optimizer
+    for group in opt.param_groups:
+        if "foreach" in group:
+            group["foreach"] = False
+
+
+@contextlib.contextmanager
+def _limits() -> Iterator[None]:
+    stack, notes = single_threaded()
+    for note in notes:
+        print(f"note: {note}", file=sys.stderr)
+    with stack:
+        yield
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m benchmarks.budget", description=__doc__,
+                                     formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--only", default="W1,W2,W2-sgd", help="workloads (W1, W2, W2-sgd)")
+    parser.add_argument("--repeats", type=int, default=15)
+    parser.add_argument("--block", type=float, default=0.05, help="seconds per timed block")
+    parser.add_argument("--variants", action="store_true",
+                        help="also time the per-parameter optimizer loop (foreach=False)")
+    args = parser.parse_args(argv)
+    variants = {"foreach=False": _per_parameter} if args.variants else None
+    with _limits():
+        for wid in [t.strip() for t in args.only.split(",") if t.strip()]:
+            if wid not in ("W1", "W2", "W2-sgd"):
+                parser.error(f"the budget covers W1, W2 and W2-sgd, not {wid}")
+            results = measure(wid, args.repeats, args.block, variants)
+            for name, sm in results.items():
+                print(format_budget(wid, sm, "" if name == "default" else f"[{name}]"))
+                print(flush=True)
+    return 0
+
+
+if __name__ == "__main__":
+    one_thread_env()
+    sys.exit(main())
