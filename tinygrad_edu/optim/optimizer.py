@@ -4,6 +4,11 @@ state_dict layout.
 Updates run directly on the parameters' numpy arrays (in place, with ``out=``), never through
 the autograd graph, so they need no ``no_grad`` and cost only the numpy calls themselves. Each
 update bumps the parameter's version counter, so a graph that saved the old values notices.
+
+The built-in optimizers update a whole parameter group at once (``foreach``, as PyTorch
+calls it): gradients and state in flat buffers (:mod:`tinygrad_edu.optim.flat`), so a step
+costs a dozen numpy calls per group rather than per parameter. ``foreach=False`` runs the
+per-parameter loop instead; both give bit-identical results.
 """
 
 from __future__ import annotations
@@ -109,7 +114,12 @@ class Optimizer:
     True
     """
 
+    # None: update each group with flat buffers when its parameters allow it (the built-in
+    # optimizers' ``foreach`` argument); False: always the per-parameter loop
+    foreach: bool | None = None
+
     def __init__(self, params: Any, defaults: dict[str, Any]) -> None:
+        self._flat_groups: dict[tuple, Any] = {}  # the flat layouts (optim.flat.FlatGroup)
         self.defaults = dict(defaults)
         self.state: dict[Tensor, dict[str, Any]] = {}
         self.param_groups: list[dict[str, Any]] = []
