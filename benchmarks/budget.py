@@ -3,7 +3,8 @@ phase (forward, backward, optimizer), next to the hand-written numpy step.
 
     python -m benchmarks.budget                      # W1, W2, W2-sgd
     python -m benchmarks.budget --only W2 --repeats 30
-    python -m benchmarks.budget --variants           # also: per-parameter optimizers
+    python -m benchmarks.budget --variants           # also: the per-parameter optimizer
+                                                     # loop, the loss as a composite
 
 How the split is made, for each phase of ``impls_tinygrad``'s eager step
 (``loss = forward(); zero_grad(); backward(loss); step()``):
@@ -32,8 +33,10 @@ import contextlib
 import gc
 import sys
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
 
 import numpy as np
 
@@ -176,57 +179,71 @@ def _steps_per_block(fn: Callable[[], None], block_s: float) -> int:
     return max(1, round(block_s / max(t, 1e-9)))
 
 
+def _factory(workload_id: str) -> Callable:
+    return getattr(impl_tinygrad, workload_id.split("-")[0].lower())
+
+
+def _per_parameter(runner: Runner) -> Runner:
+    """The optimizer's per-parameter loop (``foreach=False``)."""
+    runner.phases.optimizer.foreach = False
+    return runner
+
+
+VARIANTS: dict[str, Callable[[Callable, Any], Runner]] = {
+    "foreach=False": lambda f, s: _per_parameter(f(s)),
+    "composite loss": lambda f, s: f(s, composite_loss=True),
+    "composite loss, foreach=False": lambda f, s: _per_parameter(f(s, composite_loss=True)),
+}
+
+
 def measure(workload_id: str, repeats: int, block_s: float,
-            variants: dict[str, Callable[[Runner], None]] | None = None) -> dict[str, Samples]:
-    """Samples for the tinygrad_edu runner of ``workload_id`` and each variant (a function
-    that adjusts a fresh runner, e.g. switches its optimizer to the per-parameter loop)."""
+            variants: Sequence[str] = ()) -> dict[str, Samples]:
+    """Samples for the tinygrad_edu runner of ``workload_id`` (``"default"``) and for each
+    of ``variants`` (names in ``VARIANTS``), all interleaved with the numpy baseline."""
     w = WORKLOADS[workload_id]
     s = w.setup(False)
-    baseline = impl_numpy.__dict__[workload_id.split("-")[0].lower()](s)
-    runners: dict[str, Runner] = {"default": impl_tinygrad.__dict__[
-        workload_id.split("-")[0].lower()](s)}
-    for name, adjust in (variants or {}).items():
-        r = impl_tinygrad.__dict__[workload_id.split("-")[0].lower()](s)
-        adjust(r)
-        runners[name] = r
-    timer = RuleTimer()
+    baseline = getattr(impl_numpy, workload_id.split("-")[0].lower())(s)
+    factory = _factory(workload_id)
+    runners = {"default": factory(s)}
+    for name in variants:
+        runners[name] = VARIANTS[name](factory, s)
+    spec = getattr(s, "optimizer", None) or {"kind": "sgd", "lr": s.lr}
+    opt_numpy = {name: _numpy_optimizer(r.phases, spec) for name, r in runners.items()}
     k_base = _steps_per_block(baseline.step, block_s)
     ks = {name: _steps_per_block(r.step, block_s) for name, r in runners.items()}
-    opt_numpy = {name: _numpy_optimizer(r.phases, s.optimizer if hasattr(s, "optimizer")
-                                        else {"kind": "sgd", "lr": s.lr})
-                 for name, r in runners.items()}
     k_opt = _steps_per_block(opt_numpy["default"], block_s / 4)
+    timer = RuleTimer()
     out = {name: Samples() for name in runners}
-    jobs: list[tuple[str, Callable[[], None]]] = [("numpy", lambda: None)]
-    for name in runners:
-        jobs += [(f"{name}:phases", lambda: None), (f"{name}:rules", lambda: None),
-                 (f"{name}:opt", lambda: None)]
+    jobs = [("numpy", "step")] + [(n, kind) for n in runners for kind in ("phases", "rules")]
+    jobs.append(("numpy", "optimizer"))
     gc.collect()
     gc.freeze()
     try:
         for rep in range(repeats):
             shift = rep % len(jobs)
-            for job, _ in jobs[shift:] + jobs[:shift]:
+            for name, kind in jobs[shift:] + jobs[:shift]:
                 gc.collect()
-                if job == "numpy":
-                    t = _timed_block(baseline.step, k_base)
+                if name == "numpy":
+                    if kind == "step":
+                        t = _timed_block(baseline.step, k_base)
+                        key = "numpy step"
+                    else:  # the same hand-written update for every variant
+                        t = _timed_block(opt_numpy["default"], k_opt)
+                        key = "optimizer numpy"
                     for sm in out.values():
-                        sm.add("numpy step", t)
+                        sm.add(key, t)
                     continue
-                name, kind = job.split(":")
                 r, sm = runners[name], out[name]
                 if kind == "phases":
                     spent = _phase_block(r.phases, ks[name], None)
                     for p, v in spent.items():
                         sm.add(f"{p} total", v)
                     sm.add("step total", sum(spent.values()))
-                elif kind == "rules":
+                else:
                     with timer:
                         spent = _phase_block(r.phases, ks[name], timer)
                     sm.add("forward numpy", spent["forward"])
                     sm.add("backward numpy", spent["backward"])
-                else:
-                    sm.add("optimizer numpy", _timed_block(opt_numpy[name], k_opt))
     finally:
         gc.unfreeze()
     for sm in out.values():
@@ -269,14 +286,6 @@ def format_budget(workload_id: str, sm: Samples, label: str = "") -> str:
     return "\n".join(lines)
 
 
-def _per_parameter(runner: Runner) -> None:
-    """The optimizer's per-parameter loop (``foreach=False``), where the option exists."""
-    opt = runner.phases.optimizer
-    for group in opt.param_groups:
-        if "foreach" in group:
-            group["foreach"] = False
-
-
 @contextlib.contextmanager
 def _limits() -> Iterator[None]:
     stack, notes = single_threaded()
@@ -293,9 +302,12 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--repeats", type=int, default=15)
     parser.add_argument("--block", type=float, default=0.05, help="seconds per timed block")
     parser.add_argument("--variants", action="store_true",
-                        help="also time the per-parameter optimizer loop (foreach=False)")
+                        help="also time " + ", ".join(f"'{v}'" for v in VARIANTS))
     args = parser.parse_args(argv)
-    variants = {"foreach=False": _per_parameter} if args.variants else None
+    variants = list(VARIANTS) if args.variants else []
+    import tinygrad_edu
+
+    print(f"tinygrad_edu from {Path(tinygrad_edu.__file__).parent}")
     with _limits():
         for wid in [t.strip() for t in args.only.split(",") if t.strip()]:
             if wid not in ("W1", "W2", "W2-sgd"):

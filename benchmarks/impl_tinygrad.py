@@ -150,7 +150,10 @@ def _training_runner(tg, model, params, transposed, s, batches, loss_fn, jit=Fal
 _TENSOR_OPS = ("Tensor", "Tensor.backward", "Tensor.sum", "Tensor.mean")
 
 
-def w1(s, jit: bool = False) -> Runner:
+def w1(s, jit: bool = False, composite_loss: bool = False) -> Runner:
+    """``composite_loss`` writes J as ``((y - h) ** 2).sum() / (2m)`` (four graph nodes)
+    instead of ``mse_loss`` (used by ``benchmarks.budget`` to show what the fused loss buys).
+    """
     tg = _tg()
     (tensor, cat, sgd, mse_loss, *_) = _require(
         tg, "Tensor", "cat", "optim.SGD", "nn.functional.mse_loss", *_TENSOR_OPS,
@@ -167,6 +170,8 @@ def w1(s, jit: bool = False) -> Runner:
     def loss_fn():
         a1 = (a0 @ w_hidden).sigmoid()
         h = (cat([ones, a1], axis=1) @ w_out).sigmoid()
+        if composite_loss:
+            return ((y - h) ** 2).sum() / (2 * m)
         return mse_loss(h, y, reduction="sum") / (2 * m)  # J = sum((Y - H)²) / (2m)
 
     def export() -> list[np.ndarray]:
@@ -197,14 +202,20 @@ def _linear_stack(tg, s, out_relu: bool):
     return model, params, transposed
 
 
-def w2(s, jit: bool = False) -> Runner:
+def _composite_mse(out, y):
+    return ((out - y) ** 2).mean()
+
+
+def w2(s, jit: bool = False, composite_loss: bool = False) -> Runner:
+    """``composite_loss``: ``((out - y) ** 2).mean()`` (three nodes) instead of mse_loss."""
     tg = _tg()
     (tensor, mse_loss, *_) = _require(
         tg, "Tensor", "nn.functional.mse_loss", *_TENSOR_OPS, "Tensor.relu"
     )
     model, params, transposed = _linear_stack(tg, s, out_relu=True)
     batches = [(tensor(x), tensor(y)) for x, y in s.batches]
-    return _training_runner(tg, model, params, transposed, s, batches, mse_loss, jit)
+    loss = _composite_mse if composite_loss else mse_loss
+    return _training_runner(tg, model, params, transposed, s, batches, loss, jit)
 
 
 def w3(s, jit: bool = False) -> Runner:

@@ -260,7 +260,7 @@ def test_foreach_is_bit_identical_to_the_per_parameter_loop(name, data, seed, dt
             start += size
         return params, cls(split, **groups[0][1], foreach=foreach)
 
-    flat_params, flat_opt = build(None)
+    flat_params, flat_opt = build(True)
     each_params, each_opt = build(False)
     flat_updates = []
     scatter_add = FlatGroup.scatter_add
@@ -304,6 +304,29 @@ def test_foreach_is_bit_identical_to_the_per_parameter_loop(name, data, seed, dt
     assert all(any(f.params[0] is p for p in flat_params) for f in flat_updates)
 
 
+def test_foreach_default_goes_flat_where_it_pays() -> None:
+    """foreach=None: Adam on small parameters updates the group flat; plain SGD (two numpy
+    calls per parameter) and large parameters keep the per-parameter loop."""
+    def trained(make, shape=(3,), n=6):
+        params = [tg.ones(*shape, requires_grad=True) for _ in range(n)]
+        opt = make(params)
+        for p in params:
+            p.grad = tg.ones(*shape)
+        opt.step()
+        return opt, params
+
+    opt, params = trained(lambda ps: optim.Adam(ps))
+    assert _flat_is_used(opt, params)
+    opt, params = trained(lambda ps: optim.Adam(ps), shape=(100, 100))
+    assert not _flat_is_used(opt, params)
+    opt, params = trained(lambda ps: optim.SGD(ps, momentum=0.9, nesterov=True))
+    assert _flat_is_used(opt, params)
+    opt, _ = trained(lambda ps: optim.SGD(ps, lr=0.1))  # no state: look at the layouts
+    assert not opt._flat_groups
+    opt, _ = trained(lambda ps: optim.SGD(ps, lr=0.1, foreach=True))
+    assert opt._flat_groups
+
+
 @pytest.mark.parametrize("make", [
     lambda ps, fe: optim.SGD(ps, lr=0.1, momentum=0.9, nesterov=True, weight_decay=1e-3,
                              foreach=fe),
@@ -319,7 +342,7 @@ def test_foreach_trains_a_net_exactly_like_the_per_parameter_loop(make) -> None:
     x = tg.tensor(rng.uniform(-1, 1, (16, 3)).astype(np.float32))
     y = tg.tensor(rng.uniform(-1, 1, (16, 1)).astype(np.float32))
     nets = []
-    for foreach in (None, False):
+    for foreach in (True, False):
         tg.manual_seed(0)
         net = nn.Sequential(nn.Linear(3, 5), nn.Tanh(), nn.Linear(5, 1))
         nets.append((net, make(list(net.parameters()), foreach)))

@@ -16,8 +16,8 @@ class Adagrad(Optimizer):
     ``sum += g²``, ``p -= lr / (1 + (t - 1) lr_decay) * g / (sqrt(sum) + eps)``; ``sum``
     starts at ``initial_accumulator_value``. One difference: a parameter group's own
     ``initial_accumulator_value`` is honoured, where PyTorch 2.13 starts every group at the
-    constructor's value. ``foreach=False`` updates parameter by parameter instead of a group
-    at once (the same results, bit for bit; see :mod:`tinygrad_edu.optim.flat`).
+    constructor's value. ``foreach`` chooses between updating the group at once and
+    parameter by parameter (the same results, bit for bit; see :mod:`tinygrad_edu.optim.flat`).
 
     >>> import tinygrad_edu as tg
     >>> from tinygrad_edu import optim
@@ -57,7 +57,8 @@ class Adagrad(Optimizer):
         check_range("epsilon", group["eps"])
 
     def _update_group(self, group: dict[str, Any]) -> None:
-        flat = flat_group(self, group, ("sum",), counts_steps=True)
+        calls = 7 + group["maximize"] + 2 * (group["weight_decay"] != 0)
+        flat = flat_group(self, group, ("sum",), counts_steps=True, calls=calls)
         if flat is None:
             self._update_each(group)
         else:
@@ -75,7 +76,7 @@ class Adagrad(Optimizer):
             flat.dtype, -group["lr"] / (1 + (step - 1) * group["lr_decay"]), group["eps"],
             group["weight_decay"]
         )
-        g = flat.gather_grads()
+        g = flat.grad
         if group["maximize"]:
             np.negative(g, out=g)
         if group["weight_decay"] != 0:
@@ -89,7 +90,7 @@ class Adagrad(Optimizer):
 
     def _update_each(self, group: dict[str, Any]) -> None:
         """Parameter by parameter (``foreach=False``, or a group the flat update cannot
-        take)."""
+        take or would not speed up)."""
         lr, lr_decay, eps = group["lr"], group["lr_decay"], group["eps"]
         wd, maximize = group["weight_decay"], group["maximize"]
         state = self.state

@@ -17,8 +17,8 @@ class Adam(Optimizer):
     ``p -= lr / (1 - b1^t) * m / (sqrt(v) / sqrt(1 - b2^t) + eps)``; ``amsgrad`` uses the
     running maximum of ``v``. ``weight_decay`` adds ``wd * p`` to the gradient (L2), or with
     ``decoupled_weight_decay=True`` (AdamW) scales ``p`` by ``1 - lr * wd`` first.
-    ``foreach=False`` updates parameter by parameter instead of a group at once (the same
-    results, bit for bit; see :mod:`tinygrad_edu.optim.flat`).
+    ``foreach`` chooses between updating the group at once and parameter by parameter (the
+    same results, bit for bit; see :mod:`tinygrad_edu.optim.flat`).
 
     >>> import tinygrad_edu as tg
     >>> from tinygrad_edu import optim
@@ -50,7 +50,8 @@ class Adam(Optimizer):
 
     def _update_group(self, group: dict[str, Any]) -> None:
         keys = ("exp_avg", "exp_avg_sq", "max_exp_avg_sq")[:3 if group["amsgrad"] else 2]
-        flat = flat_group(self, group, keys, counts_steps=True)
+        calls = 10 + 2 * group["amsgrad"] + 2 * (group["weight_decay"] != 0) + group["maximize"]
+        flat = flat_group(self, group, keys, counts_steps=True, calls=calls)
         if flat is None:
             self._update_each(group)
         else:
@@ -66,7 +67,7 @@ class Adam(Optimizer):
         step = flat.states[0]["step"]
         if wd != 0 and decoupled:
             flat.scale_data(1 - lr * wd)
-        g = flat.gather_grads()
+        g = flat.grad
         if group["maximize"]:
             np.negative(g, out=g)
         if wd != 0 and not decoupled:
@@ -95,7 +96,7 @@ class Adam(Optimizer):
 
     def _update_each(self, group: dict[str, Any]) -> None:
         """Parameter by parameter (``foreach=False``, or a group the flat update cannot
-        take)."""
+        take or would not speed up)."""
         lr, eps, wd = group["lr"], group["eps"], group["weight_decay"]
         b1, b2 = group["betas"]
         amsgrad, maximize = group["amsgrad"], group["maximize"]

@@ -16,8 +16,8 @@ class RMSprop(Optimizer):
     ``v = alpha v + (1 - alpha) g²``; centered: ``gavg = gavg + (1 - alpha)(g - gavg)`` and
     ``avg = sqrt(v - gavg²) + eps``, else ``avg = sqrt(v) + eps``; with momentum
     ``buf = momentum buf + g / avg`` and ``p -= lr buf``, else ``p -= lr g / avg``.
-    ``foreach=False`` updates parameter by parameter instead of a group at once (the same
-    results, bit for bit; see :mod:`tinygrad_edu.optim.flat`).
+    ``foreach`` chooses between updating the group at once and parameter by parameter (the
+    same results, bit for bit; see :mod:`tinygrad_edu.optim.flat`).
 
     >>> import tinygrad_edu as tg
     >>> from tinygrad_edu import optim
@@ -50,7 +50,9 @@ class RMSprop(Optimizer):
             keys.append("momentum_buffer")
         if group["centered"]:
             keys.append("grad_avg")
-        flat = flat_group(self, group, keys, counts_steps=True)
+        calls = 7 + 4 * group["centered"] + (group["momentum"] > 0) + group["maximize"] + 2 * (
+            group["weight_decay"] != 0)
+        flat = flat_group(self, group, keys, counts_steps=True, calls=calls)
         if flat is None:
             self._update_each(group)
         else:
@@ -64,7 +66,7 @@ class RMSprop(Optimizer):
         )
         for st in flat.states:
             st["step"] += 1
-        g = flat.gather_grads()
+        g = flat.grad
         if group["maximize"]:
             np.negative(g, out=g)
         if group["weight_decay"] != 0:
@@ -92,7 +94,7 @@ class RMSprop(Optimizer):
 
     def _update_each(self, group: dict[str, Any]) -> None:
         """Parameter by parameter (``foreach=False``, or a group the flat update cannot
-        take)."""
+        take or would not speed up)."""
         lr, alpha, eps = group["lr"], group["alpha"], group["eps"]
         wd, momentum, centered = group["weight_decay"], group["momentum"], group["centered"]
         maximize = group["maximize"]

@@ -15,9 +15,9 @@ class SGD(Optimizer):
 
     ``g = ±grad + weight_decay * p``; with momentum, ``buf = g`` on the first step, then
     ``buf = momentum * buf + (1 - dampening) * g``, and ``g = g + momentum * buf`` (Nesterov)
-    or ``g = buf``; finally ``p -= lr * g``. ``maximize`` ascends instead. ``foreach=False``
-    updates parameter by parameter instead of a group at once (the same results, bit for bit;
-    see :mod:`tinygrad_edu.optim.flat`).
+    or ``g = buf``; finally ``p -= lr * g``. ``maximize`` ascends instead. ``foreach`` chooses
+    between updating the group at once and parameter by parameter (the same results, bit for
+    bit; see :mod:`tinygrad_edu.optim.flat`).
 
     >>> import tinygrad_edu as tg
     >>> from tinygrad_edu import optim
@@ -46,8 +46,10 @@ class SGD(Optimizer):
 
     def _update_group(self, group: dict[str, Any]) -> None:
         momentum = group["momentum"]
+        calls = (2 + (momentum != 0) * (2 + (group["dampening"] != 0) + 2 * group["nesterov"])
+                 + 2 * (group["weight_decay"] != 0) + group["maximize"])
         flat = flat_group(self, group, ("momentum_buffer",) if momentum != 0 else (),
-                          counts_steps=False)
+                          counts_steps=False, calls=calls)
         if flat is None:
             self._update_each(group)
         else:
@@ -59,7 +61,7 @@ class SGD(Optimizer):
         wd_, momentum_, one_m_damp, neg_lr = scalars(
             flat.dtype, group["weight_decay"], momentum, 1 - dampening, -lr
         )
-        g = flat.gather_grads()
+        g = flat.grad
         if group["maximize"]:
             np.negative(g, out=g)
         if group["weight_decay"] != 0:
@@ -80,7 +82,7 @@ class SGD(Optimizer):
 
     def _update_each(self, group: dict[str, Any]) -> None:
         """Parameter by parameter (``foreach=False``, or a group the flat update cannot
-        take)."""
+        take or would not speed up)."""
         lr, momentum, dampening = group["lr"], group["momentum"], group["dampening"]
         wd, nesterov, maximize = group["weight_decay"], group["nesterov"], group["maximize"]
         state = self.state
