@@ -62,14 +62,25 @@ class FlatGroup:
         sizes = [int(np.prod(s)) for s in self.shapes]
         self.offsets = np.cumsum([0, *sizes]).tolist()
         self.size = self.offsets[-1]
-        self.grad = np.empty(self.size, dtype)
-        self._data: np.ndarray | None = None  # gathered parameters (weight decay)
-        self.update = np.empty(self.size, dtype)  # the step's update; also a scratch array
-        self.update_views = self.views_of(self.update)
-        self.scratch = np.empty(self.size, dtype)
         self.states: list[dict] = []  # the parameters' state dicts, for the current step
         self.buffers: dict[str, np.ndarray] = {}
         self.views: dict[str, list[np.ndarray]] = {}
+        self.grad: np.ndarray | None = None  # allocated by the first flat update
+        self._data: np.ndarray | None = None  # gathered parameters (weight decay)
+
+    def pays(self, calls: int) -> bool:
+        """Whether updating these parameters flat is faster than one by one, for an update
+        of ``calls`` numpy calls per parameter (see ``FIXED_CALLS``)."""
+        n = len(self.params)
+        return self.size <= MAX_MEAN_SIZE * n and calls * n > calls + 2 * n + FIXED_CALLS
+
+    def allocate(self) -> None:
+        """The work arrays: the gradient, the update (also a scratch array) and a scratch."""
+        if self.grad is None:
+            self.grad = np.empty(self.size, self.dtype)
+            self.update = np.empty(self.size, self.dtype)
+            self.update_views = self.views_of(self.update)
+            self.scratch = np.empty(self.size, self.dtype)
 
     def views_of(self, flat: np.ndarray) -> list[np.ndarray]:
         """One view of ``flat`` per parameter, in the parameter's shape."""
@@ -104,22 +115,24 @@ class FlatGroup:
 
 
 def _same_layout(flat: FlatGroup, params: list) -> list | None:
-    """The gradient arrays of ``params`` if ``flat`` lays them out (the same parameters, all
-    with a gradient, the same shapes and dtype); else None. The common case of every step,
-    so one cheap pass."""
-    if len(params) != len(flat.params):
-        return None
-    dtype = flat.dtype
+    """The gradient arrays of the parameters with a gradient if ``flat`` lays out exactly
+    those (same shapes, same dtype); else None. Runs every step: one cheap pass."""
+    dtype, laid_out, shapes = flat.dtype, flat.params, flat.shapes
+    n = len(laid_out)
     grads = []
-    for p, q, shape in zip(params, flat.params, flat.shapes):
+    i = 0
+    for p in params:
         g = p.grad
-        if p is not q or g is None:
+        if g is None:
+            continue
+        if i == n or p is not laid_out[i]:
             return None
         data, g = p.data, g.data
-        if data.shape != shape or data.dtype != dtype or g.dtype != dtype:
+        if data.shape != shapes[i] or data.dtype != dtype or g.dtype != dtype:
             return None
         grads.append(g)
-    return grads
+        i += 1
+    return grads if i == n else None
 
 
 def _new_layout(params: list) -> FlatGroup | None:
@@ -154,20 +167,20 @@ def flat_group(opt: Any, group: dict, keys: Sequence[str], *, counts_steps: bool
     params = group["params"]
     cache = opt._flat_groups
     flat = cache.get(id(group))
+    if flat is not None and opt.foreach is None and not flat.pays(calls):
+        return None  # decided on the group's layout (a heuristic: results are the same)
     grads = None if flat is None else _same_layout(flat, params)
     if grads is None:
         flat = _new_layout(params)
         if flat is None:
             return None
-        n = len(flat.params)
-        if opt.foreach is None and (
-            flat.size > MAX_MEAN_SIZE * n or calls * n <= calls + 2 * n + FIXED_CALLS
-        ):
-            return None
         if len(cache) >= 64:
             cache.clear()
         cache[id(group)] = flat
+        if opt.foreach is None and not flat.pays(calls):
+            return None
         grads = [p.grad.data for p in flat.params]
+    flat.allocate()
     state = opt.state
     states = [state.get(p) for p in flat.params]
     fresh = False
