@@ -5,26 +5,29 @@ instead of a dozen per parameter.
 The state keeps PyTorch's layout: ``optimizer.state[p]["exp_avg"]`` is still one array of
 ``p``'s shape, which is a view into the group's flat buffer. Anything that breaks that link
 is noticed at the next step and repaired by copying the values into a fresh flat buffer
-(``load_state_dict``, assigning a new array to a state entry, a parameter that gets its
-first gradient); a group whose parameters are in different conditions (some with state,
+(``load_state_dict``, assigning a new array to a state entry, a change in which parameters
+have gradients); a group whose parameters are in different conditions (some with state,
 some without; different step counts; gradients of another dtype) takes the per-parameter
 update instead. Both compute the same elementwise operations in the same order on the same
 dtypes, so their results are bit-identical.
 
-Parameters themselves stay where they are (their ``.data`` is never replaced): the update is
-computed flat and added to each parameter in place, one call per parameter.
+Parameters themselves stay where they are (their ``.data`` is never replaced, so arrays a
+user holds, e.g. from ``p.numpy()``, keep seeing the updates): the update is computed flat
+and added to each parameter in place, one call per parameter. That gather and scatter make
+the flat update pay only for updates of several numpy calls on small parameters, which is
+where the default (``foreach=None``) uses it; see ``FIXED_CALLS`` and ``MAX_MEAN_SIZE``.
 
 >>> import numpy as np
 >>> import tinygrad_edu as tg
 >>> from tinygrad_edu import optim
 >>> a, b = tg.ones(2, 2, requires_grad=True), tg.ones(3, requires_grad=True)
->>> opt = optim.Adam([a, b], lr=0.1)
+>>> opt = optim.Adam([a, b], lr=0.1, foreach=True)  # flat whenever the group allows it
 >>> (a.sum() + b.sum()).backward()
 >>> opt.step()
 >>> m_a, m_b = opt.state[a]["exp_avg"], opt.state[b]["exp_avg"]
->>> m_a.shape, m_b.shape, np.shares_memory(m_a, m_b)  # two views of one buffer
+>>> m_a.shape, m_b.shape, np.shares_memory(m_a, m_b)
 ((2, 2), (3,), False)
->>> m_a.base is m_b.base
+>>> m_a.base is m_b.base is not None  # two views of one buffer
 True
 """
 
