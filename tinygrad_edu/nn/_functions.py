@@ -269,7 +269,7 @@ class CrossEntropyLoss(Function):
         ctx.class_dim = class_dim
         ctx.target_scale = None
         if target.dtype.kind in "fc":  # probabilities
-            w = _class_weights(weight, n_classes, x.dtype, "cross_entropy")
+            w = _class_weights(weight, n_classes, logp.dtype, "cross_entropy")
             w = 1.0 if w is None else w.reshape((n_classes,) + (1,) * (x.ndim - class_dim - 1))
             scale = -1.0
             if reduction == "mean":  # over the positions (everything but the classes)
@@ -282,7 +282,7 @@ class CrossEntropyLoss(Function):
             if label_smoothing:
                 coef = coef + ctx.offset
         else:
-            coef = class_coefficients(x.shape, x.dtype, target, weight, ignore_index,
+            coef = class_coefficients(x.shape, logp.dtype, target, weight, ignore_index,
                                       reduction, "cross_entropy", label_smoothing)
         ctx.save_for_backward(x, target, softmax, logp, coef)
         return _reduce_classes(ctx, coef * logp, reduction, class_dim)
