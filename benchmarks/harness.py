@@ -40,6 +40,20 @@ class Runner:
 
     step: Callable[[], None]
     params: Callable[[], list[np.ndarray]]
+    # tinygrad_edu's eager runners: the step as three calls, for ``benchmarks.budget``
+    phases: Phases | None = None
+
+
+@dataclass
+class Phases:
+    """One eager training step split where its time is spent: ``loss = forward()``, then
+    ``zero_grad()``, ``backward(loss)``, ``update()`` (the optimizer's step)."""
+
+    forward: Callable[[], Any]
+    zero_grad: Callable[[], None]
+    backward: Callable[[Any], None]
+    update: Callable[[], None]
+    optimizer: Any = None  # the optimizer object (its param_groups, for the budget)
 
 
 @dataclass(frozen=True)

@@ -15,6 +15,7 @@ What it uses:
   tg.nn.Conv2d(in, out, k)                 .weight (out, in, k, k), .bias; stride 1, no pad
   tg.nn.functional.max_pool2d(x, 2)        or tg.max_pool2d, or tg.nn.MaxPool2d(2); floor mode
   tg.nn.functional.cross_entropy(z, y)     y a Tensor of int64 class indices; mean reduction
+  tg.nn.functional.mse_loss(h, y, reduction=)  W1 (sum) and W2 (mean), as PyTorch users write it
   tg.optim.SGD(params, lr=, momentum=)     PyTorch's semantics, .zero_grad(), .step()
   tg.optim.Adam(params, lr=, betas=, eps=) PyTorch's formula
   tg.gradcheck.gradcheck(fn, inputs, fast_mode=)   W6 only; float64 inputs; truthy on success
@@ -29,7 +30,7 @@ import itertools
 
 import numpy as np
 
-from benchmarks.harness import Runner, Unavailable
+from benchmarks.harness import Phases, Runner, Unavailable
 
 _MISSING = object()
 
@@ -100,36 +101,63 @@ def _optimizer(tg, params, spec: dict):
     return adam(params, lr=spec["lr"], betas=spec["betas"], eps=spec["eps"])
 
 
+def _phases(forward, opt) -> Phases:
+    return Phases(forward, opt.zero_grad, lambda loss: loss.backward(), opt.step, opt)
+
+
+def _eager_step(phases: Phases):
+    forward, zero_grad, backward, update = (
+        phases.forward, phases.zero_grad, phases.backward, phases.update
+    )
+
+    def step() -> None:
+        loss = forward()
+        zero_grad()
+        backward(loss)
+        update()
+
+    return step
+
+
 def _training_runner(tg, model, params, transposed, s, batches, loss_fn, jit=False) -> Runner:
     opt = _optimizer(tg, params, s.optimizer)
     state = {"i": 0}
+
+    def export() -> list[np.ndarray]:
+        return [_export(p, t) for p, t in zip(params, transposed, strict=True)]
+
     if jit:
         (compile_step,) = _require(tg, "autograd.compile_step")
         captured = compile_step(lambda x, y: loss_fn(model(x), y), opt)
 
-    def step() -> None:
+        def step() -> None:
+            x, y = batches[state["i"] % len(batches)]
+            state["i"] += 1
+            captured(x, y)
+
+        step.captured = captured
+        return Runner(step, export)
+
+    def forward():
         x, y = batches[state["i"] % len(batches)]
         state["i"] += 1
-        if jit:
-            captured(x, y)
-            return
-        loss = loss_fn(model(x), y)
-        opt.zero_grad()
-        loss.backward()
-        opt.step()
+        return loss_fn(model(x), y)
 
-    if jit:
-        step.captured = captured
-    return Runner(step, lambda: [_export(p, t) for p, t in zip(params, transposed, strict=True)])
+    phases = _phases(forward, opt)
+    return Runner(_eager_step(phases), export, phases)
 
 
 _TENSOR_OPS = ("Tensor", "Tensor.backward", "Tensor.sum", "Tensor.mean")
 
 
-def w1(s, jit: bool = False) -> Runner:
+def w1(s, jit: bool = False, composite_loss: bool = False) -> Runner:
+    """``composite_loss`` writes J as ``((y - h) ** 2).sum() / (2m)`` (four graph nodes)
+    instead of ``mse_loss`` (used by ``benchmarks.budget`` to show what the fused loss buys).
+    """
     tg = _tg()
-    (tensor, cat, sgd, *_) = _require(
-        tg, "Tensor", "cat", "optim.SGD", *_TENSOR_OPS, "Tensor.sigmoid"
+    (tensor, cat, sgd, mse_loss, *_) = _require(
+        tg, "Tensor", "cat", "optim.SGD", "nn.functional.mse_loss", *_TENSOR_OPS,
+        "Tensor.sigmoid"
     )
     # Weights are kept transposed, (in + 1, out), so the forward needs no transpose op.
     w_hidden = tensor(s.params[0].T.copy(), requires_grad=True)
@@ -142,18 +170,18 @@ def w1(s, jit: bool = False) -> Runner:
     def loss_fn():
         a1 = (a0 @ w_hidden).sigmoid()
         h = (cat([ones, a1], axis=1) @ w_out).sigmoid()
-        return ((y - h) ** 2).sum() / (2 * m)
+        if composite_loss:
+            return ((y - h) ** 2).sum() / (2 * m)
+        return mse_loss(h, y, reduction="sum") / (2 * m)  # J = sum((Y - H)²) / (2m)
 
-    def step() -> None:
-        loss = loss_fn()
-        opt.zero_grad()
-        loss.backward()
-        opt.step()
+    def export() -> list[np.ndarray]:
+        return [_export(w_hidden, True), _export(w_out, True)]
 
     if jit:
         (compile_step,) = _require(tg, "autograd.compile_step")
-        step = compile_step(loss_fn, opt)
-    return Runner(step, lambda: [_export(w_hidden, True), _export(w_out, True)])
+        return Runner(compile_step(loss_fn, opt), export)
+    phases = _phases(loss_fn, opt)
+    return Runner(_eager_step(phases), export, phases)
 
 
 def _linear_stack(tg, s, out_relu: bool):
@@ -174,16 +202,20 @@ def _linear_stack(tg, s, out_relu: bool):
     return model, params, transposed
 
 
-def _mse(out, y):
+def _composite_mse(out, y):
     return ((out - y) ** 2).mean()
 
 
-def w2(s, jit: bool = False) -> Runner:
+def w2(s, jit: bool = False, composite_loss: bool = False) -> Runner:
+    """``composite_loss``: ``((out - y) ** 2).mean()`` (three nodes) instead of mse_loss."""
     tg = _tg()
-    (tensor, *_) = _require(tg, *_TENSOR_OPS, "Tensor.relu")
+    (tensor, mse_loss, *_) = _require(
+        tg, "Tensor", "nn.functional.mse_loss", *_TENSOR_OPS, "Tensor.relu"
+    )
     model, params, transposed = _linear_stack(tg, s, out_relu=True)
     batches = [(tensor(x), tensor(y)) for x, y in s.batches]
-    return _training_runner(tg, model, params, transposed, s, batches, _mse, jit)
+    loss = _composite_mse if composite_loss else mse_loss
+    return _training_runner(tg, model, params, transposed, s, batches, loss, jit)
 
 
 def w3(s, jit: bool = False) -> Runner:

@@ -17,6 +17,7 @@ from hypothesis import strategies as st
 from hypothesis.extra import numpy as hnp
 
 import tinygrad_edu as tg
+import tinygrad_edu.nn.functional as F
 
 Case = tuple[list[np.ndarray], dict]
 
@@ -221,6 +222,53 @@ def pool_case(draw, with_padding=True) -> Case:
     h, w = draw(st.integers(k[0], 6)), draw(st.integers(k[1], 6))
     x = distinct(draw(values((draw(st.integers(1, 2)), draw(st.integers(1, 2)), h, w))))
     return [x], {"kernel_size": k, "stride": stride, "padding": padding}
+
+
+@st.composite
+def mse_case(draw) -> Case:
+    shape = draw(shapes)
+    return [draw(values(shape)), draw(values(shape))], {
+        "reduction": draw(st.sampled_from(["mean", "sum", "none"]))
+    }
+
+
+@st.composite
+def cross_entropy_case(draw, probabilities=False) -> Case:
+    """Logits of shape (C,), (N, C) or (N, C, d) and class indices (a kwarg: no gradient) or
+    class probabilities (a second input), with weight, ignore_index, label smoothing and the
+    reduction drawn too."""
+    c, n, d = draw(st.integers(1, 4)), draw(st.integers(1, 3)), draw(st.integers(1, 2))
+    layout = draw(st.sampled_from(["C", "NC", "NC", "NCd"]))
+    shape = {"C": (c,), "NC": (n, c), "NCd": (n, c, d)}[layout]
+    kwargs = {
+        "reduction": draw(st.sampled_from(["mean", "sum", "none"])),
+        "label_smoothing": draw(st.sampled_from([0.0, 0.0, 0.2])),
+        "weight": draw(st.none() | values((c,), 0.5, 2.0)),
+    }
+    logits = draw(values(shape, -3.0, 3.0))
+    if probabilities:
+        p = draw(values(shape, 0.05, 1.0))
+        return [logits, p / p.sum(axis=0 if layout == "C" else 1, keepdims=True)], kwargs
+    index_shape = shape[:1] + shape[2:] if len(shape) > 1 else ()
+    target = draw(hnp.arrays(np.int64, index_shape, elements=st.integers(0, c - 1)))
+    if target.size > 1 and draw(st.booleans()):  # the first target ignored, the last counted
+        target.reshape(-1)[0] = -100
+    return [logits], {**kwargs, "target": target, "ignore_index": -100}
+
+
+def _cross_entropy(lib: str):
+    """F.cross_entropy of either library; array kwargs become that library's tensors."""
+
+    def fn(x, p=None, *, target=None, weight=None, **kw):
+        if lib == "tg":
+            t = tg.tensor(target) if p is None else p
+            w = None if weight is None else tg.tensor(weight)
+            return F.cross_entropy(x, t, weight=w, **kw)
+        t = torch.from_numpy(target) if p is None else p
+        w = None if weight is None else torch.from_numpy(weight)
+        return TF.cross_entropy(x, t, weight=w, **kw)
+
+    return fn
 
 
 def _positive(x: np.ndarray) -> np.ndarray:
@@ -478,6 +526,20 @@ OPS: list[OpSpec] = [
         lambda x, pad_width, value: TF.pad(
             x, [w for pair in reversed(pad_width) for w in pair], value=value
         ),
+    ),
+    # losses: single primitives (MSELoss, CrossEntropyLoss in tinygrad_edu.nn._functions)
+    OpSpec(
+        "mse_loss",
+        mse_case(),
+        lambda x, y, reduction: F.mse_loss(x, y, reduction=reduction),
+        lambda x, y, reduction: TF.mse_loss(x, y, reduction=reduction),
+    ),
+    OpSpec("cross_entropy", cross_entropy_case(), _cross_entropy("tg"), _cross_entropy("torch")),
+    OpSpec(
+        "cross_entropy_probs",
+        cross_entropy_case(probabilities=True),
+        _cross_entropy("tg"),
+        _cross_entropy("torch"),
     ),
     # convolution and pooling
     OpSpec("conv2d", conv_case(), tg.conv2d, TF.conv2d),

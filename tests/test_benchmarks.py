@@ -43,3 +43,26 @@ def test_quick_run_writes_a_complete_report(tmp_path: Path) -> None:
         ours = impls["tinygrad_edu"]
         assert ours["status"] == "ok", ours["reason"]
         assert ours["median_s"] > 0 and ours["ratio"] > 0 and ours["times_s"]
+
+
+def test_budget_splits_a_step_and_leaves_the_primitives_unwrapped(tmp_path: Path,
+                                                                  capsys) -> None:
+    from benchmarks import budget
+    from tinygrad_edu.autograd.function import Function
+    from tinygrad_edu.nn._functions import Linear
+
+    forward, backward = Linear.forward, Linear.backward
+    out = tmp_path / "budget.json"
+    assert budget.main(["--only", "W2", "--repeats", "2", "--block", "0.002",
+                        "--variants", "--json", str(out)]) == 0
+    assert (Linear.forward, Linear.backward) == (forward, backward)
+    assert all("timed" not in getattr(c.forward, "__qualname__", "")
+               for c in Function.__subclasses__())
+    samples = json.loads(out.read_text())["samples_us"]["W2"]
+    assert set(samples) == {"default", *budget.VARIANTS}
+    for values in samples.values():
+        for key in ("forward numpy", "backward numpy", "forward total", "step total",
+                    "numpy step", "optimizer numpy"):
+            assert len(values[key]) == 2 and min(values[key]) > 0, key
+    text = capsys.readouterr().out
+    assert "W2 [foreach=False]" in text and "ratio to numpy" in text

@@ -88,6 +88,16 @@ def test_linear_matches_pytorch(shape, i, o, bias) -> None:
     compare(nn.Linear(i, o, bias, dtype=F64), tn.Linear(i, o, bias), _x(rng, *shape))
 
 
+def test_linear_uses_a_weight_set_as_a_plain_attribute() -> None:
+    """A computed weight (as weight normalisation sets one) replaces the Parameter."""
+    layer = nn.Linear(3, 2)
+    w = layer.weight.detach() * 2
+    del layer.weight
+    layer.weight = w
+    x = np.ones((1, 3), np.float32)
+    assert_close(layer(tg.tensor(x)).numpy(), x @ w.numpy().T + layer.bias.numpy())
+
+
 CONV_CONFIGS = [
     dict(kernel_size=3),
     dict(kernel_size=(2, 3), stride=2, padding=1, bias=False),

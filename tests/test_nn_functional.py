@@ -581,6 +581,17 @@ def test_binary_losses_name_both_shapes_and_bce_checks_the_probability_range() -
         F.binary_cross_entropy(tg.tensor([1.5, 0.5]), tg.tensor([1.0, 0.0]))
 
 
+def test_cross_entropy_of_integer_logits_is_computed_in_floats() -> None:
+    """The fused primitive's coefficients take the log-probabilities' float dtype, not the
+    logits' integer one (which would truncate them to zero)."""
+    ints = tg.tensor([[1.0, 2.0, 3.0], [0.0, 4.0, 1.0]]).long()
+    floats = ints.double()
+    for target, kw in ((tg.tensor([0, 2]), {}), (tg.tensor([0, 2]), {"label_smoothing": 0.1}),
+                       (tg.tensor([[0.5, 0.5, 0.0], [0.0, 0.0, 1.0]]), {})):
+        expected = F.cross_entropy(floats, target, **kw).item()
+        assert F.cross_entropy(ints, target, **kw).item() == pytest.approx(expected)
+
+
 def test_cross_entropy_explains_a_bad_target() -> None:
     logits = tg.zeros(4, 3)
     with pytest.raises(ValueError, match=r"class indices stored as floats.*long\(\)"):

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import copy
 import math
+from unittest import mock
 
 import numpy as np
 import pytest
@@ -17,6 +18,7 @@ from hypothesis.extra import numpy as hnp
 
 import tinygrad_edu as tg
 from tinygrad_edu import nn, optim
+from tinygrad_edu.optim.flat import FlatGroup
 
 from .helpers import assert_close
 
@@ -224,6 +226,136 @@ def test_adagrad_honours_a_groups_initial_accumulator_value() -> None:
     a.grad, b.grad = tg.ones(1), tg.ones(1)
     opt.step()
     assert a.tolist() == pytest.approx([0.0]) and b.tolist() == pytest.approx([0.5])
+
+
+# --------------------------------------------------------------------------- foreach
+def _flat_is_used(opt, params) -> bool:
+    """Whether the state arrays of ``params`` (one group) are views of one flat buffer."""
+    bases = {id(v) if v.base is None else id(v.base) for p in params
+             for v in opt.state.get(p, {}).values() if isinstance(v, np.ndarray)}
+    return len(bases) == len([v for v in opt.state.get(params[0], {}).values()
+                              if isinstance(v, np.ndarray)])
+
+
+@pytest.mark.parametrize("name", names)
+# centered RMSprop in float32 can take the sqrt of v - gavg² < 0 (rounding): NaN on both paths
+@pytest.mark.filterwarnings("ignore:invalid value encountered in sqrt:RuntimeWarning")
+@given(data=st.data(), seed=st.integers(0, 2**32 - 1),
+       dtype=st.sampled_from([np.float32, np.float64]))
+def test_foreach_is_bit_identical_to_the_per_parameter_loop(name, data, seed, dtype) -> None:
+    """The flat (foreach) update and the per-parameter loop, from the same state with the
+    same gradients, give exactly the same parameters and state after every step, also across
+    missing gradients, a learning-rate change, load_state_dict, a replaced .data and a
+    replaced state array."""
+    shapes, groups, missing = data.draw(setup(name))
+    rng = np.random.default_rng(seed)
+    init = [rng.uniform(-1, 1, s).astype(dtype) for s in shapes]
+    cls = OPTIMIZERS[name][0]
+
+    def build(foreach):
+        params = [tg.tensor(a.copy(), requires_grad=True) for a in init]
+        split, start = [], 0
+        for size, options in groups:
+            split.append({"params": params[start:start + size], **options})
+            start += size
+        return params, cls(split, **groups[0][1], foreach=foreach)
+
+    flat_params, flat_opt = build(True)
+    each_params, each_opt = build(False)
+    flat_updates = []
+    scatter_add = FlatGroup.scatter_add
+
+    def counted(self, update):
+        flat_updates.append(self)
+        scatter_add(self, update)
+
+    for step in range(STEPS + 2):
+        absent = missing[step] if step < STEPS else set()
+        for i, (p, q) in enumerate(zip(flat_params, each_params)):
+            g = None if i in absent else rng.uniform(-1, 1, p.shape).astype(dtype)
+            p.grad = None if g is None else tg.tensor(g.copy())
+            q.grad = None if g is None else tg.tensor(g.copy())
+        with mock.patch.object(FlatGroup, "scatter_add", counted):
+            flat_opt.step()
+            each_opt.step()
+        for i, (p, q) in enumerate(zip(flat_params, each_params)):
+            assert np.array_equal(p.data, q.data, equal_nan=True), f"{name} {step} param {i}"
+            assert p.data.dtype == dtype
+            ours, theirs = flat_opt.state.get(p, {}), each_opt.state.get(q, {})
+            assert list(ours) == list(theirs)
+            for k in ours:
+                assert np.array_equal(ours[k], theirs[k], equal_nan=True), f"{name} {step} {k}"
+        if step == 1:
+            for g1, g2 in zip(flat_opt.param_groups, each_opt.param_groups):
+                g1["lr"] = g2["lr"] = g1["lr"] * 0.5
+        if step == 2:  # a reload: fresh arrays in the state, adopted into new flat buffers
+            flat_opt.load_state_dict(copy.deepcopy(flat_opt.state_dict()))
+        if step == 3:  # the user replaces a parameter's array and a state array
+            for p, q in zip(flat_params[:1], each_params[:1]):
+                p.data = p.data.copy()
+                for opt, t in ((flat_opt, p), (each_opt, q)):
+                    arrays = [k for k, v in opt.state.get(t, {}).items()
+                              if isinstance(v, np.ndarray)]
+                    if arrays:
+                        opt.state[t][arrays[0]] = opt.state[t][arrays[0]] * 0.5
+    # the flat path really ran (from the first step on, unless a gradient was missing), and
+    # only for the optimizer that allows it
+    assert flat_updates or missing[0]
+    assert all(any(f.params[0] is p for p in flat_params) for f in flat_updates)
+
+
+def test_foreach_default_goes_flat_where_it_pays() -> None:
+    """foreach=None: Adam on small parameters updates the group flat; plain SGD (two numpy
+    calls per parameter) and large parameters keep the per-parameter loop."""
+    def trained(make, shape=(3,), n=6):
+        params = [tg.ones(*shape, requires_grad=True) for _ in range(n)]
+        opt = make(params)
+        for p in params:
+            p.grad = tg.ones(*shape)
+        opt.step()
+        return opt, params
+
+    opt, params = trained(lambda ps: optim.Adam(ps))
+    assert _flat_is_used(opt, params)
+    opt, params = trained(lambda ps: optim.Adam(ps), shape=(100, 100))
+    assert not _flat_is_used(opt, params)
+    opt, params = trained(lambda ps: optim.SGD(ps, momentum=0.9, nesterov=True))
+    assert _flat_is_used(opt, params)
+    opt, _ = trained(lambda ps: optim.SGD(ps, lr=0.1))  # no state: look at the work arrays
+    assert all(f.grad is None for f in opt._flat_groups.values())
+    opt, _ = trained(lambda ps: optim.SGD(ps, lr=0.1, foreach=True))
+    assert all(f.grad is not None for f in opt._flat_groups.values())
+
+
+@pytest.mark.parametrize("make", [
+    lambda ps, fe: optim.SGD(ps, lr=0.1, momentum=0.9, nesterov=True, weight_decay=1e-3,
+                             foreach=fe),
+    lambda ps, fe: optim.Adam(ps, lr=1e-2, amsgrad=True, foreach=fe),
+    lambda ps, fe: optim.AdamW(ps, lr=1e-2, foreach=fe),
+    lambda ps, fe: optim.RMSprop(ps, lr=1e-3, momentum=0.5, centered=True, foreach=fe),
+    lambda ps, fe: optim.Adagrad(ps, lr=0.1, lr_decay=0.01, foreach=fe),
+], ids=["SGD", "Adam", "AdamW", "RMSprop", "Adagrad"])
+def test_foreach_trains_a_net_exactly_like_the_per_parameter_loop(make) -> None:
+    """Two copies of a float32 net trained for several steps, one per update path: every
+    parameter is bit-identical after every step, and the state is flat in one path only."""
+    rng = np.random.default_rng(0)
+    x = tg.tensor(rng.uniform(-1, 1, (16, 3)).astype(np.float32))
+    y = tg.tensor(rng.uniform(-1, 1, (16, 1)).astype(np.float32))
+    nets = []
+    for foreach in (True, False):
+        tg.manual_seed(0)
+        net = nn.Sequential(nn.Linear(3, 5), nn.Tanh(), nn.Linear(5, 1))
+        nets.append((net, make(list(net.parameters()), foreach)))
+    for _ in range(5):
+        for net, opt in nets:
+            opt.zero_grad()
+            nn.functional.mse_loss(net(x), y).backward()
+            opt.step()
+        for (name, a), b in zip(nets[0][0].named_parameters(), nets[1][0].parameters()):
+            assert a.dtype == np.float32 and np.array_equal(a.data, b.data), name
+    params = [list(net.parameters()) for net, _ in nets]
+    assert _flat_is_used(nets[0][1], params[0]) == bool(nets[0][1].state)
+    assert not nets[1][1].state or not _flat_is_used(nets[1][1], params[1])
 
 
 # --------------------------------------------------------------------------- API

@@ -349,9 +349,9 @@ def test_collapse_modules_draws_one_box_per_layer():
     assert nodes[l0]["style"] == "filled,rounded"
     assert any(x.startswith("|grad| weight") for x in nodes[l0]["lines"])
     es = edge_set(edges)
-    assert (l0, tanh) in es and (tanh, l2) in es and (l2, find(nodes, "Sub")) in es
+    assert (l0, tanh) in es and (tanh, l2) in es and (l2, find(nodes, "MSELoss")) in es
     assert d.node_id(net[0].weight) == l0 and d.node_id(net[2].bias) == l2
-    assert len(nodes) == 9  # x, box, Tanh, box, target, Sub, Mul, Mean, output
+    assert len(nodes) == 7  # x, box, Tanh, box, target, MSELoss, output
     with pytest.raises(ValueError, match="needs params"):
         draw_graph(loss, collapse_modules=True)
 

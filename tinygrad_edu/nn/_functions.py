@@ -1,13 +1,19 @@
 """The primitives the nn layer adds: ``Linear`` (``x @ w.T + b`` as a single graph node), its
-twin ``DenseOp`` for Keras's kernel layout (``x @ k + b``), and ``NLLLoss`` (picking the
-targets' log-probabilities).
+twin ``DenseOp`` for Keras's kernel layout (``x @ k + b``), and the losses as single nodes:
+``MSELoss`` (squared error with its reduction), ``CrossEntropyLoss`` (log-softmax and the
+negative log-likelihood together) and ``NLLLoss`` (picking the targets' log-probabilities).
 
 As a composite, a dense layer records three nodes (a transpose, a product and a sum) and its
 backward runs three rules; on the small nets of the seed problems that per-node overhead is
 most of a training step. Measured on benchmark W2 (seed 000's 2-2-4-1 net, batch 10,
 interleaved minimum of 15 blocks): 386 µs per step with the composite, 249 µs with this
-primitive (W2-sgd: 337 → 205 µs). The backward is written with numpy operations, so under
-``create_graph=True`` it runs on Tensors and is itself differentiable.
+primitive (W2-sgd: 337 → 205 µs). The same holds for the losses: ``((x - y) ** 2).mean()``
+is three nodes and five array passes, ``MSELoss`` one node and three passes (see
+``benchmarks/README.md`` for the budget of a step).
+
+Each backward is written with numpy operations. On arrays it reuses what forward kept; under
+``create_graph=True`` (on Tensors) it recomputes those intermediates from the inputs with
+primitives, so that the gradient is itself differentiable.
 """
 
 from __future__ import annotations
@@ -17,6 +23,7 @@ import math
 import numpy as np
 
 from ..autograd.function import Function
+from ..ops.activation import LogSoftmax, Softmax
 
 _ONES: dict[tuple, np.ndarray] = {}
 
@@ -44,14 +51,29 @@ def _affine_backward(ctx, g, kernel_in_out: bool) -> tuple:
     needs = ctx.needs_input_grad
     gx = (g @ w.T if kernel_in_out else g @ w) if needs[0] else None
     gw = gb = None
-    if needs[1] or (len(needs) > 2 and needs[2]):
-        g2 = g.reshape(-1, g.shape[-1])
+    has_bias = len(needs) > 2
+    if needs[1] or (has_bias and needs[2]):
+        if g.ndim != 2:  # (..., out): the leading dimensions are all batch
+            g = g.reshape(-1, g.shape[-1])
+            x = x.reshape(-1, x.shape[-1])
         if needs[1]:
-            x2 = x.reshape(-1, x.shape[-1])
-            gw = x2.T @ g2 if kernel_in_out else g2.T @ x2
-        if len(needs) > 2 and needs[2]:
-            gb = _sum_rows(g2)
-    return (gx, gw) if len(needs) == 2 else (gx, gw, gb)
+            gw = x.T @ g if kernel_in_out else g.T @ x
+        if has_bias and needs[2]:
+            gb = _sum_rows(g)
+    return (gx, gw, gb) if has_bias else (gx, gw)
+
+
+def _affine(x, w_t, b):
+    """``x @ w_t + b`` with ``w_t`` (in, out). One input feature makes it an outer product
+    (exact, and cheaper than a product over a dimension of 1); the bias is added in place
+    when that keeps the result's dtype."""
+    out = x * w_t if w_t.shape[0] == 1 and x.ndim == 2 else x @ w_t
+    if b is None:
+        return out
+    if b.ndim == 1 and b.dtype == out.dtype and type(out) is np.ndarray:
+        out += b
+        return out
+    return out + b
 
 
 class Linear(Function):
@@ -62,8 +84,7 @@ class Linear(Function):
     @staticmethod
     def forward(ctx, x, w, b=None):
         ctx.save_for_backward(x, w)
-        out = x @ w.T
-        return out if b is None else out + b
+        return _affine(x, w.T, b)
 
     @staticmethod
     def backward(ctx, g):
@@ -80,12 +101,17 @@ class DenseOp(Function):
     @staticmethod
     def forward(ctx, x, k, b=None):
         ctx.save_for_backward(x, k)
-        out = x @ k
-        return out if b is None else out + b
+        return _affine(x, k, b)
 
     @staticmethod
     def backward(ctx, g):
         return _affine_backward(ctx, g, kernel_in_out=True)
+
+
+def _named_error(kind: type, message: str) -> Exception:
+    err = kind(message)
+    err.named_op = True  # the message names the function: Function.apply keeps it
+    return err
 
 
 def check_class_range(t: np.ndarray, n_classes: int, ignore_index: int, fname: str) -> bool:
@@ -103,26 +129,98 @@ def check_class_range(t: np.ndarray, n_classes: int, ignore_index: int, fname: s
         if vlo < 0 or vhi >= n_classes:
             bad = int(vhi) if vhi >= n_classes else int(vlo)
             at = tuple(int(i) for i in np.argwhere(t == bad)[0])
-            err = IndexError(
+            raise _named_error(IndexError, (
                 f"{fname}: target holds class index {bad} (at position {at}) but the input has "
                 f"{n_classes} classes, so indices must be in 0..{n_classes - 1} (ignore_index="
                 f"{ignore_index} is skipped). Check the size of the last layer, or whether the "
                 "labels start at 1 instead of 0."
-            )
-            err.named_op = True  # the message names the function: Function.apply keeps it
-            raise err
+            ))
     return True
+
+
+def _class_weights(weight, n_classes: int, dtype, fname: str):
+    """``weight`` as an array of one value per class in ``dtype`` (None stays None)."""
+    if weight is None:
+        return None
+    w = np.asarray(weight, dtype=dtype)
+    if w.shape != (n_classes,):
+        raise _named_error(ValueError, (
+            f"{fname}: weight must hold one value per class, shape ({n_classes},), got shape "
+            f"{w.shape}"
+        ))
+    return w
+
+
+def class_coefficients(shape: tuple, dtype, t: np.ndarray, weight, ignore_index: int,
+                       reduction: str, fname: str, label_smoothing: float = 0.0) -> np.ndarray:
+    """The constant array ``coef`` (of the log-probabilities' ``shape``) for which the
+    negative log-likelihood of class indices ``t`` is ``sum(coef * logp)``, summed over the
+    class dimension (``reduction='none'``) or over everything.
+
+    ``coef`` holds ``-w[t] / denominator`` at each target's class and 0 elsewhere (PyTorch's
+    weighting and mean; a target equal to ``ignore_index`` counts for nothing). With label
+    smoothing ``e`` the target's share is ``1 - e`` and every class of a counted position
+    gets ``-e / C * w[c] / denominator`` more, as PyTorch's cross_entropy does.
+    """
+    class_dim = 0 if len(shape) == 1 else 1
+    n_classes = shape[class_dim]
+    w_class = _class_weights(weight, n_classes, dtype, fname)
+    keep = None
+    if check_class_range(t, n_classes, ignore_index, fname):
+        keep = t != ignore_index
+        t = np.where(keep, t, 0)
+    if w_class is None and keep is None:
+        w, total = 1.0, float(t.size)
+    else:
+        w = keep.astype(dtype) if w_class is None else w_class[t]
+        if w_class is not None and keep is not None:
+            w = w * keep
+        total = float(w.sum())
+    scale = -1.0
+    if reduction == "mean":  # nothing counted gives NaN, as in PyTorch
+        scale = -1.0 / total if total else math.nan
+    values = w * (scale * (1.0 - label_smoothing))
+    coef = np.zeros(shape, dtype=dtype)
+    if len(shape) == 2:
+        coef[np.arange(t.shape[0]), t] = values
+    elif len(shape) == 1:
+        coef[t] = values
+    else:
+        values = np.broadcast_to(values, t.shape)
+        np.put_along_axis(coef, np.expand_dims(t, 1), np.expand_dims(values, 1), axis=1)
+    if label_smoothing:
+        spread = scale * label_smoothing / n_classes
+        per_class = spread if w_class is None else (w_class * spread).reshape(
+            (n_classes,) + (1,) * (len(shape) - class_dim - 1))
+        coef += per_class if keep is None else per_class * np.expand_dims(keep, class_dim)
+    return coef
+
+
+def _reduce_classes(ctx, prod: np.ndarray, reduction: str, class_dim: int):
+    """Sum ``coef * logp`` over the class dimension ('none') or everything; remember the
+    shape that puts the class dimension back into the incoming gradient."""
+    if reduction == "none":
+        shape = prod.shape
+        ctx.kept = (*shape[:class_dim], 1, *shape[class_dim + 1:])
+        return np.add.reduce(prod, axis=class_dim)
+    ctx.kept = None
+    return np.add.reduce(prod, axis=None)
+
+
+def _on_arrays(g) -> bool:
+    """Whether a backward runs on arrays (False: on Tensors, under ``create_graph=True``)."""
+    return isinstance(g, np.ndarray | np.generic)
 
 
 class NLLLoss(Function):
     """``-w[t] * logp[.., t, ..]`` per position, reduced as PyTorch's nll_loss does; ``logp``
     (N, C), (C,) or (N, C, d1, ...), ``target`` integer class indices (no gradient).
 
-    Picking is a product with a constant array that holds ``-w[t] / denominator`` at each
-    target's class and 0 elsewhere, then a sum: the backward is that array times the incoming
-    gradient. Everything that depends on the targets' values (the range check, ignore_index,
-    the weights' sum) happens in ``forward``, on arrays, so a captured step
-    (:func:`tinygrad_edu.autograd.compile_step`) replays it with each batch's labels.
+    Picking is a product with a constant array (:func:`class_coefficients`), then a sum: the
+    backward is that array times the incoming gradient. Everything that depends on the
+    targets' values (the range check, ignore_index, the weights' sum) happens in
+    ``forward``, on arrays, so a captured step (:func:`tinygrad_edu.autograd.compile_step`)
+    replays it with each batch's labels.
     """
 
     _fresh_grads = True  # g * coef: a new product
@@ -130,43 +228,10 @@ class NLLLoss(Function):
     @staticmethod
     def forward(ctx, logp, t, weight=None, ignore_index=-100, reduction="mean",
                 fname="nll_loss"):
-        class_dim = 0 if logp.ndim == 1 else 1
-        n_classes = logp.shape[class_dim]
-        any_ignored = check_class_range(t, n_classes, ignore_index, fname)
-        keep = None
-        if any_ignored:
-            keep = t != ignore_index
-            t = np.where(keep, t, 0)
-        dtype = logp.dtype
-        if weight is None and keep is None:
-            w, total = 1.0, float(t.size)
-        else:
-            if weight is None:
-                w = keep.astype(dtype)
-            else:
-                w = np.asarray(weight, dtype=dtype)[t]
-                if keep is not None:
-                    w = w * keep
-            total = float(w.sum())
-        scale = -1.0
-        if reduction == "mean":  # nothing counted gives NaN, as in PyTorch
-            scale = -1.0 / total if total else math.nan
-        values = w * scale
-        coef = np.zeros(logp.shape, dtype=dtype)
-        if logp.ndim == 2:
-            coef[np.arange(t.shape[0]), t] = values
-        elif logp.ndim == 1:
-            coef[t] = values
-        else:
-            values = np.broadcast_to(values, t.shape)
-            np.put_along_axis(coef, np.expand_dims(t, 1), np.expand_dims(values, 1), axis=1)
+        coef = class_coefficients(logp.shape, logp.dtype, t, weight, ignore_index, reduction,
+                                  fname)
         ctx.save_for_backward(coef)
-        ctx.kept = None
-        prod = logp * coef
-        if reduction == "none":
-            ctx.kept = (*t.shape[:class_dim], 1, *t.shape[class_dim:])
-            return np.add.reduce(prod, axis=class_dim)
-        return np.add.reduce(prod, axis=None)
+        return _reduce_classes(ctx, logp * coef, reduction, 0 if logp.ndim == 1 else 1)
 
     @staticmethod
     def backward(ctx, g):
@@ -174,3 +239,102 @@ class NLLLoss(Function):
         if ctx.kept is not None:
             g = g.reshape(ctx.kept)
         return g * coef, None
+
+
+class CrossEntropyLoss(Function):
+    """Log-softmax over the class dimension (1, or 0 for a (C,) input) and the negative
+    log-likelihood in one node: the loss is ``sum(coef * logp)``, reduced as PyTorch's
+    cross_entropy does.
+
+    ``target`` is class indices (integers, no gradient; ``coef`` from
+    :func:`class_coefficients`, with ``weight``, ``ignore_index`` and ``label_smoothing``)
+    or class probabilities of the input's shape (differentiable; ``coef`` is
+    ``-w (target (1 - e) + e / C) / denominator``). The gradient with respect to the logits
+    is ``coef - softmax * sum_c(coef)``: one pass over the softmax that forward kept, where
+    the composite ran log-softmax's backward and the picking's.
+    """
+
+    _fresh_grads = True  # new products, one per input
+
+    @staticmethod
+    def forward(ctx, x, target, weight=None, ignore_index=-100, reduction="mean",
+                label_smoothing=0.0):
+        class_dim = 0 if x.ndim == 1 else 1
+        n_classes = x.shape[class_dim]
+        shifted = x - np.max(x, axis=class_dim, keepdims=True)
+        softmax = np.exp(shifted)
+        total = np.add.reduce(softmax, axis=class_dim, keepdims=True)
+        logp = shifted - np.log(total)
+        softmax /= total
+        ctx.class_dim = class_dim
+        ctx.target_scale = None
+        if target.dtype.kind in "fc":  # probabilities
+            w = _class_weights(weight, n_classes, logp.dtype, "cross_entropy")
+            w = 1.0 if w is None else w.reshape((n_classes,) + (1,) * (x.ndim - class_dim - 1))
+            scale = -1.0
+            if reduction == "mean":  # over the positions (everything but the classes)
+                positions = x.size // n_classes if n_classes else 0
+                scale = -1.0 / positions if positions else math.nan
+            # coef = target * a + b: ``a`` is also d loss / d (target * logp)
+            ctx.target_scale = w * (scale * (1.0 - label_smoothing))
+            ctx.offset = w * (scale * label_smoothing / n_classes) if label_smoothing else 0.0
+            coef = target * ctx.target_scale
+            if label_smoothing:
+                coef = coef + ctx.offset
+        else:
+            coef = class_coefficients(x.shape, logp.dtype, target, weight, ignore_index,
+                                      reduction, "cross_entropy", label_smoothing)
+        ctx.save_for_backward(x, target, softmax, logp, coef)
+        return _reduce_classes(ctx, coef * logp, reduction, class_dim)
+
+    @staticmethod
+    def backward(ctx, g):
+        x, target, softmax, logp, coef = ctx.saved_tensors
+        cd = ctx.class_dim
+        need_x, need_target = ctx.needs_input_grad[:2]
+        if ctx.kept is not None:
+            g = g.reshape(ctx.kept)
+        if not _on_arrays(g):  # differentiable: rebuild forward's intermediates from inputs
+            softmax = Softmax.call(x, axis=cd)
+            logp = LogSoftmax.call(x, axis=cd)
+            if ctx.target_scale is not None:
+                coef = target * ctx.target_scale + ctx.offset
+        gx = gt = None
+        if need_x:
+            gx = (coef - softmax * coef.sum(axis=cd, keepdims=True)) * g
+        if need_target:
+            gt = logp * ctx.target_scale * g
+        return gx, gt
+
+
+class MSELoss(Function):
+    """``(x - y)²`` reduced by ``reduction`` ('mean', 'sum' or 'none') in one node; the
+    sum of squares is one dot product. Shapes are checked by ``F.mse_loss`` (it refuses to
+    broadcast; here ``x - y`` broadcasts and the engine sums each gradient back)."""
+
+    _fresh_grads = True  # new products, one per input
+
+    @staticmethod
+    def forward(ctx, x, y, reduction="mean"):
+        d = x - y
+        ctx.save_for_backward(x, y, d)
+        ctx.scale = 2.0
+        if reduction == "none":
+            ctx.scale = None
+            return d * d
+        flat = d.reshape(-1)
+        total = np.dot(flat, flat)
+        if reduction == "mean":  # the mean of nothing is NaN, as in PyTorch
+            n = flat.shape[0]
+            ctx.scale = 2.0 / n if n else math.nan
+            total = total * (1.0 / n if n else math.nan)
+        return total
+
+    @staticmethod
+    def backward(ctx, g):
+        x, y, d = ctx.saved_tensors
+        if not _on_arrays(g):  # differentiable: d from the inputs
+            d = x - y
+        need_x, need_y = ctx.needs_input_grad
+        gd = d * (g * 2.0) if ctx.scale is None else d * (g * ctx.scale)
+        return (gd if need_x else None), (-gd if need_y else None)

@@ -1,8 +1,10 @@
 """Layers and losses as functions, with PyTorch's names and arguments
 (``import tinygrad_edu.nn.functional as F``).
 
-Everything here is a composite of the core's primitives, so gradients (of any order) come
-for free and no function has a backward of its own.
+Nearly everything here is a composite of the core's primitives, so gradients (of any order)
+come for free. The exceptions are the hot spots of a training step, which are primitives of
+their own in :mod:`tinygrad_edu.nn._functions` (one graph node each, differentiable to any
+order too): ``linear``, ``mse_loss``, ``cross_entropy`` and ``nll_loss``.
 
 Losses check their inputs and fail with a message that says what to pass:
 
@@ -28,7 +30,9 @@ from .. import functional as _core
 from ..autograd.grad_mode import no_grad
 from ..random import Generator, numpy_rng
 from ..tensor import Tensor, where
+from ._functions import CrossEntropyLoss as _CrossEntropyLoss
 from ._functions import Linear as _Linear
+from ._functions import MSELoss as _MSELoss
 from ._functions import NLLLoss as _NLLLoss
 from ._utils import pair as _pair
 
@@ -612,7 +616,8 @@ def _regression_target(input: Tensor, target: Any, fname: str) -> Tensor:
 
 
 def mse_loss(input: Tensor, target: Any, reduction: str = "mean") -> Tensor:
-    """Mean squared error ``(input - target)²``, reduced by ``reduction``.
+    """Mean squared error ``(input - target)²``, reduced by ``reduction``; one graph node
+    (``MSELoss``).
 
     Raises ``ValueError`` (PyTorch only warns) when the shapes differ; see the module
     docstring.
@@ -628,8 +633,8 @@ def mse_loss(input: Tensor, target: Any, reduction: str = "mean") -> Tensor:
     """
     _check_reduction(reduction, "mse_loss")
     input = _t(input)
-    d = input - _regression_target(input, target, "mse_loss")
-    return _reduce(d * d, reduction)
+    target = _regression_target(input, target, "mse_loss")
+    return _MSELoss.apply(input, target, reduction=reduction)
 
 
 def l1_loss(input: Tensor, target: Any, reduction: str = "mean") -> Tensor:
@@ -844,7 +849,8 @@ def cross_entropy(input: Tensor, target: Any, weight: Any = None, ignore_index: 
     """Cross-entropy between logits ``input`` ((N, C), (C,) or (N, C, d1, ...)) and either
     class indices (integers of shape (N,) or (N, d1, ...)) or class probabilities (floats of
     the input's shape). Supports ``weight`` per class, ``ignore_index`` (indices only) and
-    ``label_smoothing``, with PyTorch's formulas and normalisation.
+    ``label_smoothing``, with PyTorch's formulas and normalisation. One graph node
+    (``CrossEntropyLoss``: log-softmax and the likelihood together).
 
     >>> import tinygrad_edu as tg
     >>> import tinygrad_edu.nn.functional as F
@@ -865,35 +871,6 @@ def cross_entropy(input: Tensor, target: Any, weight: Any = None, ignore_index: 
         )
     input = _t(input)
     target = _class_target(input, target, "cross_entropy")
-    class_dim = 0 if input.ndim == 1 else 1
-    n_classes = input.shape[class_dim]
-    logp = input.log_softmax(class_dim)
-    wshape = (n_classes,) + (1,) * (input.ndim - class_dim - 1)
-    w = None if weight is None else _t(weight).reshape(wshape)
-    if target.dtype.kind == "f":  # class probabilities
-        if label_smoothing > 0:
-            target = target * (1 - label_smoothing) + label_smoothing / n_classes
-        prod = logp * target if w is None else logp * target * w
-        if reduction == "none":
-            return -prod.sum(class_dim)
-        total = -prod.sum()
-        if reduction == "sum":
-            return total
-        return total / (input.data.size / n_classes)
-    nll = _nll(logp, target, weight, ignore_index, reduction, "cross_entropy")
-    if label_smoothing == 0:
-        return nll
-    t = target.data
-    ignored = t == ignore_index
-    smooth = -(logp if w is None else logp * w).sum(class_dim)
-    if ignored.any():
-        smooth = where(ignored, 0.0, smooth)
-    if reduction == "mean":
-        if weight is None:
-            smooth = smooth.sum() / float((~ignored).sum())
-        else:
-            wd = np.asarray(_t(weight).data)
-            smooth = smooth.sum() / float(wd[t[~ignored]].sum())
-    elif reduction == "sum":
-        smooth = smooth.sum()
-    return nll * (1 - label_smoothing) + smooth * (label_smoothing / n_classes)
+    w = None if weight is None else _t(weight).data
+    return _CrossEntropyLoss.apply(input, target, weight=w, ignore_index=ignore_index,
+                                   reduction=reduction, label_smoothing=label_smoothing)

@@ -6,6 +6,7 @@ from typing import Any
 
 import numpy as np
 
+from .flat import flat_group
 from .optimizer import Optimizer, check_range, scalars
 
 
@@ -15,7 +16,8 @@ class Adagrad(Optimizer):
     ``sum += g²``, ``p -= lr / (1 + (t - 1) lr_decay) * g / (sqrt(sum) + eps)``; ``sum``
     starts at ``initial_accumulator_value``. One difference: a parameter group's own
     ``initial_accumulator_value`` is honoured, where PyTorch 2.13 starts every group at the
-    constructor's value.
+    constructor's value. ``foreach`` chooses between updating the group at once and
+    parameter by parameter (the same results, bit for bit; see :mod:`tinygrad_edu.optim.flat`).
 
     >>> import tinygrad_edu as tg
     >>> from tinygrad_edu import optim
@@ -29,11 +31,13 @@ class Adagrad(Optimizer):
 
     def __init__(self, params: Any, lr: float = 1e-2, lr_decay: float = 0.0,
                  weight_decay: float = 0.0, initial_accumulator_value: float = 0.0,
-                 eps: float = 1e-10, *, maximize: bool = False) -> None:
+                 eps: float = 1e-10, *, maximize: bool = False,
+                 foreach: bool | None = None) -> None:
         defaults = dict(lr=lr, lr_decay=lr_decay, eps=eps, weight_decay=weight_decay,
                         initial_accumulator_value=initial_accumulator_value,
                         maximize=maximize)
         super().__init__(params, defaults)
+        self.foreach = foreach
         for group in self.param_groups:
             for p in group["params"]:
                 self._init_state(p, group)
@@ -53,6 +57,40 @@ class Adagrad(Optimizer):
         check_range("epsilon", group["eps"])
 
     def _update_group(self, group: dict[str, Any]) -> None:
+        calls = 7 + group["maximize"] + 2 * (group["weight_decay"] != 0)
+        flat = flat_group(self, group, ("sum",), counts_steps=True, calls=calls)
+        if flat is None:
+            self._update_each(group)
+        else:
+            self._update_flat(group, *flat)
+
+    def _update_flat(self, group: dict[str, Any], flat: Any, fresh: bool) -> None:
+        """The group at once; the same operations as ``_update_each``, on flat arrays."""
+        acc = flat.buffers["sum"]
+        if fresh:  # the state was cleared since the constructor made it
+            acc.fill(group["initial_accumulator_value"])
+        for st in flat.states:
+            st["step"] += 1
+        step = flat.states[0]["step"]
+        neg_clr, eps_, wd_ = scalars(
+            flat.dtype, -group["lr"] / (1 + (step - 1) * group["lr_decay"]), group["eps"],
+            group["weight_decay"]
+        )
+        g = flat.grad
+        if group["maximize"]:
+            np.negative(g, out=g)
+        if group["weight_decay"] != 0:
+            g += np.multiply(flat.gather_data(), wd_, out=flat.scratch)
+        acc += np.multiply(g, g, out=flat.update)
+        std = np.sqrt(acc, out=flat.scratch)
+        std += eps_
+        update = np.multiply(g, neg_clr, out=flat.update)
+        update /= std
+        flat.scatter_add(update)
+
+    def _update_each(self, group: dict[str, Any]) -> None:
+        """Parameter by parameter (``foreach=False``, or a group the flat update cannot
+        take or would not speed up)."""
         lr, lr_decay, eps = group["lr"], group["lr_decay"], group["eps"]
         wd, maximize = group["weight_decay"], group["maximize"]
         state = self.state

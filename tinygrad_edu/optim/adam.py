@@ -6,6 +6,7 @@ from typing import Any
 
 import numpy as np
 
+from .flat import flat_group
 from .optimizer import Optimizer, check_range, scalars
 
 
@@ -16,6 +17,8 @@ class Adam(Optimizer):
     ``p -= lr / (1 - b1^t) * m / (sqrt(v) / sqrt(1 - b2^t) + eps)``; ``amsgrad`` uses the
     running maximum of ``v``. ``weight_decay`` adds ``wd * p`` to the gradient (L2), or with
     ``decoupled_weight_decay=True`` (AdamW) scales ``p`` by ``1 - lr * wd`` first.
+    ``foreach`` chooses between updating the group at once and parameter by parameter (the
+    same results, bit for bit; see :mod:`tinygrad_edu.optim.flat`).
 
     >>> import tinygrad_edu as tg
     >>> from tinygrad_edu import optim
@@ -29,11 +32,13 @@ class Adam(Optimizer):
 
     def __init__(self, params: Any, lr: float = 1e-3, betas: tuple[float, float] = (0.9, 0.999),
                  eps: float = 1e-8, weight_decay: float = 0.0, amsgrad: bool = False, *,
-                 maximize: bool = False, decoupled_weight_decay: bool = False) -> None:
+                 maximize: bool = False, decoupled_weight_decay: bool = False,
+                 foreach: bool | None = None) -> None:
         defaults = dict(lr=lr, betas=tuple(betas), eps=eps, weight_decay=weight_decay,
                         amsgrad=amsgrad, maximize=maximize,
                         decoupled_weight_decay=decoupled_weight_decay)
         super().__init__(params, defaults)
+        self.foreach = foreach
 
     def _validate_group(self, group: dict[str, Any]) -> None:
         check_range("learning rate", group["lr"])
@@ -44,6 +49,54 @@ class Adam(Optimizer):
         check_range("weight_decay", group["weight_decay"])
 
     def _update_group(self, group: dict[str, Any]) -> None:
+        keys = ("exp_avg", "exp_avg_sq", "max_exp_avg_sq")[:3 if group["amsgrad"] else 2]
+        calls = 10 + 2 * group["amsgrad"] + 2 * (group["weight_decay"] != 0) + group["maximize"]
+        flat = flat_group(self, group, keys, counts_steps=True, calls=calls)
+        if flat is None:
+            self._update_each(group)
+        else:
+            self._update_flat(group, flat[0])
+
+    def _update_flat(self, group: dict[str, Any], flat: Any) -> None:
+        """The group at once; the same operations as ``_update_each``, on flat arrays."""
+        lr, eps, wd = group["lr"], group["eps"], group["weight_decay"]
+        b1, b2 = group["betas"]
+        decoupled = group.get("decoupled_weight_decay", False)
+        for st in flat.states:
+            st["step"] += 1
+        step = flat.states[0]["step"]
+        if wd != 0 and decoupled:
+            flat.scale_data(1 - lr * wd)
+        g = flat.grad
+        if group["maximize"]:
+            np.negative(g, out=g)
+        if wd != 0 and not decoupled:
+            data = flat.gather_data()
+            data *= wd
+            g += data
+        one_m_b1, b2_, one_m_b2, eps_ = scalars(flat.dtype, 1 - b1, b2, 1 - b2, eps)
+        neg_step_size, bc2_sqrt = scalars(flat.dtype, -lr / (1 - b1**step),
+                                          (1 - b2**step) ** 0.5)
+        m, v = flat.buffers["exp_avg"], flat.buffers["exp_avg_sq"]
+        tmp = flat.update
+        m += np.multiply(np.subtract(g, m, out=tmp), one_m_b1, out=tmp)  # m.lerp_(g, 1 - b1)
+        v *= b2_
+        v += np.multiply(np.multiply(g, g, out=tmp), one_m_b2, out=tmp)
+        if group["amsgrad"]:
+            vmax = flat.buffers["max_exp_avg_sq"]
+            np.maximum(vmax, v, out=vmax)
+            denom = np.sqrt(vmax, out=flat.scratch)
+        else:
+            denom = np.sqrt(v, out=flat.scratch)
+        denom /= bc2_sqrt
+        denom += eps_
+        update = np.multiply(m, neg_step_size, out=flat.update)
+        update /= denom
+        flat.scatter_add(update)
+
+    def _update_each(self, group: dict[str, Any]) -> None:
+        """Parameter by parameter (``foreach=False``, or a group the flat update cannot
+        take or would not speed up)."""
         lr, eps, wd = group["lr"], group["eps"], group["weight_decay"]
         b1, b2 = group["betas"]
         amsgrad, maximize = group["amsgrad"], group["maximize"]
@@ -112,6 +165,6 @@ class AdamW(Adam):
 
     def __init__(self, params: Any, lr: float = 1e-3, betas: tuple[float, float] = (0.9, 0.999),
                  eps: float = 1e-8, weight_decay: float = 1e-2, amsgrad: bool = False, *,
-                 maximize: bool = False) -> None:
+                 maximize: bool = False, foreach: bool | None = None) -> None:
         super().__init__(params, lr, betas, eps, weight_decay, amsgrad, maximize=maximize,
-                         decoupled_weight_decay=True)
+                         decoupled_weight_decay=True, foreach=foreach)

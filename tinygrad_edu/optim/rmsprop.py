@@ -6,6 +6,7 @@ from typing import Any
 
 import numpy as np
 
+from .flat import flat_group
 from .optimizer import Optimizer, check_range, scalars
 
 
@@ -15,6 +16,8 @@ class RMSprop(Optimizer):
     ``v = alpha v + (1 - alpha) g²``; centered: ``gavg = gavg + (1 - alpha)(g - gavg)`` and
     ``avg = sqrt(v - gavg²) + eps``, else ``avg = sqrt(v) + eps``; with momentum
     ``buf = momentum buf + g / avg`` and ``p -= lr buf``, else ``p -= lr g / avg``.
+    ``foreach`` chooses between updating the group at once and parameter by parameter (the
+    same results, bit for bit; see :mod:`tinygrad_edu.optim.flat`).
 
     >>> import tinygrad_edu as tg
     >>> from tinygrad_edu import optim
@@ -28,10 +31,11 @@ class RMSprop(Optimizer):
 
     def __init__(self, params: Any, lr: float = 1e-2, alpha: float = 0.99, eps: float = 1e-8,
                  weight_decay: float = 0.0, momentum: float = 0.0, centered: bool = False, *,
-                 maximize: bool = False) -> None:
+                 maximize: bool = False, foreach: bool | None = None) -> None:
         defaults = dict(lr=lr, alpha=alpha, eps=eps, weight_decay=weight_decay,
                         momentum=momentum, centered=centered, maximize=maximize)
         super().__init__(params, defaults)
+        self.foreach = foreach
 
     def _validate_group(self, group: dict[str, Any]) -> None:
         check_range("learning rate", group["lr"])
@@ -41,6 +45,56 @@ class RMSprop(Optimizer):
         check_range("alpha", group["alpha"])
 
     def _update_group(self, group: dict[str, Any]) -> None:
+        keys = ["square_avg"]
+        if group["momentum"] > 0:
+            keys.append("momentum_buffer")
+        if group["centered"]:
+            keys.append("grad_avg")
+        calls = 7 + 4 * group["centered"] + (group["momentum"] > 0) + group["maximize"] + 2 * (
+            group["weight_decay"] != 0)
+        flat = flat_group(self, group, keys, counts_steps=True, calls=calls)
+        if flat is None:
+            self._update_each(group)
+        else:
+            self._update_flat(group, flat[0])
+
+    def _update_flat(self, group: dict[str, Any], flat: Any) -> None:
+        """The group at once; the same operations as ``_update_each``, on flat arrays."""
+        neg_lr, alpha_, one_m_alpha, eps_, wd_, momentum_ = scalars(
+            flat.dtype, -group["lr"], group["alpha"], 1 - group["alpha"], group["eps"],
+            group["weight_decay"], group["momentum"]
+        )
+        for st in flat.states:
+            st["step"] += 1
+        g = flat.grad
+        if group["maximize"]:
+            np.negative(g, out=g)
+        if group["weight_decay"] != 0:
+            g += np.multiply(flat.gather_data(), wd_, out=flat.scratch)
+        tmp, avg = flat.update, flat.scratch
+        v = flat.buffers["square_avg"]
+        v *= alpha_
+        v += np.multiply(np.multiply(g, g, out=tmp), one_m_alpha, out=tmp)
+        if group["centered"]:
+            gavg = flat.buffers["grad_avg"]
+            gavg += np.multiply(np.subtract(g, gavg, out=tmp), one_m_alpha, out=tmp)
+            np.sqrt(np.subtract(v, np.multiply(gavg, gavg, out=tmp), out=avg), out=avg)
+        else:
+            np.sqrt(v, out=avg)
+        avg += eps_
+        if group["momentum"] > 0:
+            buf = flat.buffers["momentum_buffer"]
+            buf *= momentum_
+            buf += np.divide(g, avg, out=tmp)
+            update = np.multiply(buf, neg_lr, out=tmp)
+        else:
+            update = np.multiply(g, neg_lr, out=tmp)
+            update /= avg
+        flat.scatter_add(update)
+
+    def _update_each(self, group: dict[str, Any]) -> None:
+        """Parameter by parameter (``foreach=False``, or a group the flat update cannot
+        take or would not speed up)."""
         lr, alpha, eps = group["lr"], group["alpha"], group["eps"]
         wd, momentum, centered = group["weight_decay"], group["momentum"], group["centered"]
         maximize = group["maximize"]

@@ -6,6 +6,7 @@ from typing import Any
 
 import numpy as np
 
+from .flat import flat_group
 from .optimizer import Optimizer, check_range, scalars
 
 
@@ -14,7 +15,9 @@ class SGD(Optimizer):
 
     ``g = ±grad + weight_decay * p``; with momentum, ``buf = g`` on the first step, then
     ``buf = momentum * buf + (1 - dampening) * g``, and ``g = g + momentum * buf`` (Nesterov)
-    or ``g = buf``; finally ``p -= lr * g``. ``maximize`` ascends instead.
+    or ``g = buf``; finally ``p -= lr * g``. ``maximize`` ascends instead. ``foreach`` chooses
+    between updating the group at once and parameter by parameter (the same results, bit for
+    bit; see :mod:`tinygrad_edu.optim.flat`).
 
     >>> import tinygrad_edu as tg
     >>> from tinygrad_edu import optim
@@ -28,12 +31,13 @@ class SGD(Optimizer):
 
     def __init__(self, params: Any, lr: float = 1e-3, momentum: float = 0.0,
                  dampening: float = 0.0, weight_decay: float = 0.0, nesterov: bool = False,
-                 *, maximize: bool = False) -> None:
+                 *, maximize: bool = False, foreach: bool | None = None) -> None:
         if nesterov and (momentum <= 0 or dampening != 0):
             raise ValueError("Nesterov momentum requires a momentum and zero dampening")
         defaults = dict(lr=lr, momentum=momentum, dampening=dampening,
                         weight_decay=weight_decay, nesterov=nesterov, maximize=maximize)
         super().__init__(params, defaults)
+        self.foreach = foreach
 
     def _validate_group(self, group: dict[str, Any]) -> None:
         check_range("learning rate", group["lr"])
@@ -41,6 +45,44 @@ class SGD(Optimizer):
         check_range("weight_decay", group["weight_decay"])
 
     def _update_group(self, group: dict[str, Any]) -> None:
+        momentum = group["momentum"]
+        calls = (2 + (momentum != 0) * (2 + (group["dampening"] != 0) + 2 * group["nesterov"])
+                 + 2 * (group["weight_decay"] != 0) + group["maximize"])
+        flat = flat_group(self, group, ("momentum_buffer",) if momentum != 0 else (),
+                          counts_steps=False, calls=calls)
+        if flat is None:
+            self._update_each(group)
+        else:
+            self._update_flat(group, *flat)
+
+    def _update_flat(self, group: dict[str, Any], flat: Any, fresh: bool) -> None:
+        """The group at once; the same operations as ``_update_each``, on flat arrays."""
+        lr, momentum, dampening = group["lr"], group["momentum"], group["dampening"]
+        wd_, momentum_, one_m_damp, neg_lr = scalars(
+            flat.dtype, group["weight_decay"], momentum, 1 - dampening, -lr
+        )
+        g = flat.grad
+        if group["maximize"]:
+            np.negative(g, out=g)
+        if group["weight_decay"] != 0:
+            g += np.multiply(flat.gather_data(), wd_, out=flat.scratch)
+        if momentum != 0:
+            buf = flat.buffers["momentum_buffer"]
+            if fresh:
+                np.copyto(buf, g)
+            else:
+                buf *= momentum_
+                buf += np.multiply(g, one_m_damp, out=flat.scratch) if dampening else g
+            if group["nesterov"]:
+                g += np.multiply(buf, momentum_, out=flat.scratch)
+            else:
+                g = buf
+        # p -= g * lr, as p += g * -lr: the same rounding
+        flat.scatter_add(np.multiply(g, neg_lr, out=flat.update))
+
+    def _update_each(self, group: dict[str, Any]) -> None:
+        """Parameter by parameter (``foreach=False``, or a group the flat update cannot
+        take or would not speed up)."""
         lr, momentum, dampening = group["lr"], group["momentum"], group["dampening"]
         wd, nesterov, maximize = group["weight_decay"], group["nesterov"], group["maximize"]
         state = self.state
