@@ -126,6 +126,13 @@ RULES: dict[str, Rule] = {
                    "the rows", ("x", "W", "b")),
     "DenseOp": Rule("out = x @ K + b", "x gets g @ Kᵀ, K gets xᵀ @ g, b gets g summed over "
                     "the rows", ("x", "K", "b")),
+    "MSELoss": Rule("out = mean (or sum) of (x − y)²",
+                    "x gets 2·(x − y)·g/n, y gets −2·(x − y)·g/n (n = 1 for a sum)",
+                    ("x", "y")),
+    "CrossEntropyLoss": Rule("out = −(mean over the samples of log softmax(z)[i, targetᵢ])",
+                             "z gets (softmax(z) − one-hot target)·g/n (times the class "
+                             "weights, label smoothing spread over the classes); the target "
+                             "gets none", ("z", "target", "weight")),
     "NLLLoss": Rule("out = −(mean over the samples of logp[i, targetᵢ])",
                     "logp gets −g/n at each sample's target class (times its class weight), "
                     "0 elsewhere; target gets none", ("logp", "target", "weight")),
