@@ -110,14 +110,16 @@ def lost(kind: str) -> LostGradientError:
         if _FORMAT.search(code) and not code.startswith("float("):
             return error("string formatting ('%.3f' % value)",
                          "Rounding this way also makes the loss piecewise constant; drop it "
-                         "(or use np.round, whose gradient is 0).", "a Python float")
+                         "(or use np.round, whose gradient is 0). To print a value, "
+                         "f'{v:.3f}' formats it without converting it.", "a Python float")
         return error("float()", "Keep the array (remove the conversion); return the numpy "
                      "value itself.", "a Python float")
     if kind == "int":
         return error("int()", "Integers have no gradient; keep the float array.", "a Python int")
     if kind in ("item", "tolist"):
         return error(f".{kind}()", "Keep the array: numpy functions and operators work on it "
-                     "directly.", "a Python number" if kind == "item" else "a Python list")
+                     "directly (to print it, print(v) or f'{v:.4f}' do not convert it).",
+                     "a Python number" if kind == "item" else "a Python list")
     numpy_call = _NUMPY_CALL.search(code) or _NUMPY_CALL.search(line)
     if numpy_fn and not numpy_fn.startswith("_"):
         what = f"np.{numpy_fn}"
