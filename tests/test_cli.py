@@ -220,6 +220,17 @@ def test_paths_that_cannot_be_written_exit_2_before_any_work(tmp_path, monkeypat
     assert f"error: {flag}: {tmp_path / target.split('/')[0]}" in err and message in err
 
 
+def test_out_where_no_folder_can_be_made_exits_2_before_any_work(monkeypatch, capsys) -> None:
+    """os.access answers yes to root for /proc; the demo used to train for minutes there and
+    then fail to write every picture."""
+    ran = _never_run(monkeypatch)
+    target = "/proc/tinygrad-edu-no-such-folder/pictures"
+    with pytest.raises(SystemExit) as exc:
+        cli.main(["demo", "--out", target])
+    assert exc.value.code == 2 and ran == []
+    assert f"error: --out: {target} cannot be written: " in capsys.readouterr().err
+
+
 def test_pictures_that_cannot_be_written_exit_1(tmp_path, monkeypatch, capsys) -> None:
     from tinygrad_edu.demos import artifacts
 

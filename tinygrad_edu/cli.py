@@ -27,6 +27,7 @@ import json
 import os
 import platform
 import sys
+import tempfile
 import time
 import traceback
 from collections.abc import Sequence
@@ -247,6 +248,11 @@ def _unwritable_folder(folder: Path) -> str | None:
         return f"{existing} is a file, so no folder can be made in it"
     if not os.access(existing, os.W_OK | os.X_OK):
         return f"{existing} is not writable"
+    try:  # os.access says yes to root everywhere (/proc, read-only mounts): really try
+        folder.mkdir(parents=True, exist_ok=True)
+        tempfile.TemporaryFile(dir=folder).close()
+    except OSError as exc:
+        return f"{folder} cannot be written: {exc.strerror or exc}"
     return None
 
 
