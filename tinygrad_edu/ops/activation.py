@@ -10,7 +10,7 @@ from ..autograd.function import Function
 class Softmax(Function):
     @staticmethod
     def forward(ctx, x, axis=-1):
-        e = np.exp(x - np.max(x, axis=axis, keepdims=True))
+        e = np.exp(x - np.max(x, axis=axis, keepdims=True, initial=-np.inf))
         e /= np.sum(e, axis=axis, keepdims=True)
         ctx.save_for_backward(e)
         ctx.axis = axis
@@ -25,7 +25,7 @@ class Softmax(Function):
 class LogSoftmax(Function):
     @staticmethod
     def forward(ctx, x, axis=-1):
-        shifted = x - np.max(x, axis=axis, keepdims=True)
+        shifted = x - np.max(x, axis=axis, keepdims=True, initial=-np.inf)
         out = shifted - np.log(np.sum(np.exp(shifted), axis=axis, keepdims=True))
         ctx.save_for_backward(out)
         ctx.axis = axis

@@ -1,4 +1,5 @@
-"""Reductions over axes: sum, mean, max (min is ``-max(-x)``)."""
+"""Reductions over axes: sum, mean, max (min is ``-max(-x)``), and the root of a sum of
+squares (std, norm)."""
 
 from __future__ import annotations
 
@@ -90,3 +91,22 @@ class Max(Function):
         if ctx.kept is not None:
             g = g.reshape(ctx.kept)
         return np.where(mask, g / count, 0)
+
+
+class RootOfSquares(Function):
+    """The square root of a sum of squares (a variance for ``std``, a 2-norm): its gradient is
+    ``g / (2 * out)``, and 0 where ``out`` is 0 (PyTorch's ``std_backward`` and
+    ``norm_backward``): the std of a constant and the norm of zeros have gradient 0, not 0/0."""
+
+    @staticmethod
+    def forward(ctx, squares):
+        out = np.sqrt(squares)
+        ctx.save_for_backward(out)
+        return out
+
+    @staticmethod
+    def backward(ctx, g):
+        (out,) = ctx.saved_tensors
+        zero = out == 0
+        safe = np.where(zero, 1, out)  # no 0/0 on the masked side, at any order
+        return np.where(zero, 0, g / (2 * safe))
