@@ -25,9 +25,11 @@ from typing import Any
 import numpy as np
 
 from . import functional as F
+from .dims import normalize_dim
 from .ops import einsum as _einsum
 from .ops import movement as _mv
 from .ops import scan as _scan
+from .ops.reduce import RootOfSquares
 from .tensor import Rounding, Tensor
 
 
@@ -37,11 +39,8 @@ def as_tensor(x: Any) -> Tensor:
 
 
 def _axis_index(axis: int, ndim: int, fn: str) -> int:
-    if not -ndim <= axis < max(ndim, 1):
-        raise np.exceptions.AxisError(
-            f"{fn}: axis {axis} is out of bounds for an array of dimension {ndim}"
-        )
-    return axis % max(ndim, 1)
+    """numpy's axis check, made by the library's one dim check (its error is an AxisError)."""
+    return normalize_dim(axis, ndim, fn)
 
 
 def _axes(axis: Any, ndim: int, fn: str) -> tuple[int, ...]:
@@ -665,8 +664,8 @@ def norm(x: Any, ord: Any = None, axis: Any = None, keepdims: bool = False) -> T
         axis = (0, 1)
     axes = _axes(axis, t.ndim, "norm") if axis is not None else None
     matrix = axes is not None and len(axes) == 2
-    if ord is None or (ord == "fro" and (matrix or axes is None)):
-        return (t * t).sum(axes, keepdims=keepdims).sqrt()
+    if ord is None or (ord == "fro" and (matrix or axes is None)):  # gradient 0 at zeros
+        return RootOfSquares.apply((t * t).sum(axes, keepdims=keepdims))
     a = t.abs()
     if matrix:
         r, c = axes
@@ -827,4 +826,5 @@ def unsupported(name: str, instead: str) -> Any:
 
 
 __all__ = [n for n in dir() if not n.startswith("_") and n not in (
-    "annotations", "itertools", "operator", "np", "F", "Any", "Sequence", "Tensor", "Rounding")]
+    "annotations", "itertools", "operator", "np", "F", "Any", "Sequence", "Tensor", "Rounding",
+    "normalize_dim", "RootOfSquares")]

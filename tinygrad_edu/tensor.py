@@ -453,7 +453,14 @@ class Tensor:
 
     # comparisons: boolean results, never differentiable
     def _compare(self, other: Any, ufunc: np.ufunc) -> Tensor:
-        return Tensor._wrap(np.asarray(ufunc(self.data, _data(other))))
+        try:
+            return Tensor._wrap(np.asarray(ufunc(self.data, _data(other))))
+        except ValueError as e:  # shapes that do not broadcast: say which op and shapes
+            name = _COMPARISONS.get(ufunc, ufunc.__name__)
+            raise ValueError(
+                f"{name}: {e} (inputs: {_describe(self)}, {_describe(other)}); shapes must "
+                "broadcast: counted from the last dim, each pair of sizes equal or one of them 1"
+            ) from None
 
     def __lt__(self, other: Any) -> Tensor:
         return self._compare(other, np.less)
@@ -1107,6 +1114,20 @@ def _variance(x: Tensor, a: int | tuple | None, correction: float, keep: bool) -
         )
     with np.errstate(divide="ignore", invalid="ignore"):
         return (centered * centered).sum(a, keep) / max(n - correction, 0)
+
+
+_COMPARISONS = {
+    np.less: "lt",
+    np.less_equal: "le",
+    np.greater: "gt",
+    np.greater_equal: "ge",
+    np.equal: "eq",
+    np.not_equal: "ne",
+    np.logical_and: "logical_and",
+    np.logical_or: "logical_or",
+    np.bitwise_and: "bitwise_and",
+    np.bitwise_or: "bitwise_or",
+}
 
 
 def _as_tuple(a: int | tuple) -> tuple:
