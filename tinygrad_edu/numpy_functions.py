@@ -51,6 +51,12 @@ def _axes(axis: Any, ndim: int, fn: str) -> tuple[int, ...]:
     return tuple(_axis_index(int(a), ndim, fn) for a in axis)
 
 
+def _size(t: Tensor, axes: Sequence[int]) -> int:
+    """How many elements ``axes`` of ``t`` hold together (a reshape's -1 cannot say it when
+    another axis has size 0)."""
+    return int(np.prod([t.shape[i] for i in axes]))
+
+
 def _no_out(fn: str, out: Any) -> None:
     if out is not None:
         raise TypeError(f"np.{fn}(..., out=...) cannot record a gradient; assign the result")
@@ -115,8 +121,8 @@ def prod(a: Any, axis: Any = None, dtype: Any = None, out: Any = None, keepdims:
     axes = _axes(axis, t.ndim, "prod")
     rest = [i for i in range(t.ndim) if i not in axes]
     moved = t.permute(rest + list(axes)) if axes else t
-    flat = moved.reshape(*[t.shape[i] for i in rest], -1) if axes else moved.reshape(
-        *t.shape, 1)
+    flat = moved.reshape(*[t.shape[i] for i in rest], _size(t, axes)) if axes else (
+        moved.reshape(*t.shape, 1))
     result = _product_last(flat)
     if keepdims:
         result = result.reshape([1 if i in axes else s for i, s in enumerate(t.shape)])
@@ -313,10 +319,13 @@ def median(a: Any, axis: Any = None, out: Any = None, overwrite_input: bool = Fa
     t = as_tensor(a)
     axes = _axes(axis, t.ndim, "median")
     rest = [i for i in range(t.ndim) if i not in axes]
-    flat = t.permute(rest + list(axes)).reshape(*[t.shape[i] for i in rest], -1)
+    flat = t.permute(rest + list(axes)).reshape(*[t.shape[i] for i in rest], _size(t, axes))
     s = sort(flat, axis=-1)
     n = s.shape[-1]
-    mid = s[..., n // 2] if n % 2 else (s[..., n // 2 - 1] + s[..., n // 2]) / 2
+    if n == 0:  # numpy: the median of nothing is nan
+        mid = s.sum(-1) * np.nan
+    else:
+        mid = s[..., n // 2] if n % 2 else (s[..., n // 2 - 1] + s[..., n // 2]) / 2
     if keepdims:
         mid = mid.reshape([1 if i in axes else d for i, d in enumerate(t.shape)])
     return mid

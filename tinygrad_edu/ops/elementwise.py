@@ -86,17 +86,18 @@ class Pow(Function):
         if nx and type(y) is int and y == 2:  # the common square: no x ** 1 (numpy's slow path)
             gx = g * 2 * x
         elif nx:
-            with np.errstate(divide="ignore", invalid="ignore"):
-                gx = g * y * x ** (y - 1)
             zero_zero = (_value(y) == 0) & (_value(x) == 0)  # 0 * 0 ** -1
-            if np.any(zero_zero):
-                gx = np.where(zero_zero, 0, gx)
+            if np.any(zero_zero):  # 1 on the masked side: no 0/0 at any order
+                gx = np.where(zero_zero, 0, g * y * np.where(zero_zero, 1, x) ** (y - 1))
+            else:
+                gx = g * y * x ** (y - 1)
         if ny:
-            with np.errstate(divide="ignore", invalid="ignore"):
-                gy = g * out * np.log(x)
             base_zero = (_value(x) == 0) & (_value(y) >= 0)
             if np.any(base_zero):
-                gy = np.where(base_zero, 0, gy)
+                gy = np.where(base_zero, 0, g * out * np.log(np.where(base_zero, 1, x)))
+            else:
+                with np.errstate(divide="ignore", invalid="ignore"):
+                    gy = g * out * np.log(x)
         return gx, gy
 
 
