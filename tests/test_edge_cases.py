@@ -200,3 +200,233 @@ def test_norm_of_zeros_has_gradient_zero_as_in_pytorch():
     t = torch.tensor([0.0, 0.0, 3.0], dtype=torch.float64, requires_grad=True)
     (torch.linalg.vector_norm(t[:2]) + torch.linalg.vector_norm(t)).backward()
     assert x.grad.tolist() == t.grad.tolist() == [0.0, 0.0, 1.0]
+
+
+# ---------------------------------------------------------------------------- empty tensors
+# every public reduction and softmax-like op of Tensor (the tg.* and nn.functional spellings
+# call these methods), as (ours, PyTorch's, whether it takes a tuple of dims)
+def _values(r):
+    return r.values if hasattr(r, "values") and not torch.is_tensor(r) else r
+
+
+TENSOR_REDUCTIONS = {
+    "sum": (lambda t, **k: t.sum(**k), lambda t, **k: t.sum(**k), True),
+    "mean": (lambda t, **k: t.mean(**k), lambda t, **k: t.mean(**k), True),
+    "amax": (lambda t, **k: t.amax(**k), lambda t, **k: t.amax(**k), True),
+    "amin": (lambda t, **k: t.amin(**k), lambda t, **k: t.amin(**k), True),
+    "max": (lambda t, **k: _values(t.max(**k)), lambda t, **k: _values(t.max(**k)), False),
+    "min": (lambda t, **k: _values(t.min(**k)), lambda t, **k: _values(t.min(**k)), False),
+    "argmax": (lambda t, **k: t.argmax(**k), lambda t, **k: t.argmax(**k), False),
+    "argmin": (lambda t, **k: t.argmin(**k), lambda t, **k: t.argmin(**k), False),
+    "var": (lambda t, **k: t.var(**k), lambda t, **k: t.var(**k), True),
+    "std": (lambda t, **k: t.std(**k), lambda t, **k: t.std(**k), True),
+    "var_correction0": (
+        lambda t, **k: t.var(correction=0, **k), lambda t, **k: t.var(correction=0, **k), True
+    ),
+    "logsumexp": (lambda t, **k: t.logsumexp(**k), lambda t, **k: t.logsumexp(**k), True),
+    "tg.logsumexp": (lambda t, **k: tg.logsumexp(t, **k), lambda t, **k: t.logsumexp(**k), True),
+    "softmax": (lambda t, **k: t.softmax(**k), lambda t, **k: t.softmax(**k), False),
+    "log_softmax": (lambda t, **k: t.log_softmax(**k), lambda t, **k: t.log_softmax(**k), False),
+    "F.softmax": (
+        lambda t, **k: tg.nn.functional.softmax(t, **k),
+        lambda t, **k: torch.nn.functional.softmax(t, **k),
+        False,
+    ),
+    "F.log_softmax": (
+        lambda t, **k: tg.nn.functional.log_softmax(t, **k),
+        lambda t, **k: torch.nn.functional.log_softmax(t, **k),
+        False,
+    ),
+    "any": (lambda t, **k: t.any(**k), lambda t, **k: t.any(**k), False),
+    "all": (lambda t, **k: t.all(**k), lambda t, **k: t.all(**k), False),
+}
+_NEEDS_DIM = {"logsumexp", "tg.logsumexp", "softmax", "log_softmax", "F.softmax", "F.log_softmax"}
+EMPTY_SHAPES = [(0,), (0, 3), (3, 0), (2, 0, 3)]
+
+
+def _dim_cases(shape, tuples):
+    cases = [{"dim": d} for d in range(len(shape))] + [{"dim": -1, "keepdim": True}]
+    if tuples and len(shape) > 1:
+        cases.append({"dim": (0, len(shape) - 1)})
+    return cases
+
+
+def _empty_cases():
+    for name, (_, _, tuples) in TENSOR_REDUCTIONS.items():
+        for shape in EMPTY_SHAPES:
+            kws = _dim_cases(shape, tuples)
+            if name in {"softmax", "log_softmax", "F.softmax", "F.log_softmax"}:
+                kws = [{"dim": k["dim"]} for k in kws if isinstance(k["dim"], int)]
+            elif name in _NEEDS_DIM:
+                kws.append({"dim": tuple(range(len(shape)))})
+            else:
+                kws.append({})
+            for kw in kws:
+                yield pytest.param(name, shape, kw, id=f"{name}-{shape}-{kw}")
+
+
+@pytest.mark.parametrize(("name", "shape", "kw"), list(_empty_cases()))
+def test_reductions_of_empty_tensors_follow_pytorch(name, shape, kw):
+    ours, theirs, _ = TENSOR_REDUCTIONS[name]
+    tt = torch.zeros(shape, dtype=torch.float64, requires_grad=True)
+    x = tg.zeros(*shape, dtype=np.float64, requires_grad=True)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # torch and we warn about degrees of freedom <= 0
+        try:
+            expected = theirs(tt, **kw)
+        except (IndexError, RuntimeError) as e:
+            with pytest.raises(type(e)) as info:
+                ours(x, **kw)
+            message = str(info.value)
+            op = name.split(".")[-1].split("_correction")[0]
+            assert op in message and str(shape) in message, message
+            assert "dim" in message and ("Reduce over" in message or "dims count" in message)
+            return
+        got = ours(x, **kw)
+    assert got.shape == tuple(expected.shape), (got.shape, expected.shape)
+    assert (got.dtype.kind == "b") == (expected.dtype == torch.bool)
+    _same(got.numpy().astype(np.float64), expected.detach().double().numpy(), name)
+    if expected.requires_grad:
+        expected.sum().backward()
+        got.sum().backward()
+        assert x.grad is not None and x.grad.shape == shape and x.grad.dtype == np.float64
+        _same(x.grad.numpy(), tt.grad.numpy(), f"{name} gradient")
+
+
+@pytest.mark.parametrize("name", sorted(TENSOR_REDUCTIONS))
+@pytest.mark.parametrize("dim", [0, -1])
+def test_reductions_of_a_0d_tensor_over_dim_0_follow_pytorch(name, dim):
+    ours, theirs, _ = TENSOR_REDUCTIONS[name]
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        expected = theirs(torch.tensor(3.0, dtype=torch.float64), dim=dim)
+        got = ours(tg.tensor(3.0, dtype=np.float64), dim=dim)
+    assert got.shape == ()
+    _same(got.numpy().astype(np.float64), expected.double().numpy(), name)
+    with pytest.raises(IndexError, match=r"Dimension out of range \(expected to be in range of "
+                       r"\[-1, 0\], but got 1\)"):
+        ours(tg.tensor(3.0), dim=1)
+
+
+# numpy's reductions on NumpyTensor, with numpy itself as the oracle
+NUMPY_REDUCTIONS = {
+    "sum": np.sum, "mean": np.mean, "prod": np.prod, "cumsum": np.cumsum,
+    "cumprod": np.cumprod, "max": np.max, "min": np.min, "amax": np.amax, "amin": np.amin,
+    "argmax": np.argmax, "argmin": np.argmin, "std": np.std, "var": np.var, "ptp": np.ptp,
+    "median": np.median, "average": np.average, "linalg.norm": np.linalg.norm, "any": np.any,
+    "all": np.all, "nansum": np.nansum, "nanmean": np.nanmean, "nanmax": np.nanmax,
+    "nanmin": np.nanmin,
+}
+
+
+@pytest.mark.parametrize("name", sorted(NUMPY_REDUCTIONS))
+@pytest.mark.parametrize("shape", [(0,), (0, 3), (3, 0)])
+@pytest.mark.parametrize("axis", [None, 0, -1])
+def test_numpy_reductions_of_empty_arrays_follow_numpy(name, shape, axis):
+    fn = NUMPY_REDUCTIONS[name]
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # numpy warns about the mean of an empty slice
+        try:
+            expected = np.asarray(fn(np.zeros(shape), axis=axis))
+        except ZeroDivisionError:  # np.average's own count division: we give mean's answer
+            expected = np.asarray(np.mean(np.zeros(shape), axis=axis))
+        except (ValueError, IndexError) as e:
+            x = as_numpy_tensor(np.zeros(shape), requires_grad=True)
+            with pytest.raises(type(e)), tracing():
+                fn(x, axis=axis)
+            return
+        x = as_numpy_tensor(np.zeros(shape), requires_grad=True)
+        with tracing():
+            got = fn(x, axis=axis)
+    data = got.data if isinstance(got, tg.Tensor) else np.asarray(got)
+    assert data.shape == expected.shape and data.dtype.kind == expected.dtype.kind
+    _same(data.astype(np.float64), expected.astype(np.float64), name)
+    if isinstance(got, tg.Tensor) and got.requires_grad:
+        got.sum().backward()
+        assert x.grad is not None and x.grad.shape == shape
+
+
+# ---------------------------------------------------------------------------- unclear crashes
+BAD_DIMS = [
+    ("var", lambda m: m.tensor(3.0).var(dim=1)),
+    ("std", lambda m: m.tensor(3.0).std(dim=-2)),
+    ("transpose", lambda m: m.ones(2, 3).transpose(0, 5)),
+    ("permute", lambda m: m.ones(2, 3).permute(0, 5)),
+    ("flatten", lambda m: m.ones(2, 3).flatten(0, 5)),
+    ("squeeze", lambda m: m.ones(2, 3).squeeze(5)),
+    ("unsqueeze", lambda m: m.ones(2, 3).unsqueeze(4)),
+    ("size", lambda m: m.ones(2, 3).size(5)),
+    ("split", lambda m: m.ones(2, 3).split(1, dim=5)),
+    ("chunk", lambda m: m.ones(2, 3).chunk(2, dim=-3)),
+    ("sum", lambda m: m.ones(2, 3).sum(dim=(0, 2))),
+    ("softmax", lambda m: m.ones(2, 3).softmax(dim=2)),
+    ("argmax", lambda m: m.ones(2, 3).argmax(dim=2)),
+    ("any", lambda m: m.ones(2, 3).any(dim=2)),
+    ("cat", lambda m: m.cat([m.ones(2, 3)], dim=2)),
+    ("stack", lambda m: m.stack([m.ones(2, 3)], dim=4)),
+]
+
+
+@pytest.mark.parametrize(("op", "call"), BAD_DIMS, ids=[b[0] for b in BAD_DIMS])
+def test_a_dim_out_of_range_is_an_index_error_naming_the_op_as_in_pytorch(op, call):
+    with pytest.raises(IndexError) as theirs:
+        call(torch)
+    with pytest.raises(IndexError) as ours:
+        call(tg)
+    assert str(ours.value).startswith(f"{op}: ")
+    assert str(theirs.value) in str(ours.value)  # PyTorch's words, with the op and the shape
+
+
+@pytest.mark.parametrize(
+    "call",
+    [lambda m: m.ones(2, 3).sum(dim=(1, -1)), lambda m: m.ones(2, 3).permute(1, 1)],
+    ids=["sum", "permute"],
+)
+def test_a_dim_listed_twice_is_a_runtime_error(call):
+    with pytest.raises(RuntimeError):
+        call(torch)
+    with pytest.raises(RuntimeError, match="appears multiple times"):
+        call(tg)
+
+
+def test_var_and_std_over_dim_0_of_a_0d_tensor_are_nan_as_in_pytorch():
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        for f in ("var", "std"):
+            assert torch.isnan(getattr(torch.tensor(3.0), f)(dim=0))
+            assert np.isnan(float(getattr(tg.tensor(3.0), f)(dim=0)))
+
+
+@pytest.mark.parametrize(
+    "call",
+    [lambda m: m.ones(2, 3) @ m.tensor(5.0), lambda m: m.tensor(5.0) @ m.ones(3)],
+    ids=["matrix@scalar", "scalar@vector"],
+)
+def test_matmul_with_a_0d_operand_says_both_need_1d(call):
+    with pytest.raises(RuntimeError, match="both arguments to matmul need to be at least 1D"):
+        call(torch)
+    with pytest.raises(ValueError, match=r"MatMul: both arguments to matmul need to be at least "
+                       r"1D, but they are (2D and 0D|0D and 1D).*use \*"):
+        call(tg)
+
+
+def test_matmul_with_a_python_number_is_a_clear_error():
+    for call in (lambda: tg.ones(2, 3) @ 5, lambda: 5 @ tg.ones(2, 3)):
+        with pytest.raises(ValueError, match=r"at least 1D.*\(2, 3\).*use \* to multiply"):
+            call()
+
+
+@pytest.mark.parametrize(
+    ("name", "call"),
+    [
+        ("lt", lambda a, b: a < b), ("le", lambda a, b: a <= b), ("gt", lambda a, b: a > b),
+        ("ge", lambda a, b: a >= b), ("eq", lambda a, b: a == b), ("ne", lambda a, b: a != b),
+        ("logical_and", lambda a, b: (a > 0) & (b > 0)),
+        ("logical_or", lambda a, b: (a > 0) | (b > 0)),
+    ],
+)
+def test_comparisons_with_shapes_that_do_not_broadcast_name_the_op_and_shapes(name, call):
+    with pytest.raises(RuntimeError, match="must match the size"):
+        call(torch.ones(2, 3), torch.ones(4))
+    with pytest.raises(ValueError, match=rf"^{name}: .*\(2, 3\).*\(4,\).*broadcast"):
+        call(tg.ones(2, 3), tg.ones(4))

@@ -494,13 +494,19 @@ class Tensor:
     def logical_not(self) -> Tensor:
         return Tensor._wrap(np.logical_not(self.data))
 
-    def any(self, axis: Axis = None, keepdims: bool = False, *, dim: Axis = None) -> Tensor:
+    def any(
+        self, axis: Axis = None, keepdims: bool = False, *, dim: Axis = None, keepdim: bool = False
+    ) -> Tensor:
         a = _axis(self, axis, dim, "any")
-        return Tensor._wrap(np.asarray(np.any(self.data, axis=a, keepdims=keepdims)))
+        keep = _keep(keepdims, keepdim)
+        return Tensor._wrap(np.asarray(np.any(self.data, axis=a, keepdims=keep)))
 
-    def all(self, axis: Axis = None, keepdims: bool = False, *, dim: Axis = None) -> Tensor:
+    def all(
+        self, axis: Axis = None, keepdims: bool = False, *, dim: Axis = None, keepdim: bool = False
+    ) -> Tensor:
         a = _axis(self, axis, dim, "all")
-        return Tensor._wrap(np.asarray(np.all(self.data, axis=a, keepdims=keepdims)))
+        keep = _keep(keepdims, keepdim)
+        return Tensor._wrap(np.asarray(np.all(self.data, axis=a, keepdims=keep)))
 
     def isnan(self) -> Tensor:
         return Tensor._wrap(np.isnan(self.data))
