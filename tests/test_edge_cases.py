@@ -364,6 +364,7 @@ BAD_DIMS = [
     ("any", lambda m: m.ones(2, 3).any(dim=2)),
     ("cat", lambda m: m.cat([m.ones(2, 3)], dim=2)),
     ("stack", lambda m: m.stack([m.ones(2, 3)], dim=4)),
+    ("Unflatten", lambda m: m.nn.Unflatten(3, (1, 3))(m.ones(2, 3))),
 ]
 
 
@@ -375,6 +376,14 @@ def test_a_dim_out_of_range_is_an_index_error_naming_the_op_as_in_pytorch(op, ca
         call(tg)
     assert str(ours.value).startswith(f"{op}: ")
     assert str(theirs.value) in str(ours.value)  # PyTorch's words, with the op and the shape
+
+
+@pytest.mark.parametrize("axis", [5, (0, -5)])
+def test_numpy_expand_dims_out_of_range_is_numpys_axis_error(axis):
+    with pytest.raises(np.exceptions.AxisError):
+        np.expand_dims(np.ones((2, 3)), axis)
+    with pytest.raises(np.exceptions.AxisError, match="expand_dims: Dimension out of range"):
+        np.expand_dims(as_numpy_tensor(np.ones((2, 3))), axis)
 
 
 @pytest.mark.parametrize(

@@ -93,10 +93,10 @@ class Pow(Function):
                 gx = g * y * x ** (y - 1)
         if ny:
             base_zero = (_value(x) == 0) & (_value(y) >= 0)
-            if np.any(base_zero):
-                gy = np.where(base_zero, 0, g * out * np.log(np.where(base_zero, 1, x)))
-            else:
-                with np.errstate(divide="ignore", invalid="ignore"):
+            with np.errstate(divide="ignore", invalid="ignore"):  # log of 0 or of x < 0
+                if np.any(base_zero):
+                    gy = np.where(base_zero, 0, g * out * np.log(np.where(base_zero, 1, x)))
+                else:
                     gy = g * out * np.log(x)
         return gx, gy
 
