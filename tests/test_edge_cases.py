@@ -439,3 +439,40 @@ def test_comparisons_with_shapes_that_do_not_broadcast_name_the_op_and_shapes(na
         call(torch.ones(2, 3), torch.ones(4))
     with pytest.raises(ValueError, match=rf"^{name}: .*\(2, 3\).*\(4,\).*broadcast"):
         call(tg.ones(2, 3), tg.ones(4))
+
+
+def _zeros_like(m, x):
+    return m.zeros(x.shape, dtype=x.dtype)
+
+
+LOSSES = {  # (f, m, x, reduction): f is the functional module, m the library
+    "mse_loss": lambda f, m, x, r: f.mse_loss(x, _zeros_like(m, x), reduction=r),
+    "l1_loss": lambda f, m, x, r: f.l1_loss(x, _zeros_like(m, x), reduction=r),
+    "huber_loss": lambda f, m, x, r: f.huber_loss(x, _zeros_like(m, x), reduction=r),
+    "smooth_l1_loss": lambda f, m, x, r: f.smooth_l1_loss(x, _zeros_like(m, x), reduction=r),
+    "binary_cross_entropy": lambda f, m, x, r: f.binary_cross_entropy(
+        x.sigmoid(), _zeros_like(m, x), reduction=r),
+    "binary_cross_entropy_with_logits": lambda f, m, x, r: f.binary_cross_entropy_with_logits(
+        x, _zeros_like(m, x), reduction=r),
+    "cross_entropy": lambda f, m, x, r: f.cross_entropy(
+        x, m.zeros(0, dtype=m.int64), reduction=r),
+    "cross_entropy_smoothed": lambda f, m, x, r: f.cross_entropy(
+        x, m.zeros(0, dtype=m.int64), label_smoothing=0.1, reduction=r),
+    "cross_entropy_probabilities": lambda f, m, x, r: f.cross_entropy(
+        x, _zeros_like(m, x), reduction=r),
+    "nll_loss": lambda f, m, x, r: f.nll_loss(x, m.zeros(0, dtype=m.int64), reduction=r),
+}
+
+
+@pytest.mark.parametrize("name", sorted(LOSSES))
+@pytest.mark.parametrize("reduction", ["mean", "sum", "none"])
+def test_losses_over_an_empty_batch_follow_pytorch(name, reduction):
+    """The mean over no samples is nan in PyTorch (not 0); the sum is 0; 'none' is empty."""
+    tt = torch.zeros(0, 3, dtype=torch.float64, requires_grad=True)
+    x = tg.zeros(0, 3, dtype=np.float64, requires_grad=True)
+    expected = LOSSES[name](torch.nn.functional, torch, tt, reduction)
+    got = LOSSES[name](tg.nn.functional, tg, x, reduction)
+    assert got.shape == tuple(expected.shape)
+    _same(got.numpy(), expected.detach().numpy(), name)
+    got.sum().backward()
+    assert x.grad is not None and x.grad.shape == (0, 3)
