@@ -11,6 +11,7 @@ from typing import Any
 
 import numpy as np
 
+from .dims import normalize_dim
 from .ops import conv as _conv
 from .ops import elementwise as _ew
 from .ops import movement as _mv
@@ -43,7 +44,9 @@ def cat(tensors: Sequence[Any], axis: int = 0, *, dim: int | None = None) -> Ten
     """
     if len(tensors) == 0:
         raise ValueError("cat: expected a non-empty list of tensors")
-    a = axis if dim is None else dim
+    first = tensors[0]
+    shape = first.shape if isinstance(first, Tensor) else np.shape(first)
+    a = normalize_dim(axis if dim is None else dim, len(shape), "cat", shape)
     return _mv.Concatenate.apply(*tensors, axis=a)
 
 
@@ -59,13 +62,12 @@ def stack(tensors: Sequence[Any], axis: int = 0, *, dim: int | None = None) -> T
     """
     if len(tensors) == 0:
         raise ValueError("stack: expected a non-empty list of tensors")
-    a = axis if dim is None else dim
     ts = [_as_tensor(t) for t in tensors]
     shapes = {t.shape for t in ts}
     if len(shapes) != 1:
         raise ValueError(f"stack: all tensors must have the same shape, got {sorted(shapes)}")
-    nd = ts[0].ndim + 1
-    return cat([t.unsqueeze(a % nd) for t in ts], axis=a)
+    a = normalize_dim(axis if dim is None else dim, ts[0].ndim + 1, "stack", ts[0].shape)
+    return cat([t.unsqueeze(a) for t in ts], axis=a)
 
 
 def split(t: Tensor, split_size_or_sections: int | Sequence[int], dim: int = 0) -> tuple:

@@ -25,9 +25,11 @@ from typing import Any
 import numpy as np
 
 from . import functional as F
+from .dims import normalize_dim
 from .ops import einsum as _einsum
 from .ops import movement as _mv
 from .ops import scan as _scan
+from .ops.reduce import RootOfSquares
 from .tensor import Rounding, Tensor
 
 
@@ -37,11 +39,8 @@ def as_tensor(x: Any) -> Tensor:
 
 
 def _axis_index(axis: int, ndim: int, fn: str) -> int:
-    if not -ndim <= axis < max(ndim, 1):
-        raise np.exceptions.AxisError(
-            f"{fn}: axis {axis} is out of bounds for an array of dimension {ndim}"
-        )
-    return axis % max(ndim, 1)
+    """numpy's axis check, made by the library's one dim check (its error is an AxisError)."""
+    return normalize_dim(axis, ndim, fn)
 
 
 def _axes(axis: Any, ndim: int, fn: str) -> tuple[int, ...]:
@@ -50,6 +49,12 @@ def _axes(axis: Any, ndim: int, fn: str) -> tuple[int, ...]:
     if isinstance(axis, int | np.integer):
         axis = (int(axis),)
     return tuple(_axis_index(int(a), ndim, fn) for a in axis)
+
+
+def _size(t: Tensor, axes: Sequence[int]) -> int:
+    """How many elements ``axes`` of ``t`` hold together (a reshape's -1 cannot say it when
+    another axis has size 0)."""
+    return int(np.prod([t.shape[i] for i in axes]))
 
 
 def _no_out(fn: str, out: Any) -> None:
@@ -116,8 +121,8 @@ def prod(a: Any, axis: Any = None, dtype: Any = None, out: Any = None, keepdims:
     axes = _axes(axis, t.ndim, "prod")
     rest = [i for i in range(t.ndim) if i not in axes]
     moved = t.permute(rest + list(axes)) if axes else t
-    flat = moved.reshape(*[t.shape[i] for i in rest], -1) if axes else moved.reshape(
-        *t.shape, 1)
+    flat = moved.reshape(*[t.shape[i] for i in rest], _size(t, axes)) if axes else (
+        moved.reshape(*t.shape, 1))
     result = _product_last(flat)
     if keepdims:
         result = result.reshape([1 if i in axes else s for i, s in enumerate(t.shape)])
@@ -314,10 +319,13 @@ def median(a: Any, axis: Any = None, out: Any = None, overwrite_input: bool = Fa
     t = as_tensor(a)
     axes = _axes(axis, t.ndim, "median")
     rest = [i for i in range(t.ndim) if i not in axes]
-    flat = t.permute(rest + list(axes)).reshape(*[t.shape[i] for i in rest], -1)
+    flat = t.permute(rest + list(axes)).reshape(*[t.shape[i] for i in rest], _size(t, axes))
     s = sort(flat, axis=-1)
     n = s.shape[-1]
-    mid = s[..., n // 2] if n % 2 else (s[..., n // 2 - 1] + s[..., n // 2]) / 2
+    if n == 0:  # numpy: the median of nothing is nan
+        mid = s.sum(-1) * np.nan
+    else:
+        mid = s[..., n // 2] if n % 2 else (s[..., n // 2 - 1] + s[..., n // 2]) / 2
     if keepdims:
         mid = mid.reshape([1 if i in axes else d for i, d in enumerate(t.shape)])
     return mid
@@ -665,8 +673,8 @@ def norm(x: Any, ord: Any = None, axis: Any = None, keepdims: bool = False) -> T
         axis = (0, 1)
     axes = _axes(axis, t.ndim, "norm") if axis is not None else None
     matrix = axes is not None and len(axes) == 2
-    if ord is None or (ord == "fro" and (matrix or axes is None)):
-        return (t * t).sum(axes, keepdims=keepdims).sqrt()
+    if ord is None or (ord == "fro" and (matrix or axes is None)):  # gradient 0 at zeros
+        return RootOfSquares.apply((t * t).sum(axes, keepdims=keepdims))
     a = t.abs()
     if matrix:
         r, c = axes
@@ -827,4 +835,5 @@ def unsupported(name: str, instead: str) -> Any:
 
 
 __all__ = [n for n in dir() if not n.startswith("_") and n not in (
-    "annotations", "itertools", "operator", "np", "F", "Any", "Sequence", "Tensor", "Rounding")]
+    "annotations", "itertools", "operator", "np", "F", "Any", "Sequence", "Tensor", "Rounding",
+    "normalize_dim", "RootOfSquares")]

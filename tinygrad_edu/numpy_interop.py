@@ -35,6 +35,7 @@ import numpy as np
 from . import functional as F
 from . import numpy_functions as nf
 from .autograd.grad_mode import flags
+from .dims import normalize_dims
 from .ops import elementwise as _ew
 from .ops import linalg as _la
 from .ops import trig as _trig
@@ -300,7 +301,7 @@ def _expand_dims(a: Any, axis: Any) -> Tensor:
     t = _t(a)
     axes = (axis,) if isinstance(axis, int | np.integer) else tuple(axis)
     nd = t.ndim + len(axes)
-    axes = sorted(int(x) % nd for x in axes)
+    axes = sorted(normalize_dims(axes, nd, "expand_dims", t.shape))
     shape = list(t.shape)
     for ax in axes:
         shape.insert(ax, 1)

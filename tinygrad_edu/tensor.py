@@ -7,12 +7,14 @@ numpy spellings are accepted where they differ (``dim``/``axis``, ``keepdim``/``
 
 from __future__ import annotations
 
+import warnings
 from collections.abc import Callable, Iterator, Sequence
 from typing import Any, NamedTuple
 
 import numpy as np
 
 from . import device as _device
+from . import dims as _dims
 from . import dtypes
 from .autograd import engine
 from .autograd import function as _function
@@ -30,11 +32,9 @@ Axis = int | Sequence[int] | None
 _new_tensor = object.__new__
 
 
-def _axis(axis: Axis, dim: Axis) -> int | tuple | None:
-    a = dim if axis is None else axis
-    if isinstance(a, list | tuple):
-        return tuple(int(i) for i in a)
-    return a
+def _axis(t: Tensor, axis: Axis, dim: Axis, op: str) -> int | tuple | None:
+    """The dims an op works on (``axis`` or ``dim``), checked against ``t``'s shape."""
+    return _dims.normalize_dims(dim if axis is None else axis, t.ndim, op, t.shape)
 
 
 def _keep(keepdims: bool, keepdim: bool | None) -> bool:
@@ -219,7 +219,9 @@ class Tensor:
 
     def size(self, dim: int | None = None) -> tuple | int:
         """The shape (PyTorch's ``size()``), or the length of one dimension."""
-        return self.data.shape if dim is None else self.data.shape[dim]
+        if dim is None:
+            return self.data.shape
+        return self.data.shape[_dims.normalize_dim(dim, self.ndim, "size", self.shape)]
 
     def is_floating_point(self) -> bool:
         return self.data.dtype.kind == "f"
@@ -451,7 +453,14 @@ class Tensor:
 
     # comparisons: boolean results, never differentiable
     def _compare(self, other: Any, ufunc: np.ufunc) -> Tensor:
-        return Tensor._wrap(np.asarray(ufunc(self.data, _data(other))))
+        try:
+            return Tensor._wrap(np.asarray(ufunc(self.data, _data(other))))
+        except ValueError as e:  # shapes that do not broadcast: say which op and shapes
+            name = _COMPARISONS.get(ufunc, ufunc.__name__)
+            raise ValueError(
+                f"{name}: {e} (inputs: {_describe(self)}, {_describe(other)}); shapes must "
+                "broadcast: counted from the last dim, each pair of sizes equal or one of them 1"
+            ) from None
 
     def __lt__(self, other: Any) -> Tensor:
         return self._compare(other, np.less)
@@ -485,11 +494,19 @@ class Tensor:
     def logical_not(self) -> Tensor:
         return Tensor._wrap(np.logical_not(self.data))
 
-    def any(self, axis: Axis = None, keepdims: bool = False, *, dim: Axis = None) -> Tensor:
-        return Tensor._wrap(np.asarray(np.any(self.data, axis=_axis(axis, dim), keepdims=keepdims)))
+    def any(
+        self, axis: Axis = None, keepdims: bool = False, *, dim: Axis = None, keepdim: bool = False
+    ) -> Tensor:
+        a = _axis(self, axis, dim, "any")
+        keep = _keep(keepdims, keepdim)
+        return Tensor._wrap(np.asarray(np.any(self.data, axis=a, keepdims=keep)))
 
-    def all(self, axis: Axis = None, keepdims: bool = False, *, dim: Axis = None) -> Tensor:
-        return Tensor._wrap(np.asarray(np.all(self.data, axis=_axis(axis, dim), keepdims=keepdims)))
+    def all(
+        self, axis: Axis = None, keepdims: bool = False, *, dim: Axis = None, keepdim: bool = False
+    ) -> Tensor:
+        a = _axis(self, axis, dim, "all")
+        keep = _keep(keepdims, keepdim)
+        return Tensor._wrap(np.asarray(np.all(self.data, axis=a, keepdims=keep)))
 
     def isnan(self) -> Tensor:
         return Tensor._wrap(np.isnan(self.data))
@@ -761,7 +778,8 @@ class Tensor:
         keepdim: bool | None = None,
     ) -> Tensor:
         """Sum over ``axis``/``dim`` (all axes by default)."""
-        return _red.Sum.apply(self, axis=_axis(axis, dim), keepdims=_keep(keepdims, keepdim))
+        a = _axis(self, axis, dim, "sum")
+        return _red.Sum.apply(self, axis=a, keepdims=_keep(keepdims, keepdim))
 
     def mean(
         self,
@@ -772,7 +790,8 @@ class Tensor:
         keepdim: bool | None = None,
     ) -> Tensor:
         """Mean over ``axis``/``dim`` (all axes by default)."""
-        return _red.Mean.apply(self, axis=_axis(axis, dim), keepdims=_keep(keepdims, keepdim))
+        a = _axis(self, axis, dim, "mean")
+        return _red.Mean.apply(self, axis=a, keepdims=_keep(keepdims, keepdim))
 
     def amax(
         self,
@@ -783,7 +802,9 @@ class Tensor:
         keepdim: bool | None = None,
     ) -> Tensor:
         """Maximum values over axes; tied maxima share the gradient."""
-        return _red.Max.apply(self, axis=_axis(axis, dim), keepdims=_keep(keepdims, keepdim))
+        a = _axis(self, axis, dim, "amax")
+        _dims.check_reduced_sizes(self.shape, a, "amax")
+        return _red.Max.apply(self, axis=a, keepdims=_keep(keepdims, keepdim))
 
     def amin(
         self,
@@ -794,7 +815,9 @@ class Tensor:
         keepdim: bool | None = None,
     ) -> Tensor:
         """Minimum values over axes; tied minima share the gradient."""
-        return -(-self).amax(axis, keepdims, dim=dim, keepdim=keepdim)
+        a = _axis(self, axis, dim, "amin")
+        _dims.check_reduced_sizes(self.shape, a, "amin")
+        return -(-self).amax(a, _keep(keepdims, keepdim))
 
     def max(
         self,
@@ -813,7 +836,8 @@ class Tensor:
         >>> x.max(dim=1).indices
         tensor([1, 0])
         """
-        a = _axis(axis, dim)
+        a = _axis(self, axis, dim, "max")
+        _dims.check_reduced_sizes(self.shape, a, "max")
         if a is None:
             return self.amax()
         kd = _keep(keepdims, keepdim)
@@ -828,7 +852,8 @@ class Tensor:
         keepdim: bool | None = None,
     ) -> Tensor | MinMaxResult:
         """The minimum; with an axis, ``(values, indices)`` as in PyTorch (see ``amin``)."""
-        a = _axis(axis, dim)
+        a = _axis(self, axis, dim, "min")
+        _dims.check_reduced_sizes(self.shape, a, "min")
         if a is None:
             return self.amin()
         kd = _keep(keepdims, keepdim)
@@ -843,7 +868,10 @@ class Tensor:
         keepdim: bool | None = None,
     ) -> Tensor:
         """Index of the maximum (of the flattened tensor when no axis is given)."""
-        a = _axis(axis, dim)
+        a = _axis(self, axis, dim, "argmax")
+        _dims.check_reduced_sizes(self.shape, a, "argmax")
+        if a == ():  # a 0-d tensor: its only element
+            return Tensor._wrap(np.zeros((), dtype=np.int64))
         return Tensor._wrap(
             np.asarray(np.argmax(self.data, axis=a, keepdims=_keep(keepdims, keepdim)))
         )
@@ -856,7 +884,10 @@ class Tensor:
         dim: int | None = None,
         keepdim: bool | None = None,
     ) -> Tensor:
-        a = _axis(axis, dim)
+        a = _axis(self, axis, dim, "argmin")
+        _dims.check_reduced_sizes(self.shape, a, "argmin")
+        if a == ():  # a 0-d tensor: its only element
+            return Tensor._wrap(np.zeros((), dtype=np.int64))
         return Tensor._wrap(
             np.asarray(np.argmin(self.data, axis=a, keepdims=_keep(keepdims, keepdim)))
         )
@@ -873,12 +904,10 @@ class Tensor:
         ddof: float | None = None,
     ) -> Tensor:
         """Variance with PyTorch's default ``correction=1`` (``ddof``/``unbiased`` accepted)."""
-        a = _axis(axis, dim)
         if correction is None:
             correction = ddof if ddof is not None else (0 if unbiased is False else 1)
-        centered = self - self.mean(a, keepdims=True)
-        n = self.data.size if a is None else int(np.prod([self.shape[i] for i in _as_tuple(a)]))
-        return (centered * centered).sum(a, _keep(keepdims, keepdim)) / max(n - correction, 0)
+        a = _axis(self, axis, dim, "var")
+        return _variance(self, a, correction, _keep(keepdims, keepdim))
 
     def std(
         self,
@@ -891,10 +920,19 @@ class Tensor:
         unbiased: bool | None = None,
         ddof: float | None = None,
     ) -> Tensor:
-        """Standard deviation (square root of :meth:`var`, same arguments)."""
-        return self.var(
-            axis, correction, keepdims, dim=dim, keepdim=keepdim, unbiased=unbiased, ddof=ddof
-        ).sqrt()
+        """Standard deviation (square root of :meth:`var`, same arguments); its gradient is 0
+        where it is 0 (a constant), as in PyTorch.
+
+        >>> import tinygrad_edu as tg
+        >>> x = tg.tensor([2.0, 2.0, 2.0], requires_grad=True)
+        >>> x.std().backward()
+        >>> x.grad
+        tensor([0., 0., 0.])
+        """
+        if correction is None:
+            correction = ddof if ddof is not None else (0 if unbiased is False else 1)
+        a = _axis(self, axis, dim, "std")
+        return _red.RootOfSquares.apply(_variance(self, a, correction, _keep(keepdims, keepdim)))
 
     def logsumexp(
         self,
@@ -905,7 +943,10 @@ class Tensor:
         keepdim: bool | None = None,
     ) -> Tensor:
         """``log(sum(exp(x)))`` over axes, computed without overflow."""
-        a = _axis(axis, dim)
+        a = _axis(self, axis, dim, "logsumexp")
+        if 0 in self.shape and (a is None or 0 in [self.shape[i] for i in _as_tuple(a)]):
+            # log of an empty sum (PyTorch: -inf); the sum keeps the shape and the graph
+            return self.sum(a, _keep(keepdims, keepdim)) - np.inf
         m = self.data.max(axis=a, keepdims=True)
         m = np.where(np.isfinite(m), m, 0)
         out = (self - m).exp().sum(a, keepdims=True).log() + m
@@ -915,11 +956,13 @@ class Tensor:
 
     def softmax(self, axis: int = -1, *, dim: int | None = None) -> Tensor:
         """Softmax along ``axis`` (stable)."""
-        return _act.Softmax.apply(self, axis=_axis(axis if dim is None else None, dim))
+        a = _axis(self, axis if dim is None else None, dim, "softmax")
+        return _act.Softmax.apply(self, axis=a)
 
     def log_softmax(self, axis: int = -1, *, dim: int | None = None) -> Tensor:
         """Log of softmax along ``axis`` (stable)."""
-        return _act.LogSoftmax.apply(self, axis=_axis(axis if dim is None else None, dim))
+        a = _axis(self, axis if dim is None else None, dim, "log_softmax")
+        return _act.LogSoftmax.apply(self, axis=a)
 
     # ----------------------------------------------------------------- movement
     def reshape(self, *shape: Any) -> Tensor:
@@ -933,34 +976,42 @@ class Tensor:
 
     def flatten(self, start_dim: int = 0, end_dim: int = -1) -> Tensor:
         """Merge dimensions ``start_dim..end_dim`` into one."""
+        s = _dims.normalize_dim(start_dim, self.ndim, "flatten", self.shape)
+        e = _dims.normalize_dim(end_dim, self.ndim, "flatten", self.shape)
+        if s > e:
+            raise ValueError(
+                f"flatten: start_dim ({start_dim}) comes after end_dim ({end_dim}) for a tensor "
+                f"of shape {self.shape}; give start_dim <= end_dim"
+            )
         if self.ndim == 0:
             return self.reshape(1)
-        s, e = start_dim % self.ndim, end_dim % self.ndim
         shape = self.shape
         return self.reshape((*shape[:s], int(np.prod(shape[s : e + 1])), *shape[e + 1 :]))
 
     def squeeze(self, axis: Axis = None, *, dim: Axis = None) -> Tensor:
         """Remove size-1 dimensions (all, or those given)."""
-        a = _axis(axis, dim)
+        a = _axis(self, axis, dim, "squeeze")
         if a is None:
             shape = tuple(s for s in self.shape if s != 1)
         else:
-            axes = {i % self.ndim for i in _as_tuple(a)}
+            axes = set(_as_tuple(a))
             shape = tuple(s for i, s in enumerate(self.shape) if not (i in axes and s == 1))
         return self.reshape(shape)
 
     def unsqueeze(self, dim: int) -> Tensor:
         """Insert a size-1 dimension at ``dim``."""
-        d = dim if dim >= 0 else dim + self.ndim + 1
-        if not 0 <= d <= self.ndim:
-            raise IndexError(f"unsqueeze: dim {dim} is out of range for a {self.ndim}-d tensor")
+        d = _dims.normalize_dim(dim, self.ndim + 1, "unsqueeze", self.shape)
         return self.reshape((*self.shape[:d], 1, *self.shape[d:]))
 
     def permute(self, *dims: Any) -> Tensor:
         """Reorder dimensions: ``dims`` is a permutation of ``range(ndim)``."""
-        dims = tuple(d % self.ndim for d in _shape_args(dims)) if self.ndim else ()
-        if sorted(dims) != list(range(self.ndim)):
-            raise ValueError(f"permute: {dims} is not a permutation of the {self.ndim} dims")
+        given = _shape_args(dims)
+        if len(given) != self.ndim:
+            raise ValueError(
+                f"permute: {given} is not a permutation of the {self.ndim} dims of a tensor of "
+                f"shape {self.shape}; list every dim once"
+            )
+        dims = _dims.normalize_dims(given, self.ndim, "permute", self.shape)
         return _inplace.track_view(self, _mv.Permute.apply(self, axes=dims))
 
     def transpose(self, *dims: Any) -> Tensor:
@@ -973,6 +1024,10 @@ class Tensor:
         return self.permute(*dims)
 
     def swapaxes(self, axis0: int, axis1: int) -> Tensor:
+        axis0 = _dims.normalize_dim(axis0, self.ndim, "transpose", self.shape)
+        axis1 = _dims.normalize_dim(axis1, self.ndim, "transpose", self.shape)
+        if self.ndim == 0:
+            return self
         order = list(range(self.ndim))
         order[axis0], order[axis1] = order[axis1], order[axis0]
         return self.permute(order)
@@ -999,7 +1054,7 @@ class Tensor:
         self, split_size_or_sections: int | Sequence[int], dim: int = 0, *, axis: int | None = None
     ) -> tuple[Tensor, ...]:
         """Split into pieces of ``split_size`` along ``dim``, or of the listed sizes."""
-        d = dim if axis is None else axis
+        d = _dims.normalize_dim(dim if axis is None else axis, self.ndim, "split", self.shape)
         n = self.shape[d]
         if isinstance(split_size_or_sections, int | np.integer):
             size = int(split_size_or_sections)
@@ -1010,7 +1065,7 @@ class Tensor:
             sizes = list(split_size_or_sections)
             if sum(sizes) != n:
                 raise ValueError(f"split: sizes {sizes} do not add up to dim {d}'s size {n}")
-        lead = (slice(None),) * (d % self.ndim)
+        lead = (slice(None),) * d
         out, start = [], 0
         for s in sizes:
             out.append(self[(*lead, slice(start, start + s))])
@@ -1018,7 +1073,10 @@ class Tensor:
         return tuple(out)
 
     def chunk(self, chunks: int, dim: int = 0) -> tuple[Tensor, ...]:
-        return self.split(-(-self.shape[dim] // chunks), dim)
+        d = _dims.normalize_dim(dim, self.ndim, "chunk", self.shape)
+        if chunks <= 0:
+            raise ValueError(f"chunk: chunks must be positive, got {chunks}")
+        return self.split(max(-(-self.shape[d] // chunks), 1), d)
 
     def pad(self, pad_width: Any, value: float = 0.0) -> Tensor:
         """Constant padding, numpy style: an int, (before, after), or one pair per dim."""
@@ -1038,6 +1096,44 @@ class Rounding(_function.Function):
     @staticmethod
     def backward(ctx, g):
         return g * 0
+
+
+def _variance(x: Tensor, a: int | tuple | None, correction: float, keep: bool) -> Tensor:
+    """The variance over dims ``a`` (normalised). Centred on the mean after a shift by one
+    element of each slice (a constant: value and gradient are those of ``x - mean(x)``), so a
+    constant slice centres to exact zeros and its variance is exactly 0."""
+    axes = range(x.ndim) if a is None else _as_tuple(a)
+    n = int(np.prod([x.shape[i] for i in axes]))
+    shifted = x
+    if n:
+        first = tuple(slice(0, 1) if i in axes else slice(None) for i in range(x.ndim))
+        shifted = x - x.data[first]
+    centered = shifted - shifted.mean(a, keepdims=True)
+    if n - correction <= 0:
+        warnings.warn(
+            f"var/std: degrees of freedom is <= 0 (reducing {n} element(s) with correction="
+            f"{correction}): the "
+            "result is nan or inf. Correction should be strictly less than the number of "
+            "elements reduced.",
+            RuntimeWarning,
+            stacklevel=3,
+        )
+    with np.errstate(divide="ignore", invalid="ignore"):
+        return (centered * centered).sum(a, keep) / max(n - correction, 0)
+
+
+_COMPARISONS = {
+    np.less: "lt",
+    np.less_equal: "le",
+    np.greater: "gt",
+    np.greater_equal: "ge",
+    np.equal: "eq",
+    np.not_equal: "ne",
+    np.logical_and: "logical_and",
+    np.logical_or: "logical_or",
+    np.bitwise_and: "bitwise_and",
+    np.bitwise_or: "bitwise_or",
+}
 
 
 def _as_tuple(a: int | tuple) -> tuple:

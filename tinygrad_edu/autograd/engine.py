@@ -264,10 +264,47 @@ def _run_hooks(t: Any, g: Any) -> Any:
     Tensor = _function.Tensor
     is_tensor = isinstance(g, Tensor)
     for hook in t._hooks.values():
-        out = hook(g if is_tensor else Tensor._wrap(g))
+        out = check_hook_result(hook, g, hook(g if is_tensor else Tensor._wrap(g)))
         if out is not None:
-            g = out if is_tensor else (out.data if isinstance(out, Tensor) else np.asarray(out))
+            g = out if is_tensor else (out.data if isinstance(out, Tensor) else out)
     return g
+
+
+def _hook_name(hook: Any) -> str:
+    return getattr(hook, "__name__", None) or repr(hook)
+
+
+def check_hook_result(hook: Any, grad: Any, out: Any) -> Any:
+    """What a gradient hook returned, checked: ``None`` (keep the gradient) or a tensor of the
+    gradient's shape and dtype, as in PyTorch. The one check for every kind of hook.
+
+    >>> import numpy as np
+    >>> def f(g):
+    ...     return np.ones(5)
+    >>> check_hook_result(f, np.ones(2), f(None))  # doctest: +ELLIPSIS
+    Traceback (most recent call last):
+    ...
+    RuntimeError: hook 'f' has changed the size of value: expected (2,), got (5,). A hook ...
+    """
+    if out is None:
+        return None
+    Tensor = _function.Tensor
+    if not isinstance(out, Tensor | np.ndarray):
+        raise TypeError(
+            f"hook {_hook_name(hook)!r} returned {type(out).__name__}, expected a tensor (the new "
+            "gradient) or None (to keep the gradient)"
+        )
+    what = None
+    if tuple(out.shape) != tuple(grad.shape):
+        what = f"size of value: expected {tuple(grad.shape)}, got {tuple(out.shape)}"
+    elif out.dtype != grad.dtype:
+        what = f"type of value: expected {grad.dtype}, got {out.dtype}"
+    if what is not None:
+        raise RuntimeError(
+            f"hook {_hook_name(hook)!r} has changed the {what}. A hook must return a gradient "
+            "of the same shape and dtype, or None to keep the gradient."
+        )
+    return out
 
 
 def grad(

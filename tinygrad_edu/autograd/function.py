@@ -190,10 +190,10 @@ class Function:
             ctx.needs_input_grad = tuple(needs)  # all False when nothing requires grad
         try:
             out = cls.forward(ctx, *arrays, **kwargs)
-        except (ValueError, IndexError) as e:
+        except (ValueError, IndexError, TypeError) as e:
             if getattr(e, "named_op", False):  # its message already names the function
                 raise
-            kind = IndexError if isinstance(e, IndexError) else ValueError
+            kind = next(k for k in (IndexError, ValueError, TypeError) if isinstance(e, k))
             raise kind(f"{cls.__name__}: {e} (inputs: {_describe_inputs(args)})") from None
         if type(out) is not np.ndarray:
             out = _fix_output(cls, ctx, out)

@@ -204,7 +204,10 @@ def _reduce_classes(ctx, prod: np.ndarray, reduction: str, class_dim: int):
         ctx.kept = (*shape[:class_dim], 1, *shape[class_dim + 1:])
         return np.add.reduce(prod, axis=class_dim)
     ctx.kept = None
-    return np.add.reduce(prod, axis=None)
+    total = np.add.reduce(prod, axis=None)
+    if reduction == "mean" and prod.size == 0:  # the mean over no positions: NaN, as PyTorch
+        return total * np.nan
+    return total
 
 
 def _on_arrays(g) -> bool:

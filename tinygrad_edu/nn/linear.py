@@ -8,6 +8,7 @@ from typing import Any
 
 import numpy as np
 
+from ..dims import normalize_dim
 from ..tensor import Tensor
 from . import functional as F
 from . import init
@@ -122,7 +123,7 @@ class Unflatten(Module):
         self.dim, self.unflattened_size = dim, tuple(unflattened_size)
 
     def forward(self, input: Tensor) -> Tensor:
-        d = self.dim % input.ndim
+        d = normalize_dim(self.dim, input.ndim, "Unflatten", input.shape)
         return input.reshape(*input.shape[:d], *self.unflattened_size, *input.shape[d + 1:])
 
     def extra_repr(self) -> str:

@@ -7,10 +7,18 @@ import numpy as np
 from ..autograd.function import Function
 
 
+def _shift(x, axis):
+    """The max along ``axis`` (kept), subtracted for stability; zeros for an empty tensor,
+    whose softmax is empty (numpy's max refuses to reduce nothing)."""
+    if x.size == 0:
+        return np.zeros(np.sum(x, axis=axis, keepdims=True).shape, dtype=x.dtype)
+    return np.max(x, axis=axis, keepdims=True)
+
+
 class Softmax(Function):
     @staticmethod
     def forward(ctx, x, axis=-1):
-        e = np.exp(x - np.max(x, axis=axis, keepdims=True))
+        e = np.exp(x - _shift(x, axis))
         e /= np.sum(e, axis=axis, keepdims=True)
         ctx.save_for_backward(e)
         ctx.axis = axis
@@ -25,7 +33,7 @@ class Softmax(Function):
 class LogSoftmax(Function):
     @staticmethod
     def forward(ctx, x, axis=-1):
-        shifted = x - np.max(x, axis=axis, keepdims=True)
+        shifted = x - _shift(x, axis)
         out = shifted - np.log(np.sum(np.exp(shifted), axis=axis, keepdims=True))
         ctx.save_for_backward(out)
         ctx.axis = axis

@@ -6,6 +6,7 @@ import math
 
 import numpy as np
 
+from ..autograd import function as _function
 from ..autograd.function import Function
 
 
@@ -76,19 +77,33 @@ class Pow(Function):
 
     @staticmethod
     def backward(ctx, g):
+        # As PyTorch's pow_backward: d/dx is 0 where the exponent is 0 (not 0 * 0 ** -1 = nan at
+        # x = 0), so x ** 0 at 0 and the second derivative of x ** 1 at 0 are 0; d/dy is 0 where
+        # x == 0 and y >= 0. Masked only where the formula is 0/0, so mixed derivatives survive.
         x, y, out = ctx.saved_tensors
         nx, ny = ctx.needs_input_grad
-        if not nx:
-            gx = None
-        elif type(y) is int and y == 2:  # the common square: no x ** 1 (numpy's slow path)
+        gx = gy = None
+        if nx and type(y) is int and y == 2:  # the common square: no x ** 1 (numpy's slow path)
             gx = g * 2 * x
-        else:
-            gx = g * y * x ** (y - 1)
-        gy = None
+        elif nx:
+            zero_zero = (_value(y) == 0) & (_value(x) == 0)  # 0 * 0 ** -1
+            if np.any(zero_zero):  # 1 on the masked side: no 0/0 at any order
+                gx = np.where(zero_zero, 0, g * y * np.where(zero_zero, 1, x) ** (y - 1))
+            else:
+                gx = g * y * x ** (y - 1)
         if ny:
-            safe_x = np.where(x > 0, x, 1)
-            gy = g * out * np.log(safe_x)
+            base_zero = (_value(x) == 0) & (_value(y) >= 0)
+            with np.errstate(divide="ignore", invalid="ignore"):  # log of 0 or of x < 0
+                if np.any(base_zero):
+                    gy = np.where(base_zero, 0, g * out * np.log(np.where(base_zero, 1, x)))
+                else:
+                    gy = g * out * np.log(x)
         return gx, gy
+
+
+def _value(v):
+    """The numbers of ``v`` (an array, a scalar, or a Tensor in a graph-building backward)."""
+    return v.data if isinstance(v, _function.Tensor) else v
 
 
 class Neg(Function):

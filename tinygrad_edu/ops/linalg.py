@@ -2,12 +2,18 @@
 
 from __future__ import annotations
 
+import numpy as np
+
 from ..autograd.function import Function
 
 
 def _matmul_error(a, b) -> ValueError:
+    a, b = np.asarray(a), np.asarray(b)
     if a.ndim == 0 or b.ndim == 0:
-        return ValueError("needs tensors with at least 1 dimension each; use * for scalars")
+        return ValueError(
+            f"both arguments to matmul need to be at least 1D, but they are {a.ndim}D and "
+            f"{b.ndim}D (shapes {a.shape} and {b.shape}); use * to multiply by a scalar"
+        )
     inner_b = b.shape[-2] if b.ndim > 1 else b.shape[0]
     if a.shape[-1] != inner_b:
         where = "second-to-last" if b.ndim > 1 else "only"

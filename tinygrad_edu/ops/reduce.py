@@ -1,4 +1,5 @@
-"""Reductions over axes: sum, mean, max (min is ``-max(-x)``)."""
+"""Reductions over axes: sum, mean, max (min is ``-max(-x)``), and the root of a sum of
+squares (std, norm)."""
 
 from __future__ import annotations
 
@@ -73,8 +74,6 @@ class Max(Function):
 
     @staticmethod
     def forward(ctx, x, axis=None, keepdims=False):
-        if x.size == 0:
-            raise ValueError(f"max of an empty tensor of shape {x.shape} is undefined")
         out = np.max(x, axis=axis, keepdims=keepdims)
         kept = _kept_shape(x.shape, axis)
         ctx.kept = None if keepdims else kept
@@ -90,3 +89,22 @@ class Max(Function):
         if ctx.kept is not None:
             g = g.reshape(ctx.kept)
         return np.where(mask, g / count, 0)
+
+
+class RootOfSquares(Function):
+    """The square root of a sum of squares (a variance for ``std``, a 2-norm): its gradient is
+    ``g / (2 * out)``, and 0 where ``out`` is 0 (PyTorch's ``std_backward`` and
+    ``norm_backward``): the std of a constant and the norm of zeros have gradient 0, not 0/0."""
+
+    @staticmethod
+    def forward(ctx, squares):
+        out = np.sqrt(squares)
+        ctx.save_for_backward(out)
+        return out
+
+    @staticmethod
+    def backward(ctx, g):
+        (out,) = ctx.saved_tensors
+        zero = out == 0
+        safe = np.where(zero, 1, out)  # no 0/0 on the masked side, at any order
+        return np.where(zero, 0, g / (2 * safe))

@@ -46,7 +46,8 @@ RULES: dict[str, Rule] = {
     "Mul": Rule("out = a · b", "∂out/∂a = b, ∂out/∂b = a: a gets g·b, b gets g·a", _AB),
     "Div": Rule("out = a / b", "∂out/∂a = 1/b, ∂out/∂b = −a/b²: a gets g/b, b gets −g·a/b²",
                 _AB),
-    "Pow": Rule("out = aᵇ", "∂out/∂a = b·aᵇ⁻¹, ∂out/∂b = aᵇ·ln a", _AB),
+    "Pow": Rule("out = aᵇ", "∂out/∂a = b·aᵇ⁻¹ (0 where a = b = 0), ∂out/∂b = aᵇ·ln a (0 where "
+                "a = 0, b ≥ 0)", _AB),
     "Maximum": Rule("out = max(a, b), elementwise",
                     "g goes to the larger input (half to each at a tie)", _AB),
     "Minimum": Rule("out = min(a, b), elementwise",
@@ -76,6 +77,8 @@ RULES: dict[str, Rule] = {
     "Exp": Rule("out = eˣ", "∂out/∂x = eˣ = out: x gets g·out"),
     "Log": Rule("out = ln x", "∂out/∂x = 1/x: x gets g/x"),
     "Sqrt": Rule("out = √x", "∂out/∂x = 1/(2√x): x gets g/(2·out)"),
+    "RootOfSquares": Rule("out = √s, s a sum of squares (std, a 2-norm)", "∂out/∂s = 1/(2√s): "
+                          "s gets g/(2·out), and 0 where out = 0 (a constant's std, zeros' norm)"),
     "Abs": Rule("out = |x|", "∂out/∂x = sign(x): x gets g·sign(x)"),
     "Sin": Rule("out = sin x", "∂out/∂x = cos x: x gets g·cos x"),
     "Cos": Rule("out = cos x", "∂out/∂x = −sin x: x gets −g·sin x"),
