@@ -141,7 +141,7 @@ def step(draw, x: np.ndarray) -> Step | None:
         start = draw(st.integers(0, nd))
         shape = [1 if draw(st.booleans()) else s for s in x.shape[start:]]
         if start == 0 and nd < 3 and draw(st.integers(0, 3)) == 0:
-            shape = [draw(st.integers(1, 3))] + shape  # y brings a new leading dim
+            shape = [draw(st.integers(1, 3)), *shape]  # y brings a new leading dim
         y = draw(_leaf_values(tuple(shape)))
         if name == "maximum(x, y)" and not np.all(np.abs(x - y) > 1e-4):
             return None  # a tie: maximum has no derivative there
@@ -286,7 +286,7 @@ def programs(draw) -> tuple[np.ndarray, list[Step]]:
         s = draw(step(current.detach().numpy()))
         if s is None:
             continue
-        trial, _ = _run(torch, program + [s], x0)
+        trial, _ = _run(torch, [*program, s], x0)
         value = trial.detach().numpy()
         if value.size == 0 or value.size > 400 or not np.all(np.isfinite(value)):
             continue
