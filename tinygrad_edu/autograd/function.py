@@ -33,6 +33,7 @@ tensor([ 3., 12.])
 
 from __future__ import annotations
 
+import itertools
 import os
 import traceback
 from typing import Any
@@ -54,7 +55,7 @@ class Context:
 
     # Set on every recorded call; the rarer fields below are class-level defaults that an
     # instance overrides in its __dict__ only when needed (keeps the per-op cost low).
-    __slots__ = ("__dict__", "_epoch", "needs_input_grad", "parents", "saved")
+    __slots__ = ("__dict__", "_epoch", "_seq", "needs_input_grad", "parents", "saved")
     _function: type[Function]
     _tensor_mode = False
     _output = None
@@ -109,6 +110,9 @@ class Context:
 
 
 _new_tensor = object.__new__
+# Creation numbers of recorded nodes: a node's inputs were all made before it, so backward may
+# run the nodes in decreasing creation order (see ``engine.backward_order``).
+_next_seq = itertools.count(1).__next__
 
 
 def _describe_inputs(args: tuple) -> str:
@@ -204,6 +208,7 @@ class Function:
             t._ctx = ctx
             ctx.parents = args
             ctx._epoch = flags.inplace_epoch  # for the in-place check in backward
+            ctx._seq = _next_seq()
         else:
             t._requires_grad = False
             t._ctx = None
