@@ -183,3 +183,42 @@ def test_a_second_backward_through_a_freed_graph_still_fails() -> None:
     loss.backward()
     with pytest.raises(RuntimeError, match="second time"):
         loss.backward()
+
+
+class _Weighted(tg.Function):
+    """sum_i (i + 1) * x_i over any number of inputs, recording what apply passed in."""
+
+    @staticmethod
+    def forward(ctx, *xs):
+        ctx.seen = tuple(type(x) for x in xs)
+        return sum((i + 1) * np.asarray(x, np.float64) for i, x in enumerate(xs))
+
+    @staticmethod
+    def backward(ctx, g):
+        return tuple(g * (i + 1) for i in range(len(ctx.needs_input_grad)))
+
+
+@given(st.lists(st.sampled_from(["grad", "const", "array", "number"]), min_size=1, max_size=4),
+       st.booleans())
+def test_apply_passes_arrays_and_marks_the_inputs_that_need_grad(kinds, enabled) -> None:
+    # apply is unrolled for one and two inputs: every arity must see the same contract
+    inputs = []
+    for i, kind in enumerate(kinds):
+        value = np.full(2, i + 0.5)
+        inputs.append({"grad": lambda v: tg.tensor(v, requires_grad=True),
+                       "const": tg.tensor, "array": lambda v: v,
+                       "number": lambda v: float(v[0])}[kind](value))
+    with tg.set_grad_enabled(enabled):
+        out = _Weighted.apply(*inputs)
+    for kind, seen in zip(kinds, out._ctx.seen if out._ctx else ()):
+        assert seen is (float if kind == "number" else np.ndarray)
+    wants = [enabled and kind == "grad" for kind in kinds]
+    assert out.requires_grad == any(wants)
+    if not any(wants):
+        assert out._ctx is None
+        return
+    assert out._ctx.needs_input_grad == tuple(wants)
+    out.sum().backward()
+    for i, (kind, x) in enumerate(zip(kinds, inputs)):
+        if kind == "grad":
+            assert np.array_equal(x.grad.data, np.full(2, i + 1.0))

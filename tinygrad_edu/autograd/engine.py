@@ -329,14 +329,15 @@ def _run_plain(roots: Sequence[Any], root_grads: Sequence[Any], retain_graph: bo
             else:
                 parents = resolve_parents(ctx)
                 _check_versions(ctx)
-            in_grads = ctx._function.backward(ctx, g)
+            fn = ctx._function
+            in_grads = fn.backward(ctx, g)
             if not retain_graph:
                 ctx.saved = None
             if type(in_grads) is not tuple:
                 in_grads = (in_grads,)
             if len(in_grads) != len(parents):
                 _wrong_count(ctx, in_grads)
-            fresh = ctx._function._fresh_grads
+            fresh = fn._fresh_grads
             for p, need, gp in zip(parents, ctx.needs_input_grad, in_grads):
                 if not need or gp is None:
                     continue
@@ -344,8 +345,9 @@ def _run_plain(roots: Sequence[Any], root_grads: Sequence[Any], retain_graph: bo
                 if gp.shape != pdata.shape:
                     gp = unbroadcast(gp, pdata.shape, ctx.name + "Backward")
                 dt = gp.dtype
-                if dt is not pdata.dtype and dt != pdata.dtype:  # `is`: the common case, fast
-                    gp = gp.astype(pdata.dtype)
+                pdt = pdata.dtype
+                if dt is not pdt and dt != pdt:  # `is`: the common case, fast
+                    gp = gp.astype(pdt)
                 kp = id(p)
                 prev = get_grad(kp)
                 if prev is None:

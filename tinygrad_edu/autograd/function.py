@@ -169,29 +169,46 @@ class Function:
     @classmethod
     def apply(cls, *args: Any, **kwargs: Any) -> Any:
         """Run ``forward`` on the inputs' arrays and record the op if any input requires grad."""
-        # The hot path of every op: one pass over the arguments, no per-op work that is not
-        # needed (anomaly checks only when enabled, the in-place epoch a plain integer).
-        arrays = []
-        needs = []
-        record = False
-        for a in args:
+        # The hot path of every op: one pass over the arguments (unrolled for one and two
+        # inputs, most ops), no per-op work that is not needed (anomaly checks only when
+        # enabled, the in-place epoch a plain integer).
+        n = len(args)
+        if n == 2:
+            a, b = args
             if isinstance(a, Tensor):
-                arrays.append(a.data)
-                if a._requires_grad:
-                    record = True
-                    needs.append(True)
-                else:
-                    needs.append(False)
+                ra = a._requires_grad
+                a = a.data
             else:
-                arrays.append(a)
-                needs.append(False)
+                ra = False
+            if isinstance(b, Tensor):
+                rb = b._requires_grad
+                b = b.data
+            else:
+                rb = False
+            arrays = (a, b)
+            needs = (ra, rb)
+            record = ra or rb
+        elif n == 1:
+            a = args[0]
+            if isinstance(a, Tensor):
+                record = a._requires_grad
+                arrays = (a.data,)
+                needs = (record,)
+            else:
+                record = False
+                arrays = args
+                needs = (False,)
+        else:
+            arrays = [a.data if isinstance(a, Tensor) else a for a in args]
+            needs = tuple([isinstance(a, Tensor) and a._requires_grad for a in args])
+            record = True in needs
         ctx = cls._backward_cls()
         ctx.saved = ()
         if record and not flags.grad_enabled:
             record = False
-            ctx.needs_input_grad = (False,) * len(args)
+            ctx.needs_input_grad = (False,) * n
         else:
-            ctx.needs_input_grad = tuple(needs)  # all False when nothing requires grad
+            ctx.needs_input_grad = needs  # all False when nothing requires grad
         try:
             out = cls.forward(ctx, *arrays, **kwargs)
         except (ValueError, IndexError, TypeError) as e:
