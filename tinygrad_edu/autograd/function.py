@@ -199,9 +199,16 @@ class Function:
                 arrays = args
                 needs = (False,)
         else:
-            arrays = [a.data if isinstance(a, Tensor) else a for a in args]
-            needs = tuple([isinstance(a, Tensor) and a._requires_grad for a in args])
-            record = True in needs
+            arrays = list(args)
+            marks = [False] * n
+            record = False
+            for i in range(n):
+                a = args[i]
+                if isinstance(a, Tensor):
+                    arrays[i] = a.data
+                    if a._requires_grad:
+                        marks[i] = record = True
+            needs = tuple(marks)
         ctx = cls._backward_cls()
         ctx.saved = ()
         if record and not flags.grad_enabled:
