@@ -199,15 +199,20 @@ class Function:
                 arrays = args
                 needs = (False,)
         else:
-            arrays = list(args)
-            marks = [False] * n
+            arrays = []
+            marks = []
             record = False
-            for i in range(n):
-                a = args[i]
+            for a in args:
                 if isinstance(a, Tensor):
-                    arrays[i] = a.data
+                    arrays.append(a.data)
                     if a._requires_grad:
-                        marks[i] = record = True
+                        record = True
+                        marks.append(True)
+                    else:
+                        marks.append(False)
+                else:
+                    arrays.append(a)
+                    marks.append(False)
             needs = tuple(marks)
         ctx = cls._backward_cls()
         ctx.saved = ()
