@@ -1,7 +1,8 @@
 """The reverse-mode engine: topological order, gradient propagation, ``grad()``.
 
-No walk of the graph recurses: the order is an iterative depth-first post-order, so a chain of
-a million ops backpropagates like a chain of ten. In-place changes are found cheaply: every
+No walk of the graph recurses: nodes run in decreasing creation order off a heap
+(:func:`backward_order`), so a chain of a million ops backpropagates like a chain of ten. A
+plain ``backward()`` walks and propagates in one loop. In-place changes are found cheaply: every
 in-place op advances a global epoch and stamps the tensor with it, so only a node created in
 an earlier epoch than the current one looks at its saved tensors' stamps.
 """
@@ -9,6 +10,7 @@ an earlier epoch than the current one looks at its saved tensors' stamps.
 from __future__ import annotations
 
 from collections.abc import Sequence
+from heapq import heapify, heappop, heappush
 from typing import Any
 
 import numpy as np
@@ -114,45 +116,66 @@ def _leaf_accumulate(t: Any, g: Any, create_graph: bool, owned: bool = False) ->
         t._grad = Tensor._wrap(np.add(t._grad.data, g, dtype=t.data.dtype))
 
 
-def topological_order(roots: Sequence[Any]) -> list:
-    """Tensors reachable from ``roots`` through inputs that need grad, inputs before users.
+def _freed_error(ctx: Context) -> RuntimeError:
+    return RuntimeError(
+        f"Trying to backward through the graph a second time (op {ctx.name}): "
+        "the graph was freed by the first backward. Pass retain_graph=True to the "
+        "first backward() (or grad()) if you need to differentiate twice."
+    )
 
-    An iterative depth-first post-order (an explicit stack, never recursion). A tensor is
-    pushed once to be expanded and, after its inputs, once more (``None`` marks the second
-    push) to be emitted.
+
+def backward_order(roots: Sequence[Any]) -> list:
+    """Tensors reachable from ``roots`` through inputs that need grad, in the order backward
+    processes them: users before their inputs.
+
+    The one order of every backward (the engine's plain and general paths, ``compile_step``'s
+    recording, the explorer): recorded nodes by decreasing creation number (a node's inputs
+    are always made before it, in-place rebases included), then leaves, in the order they were
+    first reached. A heap, never recursion, so a chain of a million ops is like a chain of ten.
     """
     order: list = []
-    epoch = flags.inplace_epoch
-    visited: set[int] = set()
-    visit = visited.add
     emit = order.append
-    stack: list = list(roots)  # the last root is expanded first, as before
-    push = stack.append
-    pop = stack.pop
-    while stack:
-        t = pop()
-        if t is None:  # the inputs of the tensor below are done
-            emit(pop())
+    epoch = flags.inplace_epoch
+    seen: set[int] = set()
+    heap: list = []
+    n_leaves = 0
+    for t in roots:
+        if id(t) in seen:
             continue
-        k = id(t)
-        if k in visited:
-            continue
-        visit(k)
+        seen.add(id(t))
         ctx = t._ctx
-        push(t)
-        push(None)
-        if ctx is not None:
-            if ctx.saved is None:
-                raise RuntimeError(
-                    f"Trying to backward through the graph a second time (op {ctx.name}): "
-                    "the graph was freed by the first backward. Pass retain_graph=True to the "
-                    "first backward() (or grad()) if you need to differentiate twice."
-                )
-            # an op recorded before an in-place change may refer to a tensor rebased since
-            parents = ctx.parents if ctx._epoch == epoch else resolve_parents(ctx)
-            for p, need in zip(parents, ctx.needs_input_grad):
-                if need and id(p) not in visited:
-                    push(p)
+        if ctx is None:
+            heap.append((n_leaves, t))
+            n_leaves += 1
+        else:
+            heap.append((-ctx._seq, t))
+    heapify(heap)
+    while heap:
+        t = heappop(heap)[1]
+        emit(t)
+        ctx = t._ctx
+        if ctx is None:
+            continue
+        if ctx.saved is None:
+            raise _freed_error(ctx)
+        # an op recorded before an in-place change may refer to a tensor rebased since
+        parents = ctx.parents if ctx._epoch == epoch else resolve_parents(ctx)
+        for p, need in zip(parents, ctx.needs_input_grad):
+            if need and id(p) not in seen:
+                seen.add(id(p))
+                pctx = p._ctx
+                if pctx is None:
+                    heappush(heap, (n_leaves, p))
+                    n_leaves += 1
+                else:
+                    heappush(heap, (-pctx._seq, p))
+    return order
+
+
+def topological_order(roots: Sequence[Any]) -> list:
+    """:func:`backward_order` reversed: inputs before the ops that use them."""
+    order = backward_order(roots)
+    order.reverse()
     return order
 
 
@@ -169,7 +192,10 @@ def run_backward(
     tensors that called ``retain_grad()``); otherwise nothing is accumulated and the gradients
     of ``inputs`` are returned, in order (``None`` for an input that was not reached).
     """
-    order = topological_order(roots)
+    if inputs is None and not create_graph and not flags.anomaly:
+        _run_plain(roots, root_grads, retain_graph)
+        return None
+    order = backward_order(roots)
     grads: dict[int, Any] = {}
     for r, g in zip(roots, root_grads):
         k = id(r)
@@ -186,7 +212,7 @@ def run_backward(
     owned: set[int] = set()  # gradients (by tensor id) that only this backward refers to
     own = owned.add
     try:
-        for t in reversed(order):
+        for t in order:
             g = pop_grad(id(t), None)
             ctx = t._ctx
             if g is None:  # no gradient reached this tensor (all its users returned None)
@@ -240,6 +266,105 @@ def run_backward(
     finally:
         flags.grad_enabled = prev_mode
     return captured if inputs is not None else None
+
+
+def _run_plain(roots: Sequence[Any], root_grads: Sequence[Any], retain_graph: bool) -> None:
+    """``run_backward`` in the common case (accumulate into ``.grad``, no ``create_graph``, no
+    anomaly mode): the walk of :func:`backward_order` fused with the propagation, so a node is
+    reached only through a gradient. Same nodes, same order, same arithmetic as the general
+    path (``tests/test_engine_plain.py`` checks that the two agree bit for bit)."""
+    Tensor = _function.Tensor
+    wrap = Tensor._wrap
+    epoch = flags.inplace_epoch
+    grads: dict[int, Any] = {}
+    heap: list = []
+    n_leaves = 0
+    for r, g in zip(roots, root_grads):
+        k = id(r)
+        if k in grads:
+            grads[k] = grads[k] + g
+            continue
+        grads[k] = g
+        ctx = r._ctx
+        if ctx is None:
+            heap.append((n_leaves, r))
+            n_leaves += 1
+        else:
+            heap.append((-ctx._seq, r))
+    heapify(heap)
+    pop_grad = grads.pop
+    get_grad = grads.get
+    owned: set[int] = set()  # gradients (by tensor id) that only this backward refers to
+    own = owned.add
+    prev_mode = flags.grad_enabled
+    flags.grad_enabled = False
+    try:
+        while heap:
+            t = heappop(heap)[1]
+            k = id(t)
+            g = pop_grad(k)
+            ctx = t._ctx
+            if ctx is None:  # a leaf: accumulate into .grad
+                if t._hooks:
+                    g = _run_hooks(t, g)
+                    _leaf_accumulate(t, g, False)
+                    continue
+                dtype = t.data.dtype
+                old = t._grad
+                if old is not None:
+                    t._grad = wrap(np.add(old.data, g, dtype=dtype))
+                elif type(g) is np.ndarray and g.dtype is dtype and k in owned:
+                    t._grad = wrap(g)  # made by this backward, no one else refers to it
+                else:
+                    t._grad = wrap(np.array(g, dtype=dtype))
+                continue
+            if ctx.saved is None:
+                raise _freed_error(ctx)
+            if t._hooks:
+                g = _run_hooks(t, g)
+            if t._retains_grad:
+                _leaf_accumulate(t, g, False, not t._hooks and k in owned)
+            if ctx._epoch == epoch:
+                parents = ctx.parents
+            else:
+                parents = resolve_parents(ctx)
+                _check_versions(ctx)
+            fn = ctx._function
+            in_grads = fn.backward(ctx, g)
+            if not retain_graph:
+                ctx.saved = None
+            if type(in_grads) is not tuple:
+                in_grads = (in_grads,)
+            if len(in_grads) != len(parents):
+                _wrong_count(ctx, in_grads)
+            fresh = fn._fresh_grads
+            for p, need, gp in zip(parents, ctx.needs_input_grad, in_grads):
+                if not need or gp is None:
+                    continue
+                pdata = p.data
+                if gp.shape != pdata.shape:
+                    gp = unbroadcast(gp, pdata.shape, ctx.name + "Backward")
+                dt = gp.dtype
+                pdt = pdata.dtype
+                if dt is not pdt and dt != pdt:  # `is`: the common case, fast
+                    gp = gp.astype(pdt)
+                kp = id(p)
+                prev = get_grad(kp)
+                if prev is None:
+                    grads[kp] = gp
+                    if fresh:
+                        own(kp)
+                    pctx = p._ctx
+                    if pctx is None:
+                        heappush(heap, (n_leaves, p))
+                        n_leaves += 1
+                    else:
+                        heappush(heap, (-pctx._seq, p))
+                else:
+                    grads[kp] = prev + gp
+                    own(kp)
+    finally:
+        flags.grad_enabled = prev_mode
 
 
 def _call_backward_graph(ctx: Context, out: Any, g: Any) -> Any:

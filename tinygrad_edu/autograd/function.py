@@ -33,6 +33,7 @@ tensor([ 3., 12.])
 
 from __future__ import annotations
 
+import itertools
 import os
 import traceback
 from typing import Any
@@ -54,7 +55,7 @@ class Context:
 
     # Set on every recorded call; the rarer fields below are class-level defaults that an
     # instance overrides in its __dict__ only when needed (keeps the per-op cost low).
-    __slots__ = ("__dict__", "_epoch", "needs_input_grad", "parents", "saved")
+    __slots__ = ("__dict__", "_epoch", "_seq", "needs_input_grad", "parents", "saved")
     _function: type[Function]
     _tensor_mode = False
     _output = None
@@ -109,6 +110,9 @@ class Context:
 
 
 _new_tensor = object.__new__
+# Creation numbers of recorded nodes: a node's inputs were all made before it, so backward may
+# run the nodes in decreasing creation order (see ``engine.backward_order``).
+_next_seq = itertools.count(1).__next__
 
 
 def _describe_inputs(args: tuple) -> str:
@@ -165,29 +169,58 @@ class Function:
     @classmethod
     def apply(cls, *args: Any, **kwargs: Any) -> Any:
         """Run ``forward`` on the inputs' arrays and record the op if any input requires grad."""
-        # The hot path of every op: one pass over the arguments, no per-op work that is not
-        # needed (anomaly checks only when enabled, the in-place epoch a plain integer).
-        arrays = []
-        needs = []
-        record = False
-        for a in args:
+        # The hot path of every op: one pass over the arguments (unrolled for one and two
+        # inputs, most ops), no per-op work that is not needed (anomaly checks only when
+        # enabled, the in-place epoch a plain integer).
+        n = len(args)
+        if n == 2:
+            a, b = args
             if isinstance(a, Tensor):
-                arrays.append(a.data)
-                if a._requires_grad:
-                    record = True
-                    needs.append(True)
-                else:
-                    needs.append(False)
+                ra = a._requires_grad
+                a = a.data
             else:
-                arrays.append(a)
-                needs.append(False)
+                ra = False
+            if isinstance(b, Tensor):
+                rb = b._requires_grad
+                b = b.data
+            else:
+                rb = False
+            arrays = (a, b)
+            needs = (ra, rb)
+            record = ra or rb
+        elif n == 1:
+            a = args[0]
+            if isinstance(a, Tensor):
+                record = a._requires_grad
+                arrays = (a.data,)
+                needs = (record,)
+            else:
+                record = False
+                arrays = args
+                needs = (False,)
+        else:
+            arrays = []
+            marks = []
+            record = False
+            for a in args:
+                if isinstance(a, Tensor):
+                    arrays.append(a.data)
+                    if a._requires_grad:
+                        record = True
+                        marks.append(True)
+                    else:
+                        marks.append(False)
+                else:
+                    arrays.append(a)
+                    marks.append(False)
+            needs = tuple(marks)
         ctx = cls._backward_cls()
         ctx.saved = ()
         if record and not flags.grad_enabled:
             record = False
-            ctx.needs_input_grad = (False,) * len(args)
+            ctx.needs_input_grad = (False,) * n
         else:
-            ctx.needs_input_grad = tuple(needs)  # all False when nothing requires grad
+            ctx.needs_input_grad = needs  # all False when nothing requires grad
         try:
             out = cls.forward(ctx, *arrays, **kwargs)
         except (ValueError, IndexError, TypeError) as e:
@@ -204,6 +237,7 @@ class Function:
             t._ctx = ctx
             ctx.parents = args
             ctx._epoch = flags.inplace_epoch  # for the in-place check in backward
+            ctx._seq = _next_seq()
         else:
             t._requires_grad = False
             t._ctx = None

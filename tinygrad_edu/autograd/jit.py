@@ -49,7 +49,7 @@ from typing import Any
 import numpy as np
 
 from . import function as _function
-from .engine import _check_versions, _leaf_accumulate, root_gradient, topological_order, unbroadcast
+from .engine import _check_versions, _leaf_accumulate, backward_order, root_gradient, unbroadcast
 from .function import _fix_output
 from .grad_mode import flags
 
@@ -209,7 +209,7 @@ def _traced_backward(rec: _Recording, loss: Any) -> None:
     slot = rec.slot
     seed = root_gradient(loss, None, False, "backward()")
     rec.seed = (seed.shape, seed.dtype)
-    order = topological_order([loss])
+    order = backward_order([loss])
     grads: dict[int, Any] = {id(loss): seed}
     owned: set[int] = set()
     epoch = flags.inplace_epoch
@@ -217,7 +217,7 @@ def _traced_backward(rec: _Recording, loss: Any) -> None:
     prev_mode = flags.grad_enabled
     flags.grad_enabled = False
     try:
-        for t in reversed(order):
+        for t in order:
             g = grads.pop(id(t), None)
             ctx = t._ctx
             if g is None:
