@@ -35,7 +35,23 @@ from hypothesis.extra import numpy as hnp
 import tinygrad_edu as tg
 
 from .helpers import assert_close
-from .op_table import OPS_BY_NAME, values
+from .op_table import OPS, values
+from .test_nn_functional import CASES as FUNCTIONAL_CASES
+
+
+@dataclass(frozen=True)
+class Row:
+    """A row of tests/op_table.py, or (named ``F.<name>``) of the nn.functional table in
+    tests/test_nn_functional.py: how to draw its inputs and how to call it in each library."""
+
+    cases: st.SearchStrategy
+    ours: Callable
+    theirs: Callable
+
+
+ROWS = {op.name: Row(op.cases, op.ours, op.theirs) for op in OPS} | {
+    f"F.{c.name}": Row(c.draw, c.ours, c.theirs) for c in FUNCTIONAL_CASES
+}
 
 MARGIN = 1e-3  # distance kept from kinks and ties (both libraries see the same float64 inputs)
 BOUND = 1e3  # largest magnitude of an intermediate value
@@ -61,7 +77,7 @@ class Step:
     kwargs: dict = field(default_factory=dict)
 
     def call(self, lib: str, vals: list, const: Callable) -> object:
-        spec = OPS_BY_NAME[self.op]
+        spec = ROWS[self.op]
         fn = spec.ours if lib == "tg" else spec.theirs
         args = [vals[i] if isinstance(i, int) else const(i) for i in self.inputs]
         return fn(*args, **self.kwargs)
@@ -172,6 +188,8 @@ UNARY_DOMAINS: dict[str, Callable[[np.ndarray], bool]] = {
     "gelu": lambda x: True,
     "gelu_tanh": lambda x: True,
     "clone": lambda x: True,
+    "F.silu": lambda x: True,
+    "F.logsigmoid": lambda x: True,
 }
 UNARY_KWARGS = {
     "leaky_relu": ({"negative_slope": 0.1}, lambda x: _away(x, 0.0)),
@@ -395,6 +413,78 @@ def draw_cross_entropy(draw, vals: list, name: str) -> Step | None:
     return Step(name, (_last(vals),), kwargs)
 
 
+def _same_shape_operand(draw, vals: list, lo: float = -2.0, hi: float = 2.0):
+    x = vals[-1]
+    fits = [i for i, v in enumerate(vals) if v.shape == x.shape]
+    if fits and lo == -2.0 and draw(st.booleans()):
+        return draw(st.sampled_from(fits))
+    return draw(values(x.shape, lo, hi))
+
+
+REGRESSION_KINKS = {  # F.<loss>: (kwargs, kinks of |input - target|)
+    "F.l1_loss": ({}, (0.0,)),
+    "F.huber_loss": ({"delta": 1.0}, (0.0, 1.0)),  # 0: sign of d, kept from 0 too
+    "F.smooth_l1_loss": ({"beta": 0.5}, (0.0, 0.5)),
+    "F.mse_loss": ({}, ()),
+}
+
+
+def draw_regression(draw, vals: list, name: str) -> Step | None:
+    other = _same_shape_operand(draw, vals)
+    kwargs, kinks = REGRESSION_KINKS[name]
+    d = np.abs(vals[-1] - (vals[other] if isinstance(other, int) else other))
+    kwargs = {**kwargs, "reduction": draw(st.sampled_from(["mean", "sum", "none"]))}
+    return Step(name, (_last(vals), other), kwargs) if _away(d, *kinks) else None
+
+
+def draw_bce_logits(draw, vals: list, name: str) -> Step | None:
+    target = _same_shape_operand(draw, vals, 0.0, 1.0)
+    return Step(name, (_last(vals), target), {"reduction": draw(st.sampled_from(["mean", "sum"]))})
+
+
+def draw_linear(draw, vals: list, name: str) -> Step | None:
+    x = vals[-1]
+    if x.ndim == 0:
+        return None
+    o = draw(st.integers(1, 3))
+    inputs = (_last(vals), draw(values((o, x.shape[-1]))))
+    if draw(st.booleans()):
+        inputs += (draw(values((o,))),)
+    return Step(name, inputs)
+
+
+def draw_layer_norm(draw, vals: list, name: str) -> Step | None:
+    x = vals[-1]
+    if x.ndim == 0:
+        return None
+    k = draw(st.integers(1, x.ndim))
+    ns = x.shape[x.ndim - k :]
+    inputs = (_last(vals),)
+    if draw(st.booleans()):
+        inputs += (draw(values(ns, 0.5, 2.0)), draw(values(ns)))
+    step = Step(name, inputs, {"normalized_shape": ns, "eps": 1e-5})
+    return step if _spread(x, tuple(range(x.ndim - k, x.ndim))) else None
+
+
+def draw_batch_norm(draw, vals: list, name: str) -> Step | None:
+    x = vals[-1]
+    if x.ndim < 2:
+        return None
+    c = x.shape[1]
+    inputs = (_last(vals),)
+    if draw(st.booleans()):
+        inputs += (draw(values((c,), 0.5, 2.0)), draw(values((c,))))
+    kwargs = {
+        "running_mean": np.zeros(c),
+        "running_var": np.ones(c),
+        "momentum": 0.1,
+        "eps": 1e-5,
+        "training": True,
+    }
+    step = Step(name, inputs, kwargs)
+    return step if _spread(x, (0, *range(2, x.ndim))) else None
+
+
 DRAWERS: dict[str, Callable] = {
     **{n: draw_unary for n in [*UNARY_DOMAINS, *UNARY_KWARGS]},
     **{n: draw_binary for n in BINARY_DOMAINS},
@@ -419,11 +509,23 @@ DRAWERS: dict[str, Callable] = {
     "matmul": draw_matmul,
     "mse_loss": draw_mse,
     "cross_entropy": draw_cross_entropy,
+    "F.silu": draw_unary,
+    "F.logsigmoid": draw_unary,
+    **{n: draw_regression for n in REGRESSION_KINKS},
+    "F.binary_cross_entropy_with_logits": draw_bce_logits,
+    "F.linear": draw_linear,
+    "F.layer_norm": draw_layer_norm,
+    "F.batch_norm_train": draw_batch_norm,
 }
 FAMILIES = {  # drawn first, so that the 60-odd ops are spread evenly over kinds of op
     "unary": [*UNARY_DOMAINS, *UNARY_KWARGS],
-    "binary": [*BINARY_DOMAINS, "mse_loss"],
-    "reduction": [*REDUCTIONS, "cross_entropy"],
+    "binary": [
+        *BINARY_DOMAINS,
+        "mse_loss",
+        *REGRESSION_KINKS,
+        "F.binary_cross_entropy_with_logits",
+    ],
+    "reduction": [*REDUCTIONS, "cross_entropy", "F.layer_norm", "F.batch_norm_train"],
     "movement": [
         "reshape",
         "squeeze",
@@ -438,8 +540,10 @@ FAMILIES = {  # drawn first, so that the 60-odd ops are spread evenly over kinds
         "cat",
         "stack",
         "matmul",
+        "F.linear",
     ],
 }
+assert sorted(n for names in FAMILIES.values() for n in names) == sorted(DRAWERS)
 
 
 ATTEMPTS = 4  # ops tried at a step before falling back to tanh
@@ -467,7 +571,7 @@ def programs(draw, first: str | None = None, min_steps: int = 3, max_steps: int 
     row's own strategy (its domain, its kwargs), so every row is fuzzed whatever its domain."""
     steps = []
     if first is not None:
-        arrays, kwargs = draw(OPS_BY_NAME[first].cases)
+        arrays, kwargs = draw(ROWS[first].cases)
         vals = [np.asarray(a, dtype=np.float64) for a in arrays]
         leaves = tuple(vals)
         steps.append(Step(first, tuple(range(len(vals))), kwargs))
@@ -570,8 +674,8 @@ def _fuzz(examples: int) -> settings:
     )
 
 
-@pytest.mark.parametrize("first", sorted(OPS_BY_NAME))
-@_fuzz(4)
+@pytest.mark.parametrize("first", sorted(ROWS))
+@_fuzz(3)
 @given(data=st.data())
 def test_every_op_in_programs_matches_pytorch(first: str, data) -> None:
     """Each row of the op table, on its own drawn inputs, followed by 2–5 random ops."""
