@@ -6,8 +6,8 @@ The ops and their PyTorch twins are the rows of tests/op_table.py and of the nn.
 table in tests/test_nn_functional.py (named ``F.<row>``). Every row starts a few programs on
 inputs drawn by its own strategy; free programs chain ops on intermediate values, and for
 those this file only knows how to draw a row's arguments for an input of a given shape and
-which inputs are inside the row's domain. Programs are drawn one step at a time from the values computed so far (by
-PyTorch), so every step is applied where it is defined and differentiable:
+which inputs are inside the row's domain. Programs are drawn one step at a time from the
+values computed so far (by PyTorch), so every step is applied where it is defined and differentiable:
 
 * no kinks: relu/abs/leaky_relu/elu inputs at least ``MARGIN`` from 0, clamp's inputs from
   its bounds, softplus's from its threshold, ``where``'s condition from 0, maximum/minimum's
