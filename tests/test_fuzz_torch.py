@@ -7,7 +7,8 @@ table in tests/test_nn_functional.py (named ``F.<row>``). Every row starts a few
 inputs drawn by its own strategy; free programs chain ops on intermediate values, and for
 those this file only knows how to draw a row's arguments for an input of a given shape and
 which inputs are inside the row's domain. Programs are drawn one step at a time from the
-values computed so far (by PyTorch), so every step is applied where it is defined and differentiable:
+values computed so far (by PyTorch), so every step is applied where it is defined and
+differentiable:
 
 * no kinks: relu/abs/leaky_relu/elu inputs at least ``MARGIN`` from 0, clamp's inputs from
   its bounds, softplus's from its threshold, ``where``'s condition from 0, maximum/minimum's
@@ -15,9 +16,10 @@ values computed so far (by PyTorch), so every step is applied where it is define
 * no singularities: log/sqrt/pow with a tensor exponent and ``x ** 2.5`` get bases >= 0.1,
   1/x and division get |x| >= 0.2, log1p gets x >= -0.8;
 * no overflow: a step whose result leaves ``[-BOUND, BOUND]`` is replaced by tanh;
-* std/var reduce more than one element and never a (near-)constant slice, pow never an
-  exactly-zero base, and no tensor is empty: those edge cases have their own tests
-  (tests/test_edge_cases.py).
+* std/var/layer_norm/batch_norm reduce more than one element and never a (near-)constant
+  slice, pow never an exactly-zero base, and no tensor is empty: those edge cases have their
+  own tests (tests/test_edge_cases.py); nor an exactly-zero tensor exponent (see
+  ``BINARY_DOMAINS``).
 
 A failing example prints the program, one ``vK = op(vI, ...)`` line per step.
 """
