@@ -465,6 +465,18 @@ OPS: list[OpSpec] = [
         lambda x, axis, keepdims: x.std(axis, keepdims=keepdims, correction=0),
         lambda x, axis, keepdims: torch.std(x, dim=axis, keepdim=keepdims, correction=0),
     ),
+    OpSpec(  # PyTorch's default correction=1, through the dim/keepdim keywords
+        "var_unbiased",
+        reduction(transform=distinct).filter(_reduces_several),
+        lambda x, axis, keepdims: x.var(dim=axis, keepdim=keepdims),
+        _torch_reduce("var"),
+    ),
+    OpSpec(
+        "std_unbiased",
+        reduction(transform=distinct).filter(_reduces_several),
+        lambda x, axis, keepdims: x.std(dim=axis, keepdim=keepdims),
+        _torch_reduce("std"),
+    ),
     OpSpec(
         "logsumexp",
         reduction(),

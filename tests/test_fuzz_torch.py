@@ -301,6 +301,8 @@ REDUCTIONS = {  # name: (int axis only, domain on (x, axis))
     "amin": (False, _no_ties),
     "var": (False, _spread),
     "std": (False, _spread),
+    "var_unbiased": (False, _spread),
+    "std_unbiased": (False, _spread),
     "max_dim": (True, _no_ties),
     "min_dim": (True, _no_ties),
     "softmax": (True, lambda x, a: True),
