@@ -42,6 +42,9 @@ from .helpers import assert_close
 from .op_table import OPS, values
 from .test_nn_functional import CASES as FUNCTIONAL_CASES
 
+# PyTorch's own note that 'same' padding with an even kernel copies the input (F.conv2d rows)
+pytestmark = pytest.mark.filterwarnings("ignore:Using padding='same':UserWarning")
+
 
 @dataclass(frozen=True)
 class Row:
