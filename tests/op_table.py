@@ -339,10 +339,19 @@ OPS: list[OpSpec] = [
     OpSpec("rdiv_scalar", unary(transform=_positive), lambda x: 1.5 / x, lambda x: 1.5 / x),
     OpSpec("rpow_scalar", unary(), lambda x: 2.0**x, lambda x: 2.0**x),
     OpSpec("neg", unary(), lambda x: -x, lambda x: -x),
+    OpSpec("square", unary(), lambda x: x.square(), torch.square),
+    OpSpec(
+        "reciprocal",
+        unary(transform=lambda x: away_from(x, (0.0,), 0.3)),
+        lambda x: x.reciprocal(),
+        torch.reciprocal,
+    ),
     # unary math
     OpSpec("exp", unary(), lambda x: x.exp(), torch.exp),
     OpSpec("log", unary(transform=_positive), lambda x: x.log(), torch.log),
     OpSpec("sqrt", unary(transform=_positive), lambda x: x.sqrt(), torch.sqrt),
+    OpSpec("log1p", unary(lo=-0.7), lambda x: x.log1p(), torch.log1p),
+    OpSpec("expm1", unary(), lambda x: x.expm1(), torch.expm1),
     OpSpec("abs", unary(transform=away_from), lambda x: x.abs(), torch.abs, smooth=False),
     OpSpec("sin", unary(), lambda x: x.sin(), torch.sin),
     OpSpec("cos", unary(), lambda x: x.cos(), torch.cos),
@@ -438,6 +447,13 @@ OPS: list[OpSpec] = [
         smooth=False,
     ),
     OpSpec(
+        "min_dim",
+        reduction(transform=distinct, allow_tuple=False, allow_none=False),
+        lambda x, axis, keepdims: x.min(axis, keepdims).values,
+        lambda x, axis, keepdims: torch.min(x, dim=axis, keepdim=keepdims).values,
+        smooth=False,
+    ),
+    OpSpec(
         "var",
         reduction(transform=distinct),
         lambda x, axis, keepdims: x.var(axis, keepdims=keepdims, correction=0),
@@ -448,6 +464,18 @@ OPS: list[OpSpec] = [
         reduction(transform=distinct).filter(_reduces_several),
         lambda x, axis, keepdims: x.std(axis, keepdims=keepdims, correction=0),
         lambda x, axis, keepdims: torch.std(x, dim=axis, keepdim=keepdims, correction=0),
+    ),
+    OpSpec(  # PyTorch's default correction=1, through the dim/keepdim keywords
+        "var_unbiased",
+        reduction(transform=distinct).filter(_reduces_several),
+        lambda x, axis, keepdims: x.var(dim=axis, keepdim=keepdims),
+        _torch_reduce("var"),
+    ),
+    OpSpec(
+        "std_unbiased",
+        reduction(transform=distinct).filter(_reduces_several),
+        lambda x, axis, keepdims: x.std(dim=axis, keepdim=keepdims),
+        _torch_reduce("std"),
     ),
     OpSpec(
         "logsumexp",
