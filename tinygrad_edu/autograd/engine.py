@@ -273,8 +273,6 @@ def _run_plain(roots: Sequence[Any], root_grads: Sequence[Any], retain_graph: bo
     anomaly mode): the walk of :func:`backward_order` fused with the propagation, so a node is
     reached only through a gradient. Same nodes, same order, same arithmetic as the general
     path (``tests/test_engine_plain.py`` checks that the two agree bit for bit)."""
-    Tensor = _function.Tensor
-    wrap = Tensor._wrap
     epoch = flags.inplace_epoch
     grads: dict[int, Any] = {}
     heap: list = []
@@ -307,16 +305,7 @@ def _run_plain(roots: Sequence[Any], root_grads: Sequence[Any], retain_graph: bo
             if ctx is None:  # a leaf: accumulate into .grad
                 if t._hooks:
                     g = _run_hooks(t, g)
-                    _leaf_accumulate(t, g, False)
-                    continue
-                dtype = t.data.dtype
-                old = t._grad
-                if old is not None:
-                    t._grad = wrap(np.add(old.data, g, dtype=dtype))
-                elif type(g) is np.ndarray and g.dtype is dtype and k in owned:
-                    t._grad = wrap(g)  # made by this backward, no one else refers to it
-                else:
-                    t._grad = wrap(np.array(g, dtype=dtype))
+                _leaf_accumulate(t, g, False, not t._hooks and k in owned)
                 continue
             if ctx.saved is None:
                 raise _freed_error(ctx)
