@@ -507,26 +507,13 @@ def draw_batch_norm(draw, vals: list, name: str) -> Step | None:
     return step if _spread(x, (0, *range(2, x.ndim))) else None
 
 
+MOVEMENTS = ["reshape", "squeeze", "unsqueeze", "expand", "permute", "transpose", "flatten",
+             "getitem", "split", "pad", "cat"]  # the ops draw_movement draws
 DRAWERS: dict[str, Callable] = {
     **{n: draw_unary for n in [*UNARY_DOMAINS, *UNARY_KWARGS]},
     **{n: draw_binary for n in BINARY_DOMAINS},
     **{n: draw_reduction for n in REDUCTIONS},
-    **{
-        n: draw_movement
-        for n in [
-            "reshape",
-            "squeeze",
-            "unsqueeze",
-            "expand",
-            "permute",
-            "transpose",
-            "flatten",
-            "getitem",
-            "split",
-            "pad",
-            "cat",
-        ]
-    },
+    **{n: draw_movement for n in MOVEMENTS},
     "stack": draw_stack,
     "matmul": draw_matmul,
     "mse_loss": draw_mse,
@@ -549,17 +536,7 @@ FAMILIES = {  # drawn first, so that the 60-odd ops are spread evenly over kinds
     ],
     "reduction": [*REDUCTIONS, "cross_entropy", "F.layer_norm", "F.batch_norm_train"],
     "movement": [
-        "reshape",
-        "squeeze",
-        "unsqueeze",
-        "expand",
-        "permute",
-        "transpose",
-        "flatten",
-        "getitem",
-        "split",
-        "pad",
-        "cat",
+        *MOVEMENTS,
         "stack",
         "matmul",
         "F.linear",
