@@ -24,6 +24,7 @@ import numpy as np
 
 from ..autograd.function import Function
 from ..ops.activation import LogSoftmax, Softmax
+from ..ops.linalg import mm
 
 _ONES: dict[tuple, np.ndarray] = {}
 
@@ -41,7 +42,7 @@ def _sum_rows(g):
             _ONES.clear()
         ones = _ONES[key] = np.ones(g.shape[0], g.dtype)
         ones.flags.writeable = False
-    return ones @ g
+    return mm(ones, g)
 
 
 def _affine_backward(ctx, g, kernel_in_out: bool) -> tuple:
@@ -49,7 +50,7 @@ def _affine_backward(ctx, g, kernel_in_out: bool) -> tuple:
     ``x @ k + b`` (``k`` (in, out)); one per input given (``b`` may be absent)."""
     x, w = ctx.saved_tensors
     needs = ctx.needs_input_grad
-    gx = (g @ w.T if kernel_in_out else g @ w) if needs[0] else None
+    gx = (mm(g, w.T) if kernel_in_out else mm(g, w)) if needs[0] else None
     gw = gb = None
     has_bias = len(needs) > 2
     if needs[1] or (has_bias and needs[2]):
@@ -57,17 +58,16 @@ def _affine_backward(ctx, g, kernel_in_out: bool) -> tuple:
             g = g.reshape(-1, g.shape[-1])
             x = x.reshape(-1, x.shape[-1])
         if needs[1]:
-            gw = x.T @ g if kernel_in_out else g.T @ x
+            gw = mm(x.T, g) if kernel_in_out else mm(g.T, x)
         if has_bias and needs[2]:
             gb = _sum_rows(g)
     return (gx, gw, gb) if has_bias else (gx, gw)
 
 
 def _affine(x, w_t, b):
-    """``x @ w_t + b`` with ``w_t`` (in, out). One input feature makes it an outer product
-    (exact, and cheaper than a product over a dimension of 1); the bias is added in place
-    when that keeps the result's dtype."""
-    out = x * w_t if w_t.shape[0] == 1 and x.ndim == 2 else x @ w_t
+    """``x @ w_t + b`` with ``w_t`` (in, out); the bias is added in place when that keeps
+    the result's dtype."""
+    out = mm(x, w_t)
     if b is None:
         return out
     if b.ndim == 1 and b.dtype == out.dtype and type(out) is np.ndarray:

@@ -27,6 +27,30 @@ def _matmul_error(a, b) -> ValueError:
     )
 
 
+_BLAS_DTYPES = (np.dtype(np.float32), np.dtype(np.float64))
+
+
+def mm(a, b):
+    """``a @ b``, through ``np.dot`` when both are float32 or float64 arrays of one or two
+    dimensions. For those ``np.dot`` calls BLAS directly, while ``np.matmul`` (a gufunc)
+    pays more per call and takes a slow loop for an inner dimension of 1: a (1000, 1) @
+    (1, 7) outer product costs ~10 µs through ``@`` and ~3.5 µs through ``np.dot`` (float32,
+    one thread), a (10, 2) @ (2, 4) product 0.9 µs and 0.56 µs. The values are those of
+    ``@``. Anything else (Tensors under ``create_graph``, batches, integers, a mix of dtypes)
+    goes to ``@``.
+
+    >>> import numpy as np
+    >>> a, b = np.ones((3, 1), np.float32), np.arange(4, dtype=np.float32)[None]
+    >>> bool((mm(a, b) == a @ b).all())
+    True
+    """
+    if type(a) is np.ndarray and type(b) is np.ndarray:
+        dt = a.dtype
+        if b.dtype is dt and dt in _BLAS_DTYPES and 0 < a.ndim <= 2 and 0 < b.ndim <= 2:
+            return np.dot(a, b)
+    return a @ b
+
+
 class MatMul(Function):
     _fresh_grads = True  # every gradient is a new product
 
@@ -34,7 +58,7 @@ class MatMul(Function):
     def forward(ctx, a, b):
         ctx.save_for_backward(a, b)
         try:
-            return a @ b
+            return mm(a, b)
         except ValueError:
             raise _matmul_error(a, b) from None
 
@@ -52,6 +76,6 @@ class MatMul(Function):
             ga = g[..., :, None] * b if na else None
             gb = (a.swapaxes(-1, -2) @ g[..., :, None])[..., 0] if nb else None
             return ga, gb
-        ga = g @ b.swapaxes(-1, -2) if na else None
-        gb = a.swapaxes(-1, -2) @ g if nb else None
+        ga = mm(g, b.swapaxes(-1, -2)) if na else None
+        gb = mm(a.swapaxes(-1, -2), g) if nb else None
         return ga, gb
