@@ -75,7 +75,7 @@ names = list(OPTIMIZERS)
 class Pair:
     """The same parameters in both libraries, with one optimizer each."""
 
-    def __init__(self, name, shapes, groups, rng):
+    def __init__(self, name, shapes, groups, rng, foreach=None):
         ours_cls, torch_cls, _ = OPTIMIZERS[name]
         init = [rng.uniform(-1, 1, s) for s in shapes]
         self.ours = [tg.tensor(a.copy(), requires_grad=True) for a in init]
@@ -90,7 +90,7 @@ class Pair:
             return out
 
         base = groups[0][1]
-        self.opt = ours_cls(split(self.ours), **base)
+        self.opt = ours_cls(split(self.ours), **base, foreach=foreach)
         self.topt = torch_cls(split(self.theirs), foreach=False, **base)
 
     def set_grads(self, rng, missing=()):
@@ -151,6 +151,59 @@ def test_updates_match_pytorch_for_every_option(name, data, seed) -> None:
             assert_close(np.asarray(v, dtype=np.float64),
                          expected.numpy() if torch.is_tensor(expected) else expected,
                          atol=1e-12, what=f"state {k}")
+
+
+def _rewritable(name, group, key, value) -> bool:
+    """Whether a test may rewrite option ``key`` of a group after a step: not those that fix
+    the state's layout (PyTorch cannot change them either; RMSprop makes its momentum buffer
+    on the first step if momentum > 0), nor to centered RMSprop's ill-posed alpha = 0."""
+    if key in ("amsgrad", "centered", "initial_accumulator_value"):
+        return False
+    if name == "RMSprop":
+        return key != "momentum" and not (key == "alpha" and value == 0 and group["centered"])
+    return True
+
+
+@pytest.mark.parametrize("foreach", [None, False, True])
+@pytest.mark.parametrize("name", names)
+@given(data=st.data(), seed=st.integers(0, 2**32 - 1))
+def test_options_rewritten_between_steps_are_honoured(name, foreach, data, seed) -> None:
+    """Any option of a group, not only ``lr``, may be rewritten between steps (by a scheduler
+    or by hand): the next step uses the new values, as PyTorch's does, whichever path
+    (flat or per parameter) updates the group."""
+    shapes, groups, missing = data.draw(setup(name))
+    rng = np.random.default_rng(seed)
+    pair = Pair(name, shapes, groups, rng, foreach=foreach)
+    for step in range(STEPS):
+        pair.set_grads(rng, missing[step])
+        pair.step()
+        pair.check(f"{name} {groups} step {step}")
+        for g, tg_ in zip(pair.opt.param_groups, pair.topt.param_groups):
+            for k, v in data.draw(OPTIMIZERS[name][2]).items():
+                if _rewritable(name, g, k, v):
+                    g[k] = tg_[k] = v
+
+
+@pytest.mark.parametrize("foreach", [None, False, True])
+@pytest.mark.parametrize("name", names)
+def test_a_step_marks_every_parameter_it_changes(name, foreach) -> None:
+    """``loss = f(w); opt.step(); loss.backward()`` fails for every optimizer, flat or per
+    parameter, whichever parameter the graph saved; a parameter the step left alone (no
+    gradient) is not marked."""
+    cls = OPTIMIZERS[name][0]
+    shapes = [(2, 2), (3,), (1,), (2,)]
+    for saved in range(3):
+        params = [tg.ones(*s, requires_grad=True) for s in shapes]
+        opt = cls(params, lr=0.1, foreach=foreach)
+        before = (params[saved] * params[saved]).sum()
+        untouched = (params[3] * params[3]).sum()
+        sum((p * p).sum() for p in params[:3]).backward()
+        opt.step()
+        assert params[saved].tolist() != tg.ones(*shapes[saved]).tolist()
+        with pytest.raises(RuntimeError, match="modified by an in-place operation"):
+            before.backward()
+        untouched.backward()
+        assert params[3].grad.tolist() == [2.0, 2.0]
 
 
 def _to_torch_state(sd):

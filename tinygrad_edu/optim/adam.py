@@ -6,6 +6,7 @@ from typing import Any
 
 import numpy as np
 
+from ..autograd.versions import bump_many
 from .flat import flat_group
 from .optimizer import Optimizer, check_range, scalars
 
@@ -103,50 +104,55 @@ class Adam(Optimizer):
         decoupled = group.get("decoupled_weight_decay", False)
         state = self.state
         consts: dict[tuple, tuple] = {}  # (dtype, step) -> the step's constants as 0-d arrays
-        for p in group["params"]:
-            gt = p.grad
-            if gt is None:
-                continue
-            g = gt.data
-            data = p.data
-            st = state.get(p)
-            if st is None:
-                st = state[p] = {"step": 0, "exp_avg": np.zeros_like(data),
-                                 "exp_avg_sq": np.zeros_like(data)}
+        changed: list[np.ndarray] = []  # bumped together: one epoch per step
+        try:
+            for p in group["params"]:
+                gt = p._grad
+                if gt is None:
+                    continue
+                g = gt.data
+                data = p.data
+                changed.append(data)
+                st = state.get(p)
+                if st is None:
+                    st = state[p] = {"step": 0, "exp_avg": np.zeros_like(data),
+                                     "exp_avg_sq": np.zeros_like(data)}
+                    if amsgrad:
+                        st["max_exp_avg_sq"] = np.zeros_like(data)
+                if maximize:
+                    g = -g
+                if wd != 0:
+                    if decoupled:
+                        data *= 1 - lr * wd
+                    else:
+                        g = g + wd * data
+                step = st["step"] = st["step"] + 1
+                key = (data.dtype, step)
+                c = consts.get(key)
+                if c is None:  # the options' constants are cached by scalars(); two change per step
+                    c = consts[key] = (
+                        scalars(data.dtype, 1 - b1, b2, 1 - b2, eps)
+                        + scalars(data.dtype, -lr / (1 - b1**step), (1 - b2**step) ** 0.5)
+                    )
+                one_m_b1, b2_, one_m_b2, eps_, neg_step_size, bc2_sqrt = c
+                m, v = st["exp_avg"], st["exp_avg_sq"]
+                m += (g - m) * one_m_b1  # m.lerp_(g, 1 - b1)
+                v *= b2_
+                v += (g * g) * one_m_b2
                 if amsgrad:
-                    st["max_exp_avg_sq"] = np.zeros_like(data)
-            if maximize:
-                g = -g
-            if wd != 0:
-                if decoupled:
-                    data *= 1 - lr * wd
+                    vmax = st["max_exp_avg_sq"]
+                    np.maximum(vmax, v, out=vmax)
+                    denom = np.sqrt(vmax)
                 else:
-                    g = g + wd * data
-            step = st["step"] = st["step"] + 1
-            key = (data.dtype, step)
-            c = consts.get(key)
-            if c is None:  # the options' constants are cached by scalars(); two change per step
-                c = consts[key] = (
-                    scalars(data.dtype, 1 - b1, b2, 1 - b2, eps)
-                    + scalars(data.dtype, -lr / (1 - b1**step), (1 - b2**step) ** 0.5)
-                )
-            one_m_b1, b2_, one_m_b2, eps_, neg_step_size, bc2_sqrt = c
-            m, v = st["exp_avg"], st["exp_avg_sq"]
-            m += (g - m) * one_m_b1  # m.lerp_(g, 1 - b1)
-            v *= b2_
-            v += (g * g) * one_m_b2
-            if amsgrad:
-                vmax = st["max_exp_avg_sq"]
-                np.maximum(vmax, v, out=vmax)
-                denom = np.sqrt(vmax)
-            else:
-                denom = np.sqrt(v)
-            denom /= bc2_sqrt
-            denom += eps_
-            update = m * neg_step_size
-            update /= denom
-            data += update
-            p._bump_version()
+                    denom = np.sqrt(v)
+                denom /= bc2_sqrt
+                denom += eps_
+                update = m * neg_step_size
+                update /= denom
+                data += update
+        finally:
+            if changed:
+                bump_many(changed)
 
 
 class AdamW(Adam):

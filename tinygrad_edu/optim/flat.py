@@ -38,6 +38,8 @@ from typing import Any
 
 import numpy as np
 
+from ..autograd.versions import bump_many
+
 # When the flat update pays (measured on float32 groups of six parameters, one thread): it
 # copies the gradients into one array and adds the update back parameter by parameter, about
 # two numpy calls per parameter plus FIXED_CALLS' worth of Python per group, to do the
@@ -107,9 +109,14 @@ class FlatGroup:
         """``p.data += update[p's part]`` for every parameter (``update`` is ``self.update``
         or another array laid out like it), and bump each parameter's version."""
         views = self.update_views if update is self.update else self.views_of(update)
-        for p, u in zip(self.params, views):
-            p.data += u
-            p._bump_version()
+        changed = []
+        try:
+            for p, u in zip(self.params, views):
+                data = p.data
+                changed.append(data)
+                data += u
+        finally:
+            bump_many(changed)
 
     def scale_data(self, factor: float) -> None:
         """``p.data *= factor`` for every parameter (decoupled weight decay)."""

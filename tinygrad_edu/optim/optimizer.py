@@ -202,13 +202,14 @@ class Optimizer:
     def zero_grad(self, set_to_none: bool = True) -> None:
         """Reset the gradients of all parameters: to ``None`` (default) or to zeros."""
         for group in self.param_groups:
-            for p in group["params"]:
-                if p.grad is None:
-                    continue
-                if set_to_none:
-                    p.grad = None
-                else:
-                    p.grad.data[...] = 0
+            if set_to_none:  # ._grad: the property's setter checks only non-None values
+                for p in group["params"]:
+                    if p._grad is not None:
+                        p._grad = None
+            else:
+                for p in group["params"]:
+                    if p._grad is not None:
+                        p._grad.data[...] = 0
 
     def step(self, closure: Callable[[], Any] | None = None) -> Any:
         """Update every parameter that has a gradient. ``closure``, if given, re-evaluates

@@ -6,6 +6,7 @@ from typing import Any
 
 import numpy as np
 
+from ..autograd.versions import bump_many
 from .flat import flat_group
 from .optimizer import Optimizer, check_range, scalars
 
@@ -100,46 +101,51 @@ class RMSprop(Optimizer):
         maximize = group["maximize"]
         state = self.state
         consts: dict[np.dtype, tuple] = {}  # dtype -> the constants as 0-d arrays
-        for p in group["params"]:
-            gt = p.grad
-            if gt is None:
-                continue
-            g = gt.data
-            data = p.data
-            c = consts.get(data.dtype)
-            if c is None:
-                c = consts[data.dtype] = scalars(data.dtype, -lr, alpha, 1 - alpha, eps, wd,
-                                                 momentum)
-            neg_lr, alpha_, one_m_alpha, eps_, wd_, momentum_ = c
-            st = state.get(p)
-            if st is None:
-                st = state[p] = {"step": 0, "square_avg": np.zeros_like(data)}
-                if momentum > 0:
-                    st["momentum_buffer"] = np.zeros_like(data)
+        changed: list[np.ndarray] = []  # bumped together: one epoch per step
+        try:
+            for p in group["params"]:
+                gt = p._grad
+                if gt is None:
+                    continue
+                g = gt.data
+                data = p.data
+                changed.append(data)
+                c = consts.get(data.dtype)
+                if c is None:
+                    c = consts[data.dtype] = scalars(data.dtype, -lr, alpha, 1 - alpha, eps, wd,
+                                                     momentum)
+                neg_lr, alpha_, one_m_alpha, eps_, wd_, momentum_ = c
+                st = state.get(p)
+                if st is None:
+                    st = state[p] = {"step": 0, "square_avg": np.zeros_like(data)}
+                    if momentum > 0:
+                        st["momentum_buffer"] = np.zeros_like(data)
+                    if centered:
+                        st["grad_avg"] = np.zeros_like(data)
+                if maximize:
+                    g = -g
+                st["step"] += 1
+                if wd != 0:
+                    g = g + data * wd_
+                v = st["square_avg"]
+                v *= alpha_
+                v += (g * g) * one_m_alpha
                 if centered:
-                    st["grad_avg"] = np.zeros_like(data)
-            if maximize:
-                g = -g
-            st["step"] += 1
-            if wd != 0:
-                g = g + data * wd_
-            v = st["square_avg"]
-            v *= alpha_
-            v += (g * g) * one_m_alpha
-            if centered:
-                gavg = st["grad_avg"]
-                gavg += (g - gavg) * one_m_alpha  # gavg.lerp_(g, 1 - alpha)
-                avg = np.sqrt(v - gavg * gavg)
-            else:
-                avg = np.sqrt(v)
-            avg += eps_
-            if momentum > 0:
-                buf = st["momentum_buffer"]
-                buf *= momentum_
-                buf += g / avg
-                data += buf * neg_lr
-            else:
-                update = g * neg_lr
-                update /= avg
-                data += update
-            p._bump_version()
+                    gavg = st["grad_avg"]
+                    gavg += (g - gavg) * one_m_alpha  # gavg.lerp_(g, 1 - alpha)
+                    avg = np.sqrt(v - gavg * gavg)
+                else:
+                    avg = np.sqrt(v)
+                avg += eps_
+                if momentum > 0:
+                    buf = st["momentum_buffer"]
+                    buf *= momentum_
+                    buf += g / avg
+                    data += buf * neg_lr
+                else:
+                    update = g * neg_lr
+                    update /= avg
+                    data += update
+        finally:
+            if changed:
+                bump_many(changed)

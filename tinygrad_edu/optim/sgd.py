@@ -6,6 +6,7 @@ from typing import Any
 
 import numpy as np
 
+from ..autograd.versions import bump_many
 from .flat import flat_group
 from .optimizer import Optimizer, check_range, scalars
 
@@ -87,29 +88,34 @@ class SGD(Optimizer):
         wd, nesterov, maximize = group["weight_decay"], group["nesterov"], group["maximize"]
         state = self.state
         consts: dict[np.dtype, tuple] = {}  # dtype -> the constants as 0-d arrays
-        for p in group["params"]:
-            gt = p.grad
-            if gt is None:
-                continue
-            g = gt.data
-            data = p.data
-            c = consts.get(data.dtype)
-            if c is None:
-                c = consts[data.dtype] = scalars(data.dtype, lr, wd, momentum, 1 - dampening)
-            lr_, wd_, momentum_, one_m_damp = c
-            if maximize:
-                g = -g
-            if wd != 0:
-                g = g + data * wd_
-            if momentum != 0:
-                st = state.get(p)
-                buf = None if st is None else st.get("momentum_buffer")
-                if buf is None:
-                    buf = np.array(g, dtype=data.dtype, copy=True)
-                    state.setdefault(p, {})["momentum_buffer"] = buf
-                else:
-                    buf *= momentum_
-                    buf += g * one_m_damp if dampening else g  # g * 1 is g: skip a pass
-                g = g + buf * momentum_ if nesterov else buf
-            data -= g * lr_
-            p._bump_version()
+        changed: list[np.ndarray] = []  # bumped together: one epoch per step
+        try:
+            for p in group["params"]:
+                gt = p._grad
+                if gt is None:
+                    continue
+                g = gt.data
+                data = p.data
+                changed.append(data)
+                c = consts.get(data.dtype)
+                if c is None:
+                    c = consts[data.dtype] = scalars(data.dtype, lr, wd, momentum, 1 - dampening)
+                lr_, wd_, momentum_, one_m_damp = c
+                if maximize:
+                    g = -g
+                if wd != 0:
+                    g = g + data * wd_
+                if momentum != 0:
+                    st = state.get(p)
+                    buf = None if st is None else st.get("momentum_buffer")
+                    if buf is None:
+                        buf = np.array(g, dtype=data.dtype, copy=True)
+                        state.setdefault(p, {})["momentum_buffer"] = buf
+                    else:
+                        buf *= momentum_
+                        buf += g * one_m_damp if dampening else g  # g * 1 is g: skip a pass
+                    g = g + buf * momentum_ if nesterov else buf
+                data -= g * lr_
+        finally:
+            if changed:
+                bump_many(changed)
