@@ -123,6 +123,7 @@ class Optimizer:
 
     def __init__(self, params: Any, defaults: dict[str, Any]) -> None:
         self._flat_groups: dict[tuple, Any] = {}  # the flat layouts (optim.flat.FlatGroup)
+        self._memos: dict[int, tuple[tuple, Any]] = {}  # id(group) -> (options, _derive(...))
         self.defaults = dict(defaults)
         self.state: dict[Tensor, dict[str, Any]] = {}
         self.param_groups: list[dict[str, Any]] = []
@@ -225,6 +226,24 @@ class Optimizer:
         return loss
 
     def _update_group(self, group: dict[str, Any]) -> None:
+        raise NotImplementedError
+
+    def _derived(self, group: dict[str, Any], options: tuple) -> Any:
+        """``self._derive(options)`` for ``group``, whose option values a step has just read
+        into ``options``: derived once and kept while the values stay equal, derived anew
+        when one changes (a scheduler writing ``group['lr']``, any option set by hand)."""
+        hit = self._memos.get(id(group))
+        if hit is not None and hit[0] == options:
+            return hit[1]
+        if len(self._memos) >= 64:
+            self._memos.clear()
+        derived = self._derive(options)
+        self._memos[id(group)] = (options, derived)
+        return derived
+
+    def _derive(self, options: tuple) -> Any:
+        """What an update computes from its group's options alone (subclasses that call
+        ``_derived``): e.g. its number of numpy calls and its constants per dtype."""
         raise NotImplementedError
 
     # ----------------------------------------------------------------- state dict
