@@ -185,6 +185,23 @@ def test_options_rewritten_between_steps_are_honoured(name, foreach, data, seed)
 
 
 @pytest.mark.parametrize("foreach", [None, False, True])
+def test_an_array_valued_option_is_read_like_a_tuple(foreach) -> None:
+    """Options are compared with the previous step's to reuse what was derived from them; an
+    option that is a numpy array (betas), changed between steps, still takes effect."""
+    results = []
+    for as_array in (False, True):
+        params = [tg.ones(2, requires_grad=True), tg.ones(3, requires_grad=True)]
+        opt = optim.Adam(params, lr=0.1, foreach=foreach)
+        for betas in ((0.9, 0.99), (0.5, 0.9), (0.5, 0.9)):
+            opt.param_groups[0]["betas"] = np.array(betas) if as_array else betas
+            opt.zero_grad()
+            sum((p * p * p).sum() for p in params).backward()
+            opt.step()
+        results.append([p.tolist() for p in params])
+    assert results[0] == results[1]
+
+
+@pytest.mark.parametrize("foreach", [None, False, True])
 @pytest.mark.parametrize("name", names)
 def test_a_step_marks_every_parameter_it_changes(name, foreach) -> None:
     """``loss = f(w); opt.step(); loss.backward()`` fails for every optimizer, flat or per

@@ -33,6 +33,7 @@ True
 
 from __future__ import annotations
 
+import math
 from collections.abc import Sequence
 from typing import Any
 
@@ -67,6 +68,12 @@ class FlatGroup:
         sizes = [int(np.prod(s)) for s in self.shapes]
         self.offsets = np.cumsum([0, *sizes]).tolist()
         self.size = self.offsets[-1]
+        # pays(calls) is calls * n > calls + 2n + FIXED_CALLS (and not too large), i.e. for
+        # integer calls: calls > (2n + FIXED_CALLS) // (n - 1); worked out once, as it is
+        # asked every step
+        n = len(self.params)
+        self._pays_above = ((2 * n + FIXED_CALLS) // (n - 1)
+                            if n > 1 and self.size <= MAX_MEAN_SIZE * n else math.inf)
         self.states: list[dict] = []  # the parameters' state dicts, for the current step
         self.buffers: dict[str, np.ndarray] = {}
         self.views: dict[str, list[np.ndarray]] = {}
@@ -76,8 +83,7 @@ class FlatGroup:
     def pays(self, calls: int) -> bool:
         """Whether updating these parameters flat is faster than one by one, for an update
         of ``calls`` numpy calls per parameter (see ``FIXED_CALLS``)."""
-        n = len(self.params)
-        return self.size <= MAX_MEAN_SIZE * n and calls * n > calls + 2 * n + FIXED_CALLS
+        return calls > self._pays_above
 
     def allocate(self) -> None:
         """The work arrays: the gradient, the update (also a scratch array) and a scratch."""

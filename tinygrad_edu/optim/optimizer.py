@@ -233,8 +233,12 @@ class Optimizer:
         into ``options``: derived once and kept while the values stay equal, derived anew
         when one changes (a scheduler writing ``group['lr']``, any option set by hand)."""
         hit = self._memos.get(id(group))
-        if hit is not None and hit[0] == options:
-            return hit[1]
+        if hit is not None:
+            try:
+                if hit[0] == options:
+                    return hit[1]
+            except (ValueError, RuntimeError, TypeError):  # an array-valued option: derive
+                pass
         if len(self._memos) >= 64:
             self._memos.clear()
         derived = self._derive(options)
