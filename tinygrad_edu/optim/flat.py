@@ -138,7 +138,7 @@ def _same_layout(flat: FlatGroup, params: list) -> list | None:
     grads = []
     i = 0
     for p in params:
-        g = p.grad
+        g = p._grad
         if g is None:
             continue
         if i == n or p is not laid_out[i]:
@@ -200,7 +200,7 @@ def flat_group(opt: Any, group: dict, keys: Sequence[str], *, counts_steps: bool
     state = opt.state
     states = [state.get(p) for p in flat.params]
     fresh = False
-    if all(st is None for st in states):
+    if states.count(None) == len(states):  # (state dicts are never == None)
         fresh = True
         for k in keys:
             flat.new_buffer(k)
@@ -219,7 +219,7 @@ def flat_group(opt: Any, group: dict, keys: Sequence[str], *, counts_steps: bool
 def _adopt(flat: FlatGroup, states: list, keys: Sequence[str], counts_steps: bool) -> bool:
     """Make every state array ``keys`` a view of the flat buffers (copying those that are
     not); False if the states differ (one missing, other step counts, shapes or dtypes)."""
-    if any(st is None for st in states):
+    if None in states:
         return False
     if counts_steps:
         step = states[0].get("step")
