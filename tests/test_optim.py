@@ -184,6 +184,29 @@ def test_options_rewritten_between_steps_are_honoured(name, foreach, data, seed)
                     g[k] = tg_[k] = v
 
 
+@pytest.mark.parametrize("name", names)
+def test_a_group_of_mixed_dtypes_updates_each_parameter_as_if_alone(name) -> None:
+    """float32 and float64 parameters in one group (the per-parameter loop, with constants
+    per dtype) end exactly where each one alone in its own optimizer ends."""
+    cls = OPTIMIZERS[name][0]
+    dtypes = [np.float32, np.float64, np.float64, np.float32]
+    rng = np.random.default_rng(0)
+    init = [rng.uniform(-1, 1, 3).astype(d) for d in dtypes]
+    grads = [[rng.uniform(-1, 1, 3).astype(d) for d in dtypes] for _ in range(3)]
+    kw = dict(lr=0.1, momentum=0.5) if name in ("SGD", "RMSprop") else dict(lr=0.1)
+    together = [tg.tensor(a.copy(), requires_grad=True) for a in init]
+    alone = [tg.tensor(a.copy(), requires_grad=True) for a in init]
+    opts = [cls(together, **kw)] + [cls([p], **kw) for p in alone]
+    for step_grads in grads:
+        for ps in (together, alone):
+            for p, g in zip(ps, step_grads):
+                p.grad = tg.tensor(g.copy())
+        for opt in opts:
+            opt.step()
+    for p, q in zip(together, alone):
+        assert p.dtype == q.dtype and np.array_equal(p.data, q.data)
+
+
 @pytest.mark.parametrize("foreach", [None, False, True])
 def test_an_array_valued_option_is_read_like_a_tuple(foreach) -> None:
     """Options are compared with the previous step's to reuse what was derived from them; an

@@ -100,8 +100,10 @@ class SGD(Optimizer):
         """Parameter by parameter (``foreach=False``, or a group the flat update cannot
         take or would not speed up)."""
         _, momentum, dampening, wd, nesterov, maximize = options
+        decay, with_momentum = wd != 0, momentum != 0
         state = self.state
         changed: list[np.ndarray] = []  # bumped together: one epoch per step
+        dtype = None  # the constants' dtype (the parameters usually share one)
         try:
             for p in group["params"]:
                 gt = p._grad
@@ -110,15 +112,17 @@ class SGD(Optimizer):
                 g = gt.data
                 data = p.data
                 changed.append(data)
-                c = consts.get(data.dtype)
-                if c is None:
-                    c = self._constants(consts, data.dtype, options)
-                lr_, wd_, momentum_, one_m_damp, _ = c
+                if data.dtype is not dtype:
+                    dtype = data.dtype
+                    c = consts.get(dtype)
+                    if c is None:
+                        c = self._constants(consts, dtype, options)
+                    lr_, wd_, momentum_, one_m_damp, _ = c
                 if maximize:
                     g = -g
-                if wd != 0:
+                if decay:
                     g = g + data * wd_
-                if momentum != 0:
+                if with_momentum:
                     st = state.get(p)
                     buf = None if st is None else st.get("momentum_buffer")
                     if buf is None:
