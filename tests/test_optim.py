@@ -208,20 +208,32 @@ def test_a_group_of_mixed_dtypes_updates_each_parameter_as_if_alone(name) -> Non
 
 
 @pytest.mark.parametrize("foreach", [None, False, True])
-def test_an_array_valued_option_is_read_like_a_tuple(foreach) -> None:
+def test_an_option_changed_in_place_or_as_an_array_takes_effect(foreach) -> None:
     """Options are compared with the previous step's to reuse what was derived from them; an
-    option that is a numpy array (betas), changed between steps, still takes effect."""
+    option that is a numpy array or a list (betas, lr), set anew or changed in place between
+    steps, takes effect as a tuple and a float set anew do."""
     results = []
-    for as_array in (False, True):
+    for kind in ("tuple", "array", "list in place", "array in place"):
         params = [tg.ones(2, requires_grad=True), tg.ones(3, requires_grad=True)]
         opt = optim.Adam(params, lr=0.1, foreach=foreach)
-        for betas in ((0.9, 0.99), (0.5, 0.9), (0.5, 0.9)):
-            opt.param_groups[0]["betas"] = np.array(betas) if as_array else betas
+        group = opt.param_groups[0]
+        if kind.endswith("in place"):
+            group["betas"] = [0.9, 0.99] if kind.startswith("list") else np.array([0.9, 0.99])
+            group["lr"] = np.array(0.1)
+        for step, betas in enumerate(((0.9, 0.99), (0.5, 0.9), (0.5, 0.9), (0.8, 0.9))):
+            lr = 0.1 / (step + 1)
+            if kind == "tuple":
+                group["betas"], group["lr"] = betas, lr
+            elif kind == "array":
+                group["betas"], group["lr"] = np.array(betas), np.array(lr)
+            else:
+                group["betas"][0], group["betas"][1] = betas
+                group["lr"][...] = lr
             opt.zero_grad()
             sum((p * p * p).sum() for p in params).backward()
             opt.step()
         results.append([p.tolist() for p in params])
-    assert results[0] == results[1]
+    assert results[1:] == results[:1] * 3
 
 
 @pytest.mark.parametrize("foreach", [None, False, True])

@@ -79,6 +79,21 @@ def scalars(dtype: np.dtype, *values: float) -> tuple[np.ndarray, ...]:
     return c
 
 
+_IMMUTABLE = (bool, int, float, complex, str, bytes, type(None), np.generic)
+
+
+def _unchangeable(value: Any) -> bool:
+    """Whether ``value`` cannot change in place (a number, a string, a tuple of those): then
+    ``==`` with the value an earlier step read tells whether it is still the same.
+
+    >>> _unchangeable((0.9, 0.999)), _unchangeable([0.9, 0.999]), _unchangeable(np.array(0.1))
+    (True, False, False)
+    """
+    if type(value) is tuple:
+        return all(map(_unchangeable, value))
+    return isinstance(value, _IMMUTABLE)
+
+
 def check_range(name: str, value: float, low: float = 0.0, high: float = math.inf,
                 open_high: bool = False) -> None:
     """Raise ``ValueError('Invalid <name> value: ...')`` like PyTorch when out of range.
@@ -237,12 +252,15 @@ class Optimizer:
             try:
                 if hit[0] == options:
                     return hit[1]
-            except (ValueError, RuntimeError, TypeError):  # an array-valued option: derive
+            except (ValueError, RuntimeError, TypeError):  # now an array: derive
                 pass
-        if len(self._memos) >= 64:
-            self._memos.clear()
         derived = self._derive(options)
-        self._memos[id(group)] = (options, derived)
+        # kept unless an option can change in place (a list, an array): that one would still
+        # be equal to itself after a change, so such options are derived anew at every step
+        if all(map(_unchangeable, options)):
+            if len(self._memos) >= 64:
+                self._memos.clear()
+            self._memos[id(group)] = (options, derived)
         return derived
 
     def _derive(self, options: tuple) -> Any:
