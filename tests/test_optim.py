@@ -75,7 +75,7 @@ names = list(OPTIMIZERS)
 class Pair:
     """The same parameters in both libraries, with one optimizer each."""
 
-    def __init__(self, name, shapes, groups, rng):
+    def __init__(self, name, shapes, groups, rng, foreach=None):
         ours_cls, torch_cls, _ = OPTIMIZERS[name]
         init = [rng.uniform(-1, 1, s) for s in shapes]
         self.ours = [tg.tensor(a.copy(), requires_grad=True) for a in init]
@@ -90,7 +90,7 @@ class Pair:
             return out
 
         base = groups[0][1]
-        self.opt = ours_cls(split(self.ours), **base)
+        self.opt = ours_cls(split(self.ours), **base, foreach=foreach)
         self.topt = torch_cls(split(self.theirs), foreach=False, **base)
 
     def set_grads(self, rng, missing=()):
@@ -151,6 +151,111 @@ def test_updates_match_pytorch_for_every_option(name, data, seed) -> None:
             assert_close(np.asarray(v, dtype=np.float64),
                          expected.numpy() if torch.is_tensor(expected) else expected,
                          atol=1e-12, what=f"state {k}")
+
+
+def _rewritable(name, group, key, value) -> bool:
+    """Whether a test may rewrite option ``key`` of a group after a step: not those that fix
+    the state's layout (PyTorch cannot change them either; RMSprop makes its momentum buffer
+    on the first step if momentum > 0), nor to centered RMSprop's ill-posed alpha = 0."""
+    if key in ("amsgrad", "centered", "initial_accumulator_value"):
+        return False
+    if name == "RMSprop":
+        return key != "momentum" and not (key == "alpha" and value == 0 and group["centered"])
+    return True
+
+
+@pytest.mark.parametrize("foreach", [None, False, True])
+@pytest.mark.parametrize("name", names)
+@given(data=st.data(), seed=st.integers(0, 2**32 - 1))
+def test_options_rewritten_between_steps_are_honoured(name, foreach, data, seed) -> None:
+    """Any option of a group, not only ``lr``, may be rewritten between steps (by a scheduler
+    or by hand): the next step uses the new values, as PyTorch's does, whichever path
+    (flat or per parameter) updates the group."""
+    shapes, groups, missing = data.draw(setup(name))
+    rng = np.random.default_rng(seed)
+    pair = Pair(name, shapes, groups, rng, foreach=foreach)
+    for step in range(STEPS):
+        pair.set_grads(rng, missing[step])
+        pair.step()
+        pair.check(f"{name} {groups} step {step}")
+        for g, tg_ in zip(pair.opt.param_groups, pair.topt.param_groups):
+            for k, v in data.draw(OPTIMIZERS[name][2]).items():
+                if _rewritable(name, g, k, v):
+                    g[k] = tg_[k] = v
+
+
+@pytest.mark.parametrize("name", names)
+def test_a_group_of_mixed_dtypes_updates_each_parameter_as_if_alone(name) -> None:
+    """float32 and float64 parameters in one group (the per-parameter loop, with constants
+    per dtype) end exactly where each one alone in its own optimizer ends."""
+    cls = OPTIMIZERS[name][0]
+    dtypes = [np.float32, np.float64, np.float64, np.float32]
+    rng = np.random.default_rng(0)
+    init = [rng.uniform(-1, 1, 3).astype(d) for d in dtypes]
+    grads = [[rng.uniform(-1, 1, 3).astype(d) for d in dtypes] for _ in range(3)]
+    kw = dict(lr=0.1, momentum=0.5) if name in ("SGD", "RMSprop") else dict(lr=0.1)
+    together = [tg.tensor(a.copy(), requires_grad=True) for a in init]
+    alone = [tg.tensor(a.copy(), requires_grad=True) for a in init]
+    opts = [cls(together, **kw)] + [cls([p], **kw) for p in alone]
+    for step_grads in grads:
+        for ps in (together, alone):
+            for p, g in zip(ps, step_grads):
+                p.grad = tg.tensor(g.copy())
+        for opt in opts:
+            opt.step()
+    for p, q in zip(together, alone):
+        assert p.dtype == q.dtype and np.array_equal(p.data, q.data)
+
+
+@pytest.mark.parametrize("foreach", [None, False, True])
+def test_an_option_changed_in_place_or_as_an_array_takes_effect(foreach) -> None:
+    """Options are compared with the previous step's to reuse what was derived from them; an
+    option that is a numpy array or a list (betas, lr), set anew or changed in place between
+    steps, takes effect as a tuple and a float set anew do."""
+    results = []
+    for kind in ("tuple", "array", "list in place", "array in place"):
+        params = [tg.ones(2, requires_grad=True), tg.ones(3, requires_grad=True)]
+        opt = optim.Adam(params, lr=0.1, foreach=foreach)
+        group = opt.param_groups[0]
+        if kind.endswith("in place"):
+            group["betas"] = [0.9, 0.99] if kind.startswith("list") else np.array([0.9, 0.99])
+            group["lr"] = np.array(0.1)
+        for step, betas in enumerate(((0.9, 0.99), (0.5, 0.9), (0.5, 0.9), (0.8, 0.9))):
+            lr = 0.1 / (step + 1)
+            if kind == "tuple":
+                group["betas"], group["lr"] = betas, lr
+            elif kind == "array":
+                group["betas"], group["lr"] = np.array(betas), np.array(lr)
+            else:
+                group["betas"][0], group["betas"][1] = betas
+                group["lr"][...] = lr
+            opt.zero_grad()
+            sum((p * p * p).sum() for p in params).backward()
+            opt.step()
+        results.append([p.tolist() for p in params])
+    assert results[1:] == results[:1] * 3
+
+
+@pytest.mark.parametrize("foreach", [None, False, True])
+@pytest.mark.parametrize("name", names)
+def test_a_step_marks_every_parameter_it_changes(name, foreach) -> None:
+    """``loss = f(w); opt.step(); loss.backward()`` fails for every optimizer, flat or per
+    parameter, whichever parameter the graph saved; a parameter the step left alone (no
+    gradient) is not marked."""
+    cls = OPTIMIZERS[name][0]
+    shapes = [(2, 2), (3,), (1,), (2,)]
+    for saved in range(3):
+        params = [tg.ones(*s, requires_grad=True) for s in shapes]
+        opt = cls(params, lr=0.1, foreach=foreach)
+        before = (params[saved] * params[saved]).sum()
+        untouched = (params[3] * params[3]).sum()
+        sum((p * p).sum() for p in params[:3]).backward()
+        opt.step()
+        assert params[saved].tolist() != tg.ones(*shapes[saved]).tolist()
+        with pytest.raises(RuntimeError, match="modified by an in-place operation"):
+            before.backward()
+        untouched.backward()
+        assert params[3].grad.tolist() == [2.0, 2.0]
 
 
 def _to_torch_state(sd):

@@ -22,6 +22,7 @@ True
 from __future__ import annotations
 
 import weakref
+from collections.abc import Iterable
 
 import numpy as np
 
@@ -54,6 +55,29 @@ def bump(array: np.ndarray, op: str = "an in-place operation") -> int:
         weakref.finalize(root, _forget, key)
     _versions[key] = epoch
     _writers[key] = op
+    return epoch
+
+
+def bump_many(arrays: Iterable[np.ndarray], op: str = "an in-place operation") -> int:
+    """Record one in-place change of the memory of all ``arrays`` (an optimizer step): they
+    all get the same new epoch, which is later than that of any op recorded before, exactly
+    as if each had been bumped in turn. Returns the new epoch.
+
+    >>> a, b = np.zeros(2), np.zeros(3)
+    >>> before = version(a)
+    >>> epoch = bump_many([a, b[1:]], "step")
+    >>> version(a) == version(b) == epoch > before
+    True
+    """
+    flags.inplace_epoch = epoch = flags.inplace_epoch + 1
+    versions, writers = _versions, _writers
+    for array in arrays:
+        root = array if array.base is None else memory_root(array)
+        key = id(root)
+        if key not in versions:
+            weakref.finalize(root, _forget, key)
+        versions[key] = epoch
+        writers[key] = op
     return epoch
 
 

@@ -6,6 +6,7 @@ from typing import Any
 
 import numpy as np
 
+from ..autograd.versions import bump_many
 from .flat import flat_group
 from .optimizer import Optimizer, check_range, scalars
 
@@ -95,28 +96,34 @@ class Adagrad(Optimizer):
         wd, maximize = group["weight_decay"], group["maximize"]
         state = self.state
         consts: dict[tuple, tuple] = {}  # (dtype, step) -> the constants as 0-d arrays
-        for p in group["params"]:
-            gt = p.grad
-            if gt is None:
-                continue
-            g = gt.data
-            data = p.data
-            st = state.get(p) or self._init_state(p, group)
-            step = st["step"] = st["step"] + 1
-            key = (data.dtype, step)
-            c = consts.get(key)
-            if c is None:
-                c = consts[key] = scalars(data.dtype, -lr / (1 + (step - 1) * lr_decay), eps, wd)
-            neg_clr, eps_, wd_ = c
-            if maximize:
-                g = -g
-            if wd != 0:
-                g = g + data * wd_
-            acc = st["sum"]
-            acc += g * g
-            std = np.sqrt(acc)
-            std += eps_
-            update = g * neg_clr
-            update /= std
-            data += update
-            p._bump_version()
+        changed: list[np.ndarray] = []  # bumped together: one epoch per step
+        try:
+            for p in group["params"]:
+                gt = p._grad
+                if gt is None:
+                    continue
+                g = gt.data
+                data = p.data
+                changed.append(data)
+                st = state.get(p) or self._init_state(p, group)
+                step = st["step"] = st["step"] + 1
+                key = (data.dtype, step)
+                c = consts.get(key)
+                if c is None:
+                    c = consts[key] = scalars(data.dtype, -lr / (1 + (step - 1) * lr_decay),
+                                              eps, wd)
+                neg_clr, eps_, wd_ = c
+                if maximize:
+                    g = -g
+                if wd != 0:
+                    g = g + data * wd_
+                acc = st["sum"]
+                acc += g * g
+                std = np.sqrt(acc)
+                std += eps_
+                update = g * neg_clr
+                update /= std
+                data += update
+        finally:
+            if changed:
+                bump_many(changed)

@@ -6,6 +6,7 @@ from typing import Any
 
 import numpy as np
 
+from ..autograd.versions import bump_many
 from .flat import flat_group
 from .optimizer import Optimizer, check_range, scalars
 
@@ -49,32 +50,49 @@ class Adam(Optimizer):
         check_range("weight_decay", group["weight_decay"])
 
     def _update_group(self, group: dict[str, Any]) -> None:
-        keys = ("exp_avg", "exp_avg_sq", "max_exp_avg_sq")[:3 if group["amsgrad"] else 2]
-        calls = 10 + 2 * group["amsgrad"] + 2 * (group["weight_decay"] != 0) + group["maximize"]
+        options = (group["lr"], group["betas"], group["eps"], group["weight_decay"],
+                   group["amsgrad"], group["maximize"],
+                   group.get("decoupled_weight_decay", False))
+        calls, keys, consts = self._derived(group, options)
         flat = flat_group(self, group, keys, counts_steps=True, calls=calls)
         if flat is None:
-            self._update_each(group)
+            self._update_each(group, options, consts)
         else:
-            self._update_flat(group, flat[0])
+            self._update_flat(flat[0], options, consts)
 
-    def _update_flat(self, group: dict[str, Any], flat: Any) -> None:
+    def _derive(self, options: tuple) -> tuple[int, tuple[str, ...], dict]:
+        """The numpy calls of the per-parameter update, the state keys and a dict for the
+        options' 0-d constants per dtype (see ``_constants``)."""
+        _, _, _, wd, amsgrad, maximize, _ = options
+        keys = ("exp_avg", "exp_avg_sq", "max_exp_avg_sq")[:3 if amsgrad else 2]
+        return 10 + 2 * amsgrad + 2 * (wd != 0) + maximize, keys, {}
+
+    @staticmethod
+    def _constants(consts: dict, dtype: np.dtype, options: tuple) -> tuple:
+        """``1 - beta1, beta2, 1 - beta2, eps`` as 0-d arrays of ``dtype``, kept in
+        ``consts`` (the bias corrections change every step: see ``scalars``)."""
+        c = consts.get(dtype)
+        if c is None:
+            (b1, b2), eps = options[1:3]
+            c = consts[dtype] = scalars(dtype, 1 - b1, b2, 1 - b2, eps)
+        return c
+
+    def _update_flat(self, flat: Any, options: tuple, consts: dict) -> None:
         """The group at once; the same operations as ``_update_each``, on flat arrays."""
-        lr, eps, wd = group["lr"], group["eps"], group["weight_decay"]
-        b1, b2 = group["betas"]
-        decoupled = group.get("decoupled_weight_decay", False)
+        lr, (b1, b2), _, wd, amsgrad, maximize, decoupled = options
         for st in flat.states:
             st["step"] += 1
         step = flat.states[0]["step"]
         if wd != 0 and decoupled:
             flat.scale_data(1 - lr * wd)
         g = flat.grad
-        if group["maximize"]:
+        if maximize:
             np.negative(g, out=g)
         if wd != 0 and not decoupled:
             data = flat.gather_data()
             data *= wd
             g += data
-        one_m_b1, b2_, one_m_b2, eps_ = scalars(flat.dtype, 1 - b1, b2, 1 - b2, eps)
+        one_m_b1, b2_, one_m_b2, eps_ = self._constants(consts, flat.dtype, options)
         neg_step_size, bc2_sqrt = scalars(flat.dtype, -lr / (1 - b1**step),
                                           (1 - b2**step) ** 0.5)
         m, v = flat.buffers["exp_avg"], flat.buffers["exp_avg_sq"]
@@ -82,7 +100,7 @@ class Adam(Optimizer):
         m += np.multiply(np.subtract(g, m, out=tmp), one_m_b1, out=tmp)  # m.lerp_(g, 1 - b1)
         v *= b2_
         v += np.multiply(np.multiply(g, g, out=tmp), one_m_b2, out=tmp)
-        if group["amsgrad"]:
+        if amsgrad:
             vmax = flat.buffers["max_exp_avg_sq"]
             np.maximum(vmax, v, out=vmax)
             denom = np.sqrt(vmax, out=flat.scratch)
@@ -94,59 +112,61 @@ class Adam(Optimizer):
         update /= denom
         flat.scatter_add(update)
 
-    def _update_each(self, group: dict[str, Any]) -> None:
+    def _update_each(self, group: dict[str, Any], options: tuple, consts: dict) -> None:
         """Parameter by parameter (``foreach=False``, or a group the flat update cannot
         take or would not speed up)."""
-        lr, eps, wd = group["lr"], group["eps"], group["weight_decay"]
-        b1, b2 = group["betas"]
-        amsgrad, maximize = group["amsgrad"], group["maximize"]
-        decoupled = group.get("decoupled_weight_decay", False)
+        lr, (b1, b2), _, wd, amsgrad, maximize, decoupled = options
         state = self.state
-        consts: dict[tuple, tuple] = {}  # (dtype, step) -> the step's constants as 0-d arrays
-        for p in group["params"]:
-            gt = p.grad
-            if gt is None:
-                continue
-            g = gt.data
-            data = p.data
-            st = state.get(p)
-            if st is None:
-                st = state[p] = {"step": 0, "exp_avg": np.zeros_like(data),
-                                 "exp_avg_sq": np.zeros_like(data)}
+        per_step: dict[tuple, tuple] = {}  # (dtype, step) -> the step's constants
+        changed: list[np.ndarray] = []  # bumped together: one epoch per step
+        try:
+            for p in group["params"]:
+                gt = p._grad
+                if gt is None:
+                    continue
+                g = gt.data
+                data = p.data
+                changed.append(data)
+                st = state.get(p)
+                if st is None:
+                    st = state[p] = {"step": 0, "exp_avg": np.zeros_like(data),
+                                     "exp_avg_sq": np.zeros_like(data)}
+                    if amsgrad:
+                        st["max_exp_avg_sq"] = np.zeros_like(data)
+                if maximize:
+                    g = -g
+                if wd != 0:
+                    if decoupled:
+                        data *= 1 - lr * wd
+                    else:
+                        g = g + wd * data
+                step = st["step"] = st["step"] + 1
+                key = (data.dtype, step)
+                c = per_step.get(key)
+                if c is None:  # the options' constants are kept per group; two change per step
+                    c = per_step[key] = (
+                        self._constants(consts, data.dtype, options)
+                        + scalars(data.dtype, -lr / (1 - b1**step), (1 - b2**step) ** 0.5)
+                    )
+                one_m_b1, b2_, one_m_b2, eps_, neg_step_size, bc2_sqrt = c
+                m, v = st["exp_avg"], st["exp_avg_sq"]
+                m += (g - m) * one_m_b1  # m.lerp_(g, 1 - b1)
+                v *= b2_
+                v += (g * g) * one_m_b2
                 if amsgrad:
-                    st["max_exp_avg_sq"] = np.zeros_like(data)
-            if maximize:
-                g = -g
-            if wd != 0:
-                if decoupled:
-                    data *= 1 - lr * wd
+                    vmax = st["max_exp_avg_sq"]
+                    np.maximum(vmax, v, out=vmax)
+                    denom = np.sqrt(vmax)
                 else:
-                    g = g + wd * data
-            step = st["step"] = st["step"] + 1
-            key = (data.dtype, step)
-            c = consts.get(key)
-            if c is None:  # the options' constants are cached by scalars(); two change per step
-                c = consts[key] = (
-                    scalars(data.dtype, 1 - b1, b2, 1 - b2, eps)
-                    + scalars(data.dtype, -lr / (1 - b1**step), (1 - b2**step) ** 0.5)
-                )
-            one_m_b1, b2_, one_m_b2, eps_, neg_step_size, bc2_sqrt = c
-            m, v = st["exp_avg"], st["exp_avg_sq"]
-            m += (g - m) * one_m_b1  # m.lerp_(g, 1 - b1)
-            v *= b2_
-            v += (g * g) * one_m_b2
-            if amsgrad:
-                vmax = st["max_exp_avg_sq"]
-                np.maximum(vmax, v, out=vmax)
-                denom = np.sqrt(vmax)
-            else:
-                denom = np.sqrt(v)
-            denom /= bc2_sqrt
-            denom += eps_
-            update = m * neg_step_size
-            update /= denom
-            data += update
-            p._bump_version()
+                    denom = np.sqrt(v)
+                denom /= bc2_sqrt
+                denom += eps_
+                update = m * neg_step_size
+                update /= denom
+                data += update
+        finally:
+            if changed:
+                bump_many(changed)
 
 
 class AdamW(Adam):

@@ -33,10 +33,13 @@ True
 
 from __future__ import annotations
 
+import math
 from collections.abc import Sequence
 from typing import Any
 
 import numpy as np
+
+from ..autograd.versions import bump_many
 
 # When the flat update pays (measured on float32 groups of six parameters, one thread): it
 # copies the gradients into one array and adds the update back parameter by parameter, about
@@ -65,6 +68,12 @@ class FlatGroup:
         sizes = [int(np.prod(s)) for s in self.shapes]
         self.offsets = np.cumsum([0, *sizes]).tolist()
         self.size = self.offsets[-1]
+        # pays(calls) is calls * n > calls + 2n + FIXED_CALLS (and not too large), i.e. for
+        # integer calls: calls > (2n + FIXED_CALLS) // (n - 1); worked out once, as it is
+        # asked every step
+        n = len(self.params)
+        self._pays_above = ((2 * n + FIXED_CALLS) // (n - 1)
+                            if n > 1 and self.size <= MAX_MEAN_SIZE * n else math.inf)
         self.states: list[dict] = []  # the parameters' state dicts, for the current step
         self.buffers: dict[str, np.ndarray] = {}
         self.views: dict[str, list[np.ndarray]] = {}
@@ -74,8 +83,7 @@ class FlatGroup:
     def pays(self, calls: int) -> bool:
         """Whether updating these parameters flat is faster than one by one, for an update
         of ``calls`` numpy calls per parameter (see ``FIXED_CALLS``)."""
-        n = len(self.params)
-        return self.size <= MAX_MEAN_SIZE * n and calls * n > calls + 2 * n + FIXED_CALLS
+        return calls > self._pays_above
 
     def allocate(self) -> None:
         """The work arrays: the gradient, the update (also a scratch array) and a scratch."""
@@ -107,9 +115,14 @@ class FlatGroup:
         """``p.data += update[p's part]`` for every parameter (``update`` is ``self.update``
         or another array laid out like it), and bump each parameter's version."""
         views = self.update_views if update is self.update else self.views_of(update)
-        for p, u in zip(self.params, views):
-            p.data += u
-            p._bump_version()
+        changed = []
+        try:
+            for p, u in zip(self.params, views):
+                data = p.data
+                changed.append(data)
+                data += u
+        finally:
+            bump_many(changed)
 
     def scale_data(self, factor: float) -> None:
         """``p.data *= factor`` for every parameter (decoupled weight decay)."""
@@ -125,7 +138,7 @@ def _same_layout(flat: FlatGroup, params: list) -> list | None:
     grads = []
     i = 0
     for p in params:
-        g = p.grad
+        g = p._grad
         if g is None:
             continue
         if i == n or p is not laid_out[i]:
@@ -187,7 +200,7 @@ def flat_group(opt: Any, group: dict, keys: Sequence[str], *, counts_steps: bool
     state = opt.state
     states = [state.get(p) for p in flat.params]
     fresh = False
-    if all(st is None for st in states):
+    if states.count(None) == len(states):  # (state dicts are never == None)
         fresh = True
         for k in keys:
             flat.new_buffer(k)
@@ -206,7 +219,7 @@ def flat_group(opt: Any, group: dict, keys: Sequence[str], *, counts_steps: bool
 def _adopt(flat: FlatGroup, states: list, keys: Sequence[str], counts_steps: bool) -> bool:
     """Make every state array ``keys`` a view of the flat buffers (copying those that are
     not); False if the states differ (one missing, other step counts, shapes or dtypes)."""
-    if any(st is None for st in states):
+    if None in states:
         return False
     if counts_steps:
         step = states[0].get("step")

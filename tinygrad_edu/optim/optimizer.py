@@ -79,6 +79,21 @@ def scalars(dtype: np.dtype, *values: float) -> tuple[np.ndarray, ...]:
     return c
 
 
+_IMMUTABLE = (bool, int, float, complex, str, bytes, type(None), np.generic)
+
+
+def _unchangeable(value: Any) -> bool:
+    """Whether ``value`` cannot change in place (a number, a string, a tuple of those): then
+    ``==`` with the value an earlier step read tells whether it is still the same.
+
+    >>> _unchangeable((0.9, 0.999)), _unchangeable([0.9, 0.999]), _unchangeable(np.array(0.1))
+    (True, False, False)
+    """
+    if type(value) is tuple:
+        return all(map(_unchangeable, value))
+    return isinstance(value, _IMMUTABLE)
+
+
 def check_range(name: str, value: float, low: float = 0.0, high: float = math.inf,
                 open_high: bool = False) -> None:
     """Raise ``ValueError('Invalid <name> value: ...')`` like PyTorch when out of range.
@@ -123,6 +138,7 @@ class Optimizer:
 
     def __init__(self, params: Any, defaults: dict[str, Any]) -> None:
         self._flat_groups: dict[tuple, Any] = {}  # the flat layouts (optim.flat.FlatGroup)
+        self._memos: dict[int, tuple[tuple, Any]] = {}  # id(group) -> (options, _derive(...))
         self.defaults = dict(defaults)
         self.state: dict[Tensor, dict[str, Any]] = {}
         self.param_groups: list[dict[str, Any]] = []
@@ -202,13 +218,14 @@ class Optimizer:
     def zero_grad(self, set_to_none: bool = True) -> None:
         """Reset the gradients of all parameters: to ``None`` (default) or to zeros."""
         for group in self.param_groups:
-            for p in group["params"]:
-                if p.grad is None:
-                    continue
-                if set_to_none:
-                    p.grad = None
-                else:
-                    p.grad.data[...] = 0
+            if set_to_none:  # ._grad: the property's setter checks only non-None values
+                for p in group["params"]:
+                    if p._grad is not None:
+                        p._grad = None
+            else:
+                for p in group["params"]:
+                    if p._grad is not None:
+                        p._grad.data[...] = 0
 
     def step(self, closure: Callable[[], Any] | None = None) -> Any:
         """Update every parameter that has a gradient. ``closure``, if given, re-evaluates
@@ -224,6 +241,31 @@ class Optimizer:
         return loss
 
     def _update_group(self, group: dict[str, Any]) -> None:
+        raise NotImplementedError
+
+    def _derived(self, group: dict[str, Any], options: tuple) -> Any:
+        """``self._derive(options)`` for ``group``, whose option values a step has just read
+        into ``options``: derived once and kept while the values stay equal, derived anew
+        when one changes (a scheduler writing ``group['lr']``, any option set by hand)."""
+        hit = self._memos.get(id(group))
+        if hit is not None:
+            try:
+                if hit[0] == options:
+                    return hit[1]
+            except (ValueError, RuntimeError, TypeError):  # now an array: derive
+                pass
+        derived = self._derive(options)
+        # kept unless an option can change in place (a list, an array): that one would still
+        # be equal to itself after a change, so such options are derived anew at every step
+        if all(map(_unchangeable, options)):
+            if len(self._memos) >= 64:
+                self._memos.clear()
+            self._memos[id(group)] = (options, derived)
+        return derived
+
+    def _derive(self, options: tuple) -> Any:
+        """What an update computes from its group's options alone (subclasses that call
+        ``_derived``): e.g. its number of numpy calls and its constants per dtype."""
         raise NotImplementedError
 
     # ----------------------------------------------------------------- state dict

@@ -6,6 +6,7 @@ from typing import Any
 
 import numpy as np
 
+from ..autograd.versions import bump_many
 from .flat import flat_group
 from .optimizer import Optimizer, check_range, scalars
 
@@ -45,44 +46,62 @@ class RMSprop(Optimizer):
         check_range("alpha", group["alpha"])
 
     def _update_group(self, group: dict[str, Any]) -> None:
-        keys = ["square_avg"]
-        if group["momentum"] > 0:
-            keys.append("momentum_buffer")
-        if group["centered"]:
-            keys.append("grad_avg")
-        calls = 7 + 4 * group["centered"] + (group["momentum"] > 0) + group["maximize"] + 2 * (
-            group["weight_decay"] != 0)
+        options = (group["lr"], group["alpha"], group["eps"], group["weight_decay"],
+                   group["momentum"], group["centered"], group["maximize"])
+        calls, keys, consts = self._derived(group, options)
         flat = flat_group(self, group, keys, counts_steps=True, calls=calls)
         if flat is None:
-            self._update_each(group)
+            self._update_each(group, options, consts)
         else:
-            self._update_flat(group, flat[0])
+            self._update_flat(flat[0], options, consts)
 
-    def _update_flat(self, group: dict[str, Any], flat: Any) -> None:
+    def _derive(self, options: tuple) -> tuple[int, list[str], dict]:
+        """The numpy calls of the per-parameter update, the state keys and a dict for the
+        options' 0-d constants per dtype (see ``_constants``)."""
+        _, _, _, wd, momentum, centered, maximize = options
+        keys = ["square_avg"]
+        if momentum > 0:
+            keys.append("momentum_buffer")
+        if centered:
+            keys.append("grad_avg")
+        calls = 7 + 4 * centered + (momentum > 0) + maximize + 2 * (wd != 0)
+        return calls, keys, {}
+
+    @staticmethod
+    def _constants(consts: dict, dtype: np.dtype, options: tuple) -> tuple:
+        """``-lr, alpha, 1 - alpha, eps, weight_decay, momentum`` as 0-d arrays of
+        ``dtype``, kept in ``consts``."""
+        c = consts.get(dtype)
+        if c is None:
+            lr, alpha, eps, wd, momentum = options[:5]
+            c = consts[dtype] = scalars(dtype, -lr, alpha, 1 - alpha, eps, wd, momentum)
+        return c
+
+    def _update_flat(self, flat: Any, options: tuple, consts: dict) -> None:
         """The group at once; the same operations as ``_update_each``, on flat arrays."""
-        neg_lr, alpha_, one_m_alpha, eps_, wd_, momentum_ = scalars(
-            flat.dtype, -group["lr"], group["alpha"], 1 - group["alpha"], group["eps"],
-            group["weight_decay"], group["momentum"]
+        _, _, _, wd, momentum, centered, maximize = options
+        neg_lr, alpha_, one_m_alpha, eps_, wd_, momentum_ = self._constants(
+            consts, flat.dtype, options
         )
         for st in flat.states:
             st["step"] += 1
         g = flat.grad
-        if group["maximize"]:
+        if maximize:
             np.negative(g, out=g)
-        if group["weight_decay"] != 0:
+        if wd != 0:
             g += np.multiply(flat.gather_data(), wd_, out=flat.scratch)
         tmp, avg = flat.update, flat.scratch
         v = flat.buffers["square_avg"]
         v *= alpha_
         v += np.multiply(np.multiply(g, g, out=tmp), one_m_alpha, out=tmp)
-        if group["centered"]:
+        if centered:
             gavg = flat.buffers["grad_avg"]
             gavg += np.multiply(np.subtract(g, gavg, out=tmp), one_m_alpha, out=tmp)
             np.sqrt(np.subtract(v, np.multiply(gavg, gavg, out=tmp), out=avg), out=avg)
         else:
             np.sqrt(v, out=avg)
         avg += eps_
-        if group["momentum"] > 0:
+        if momentum > 0:
             buf = flat.buffers["momentum_buffer"]
             buf *= momentum_
             buf += np.divide(g, avg, out=tmp)
@@ -92,54 +111,55 @@ class RMSprop(Optimizer):
             update /= avg
         flat.scatter_add(update)
 
-    def _update_each(self, group: dict[str, Any]) -> None:
+    def _update_each(self, group: dict[str, Any], options: tuple, consts: dict) -> None:
         """Parameter by parameter (``foreach=False``, or a group the flat update cannot
         take or would not speed up)."""
-        lr, alpha, eps = group["lr"], group["alpha"], group["eps"]
-        wd, momentum, centered = group["weight_decay"], group["momentum"], group["centered"]
-        maximize = group["maximize"]
+        _, _, _, wd, momentum, centered, maximize = options
         state = self.state
-        consts: dict[np.dtype, tuple] = {}  # dtype -> the constants as 0-d arrays
-        for p in group["params"]:
-            gt = p.grad
-            if gt is None:
-                continue
-            g = gt.data
-            data = p.data
-            c = consts.get(data.dtype)
-            if c is None:
-                c = consts[data.dtype] = scalars(data.dtype, -lr, alpha, 1 - alpha, eps, wd,
-                                                 momentum)
-            neg_lr, alpha_, one_m_alpha, eps_, wd_, momentum_ = c
-            st = state.get(p)
-            if st is None:
-                st = state[p] = {"step": 0, "square_avg": np.zeros_like(data)}
-                if momentum > 0:
-                    st["momentum_buffer"] = np.zeros_like(data)
+        changed: list[np.ndarray] = []  # bumped together: one epoch per step
+        try:
+            for p in group["params"]:
+                gt = p._grad
+                if gt is None:
+                    continue
+                g = gt.data
+                data = p.data
+                changed.append(data)
+                c = consts.get(data.dtype)
+                if c is None:
+                    c = self._constants(consts, data.dtype, options)
+                neg_lr, alpha_, one_m_alpha, eps_, wd_, momentum_ = c
+                st = state.get(p)
+                if st is None:
+                    st = state[p] = {"step": 0, "square_avg": np.zeros_like(data)}
+                    if momentum > 0:
+                        st["momentum_buffer"] = np.zeros_like(data)
+                    if centered:
+                        st["grad_avg"] = np.zeros_like(data)
+                if maximize:
+                    g = -g
+                st["step"] += 1
+                if wd != 0:
+                    g = g + data * wd_
+                v = st["square_avg"]
+                v *= alpha_
+                v += (g * g) * one_m_alpha
                 if centered:
-                    st["grad_avg"] = np.zeros_like(data)
-            if maximize:
-                g = -g
-            st["step"] += 1
-            if wd != 0:
-                g = g + data * wd_
-            v = st["square_avg"]
-            v *= alpha_
-            v += (g * g) * one_m_alpha
-            if centered:
-                gavg = st["grad_avg"]
-                gavg += (g - gavg) * one_m_alpha  # gavg.lerp_(g, 1 - alpha)
-                avg = np.sqrt(v - gavg * gavg)
-            else:
-                avg = np.sqrt(v)
-            avg += eps_
-            if momentum > 0:
-                buf = st["momentum_buffer"]
-                buf *= momentum_
-                buf += g / avg
-                data += buf * neg_lr
-            else:
-                update = g * neg_lr
-                update /= avg
-                data += update
-            p._bump_version()
+                    gavg = st["grad_avg"]
+                    gavg += (g - gavg) * one_m_alpha  # gavg.lerp_(g, 1 - alpha)
+                    avg = np.sqrt(v - gavg * gavg)
+                else:
+                    avg = np.sqrt(v)
+                avg += eps_
+                if momentum > 0:
+                    buf = st["momentum_buffer"]
+                    buf *= momentum_
+                    buf += g / avg
+                    data += buf * neg_lr
+                else:
+                    update = g * neg_lr
+                    update /= avg
+                    data += update
+        finally:
+            if changed:
+                bump_many(changed)

@@ -6,6 +6,7 @@ from typing import Any
 
 import numpy as np
 
+from ..autograd.versions import bump_many
 from .flat import flat_group
 from .optimizer import Optimizer, check_range, scalars
 
@@ -45,26 +46,41 @@ class SGD(Optimizer):
         check_range("weight_decay", group["weight_decay"])
 
     def _update_group(self, group: dict[str, Any]) -> None:
-        momentum = group["momentum"]
-        calls = (2 + (momentum != 0) * (2 + (group["dampening"] != 0) + 2 * group["nesterov"])
-                 + 2 * (group["weight_decay"] != 0) + group["maximize"])
-        flat = flat_group(self, group, ("momentum_buffer",) if momentum != 0 else (),
-                          counts_steps=False, calls=calls)
+        options = (group["lr"], group["momentum"], group["dampening"], group["weight_decay"],
+                   group["nesterov"], group["maximize"])
+        calls, keys, consts = self._derived(group, options)
+        flat = flat_group(self, group, keys, counts_steps=False, calls=calls)
         if flat is None:
-            self._update_each(group)
+            self._update_each(group, options, consts)
         else:
-            self._update_flat(group, *flat)
+            self._update_flat(flat[0], flat[1], options, consts)
 
-    def _update_flat(self, group: dict[str, Any], flat: Any, fresh: bool) -> None:
+    def _derive(self, options: tuple) -> tuple[int, tuple[str, ...], dict]:
+        """The numpy calls of the per-parameter update, the state keys and a dict for the
+        options' 0-d constants per dtype (see ``_constants``)."""
+        _, momentum, dampening, wd, nesterov, maximize = options
+        calls = (2 + (momentum != 0) * (2 + (dampening != 0) + 2 * nesterov)
+                 + 2 * (wd != 0) + maximize)
+        return calls, ("momentum_buffer",) if momentum != 0 else (), {}
+
+    @staticmethod
+    def _constants(consts: dict, dtype: np.dtype, options: tuple) -> tuple:
+        """``lr, weight_decay, momentum, 1 - dampening, -lr`` as 0-d arrays of ``dtype``,
+        kept in ``consts``."""
+        c = consts.get(dtype)
+        if c is None:
+            lr, momentum, dampening, wd = options[:4]
+            c = consts[dtype] = scalars(dtype, lr, wd, momentum, 1 - dampening, -lr)
+        return c
+
+    def _update_flat(self, flat: Any, fresh: bool, options: tuple, consts: dict) -> None:
         """The group at once; the same operations as ``_update_each``, on flat arrays."""
-        lr, momentum, dampening = group["lr"], group["momentum"], group["dampening"]
-        wd_, momentum_, one_m_damp, neg_lr = scalars(
-            flat.dtype, group["weight_decay"], momentum, 1 - dampening, -lr
-        )
+        _, momentum, dampening, wd, nesterov, maximize = options
+        _, wd_, momentum_, one_m_damp, neg_lr = self._constants(consts, flat.dtype, options)
         g = flat.grad
-        if group["maximize"]:
+        if maximize:
             np.negative(g, out=g)
-        if group["weight_decay"] != 0:
+        if wd != 0:
             g += np.multiply(flat.gather_data(), wd_, out=flat.scratch)
         if momentum != 0:
             buf = flat.buffers["momentum_buffer"]
@@ -73,43 +89,50 @@ class SGD(Optimizer):
             else:
                 buf *= momentum_
                 buf += np.multiply(g, one_m_damp, out=flat.scratch) if dampening else g
-            if group["nesterov"]:
+            if nesterov:
                 g += np.multiply(buf, momentum_, out=flat.scratch)
             else:
                 g = buf
         # p -= g * lr, as p += g * -lr: the same rounding
         flat.scatter_add(np.multiply(g, neg_lr, out=flat.update))
 
-    def _update_each(self, group: dict[str, Any]) -> None:
+    def _update_each(self, group: dict[str, Any], options: tuple, consts: dict) -> None:
         """Parameter by parameter (``foreach=False``, or a group the flat update cannot
         take or would not speed up)."""
-        lr, momentum, dampening = group["lr"], group["momentum"], group["dampening"]
-        wd, nesterov, maximize = group["weight_decay"], group["nesterov"], group["maximize"]
+        _, momentum, dampening, wd, nesterov, maximize = options
+        decay, with_momentum = wd != 0, momentum != 0
         state = self.state
-        consts: dict[np.dtype, tuple] = {}  # dtype -> the constants as 0-d arrays
-        for p in group["params"]:
-            gt = p.grad
-            if gt is None:
-                continue
-            g = gt.data
-            data = p.data
-            c = consts.get(data.dtype)
-            if c is None:
-                c = consts[data.dtype] = scalars(data.dtype, lr, wd, momentum, 1 - dampening)
-            lr_, wd_, momentum_, one_m_damp = c
-            if maximize:
-                g = -g
-            if wd != 0:
-                g = g + data * wd_
-            if momentum != 0:
-                st = state.get(p)
-                buf = None if st is None else st.get("momentum_buffer")
-                if buf is None:
-                    buf = np.array(g, dtype=data.dtype, copy=True)
-                    state.setdefault(p, {})["momentum_buffer"] = buf
-                else:
-                    buf *= momentum_
-                    buf += g * one_m_damp if dampening else g  # g * 1 is g: skip a pass
-                g = g + buf * momentum_ if nesterov else buf
-            data -= g * lr_
-            p._bump_version()
+        changed: list[np.ndarray] = []  # bumped together: one epoch per step
+        dtype = None  # the constants' dtype (the parameters usually share one)
+        try:
+            for p in group["params"]:
+                gt = p._grad
+                if gt is None:
+                    continue
+                g = gt.data
+                data = p.data
+                changed.append(data)
+                if data.dtype is not dtype:
+                    dtype = data.dtype
+                    c = consts.get(dtype)
+                    if c is None:
+                        c = self._constants(consts, dtype, options)
+                    lr_, wd_, momentum_, one_m_damp, _ = c
+                if maximize:
+                    g = -g
+                if decay:
+                    g = g + data * wd_
+                if with_momentum:
+                    st = state.get(p)
+                    buf = None if st is None else st.get("momentum_buffer")
+                    if buf is None:
+                        buf = np.array(g, dtype=data.dtype, copy=True)
+                        state.setdefault(p, {})["momentum_buffer"] = buf
+                    else:
+                        buf *= momentum_
+                        buf += g * one_m_damp if dampening else g  # g * 1 is g: skip a pass
+                    g = g + buf * momentum_ if nesterov else buf
+                data -= g * lr_
+        finally:
+            if changed:
+                bump_many(changed)
