@@ -539,6 +539,22 @@ def test_every_optimizer_trains_a_linear_model(optimizer):
     assert history.history["loss"][-1] < 0.01 * history.history["loss"][0]
 
 
+@pytest.mark.parametrize("name", ["sgd", "adam", "rmsprop", "adagrad", "adamw"])
+def test_a_keras_optimizer_step_invalidates_a_graph_recorded_before_it(name):
+    # loss = f(w); step(); loss.backward() must refuse, as with tinygrad_edu.optim: the step
+    # changed w, and the gradient would use the new values. Every weight is marked, not only
+    # the first.
+    w = tg.tensor(np.ones((2, 2), np.float32), requires_grad=True)
+    b = tg.tensor(np.zeros(2, np.float32), requires_grad=True)
+    bound = optimizers.get(name).build([w, b])
+    (tg.ones(1, 2) @ w + b).sum().backward()
+    for needed in (w, b):
+        loss = (needed * needed).sum()  # saves one weight for its backward
+        bound.step()
+        with pytest.raises(RuntimeError, match="modified by an in-place operation"):
+            loss.backward()
+
+
 def test_a_tinygrad_optimizer_of_another_model_is_refused():
     model, other = Sequential([Dense(1, input_dim=2)]), Sequential([Dense(1, input_dim=2)])
     model.compile(optimizer=optim.SGD(other.parameters(), lr=0.1), loss="mse")

@@ -44,6 +44,7 @@ from typing import Any
 import numpy as np
 
 from .. import optim
+from ..autograd.versions import bump_many
 from ..tensor import Tensor
 from .backend import class_from_config
 
@@ -70,15 +71,19 @@ class _Bound(optim.Optimizer):
         group["iterations"] += 1
         t = group["iterations"]
         wd = rule.weight_decay
-        for (p, _), g in zip(pairs, grads):
-            data = p.data
-            st = self.state.get(p)
-            if st is None:
-                st = self.state[p] = rule._new_state(data)
-            if wd:
-                data -= data * (wd * lr)
-            rule._update(data, g.astype(data.dtype, copy=False), st, lr, t)
-            p._bump_version()
+        changed: list[np.ndarray] = []  # bumped together: one epoch per step, as in optim
+        try:
+            for (p, _), g in zip(pairs, grads):
+                data = p.data
+                changed.append(data)
+                st = self.state.get(p)
+                if st is None:
+                    st = self.state[p] = rule._new_state(data)
+                if wd:
+                    data -= data * (wd * lr)
+                rule._update(data, g.astype(data.dtype, copy=False), st, lr, t)
+        finally:
+            bump_many(changed)
 
 
 class Optimizer:
