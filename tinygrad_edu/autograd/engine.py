@@ -17,7 +17,7 @@ import numpy as np
 
 from . import function as _function
 from . import versions
-from .function import Context
+from .function import Context, _new_tensor
 from .grad_mode import flags
 from .inplace import resolve_parents
 
@@ -99,6 +99,12 @@ def _check_backward(ctx: Context, grad_out: Any, grads: tuple) -> None:
 
 
 def _leaf_accumulate(t: Any, g: Any, create_graph: bool, owned: bool = False) -> None:
+    """Add the gradient ``g`` into ``t.grad``: the one place that writes a ``.grad``.
+
+    ``owned``: nothing but this backward refers to the array ``g``, so it may become the new
+    ``.grad`` itself; any other array is copied (it may be the caller's, or shared with
+    another gradient). Accumulation makes a new array (a ``.grad`` the user kept stays as it
+    was)."""
     Tensor = _function.Tensor
     if create_graph and isinstance(g, Tensor):
         g = g if g.dtype == t.dtype else g.astype(t.dtype)
@@ -106,14 +112,21 @@ def _leaf_accumulate(t: Any, g: Any, create_graph: bool, owned: bool = False) ->
         return
     if isinstance(g, Tensor):
         g = g.data
-    if t._grad is None:
-        if owned and type(g) is np.ndarray and g.dtype is t.data.dtype:
-            t._grad = Tensor._wrap(g)  # made by the engine or a fresh rule: no one else has it
-        else:
-            # a copy: the array may be shared with another gradient or the caller
-            t._grad = Tensor._wrap(np.array(g, dtype=t.data.dtype))
+    dt = t.data.dtype
+    old = t._grad
+    if old is None:
+        if not owned or type(g) is not np.ndarray or g.dtype is not dt:
+            g = np.array(g, dtype=dt)  # a copy: the array may be shared
     else:
-        t._grad = Tensor._wrap(np.add(t._grad.data, g, dtype=t.data.dtype))
+        old = old.data
+        # `is`: the common case, where numpy's add is quicker without a dtype argument
+        g = np.add(old, g) if old.dtype is dt and g.dtype is dt else np.add(old, g, dtype=dt)
+    # Tensor._wrap inlined (this runs once per leaf and backward)
+    out = _new_tensor(Tensor)
+    out.data = g
+    out._ctx = None
+    out._requires_grad = False
+    t._grad = out
 
 
 def _freed_error(ctx: Context) -> RuntimeError:
@@ -192,7 +205,7 @@ def run_backward(
     tensors that called ``retain_grad()``); otherwise nothing is accumulated and the gradients
     of ``inputs`` are returned, in order (``None`` for an input that was not reached).
     """
-    if inputs is None and not create_graph and not flags.anomaly:
+    if inputs is None and not create_graph and not flags._anomaly:
         _run_plain(roots, root_grads, retain_graph)
         return None
     order = backward_order(roots)
@@ -272,11 +285,14 @@ def _run_plain(roots: Sequence[Any], root_grads: Sequence[Any], retain_graph: bo
     """``run_backward`` in the common case (accumulate into ``.grad``, no ``create_graph``, no
     anomaly mode): the walk of :func:`backward_order` fused with the propagation, so a node is
     reached only through a gradient. Same nodes, same order, same arithmetic as the general
-    path (``tests/test_engine_plain.py`` checks that the two agree bit for bit)."""
+    path (``tests/test_engine_plain.py`` checks that the two agree bit for bit).
+
+    Leaves come last in that order, in the order they were first reached, and push nothing:
+    they wait in a list, not on the heap, until every node has run."""
     epoch = flags.inplace_epoch
     grads: dict[int, Any] = {}
     heap: list = []
-    n_leaves = 0
+    leaves: list = []
     for r, g in zip(roots, root_grads):
         k = id(r)
         if k in grads:
@@ -285,8 +301,7 @@ def _run_plain(roots: Sequence[Any], root_grads: Sequence[Any], retain_graph: bo
         grads[k] = g
         ctx = r._ctx
         if ctx is None:
-            heap.append((n_leaves, r))
-            n_leaves += 1
+            leaves.append(r)
         else:
             heap.append((-ctx._seq, r))
     heapify(heap)
@@ -294,6 +309,7 @@ def _run_plain(roots: Sequence[Any], root_grads: Sequence[Any], retain_graph: bo
     get_grad = grads.get
     owned: set[int] = set()  # gradients (by tensor id) that only this backward refers to
     own = owned.add
+    reach_leaf = leaves.append
     prev_mode = flags.grad_enabled
     flags.grad_enabled = False
     try:
@@ -302,17 +318,13 @@ def _run_plain(roots: Sequence[Any], root_grads: Sequence[Any], retain_graph: bo
             k = id(t)
             g = pop_grad(k)
             ctx = t._ctx
-            if ctx is None:  # a leaf: accumulate into .grad
-                if t._hooks:
-                    g = _run_hooks(t, g)
-                _leaf_accumulate(t, g, False, not t._hooks and k in owned)
-                continue
             if ctx.saved is None:
                 raise _freed_error(ctx)
-            if t._hooks:
+            hooks = t._hooks
+            if hooks:
                 g = _run_hooks(t, g)
             if t._retains_grad:
-                _leaf_accumulate(t, g, False, not t._hooks and k in owned)
+                _leaf_accumulate(t, g, False, not hooks and k in owned)
             if ctx._epoch == epoch:
                 parents = ctx.parents
             else:
@@ -345,13 +357,19 @@ def _run_plain(roots: Sequence[Any], root_grads: Sequence[Any], retain_graph: bo
                         own(kp)
                     pctx = p._ctx
                     if pctx is None:
-                        heappush(heap, (n_leaves, p))
-                        n_leaves += 1
+                        reach_leaf(p)
                     else:
                         heappush(heap, (-pctx._seq, p))
                 else:
                     grads[kp] = prev + gp
                     own(kp)
+        for t in leaves:  # accumulate into .grad
+            k = id(t)
+            g = pop_grad(k)
+            hooks = t._hooks
+            if hooks:
+                g = _run_hooks(t, g)
+            _leaf_accumulate(t, g, False, not hooks and k in owned)
     finally:
         flags.grad_enabled = prev_mode
 
@@ -482,6 +500,20 @@ def grad(
     return tuple(out)
 
 
+_ONES: dict = {}  # (shape, dtype) -> a ones array that is only ever copied
+
+
+def _ones(shape: tuple, dtype: Any) -> np.ndarray:
+    """A new array of ones: a copy of a cached one, several times cheaper than ``np.ones``
+    for the one-element seeds of ``backward()``."""
+    ones = _ONES.get((shape, dtype))
+    if ones is None:
+        if len(_ONES) > 64:
+            _ONES.clear()
+        ones = _ONES[shape, dtype] = np.ones(shape, dtype)
+    return ones.copy()
+
+
 def root_gradient(out: Any, gradient: Any, create_graph: bool, caller: str) -> Any:
     """Check that backward can start at ``out`` and make the seed gradient."""
     Tensor = _function.Tensor
@@ -498,7 +530,7 @@ def root_gradient(out: Any, gradient: Any, create_graph: bool, caller: str) -> A
                 "implied for a single-element output. Reduce it first (y.sum() or y.mean()), "
                 "or pass gradient=, a tensor of the same shape (ones_like(y) gives the sum)."
             )
-        seed = np.ones(out.data.shape, out.data.dtype)
+        seed = _ones(out.data.shape, out.data.dtype)
     else:
         seed = gradient.data if isinstance(gradient, Tensor) else np.asarray(gradient)
         if seed.shape != out.data.shape:
