@@ -110,6 +110,10 @@ class Context:
 
 
 _new_tensor = object.__new__
+# needs_input_grad of one- and two-input ops that record nothing, and of a recorded one-input op
+_NOT_NEEDED_1 = (False,)
+_NOT_NEEDED_2 = (False, False)
+_NEEDED_1 = (True,)
 # Creation numbers of recorded nodes: a node's inputs were all made before it, so backward may
 # run the nodes in decreasing creation order (see ``engine.backward_order``).
 _next_seq = itertools.count(1).__next__
@@ -170,9 +174,12 @@ class Function:
     def apply(cls, *args: Any, **kwargs: Any) -> Any:
         """Run ``forward`` on the inputs' arrays and record the op if any input requires grad."""
         # The hot path of every op: one pass over the arguments (unrolled for one and two
-        # inputs, most ops), no per-op work that is not needed (anomaly checks only when
-        # enabled, the in-place epoch a plain integer).
+        # inputs, most ops, whose forward is then called without packing a tuple), no per-op
+        # work that is not needed (anomaly checks only when enabled, the in-place epoch a
+        # plain integer).
         n = len(args)
+        ctx = cls._backward_cls()
+        ctx.saved = ()
         if n == 2:
             a, b = args
             if isinstance(a, Tensor):
@@ -185,19 +192,16 @@ class Function:
                 b = b.data
             else:
                 rb = False
-            arrays = (a, b)
-            needs = (ra, rb)
-            record = ra or rb
+            record = (ra or rb) and flags.grad_enabled
+            ctx.needs_input_grad = (ra, rb) if record else _NOT_NEEDED_2
         elif n == 1:
             a = args[0]
             if isinstance(a, Tensor):
-                record = a._requires_grad
-                arrays = (a.data,)
-                needs = (record,)
+                record = a._requires_grad and flags.grad_enabled
+                a = a.data
             else:
                 record = False
-                arrays = args
-                needs = (False,)
+            ctx.needs_input_grad = _NEEDED_1 if record else _NOT_NEEDED_1
         else:
             arrays = []
             marks = []
@@ -213,16 +217,15 @@ class Function:
                 else:
                     arrays.append(a)
                     marks.append(False)
-            needs = tuple(marks)
-        ctx = cls._backward_cls()
-        ctx.saved = ()
-        if record and not flags.grad_enabled:
-            record = False
-            ctx.needs_input_grad = (False,) * n
-        else:
-            ctx.needs_input_grad = needs  # all False when nothing requires grad
+            record = record and flags.grad_enabled
+            ctx.needs_input_grad = tuple(marks) if record else (False,) * n
         try:
-            out = cls.forward(ctx, *arrays, **kwargs)
+            if n == 2:
+                out = cls.forward(ctx, a, b, **kwargs)
+            elif n == 1:
+                out = cls.forward(ctx, a, **kwargs)
+            else:
+                out = cls.forward(ctx, *arrays, **kwargs)
         except (ValueError, IndexError, TypeError) as e:
             if getattr(e, "named_op", False):  # its message already names the function
                 raise
