@@ -205,9 +205,6 @@ def run_backward(
     tensors that called ``retain_grad()``); otherwise nothing is accumulated and the gradients
     of ``inputs`` are returned, in order (``None`` for an input that was not reached).
     """
-    if inputs is None and not create_graph and not flags._anomaly:
-        _run_plain(roots, root_grads, retain_graph)
-        return None
     order = backward_order(roots)
     grads: dict[int, Any] = {}
     for r, g in zip(roots, root_grads):
@@ -281,30 +278,36 @@ def run_backward(
     return captured if inputs is not None else None
 
 
-def _run_plain(roots: Sequence[Any], root_grads: Sequence[Any], retain_graph: bool) -> None:
-    """``run_backward`` in the common case (accumulate into ``.grad``, no ``create_graph``, no
-    anomaly mode): the walk of :func:`backward_order` fused with the propagation, so a node is
-    reached only through a gradient. Same nodes, same order, same arithmetic as the general
-    path (``tests/test_engine_plain.py`` checks that the two agree bit for bit).
+def backward(root: Any, gradient: Any, retain_graph: bool | None, create_graph: bool) -> None:
+    """``root.backward(gradient, retain_graph, create_graph)``: accumulate the gradient of
+    ``root`` into ``.grad`` of every leaf it depends on (see ``Tensor.backward``)."""
+    seed = root_gradient(root, gradient, create_graph, "backward()")
+    if retain_graph is None:
+        retain_graph = create_graph
+    if create_graph or flags._anomaly:
+        run_backward([root], [seed], retain_graph, create_graph)
+    else:
+        _run_plain(root, seed, retain_graph)
+
+
+def _run_plain(root: Any, seed: Any, retain_graph: bool) -> None:
+    """``run_backward`` in the common case (one root, accumulate into ``.grad``, no
+    ``create_graph``, no anomaly mode): the walk of :func:`backward_order` fused with the
+    propagation, so a node is reached only through a gradient. Same nodes, same order, same
+    arithmetic as the general path (``tests/test_engine_plain.py`` checks that the two agree
+    bit for bit).
 
     Leaves come last in that order, in the order they were first reached, and push nothing:
     they wait in a list, not on the heap, until every node has run."""
     epoch = flags.inplace_epoch
-    grads: dict[int, Any] = {}
-    heap: list = []
-    leaves: list = []
-    for r, g in zip(roots, root_grads):
-        k = id(r)
-        if k in grads:
-            grads[k] = grads[k] + g
-            continue
-        grads[k] = g
-        ctx = r._ctx
-        if ctx is None:
-            leaves.append(r)
-        else:
-            heap.append((-ctx._seq, r))
-    heapify(heap)
+    grads: dict[int, Any] = {id(root): seed}
+    ctx = root._ctx
+    if ctx is None:
+        heap: list = []
+        leaves: list = [root]
+    else:
+        heap = [(-ctx._seq, root)]
+        leaves = []
     pop_grad = grads.pop
     get_grad = grads.get
     owned: set[int] = set()  # gradients (by tensor id) that only this backward refers to
@@ -517,7 +520,7 @@ def _ones(shape: tuple, dtype: Any) -> np.ndarray:
 def root_gradient(out: Any, gradient: Any, create_graph: bool, caller: str) -> Any:
     """Check that backward can start at ``out`` and make the seed gradient."""
     Tensor = _function.Tensor
-    if not out.requires_grad:
+    if not out._requires_grad:
         raise RuntimeError(
             f"{caller}: this tensor (shape {tuple(out.shape)}) does not require grad: none of "
             "the tensors it was computed from has requires_grad=True, or it was computed under "
