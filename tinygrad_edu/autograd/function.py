@@ -110,9 +110,11 @@ class Context:
 
 
 _new_tensor = object.__new__
-# needs_input_grad of one- and two-input ops that record nothing, and of a recorded one-input op
+# needs_input_grad of ops of one to three inputs that record nothing, and of a recorded
+# one-input op
 _NOT_NEEDED_1 = (False,)
 _NOT_NEEDED_2 = (False, False)
+_NOT_NEEDED_3 = (False, False, False)
 _NEEDED_1 = (True,)
 # Creation numbers of recorded nodes: a node's inputs were all made before it, so backward may
 # run the nodes in decreasing creation order (see ``engine.backward_order``).
@@ -173,10 +175,10 @@ class Function:
     @classmethod
     def apply(cls, *args: Any, **kwargs: Any) -> Any:
         """Run ``forward`` on the inputs' arrays and record the op if any input requires grad."""
-        # The hot path of every op: one pass over the arguments (unrolled for one and two
-        # inputs, most ops, whose forward is then called without packing a tuple), no per-op
-        # work that is not needed (anomaly checks only when enabled, the in-place epoch a
-        # plain integer).
+        # The hot path of every op: one pass over the arguments (unrolled for one, two and
+        # three inputs, most ops, whose forward is then called without packing a tuple), no
+        # per-op work that is not needed (anomaly checks only when enabled, the in-place epoch
+        # a plain integer).
         n = len(args)
         ctx = cls._backward_cls()
         ctx.saved = ()
@@ -202,6 +204,25 @@ class Function:
             else:
                 record = False
             ctx.needs_input_grad = _NEEDED_1 if record else _NOT_NEEDED_1
+        elif n == 3:  # Linear and convolutions with a bias, where, clip
+            a, b, c = args
+            if isinstance(a, Tensor):
+                ra = a._requires_grad
+                a = a.data
+            else:
+                ra = False
+            if isinstance(b, Tensor):
+                rb = b._requires_grad
+                b = b.data
+            else:
+                rb = False
+            if isinstance(c, Tensor):
+                rc = c._requires_grad
+                c = c.data
+            else:
+                rc = False
+            record = (ra or rb or rc) and flags.grad_enabled
+            ctx.needs_input_grad = (ra, rb, rc) if record else _NOT_NEEDED_3
         else:
             arrays = []
             marks = []
@@ -224,6 +245,8 @@ class Function:
                 out = cls.forward(ctx, a, b, **kwargs)
             elif n == 1:
                 out = cls.forward(ctx, a, **kwargs)
+            elif n == 3:
+                out = cls.forward(ctx, a, b, c, **kwargs)
             else:
                 out = cls.forward(ctx, *arrays, **kwargs)
         except (ValueError, IndexError, TypeError) as e:
