@@ -126,3 +126,25 @@ def test_leaves_reached_in_any_order_accumulate_after_every_node() -> None:
     np.testing.assert_allclose(a.grad.data, tx[0].grad.numpy(), rtol=1e-12)
     np.testing.assert_allclose(b.grad.data, tx[1].grad.numpy(), rtol=1e-12)
     np.testing.assert_allclose(seen[0][1], tx[1].grad.numpy(), rtol=1e-12)
+
+
+def test_broadcast_and_cast_gradients_are_adopted_but_never_shared() -> None:
+    # a gradient summed back to a broadcast input (or cast to its dtype) is a new array: it
+    # becomes the .grad without a copy, and still shares memory with nothing else
+    x = tg.tensor(np.arange(6, dtype=np.float32).reshape(3, 2), requires_grad=True)
+    b = tg.tensor(np.ones(2, np.float32), requires_grad=True)
+    c = tg.tensor(np.ones((1, 2), np.float64), requires_grad=True)
+    seen = []
+    out = x + b + c  # b's gradient is summed over rows; c's is summed and cast to float64
+    out.register_hook(lambda g: seen.append(g))
+    out.backward(gradient=np.ones((3, 2), np.float64), retain_graph=True)
+    grads = [x.grad.data, b.grad.data, c.grad.data, seen[0].data]
+    for i, a in enumerate(grads):
+        for other in grads[i + 1:]:
+            assert not np.shares_memory(a, other)
+    assert b.grad.tolist() == [3.0, 3.0] and b.grad.dtype == np.float32
+    assert c.grad.tolist() == [[3.0, 3.0]] and c.grad.dtype == np.float64
+    b.grad.data[...] = 0  # in place on one gradient touches no other
+    out.backward(gradient=np.ones((3, 2), np.float64))
+    assert b.grad.tolist() == [3.0, 3.0] and c.grad.tolist() == [[6.0, 6.0]]
+    assert x.grad.tolist() == [[2.0, 2.0]] * 3

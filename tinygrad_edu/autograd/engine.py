@@ -25,7 +25,9 @@ from .inplace import resolve_parents
 def unbroadcast(grad: Any, shape: tuple, op_name: str = "") -> Any:
     """Sum ``grad`` down to ``shape``: the one place where broadcasting is undone.
 
-    Works on arrays and on Tensors (when the backward builds a graph).
+    Works on arrays and on Tensors (when the backward builds a graph). When the shapes differ
+    the result is always a new sum, never a view of ``grad`` (the engine may adopt it as a
+    ``.grad`` without a copy).
 
     >>> import numpy as np
     >>> unbroadcast(np.ones((4, 2, 3)), (2, 1)).tolist()
@@ -106,11 +108,11 @@ def _leaf_accumulate(t: Any, g: Any, create_graph: bool, owned: bool = False) ->
     another gradient). Accumulation makes a new array (a ``.grad`` the user kept stays as it
     was)."""
     Tensor = _function.Tensor
-    if create_graph and isinstance(g, Tensor):
-        g = g if g.dtype == t.dtype else g.astype(t.dtype)
-        t._grad = g if t._grad is None else t._grad + g
-        return
-    if isinstance(g, Tensor):
+    if type(g) is not np.ndarray and isinstance(g, Tensor):
+        if create_graph:
+            g = g if g.dtype == t.dtype else g.astype(t.dtype)
+            t._grad = g if t._grad is None else t._grad + g
+            return
         g = g.data
     dt = t.data.dtype
     old = t._grad
@@ -259,16 +261,19 @@ def run_backward(
                 if not need or gp is None:
                     continue
                 pdata = p.data
+                new = fresh
                 if gp.shape != pdata.shape:
                     gp = unbroadcast(gp, pdata.shape, ctx.name + "Backward")
+                    new = True  # a sum: a new array (or a Tensor, never adopted as an array)
                 dt = gp.dtype
                 if dt is not pdata.dtype and dt != pdata.dtype:  # `is`: the common case, fast
                     gp = gp.astype(pdata.dtype)
+                    new = True
                 k = id(p)
                 prev = get_grad(k)
                 if prev is None:
                     grads[k] = gp
-                    if fresh:
+                    if new:
                         own(k)
                 else:
                     grads[k] = prev + gp
@@ -346,17 +351,20 @@ def _run_plain(root: Any, seed: Any, retain_graph: bool) -> None:
                 if not need or gp is None:
                     continue
                 pdata = p.data
+                new = fresh
                 if gp.shape != pdata.shape:
                     gp = unbroadcast(gp, pdata.shape, ctx.name + "Backward")
+                    new = True  # a sum: a new array
                 dt = gp.dtype
                 pdt = pdata.dtype
                 if dt is not pdt and dt != pdt:  # `is`: the common case, fast
                     gp = gp.astype(pdt)
+                    new = True
                 kp = id(p)
                 prev = get_grad(kp)
                 if prev is None:
                     grads[kp] = gp
-                    if fresh:
+                    if new:
                         own(kp)
                     pctx = p._ctx
                     if pctx is None:
