@@ -148,3 +148,32 @@ def test_broadcast_and_cast_gradients_are_adopted_but_never_shared() -> None:
     out.backward(gradient=np.ones((3, 2), np.float64))
     assert b.grad.tolist() == [3.0, 3.0] and c.grad.tolist() == [[6.0, 6.0]]
     assert x.grad.tolist() == [[2.0, 2.0]] * 3
+
+
+class _AsDtype(tg.Function):
+    @staticmethod
+    def forward(ctx, x, dtype):
+        return x.astype(dtype)
+
+    @staticmethod
+    def backward(ctx, g):
+        return g, None
+
+
+@pytest.mark.parametrize("dtype", ["float32", "float64", "float16", ">f8", "<f4", "complex64"])
+def test_every_float_or_complex_output_is_recorded(dtype) -> None:
+    # apply checks float32 and float64 by identity first: other spellings must still record
+    x = tg.tensor([1.0, 2.0], dtype=tg.float64, requires_grad=True)
+    out = _AsDtype.apply(x, np.dtype(dtype))
+    assert out.requires_grad and out.grad_fn is not None
+    assert out.grad_fn.needs_input_grad == (True, False)
+    if out.dtype.kind == "f":
+        out.sum().backward()
+        assert x.grad.tolist() == [1.0, 1.0]
+
+
+@pytest.mark.parametrize("dtype", ["int64", "int32", "bool", "uint8"])
+def test_integer_and_bool_outputs_are_not_recorded(dtype) -> None:
+    x = tg.tensor([1.0, 2.0], requires_grad=True)
+    out = _AsDtype.apply(x, np.dtype(dtype))
+    assert not out.requires_grad and out.grad_fn is None

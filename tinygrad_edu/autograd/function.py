@@ -110,6 +110,9 @@ class Context:
 
 
 _new_tensor = object.__new__
+_ndarray = np.ndarray
+_FLOAT32 = np.dtype(np.float32)
+_FLOAT64 = np.dtype(np.float64)
 # needs_input_grad of ops of one to three inputs that record nothing, and of a recorded
 # one-input op
 _NOT_NEEDED_1 = (False,)
@@ -254,11 +257,12 @@ class Function:
                 raise
             kind = next(k for k in (IndexError, ValueError, TypeError) if isinstance(e, k))
             raise kind(f"{cls.__name__}: {e} (inputs: {_describe_inputs(args)})") from None
-        if type(out) is not np.ndarray:
+        if type(out) is not _ndarray:
             out = _fix_output(cls, ctx, out)
         t = _new_tensor(Tensor)
         t.data = out
-        if record and out.dtype.kind in "fc":
+        # float32 and float64 (numpy's dtype singletons) by identity; then any float or complex
+        if record and ((dt := out.dtype) is _FLOAT32 or dt is _FLOAT64 or dt.kind in "fc"):
             t._requires_grad = True
             t._ctx = ctx
             ctx.parents = args
