@@ -177,3 +177,29 @@ def test_integer_and_bool_outputs_are_not_recorded(dtype) -> None:
     x = tg.tensor([1.0, 2.0], requires_grad=True)
     out = _AsDtype.apply(x, np.dtype(dtype))
     assert not out.requires_grad and out.grad_fn is None
+
+
+class _ExpSavingOutput(tg.Function):
+    """0-d math returns a numpy scalar: apply makes it an array, saved in its place."""
+
+    @staticmethod
+    def forward(ctx, x):
+        out = np.exp(x)
+        ctx.save_for_backward(x, out)
+        return out
+
+    @staticmethod
+    def backward(ctx, g):
+        _, out = ctx.saved_tensors
+        return g * out
+
+
+def test_a_scalar_output_is_saved_as_the_output_array() -> None:
+    x = tg.tensor(0.5, dtype=tg.float64, requires_grad=True)
+    y = _ExpSavingOutput.apply(x)
+    assert type(y.data) is np.ndarray and y.shape == ()
+    saved_x, saved_out = y.grad_fn.saved
+    assert saved_x is x.data and saved_out is y.data  # the scalar replaced, the input kept
+    (dy,) = tg.grad(y, x, create_graph=True)  # the saved output maps back to y in a graph
+    (d2y,) = tg.grad(dy, x)
+    assert float(dy) == float(d2y) == float(np.exp(0.5))

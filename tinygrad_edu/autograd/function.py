@@ -292,17 +292,18 @@ class Function:
 
 
 def _fix_output(cls: type[Function], ctx: Context, raw: Any) -> np.ndarray:
-    """``forward`` returned something other than an array (0-d math gives numpy scalars):
-    make it one, and save that array in place of the scalar."""
-    out = _as_output_array(cls, raw)
-    if ctx.saved:
-        ctx.saved = tuple(out if s is raw else s for s in ctx.saved)
+    """``forward`` returned something other than an array (0-d math gives numpy scalars, as
+    every loss does): make it one, and save that array in place of the scalar."""
+    out = np.asarray(raw) if isinstance(raw, np.generic) else _as_output_array(cls, raw)
+    saved = ctx.saved
+    for s in saved:
+        if s is raw:
+            ctx.saved = tuple(out if v is raw else v for v in saved)
+            break
     return out
 
 
 def _as_output_array(cls: type[Function], out: Any) -> np.ndarray:
-    if isinstance(out, np.generic):  # the common case: 0-d math
-        return np.asarray(out)
     if isinstance(out, Tensor):
         return out.data
     if isinstance(out, tuple | list):
