@@ -299,13 +299,7 @@ class Tensor:
         >>> x.grad
         tensor(4.)
         """
-        seed = engine.root_gradient(self, gradient, create_graph, "backward()")
-        engine.run_backward(
-            [self],
-            [seed],
-            retain_graph=create_graph if retain_graph is None else retain_graph,
-            create_graph=create_graph,
-        )
+        engine.backward(self, gradient, retain_graph, create_graph)
 
     # ----------------------------------------------------------------- printing
     def __repr__(self) -> str:

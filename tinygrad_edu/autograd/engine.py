@@ -17,7 +17,7 @@ import numpy as np
 
 from . import function as _function
 from . import versions
-from .function import Context
+from .function import Context, _new_tensor
 from .grad_mode import flags
 from .inplace import resolve_parents
 
@@ -25,7 +25,9 @@ from .inplace import resolve_parents
 def unbroadcast(grad: Any, shape: tuple, op_name: str = "") -> Any:
     """Sum ``grad`` down to ``shape``: the one place where broadcasting is undone.
 
-    Works on arrays and on Tensors (when the backward builds a graph).
+    Works on arrays and on Tensors (when the backward builds a graph). When the shapes differ
+    the result is always a new sum, never a view of ``grad`` (the engine may adopt it as a
+    ``.grad`` without a copy).
 
     >>> import numpy as np
     >>> unbroadcast(np.ones((4, 2, 3)), (2, 1)).tolist()
@@ -99,21 +101,34 @@ def _check_backward(ctx: Context, grad_out: Any, grads: tuple) -> None:
 
 
 def _leaf_accumulate(t: Any, g: Any, create_graph: bool, owned: bool = False) -> None:
+    """Add the gradient ``g`` into ``t.grad``: the one place that writes a ``.grad``.
+
+    ``owned``: nothing but this backward refers to the array ``g``, so it may become the new
+    ``.grad`` itself; any other array is copied (it may be the caller's, or shared with
+    another gradient). Accumulation makes a new array (a ``.grad`` the user kept stays as it
+    was)."""
     Tensor = _function.Tensor
-    if create_graph and isinstance(g, Tensor):
-        g = g if g.dtype == t.dtype else g.astype(t.dtype)
-        t._grad = g if t._grad is None else t._grad + g
-        return
-    if isinstance(g, Tensor):
+    if type(g) is not np.ndarray and isinstance(g, Tensor):
+        if create_graph:
+            g = g if g.dtype == t.dtype else g.astype(t.dtype)
+            t._grad = g if t._grad is None else t._grad + g
+            return
         g = g.data
-    if t._grad is None:
-        if owned and type(g) is np.ndarray and g.dtype is t.data.dtype:
-            t._grad = Tensor._wrap(g)  # made by the engine or a fresh rule: no one else has it
-        else:
-            # a copy: the array may be shared with another gradient or the caller
-            t._grad = Tensor._wrap(np.array(g, dtype=t.data.dtype))
+    dt = t.data.dtype
+    old = t._grad
+    if old is None:
+        if not owned or type(g) is not np.ndarray or g.dtype is not dt:
+            g = np.array(g, dtype=dt)  # a copy: the array may be shared
     else:
-        t._grad = Tensor._wrap(np.add(t._grad.data, g, dtype=t.data.dtype))
+        old = old.data
+        # `is`: the common case, where numpy's add is quicker without a dtype argument
+        g = np.add(old, g) if old.dtype is dt and g.dtype is dt else np.add(old, g, dtype=dt)
+    # Tensor._wrap inlined (this runs once per leaf and backward)
+    out = _new_tensor(Tensor)
+    out.data = g
+    out._ctx = None
+    out._requires_grad = False
+    t._grad = out
 
 
 def _freed_error(ctx: Context) -> RuntimeError:
@@ -192,9 +207,6 @@ def run_backward(
     tensors that called ``retain_grad()``); otherwise nothing is accumulated and the gradients
     of ``inputs`` are returned, in order (``None`` for an input that was not reached).
     """
-    if inputs is None and not create_graph and not flags.anomaly:
-        _run_plain(roots, root_grads, retain_graph)
-        return None
     order = backward_order(roots)
     grads: dict[int, Any] = {}
     for r, g in zip(roots, root_grads):
@@ -249,16 +261,19 @@ def run_backward(
                 if not need or gp is None:
                     continue
                 pdata = p.data
+                new = fresh
                 if gp.shape != pdata.shape:
                     gp = unbroadcast(gp, pdata.shape, ctx.name + "Backward")
+                    new = True  # a sum: a new array (or a Tensor, never adopted as an array)
                 dt = gp.dtype
                 if dt is not pdata.dtype and dt != pdata.dtype:  # `is`: the common case, fast
                     gp = gp.astype(pdata.dtype)
+                    new = True
                 k = id(p)
                 prev = get_grad(k)
                 if prev is None:
                     grads[k] = gp
-                    if fresh:
+                    if new:
                         own(k)
                 else:
                     grads[k] = prev + gp
@@ -268,32 +283,41 @@ def run_backward(
     return captured if inputs is not None else None
 
 
-def _run_plain(roots: Sequence[Any], root_grads: Sequence[Any], retain_graph: bool) -> None:
-    """``run_backward`` in the common case (accumulate into ``.grad``, no ``create_graph``, no
-    anomaly mode): the walk of :func:`backward_order` fused with the propagation, so a node is
-    reached only through a gradient. Same nodes, same order, same arithmetic as the general
-    path (``tests/test_engine_plain.py`` checks that the two agree bit for bit)."""
+def backward(root: Any, gradient: Any, retain_graph: bool | None, create_graph: bool) -> None:
+    """``root.backward(gradient, retain_graph, create_graph)``: accumulate the gradient of
+    ``root`` into ``.grad`` of every leaf it depends on (see ``Tensor.backward``)."""
+    seed = root_gradient(root, gradient, create_graph, "backward()")
+    if retain_graph is None:
+        retain_graph = create_graph
+    if create_graph or flags._anomaly:
+        run_backward([root], [seed], retain_graph, create_graph)
+    else:
+        _run_plain(root, seed, retain_graph)
+
+
+def _run_plain(root: Any, seed: Any, retain_graph: bool) -> None:
+    """``run_backward`` in the common case (one root, accumulate into ``.grad``, no
+    ``create_graph``, no anomaly mode): the walk of :func:`backward_order` fused with the
+    propagation, so a node is reached only through a gradient. Same nodes, same order, same
+    arithmetic as the general path (``tests/test_engine_plain.py`` checks that the two agree
+    bit for bit).
+
+    Leaves come last in that order, in the order they were first reached, and push nothing:
+    they wait in a list, not on the heap, until every node has run."""
     epoch = flags.inplace_epoch
-    grads: dict[int, Any] = {}
-    heap: list = []
-    n_leaves = 0
-    for r, g in zip(roots, root_grads):
-        k = id(r)
-        if k in grads:
-            grads[k] = grads[k] + g
-            continue
-        grads[k] = g
-        ctx = r._ctx
-        if ctx is None:
-            heap.append((n_leaves, r))
-            n_leaves += 1
-        else:
-            heap.append((-ctx._seq, r))
-    heapify(heap)
+    grads: dict[int, Any] = {id(root): seed}
+    ctx = root._ctx
+    if ctx is None:
+        heap: list = []
+        leaves: list = [root]
+    else:
+        heap = [(-ctx._seq, root)]
+        leaves = []
     pop_grad = grads.pop
     get_grad = grads.get
     owned: set[int] = set()  # gradients (by tensor id) that only this backward refers to
     own = owned.add
+    reach_leaf = leaves.append
     prev_mode = flags.grad_enabled
     flags.grad_enabled = False
     try:
@@ -302,17 +326,13 @@ def _run_plain(roots: Sequence[Any], root_grads: Sequence[Any], retain_graph: bo
             k = id(t)
             g = pop_grad(k)
             ctx = t._ctx
-            if ctx is None:  # a leaf: accumulate into .grad
-                if t._hooks:
-                    g = _run_hooks(t, g)
-                _leaf_accumulate(t, g, False, not t._hooks and k in owned)
-                continue
             if ctx.saved is None:
                 raise _freed_error(ctx)
-            if t._hooks:
+            hooks = t._hooks
+            if hooks:
                 g = _run_hooks(t, g)
             if t._retains_grad:
-                _leaf_accumulate(t, g, False, not t._hooks and k in owned)
+                _leaf_accumulate(t, g, False, not hooks and k in owned)
             if ctx._epoch == epoch:
                 parents = ctx.parents
             else:
@@ -331,27 +351,36 @@ def _run_plain(roots: Sequence[Any], root_grads: Sequence[Any], retain_graph: bo
                 if not need or gp is None:
                     continue
                 pdata = p.data
+                new = fresh
                 if gp.shape != pdata.shape:
                     gp = unbroadcast(gp, pdata.shape, ctx.name + "Backward")
+                    new = True  # a sum: a new array
                 dt = gp.dtype
                 pdt = pdata.dtype
                 if dt is not pdt and dt != pdt:  # `is`: the common case, fast
                     gp = gp.astype(pdt)
+                    new = True
                 kp = id(p)
                 prev = get_grad(kp)
                 if prev is None:
                     grads[kp] = gp
-                    if fresh:
+                    if new:
                         own(kp)
                     pctx = p._ctx
                     if pctx is None:
-                        heappush(heap, (n_leaves, p))
-                        n_leaves += 1
+                        reach_leaf(p)
                     else:
                         heappush(heap, (-pctx._seq, p))
                 else:
                     grads[kp] = prev + gp
                     own(kp)
+        for t in leaves:  # accumulate into .grad
+            k = id(t)
+            g = pop_grad(k)
+            hooks = t._hooks
+            if hooks:
+                g = _run_hooks(t, g)
+            _leaf_accumulate(t, g, False, not hooks and k in owned)
     finally:
         flags.grad_enabled = prev_mode
 
@@ -482,10 +511,24 @@ def grad(
     return tuple(out)
 
 
+_ONES: dict = {}  # (shape, dtype) -> a ones array that is only ever copied
+
+
+def _ones(shape: tuple, dtype: Any) -> np.ndarray:
+    """A new array of ones: a copy of a cached one, several times cheaper than ``np.ones``
+    for the one-element seeds of ``backward()``."""
+    ones = _ONES.get((shape, dtype))
+    if ones is None:
+        if len(_ONES) > 64:
+            _ONES.clear()
+        ones = _ONES[shape, dtype] = np.ones(shape, dtype)
+    return ones.copy()
+
+
 def root_gradient(out: Any, gradient: Any, create_graph: bool, caller: str) -> Any:
     """Check that backward can start at ``out`` and make the seed gradient."""
     Tensor = _function.Tensor
-    if not out.requires_grad:
+    if not out._requires_grad:
         raise RuntimeError(
             f"{caller}: this tensor (shape {tuple(out.shape)}) does not require grad: none of "
             "the tensors it was computed from has requires_grad=True, or it was computed under "
@@ -498,7 +541,7 @@ def root_gradient(out: Any, gradient: Any, create_graph: bool, caller: str) -> A
                 "implied for a single-element output. Reduce it first (y.sum() or y.mean()), "
                 "or pass gradient=, a tensor of the same shape (ones_like(y) gives the sum)."
             )
-        seed = np.ones(out.data.shape, out.data.dtype)
+        seed = _ones(out.data.shape, out.data.dtype)
     else:
         seed = gradient.data if isinstance(gradient, Tensor) else np.asarray(gradient)
         if seed.shape != out.data.shape:

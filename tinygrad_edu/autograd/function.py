@@ -110,6 +110,15 @@ class Context:
 
 
 _new_tensor = object.__new__
+_ndarray = np.ndarray
+_FLOAT32 = np.dtype(np.float32)
+_FLOAT64 = np.dtype(np.float64)
+# needs_input_grad of ops of one to three inputs that record nothing, and of a recorded
+# one-input op
+_NOT_NEEDED_1 = (False,)
+_NOT_NEEDED_2 = (False, False)
+_NOT_NEEDED_3 = (False, False, False)
+_NEEDED_1 = (True,)
 # Creation numbers of recorded nodes: a node's inputs were all made before it, so backward may
 # run the nodes in decreasing creation order (see ``engine.backward_order``).
 _next_seq = itertools.count(1).__next__
@@ -169,10 +178,13 @@ class Function:
     @classmethod
     def apply(cls, *args: Any, **kwargs: Any) -> Any:
         """Run ``forward`` on the inputs' arrays and record the op if any input requires grad."""
-        # The hot path of every op: one pass over the arguments (unrolled for one and two
-        # inputs, most ops), no per-op work that is not needed (anomaly checks only when
-        # enabled, the in-place epoch a plain integer).
+        # The hot path of every op: one pass over the arguments (unrolled for one, two and
+        # three inputs, most ops, whose forward is then called without packing a tuple), no
+        # per-op work that is not needed (anomaly checks only when enabled, the in-place epoch
+        # a plain integer).
         n = len(args)
+        ctx = cls._backward_cls()
+        ctx.saved = ()
         if n == 2:
             a, b = args
             if isinstance(a, Tensor):
@@ -185,19 +197,35 @@ class Function:
                 b = b.data
             else:
                 rb = False
-            arrays = (a, b)
-            needs = (ra, rb)
-            record = ra or rb
+            record = (ra or rb) and flags.grad_enabled
+            ctx.needs_input_grad = (ra, rb) if record else _NOT_NEEDED_2
         elif n == 1:
             a = args[0]
             if isinstance(a, Tensor):
-                record = a._requires_grad
-                arrays = (a.data,)
-                needs = (record,)
+                record = a._requires_grad and flags.grad_enabled
+                a = a.data
             else:
                 record = False
-                arrays = args
-                needs = (False,)
+            ctx.needs_input_grad = _NEEDED_1 if record else _NOT_NEEDED_1
+        elif n == 3:  # Linear and convolutions with a bias, where, clip
+            a, b, c = args
+            if isinstance(a, Tensor):
+                ra = a._requires_grad
+                a = a.data
+            else:
+                ra = False
+            if isinstance(b, Tensor):
+                rb = b._requires_grad
+                b = b.data
+            else:
+                rb = False
+            if isinstance(c, Tensor):
+                rc = c._requires_grad
+                c = c.data
+            else:
+                rc = False
+            record = (ra or rb or rc) and flags.grad_enabled
+            ctx.needs_input_grad = (ra, rb, rc) if record else _NOT_NEEDED_3
         else:
             arrays = []
             marks = []
@@ -213,26 +241,28 @@ class Function:
                 else:
                     arrays.append(a)
                     marks.append(False)
-            needs = tuple(marks)
-        ctx = cls._backward_cls()
-        ctx.saved = ()
-        if record and not flags.grad_enabled:
-            record = False
-            ctx.needs_input_grad = (False,) * n
-        else:
-            ctx.needs_input_grad = needs  # all False when nothing requires grad
+            record = record and flags.grad_enabled
+            ctx.needs_input_grad = tuple(marks) if record else (False,) * n
         try:
-            out = cls.forward(ctx, *arrays, **kwargs)
+            if n == 2:
+                out = cls.forward(ctx, a, b, **kwargs)
+            elif n == 1:
+                out = cls.forward(ctx, a, **kwargs)
+            elif n == 3:
+                out = cls.forward(ctx, a, b, c, **kwargs)
+            else:
+                out = cls.forward(ctx, *arrays, **kwargs)
         except (ValueError, IndexError, TypeError) as e:
             if getattr(e, "named_op", False):  # its message already names the function
                 raise
             kind = next(k for k in (IndexError, ValueError, TypeError) if isinstance(e, k))
             raise kind(f"{cls.__name__}: {e} (inputs: {_describe_inputs(args)})") from None
-        if type(out) is not np.ndarray:
+        if type(out) is not _ndarray:
             out = _fix_output(cls, ctx, out)
         t = _new_tensor(Tensor)
         t.data = out
-        if record and out.dtype.kind in "fc":
+        # float32 and float64 (numpy's dtype singletons) by identity; then any float or complex
+        if record and ((dt := out.dtype) is _FLOAT32 or dt is _FLOAT64 or dt.kind in "fc"):
             t._requires_grad = True
             t._ctx = ctx
             ctx.parents = args
@@ -262,17 +292,18 @@ class Function:
 
 
 def _fix_output(cls: type[Function], ctx: Context, raw: Any) -> np.ndarray:
-    """``forward`` returned something other than an array (0-d math gives numpy scalars):
-    make it one, and save that array in place of the scalar."""
-    out = _as_output_array(cls, raw)
-    if ctx.saved:
-        ctx.saved = tuple(out if s is raw else s for s in ctx.saved)
+    """``forward`` returned something other than an array (0-d math gives numpy scalars, as
+    every loss does): make it one, and save that array in place of the scalar."""
+    out = np.asarray(raw) if isinstance(raw, np.generic) else _as_output_array(cls, raw)
+    saved = ctx.saved
+    for s in saved:
+        if s is raw:
+            ctx.saved = tuple(out if v is raw else v for v in saved)
+            break
     return out
 
 
 def _as_output_array(cls: type[Function], out: Any) -> np.ndarray:
-    if isinstance(out, np.generic):  # the common case: 0-d math
-        return np.asarray(out)
     if isinstance(out, Tensor):
         return out.data
     if isinstance(out, tuple | list):
