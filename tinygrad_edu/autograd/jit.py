@@ -49,7 +49,14 @@ from typing import Any
 import numpy as np
 
 from . import function as _function
-from .engine import _check_versions, _leaf_accumulate, backward_order, root_gradient, unbroadcast
+from .engine import (
+    _check_versions,
+    _leaf_accumulate,
+    _ones,
+    backward_order,
+    root_gradient,
+    unbroadcast,
+)
 from .function import _fix_output
 from .grad_mode import flags
 
@@ -289,7 +296,7 @@ def _generate(rec: _Recording) -> Callable:
     """Straight-line Python for one replay: ``replay(I) -> list of output arrays``."""
     ns: dict[str, Any] = {
         "ndarray": np.ndarray,
-        "ones": np.ones,
+        "ones": _ones,  # a copy of a cached array: cheaper than np.ones
         "FIX": _fix_output,
         "UB": unbroadcast,
         "ACC": _leaf_accumulate,
