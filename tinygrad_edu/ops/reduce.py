@@ -35,7 +35,8 @@ class Sum(Function):
     @staticmethod
     def forward(ctx, x, axis=None, keepdims=False):
         ctx.in_shape = x.shape
-        ctx.kept = None if keepdims else _kept_shape(x.shape, axis)
+        # a full reduction's 0-d gradient broadcasts as it is: no kept shape to reshape to
+        ctx.kept = None if keepdims or axis is None else _kept_shape(x.shape, axis)
         if x.dtype.kind == "b":
             return np.sum(x, axis=axis, keepdims=keepdims)
         return np.add.reduce(x, axis=axis, keepdims=keepdims)
@@ -55,7 +56,7 @@ class Mean(Function):
         total = np.add.reduce(x, axis=axis, keepdims=keepdims)
         count = x.size // max(total.size, 1) if x.size else 0
         ctx.in_shape = x.shape
-        ctx.kept = None if keepdims else _kept_shape(x.shape, axis)
+        ctx.kept = None if keepdims or axis is None else _kept_shape(x.shape, axis)
         ctx.scale = 1.0 / count if count else float("nan")
         return total * ctx.scale if count else total * np.nan
 
