@@ -511,18 +511,26 @@ def grad(
     return tuple(out)
 
 
-_ONES: dict = {}  # (shape, dtype) -> a ones array that is only ever copied
+_ONES: dict = {}  # (shape, dtype) -> a read-only array of ones
 
 
-def _ones(shape: tuple, dtype: Any) -> np.ndarray:
-    """A new array of ones: a copy of a cached one, several times cheaper than ``np.ones``
-    for the one-element seeds of ``backward()``."""
+def cached_ones(shape: tuple, dtype: Any) -> np.ndarray:
+    """A read-only array of ones of ``shape`` and ``dtype``, kept for the next call (copying
+    it is several times cheaper than ``np.ones`` for the small arrays of backward's seeds and
+    of sums written as products). Copy it before handing it to anyone who may write to it.
+
+    >>> import numpy as np
+    >>> a = cached_ones((2,), np.float32)
+    >>> a is cached_ones((2,), np.float32), a.flags.writeable
+    (True, False)
+    """
     ones = _ONES.get((shape, dtype))
     if ones is None:
         if len(_ONES) > 64:
             _ONES.clear()
         ones = _ONES[shape, dtype] = np.ones(shape, dtype)
-    return ones.copy()
+        ones.flags.writeable = False
+    return ones
 
 
 def root_gradient(out: Any, gradient: Any, create_graph: bool, caller: str) -> Any:
@@ -541,7 +549,7 @@ def root_gradient(out: Any, gradient: Any, create_graph: bool, caller: str) -> A
                 "implied for a single-element output. Reduce it first (y.sum() or y.mean()), "
                 "or pass gradient=, a tensor of the same shape (ones_like(y) gives the sum)."
             )
-        seed = _ones(out.data.shape, out.data.dtype)
+        seed = cached_ones(out.data.shape, out.data.dtype).copy()
     else:
         seed = gradient.data if isinstance(gradient, Tensor) else np.asarray(gradient)
         if seed.shape != out.data.shape:

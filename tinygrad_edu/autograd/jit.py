@@ -52,8 +52,8 @@ from . import function as _function
 from .engine import (
     _check_versions,
     _leaf_accumulate,
-    _ones,
     backward_order,
+    cached_ones,
     root_gradient,
     unbroadcast,
 )
@@ -296,7 +296,6 @@ def _generate(rec: _Recording) -> Callable:
     """Straight-line Python for one replay: ``replay(I) -> list of output arrays``."""
     ns: dict[str, Any] = {
         "ndarray": np.ndarray,
-        "ones": _ones,  # a copy of a cached array: cheaper than np.ones
         "FIX": _fix_output,
         "UB": unbroadcast,
         "ACC": _leaf_accumulate,
@@ -329,11 +328,11 @@ def _generate(rec: _Recording) -> Callable:
         add(f"    if type(v{i}) is not ndarray: v{i} = FIX(T{i}, C{i}, v{i})")
     # backward
     loss_op = rec.out_slots[0][1]
-    ns["SEED_SHAPE"], ns["SEED_DTYPE"] = rec.seed
+    ns["SEED"] = cached_ones(*rec.seed)  # read-only: each replay seeds with a copy
     add("    prev_mode = flags.grad_enabled")
     add("    flags.grad_enabled = False")
     add("    try:")
-    add(f"        g_v{loss_op} = ones(SEED_SHAPE, SEED_DTYPE)")
+    add(f"        g_v{loss_op} = SEED.copy()")
     n = 0
     for step in rec.bwd:
         if step[0] == "leaf":

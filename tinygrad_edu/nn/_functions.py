@@ -22,11 +22,10 @@ import math
 
 import numpy as np
 
+from ..autograd.engine import cached_ones
 from ..autograd.function import Function
 from ..ops.activation import LogSoftmax, Softmax
 from ..ops.linalg import mm
-
-_ONES: dict[tuple, np.ndarray] = {}
 
 
 def _sum_rows(g):
@@ -35,14 +34,7 @@ def _sum_rows(g):
     (128, 256) float32)."""
     if type(g) is not np.ndarray:  # a Tensor, under create_graph
         return g.sum(0)
-    key = (g.shape[0], g.dtype)
-    ones = _ONES.get(key)
-    if ones is None:
-        if len(_ONES) > 64:
-            _ONES.clear()
-        ones = _ONES[key] = np.ones(g.shape[0], g.dtype)
-        ones.flags.writeable = False
-    return mm(ones, g)
+    return mm(cached_ones((g.shape[0],), g.dtype), g)
 
 
 def _affine_backward(ctx, g, kernel_in_out: bool) -> tuple:
