@@ -68,14 +68,10 @@ class Adam(Optimizer):
         return 10 + 2 * amsgrad + 2 * (wd != 0) + maximize, keys, {}
 
     @staticmethod
-    def _constants(consts: dict, dtype: np.dtype, options: tuple) -> tuple:
-        """``1 - beta1, beta2, 1 - beta2, eps`` as 0-d arrays of ``dtype``, kept in
-        ``consts`` (the bias corrections change every step: see ``scalars``)."""
-        c = consts.get(dtype)
-        if c is None:
-            (b1, b2), eps = options[1:3]
-            c = consts[dtype] = scalars(dtype, 1 - b1, b2, 1 - b2, eps)
-        return c
+    def _constant_values(options: tuple) -> tuple[float, ...]:
+        """``1 - beta1, beta2, 1 - beta2, eps`` (the bias corrections change every step)."""
+        (b1, b2), eps = options[1:3]
+        return 1 - b1, b2, 1 - b2, eps
 
     def _update_flat(self, flat: Any, options: tuple, consts: dict) -> None:
         """The group at once; the same operations as ``_update_each``, on flat arrays."""

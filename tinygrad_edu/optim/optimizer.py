@@ -263,6 +263,18 @@ class Optimizer:
             self._memos[id(group)] = (options, derived)
         return derived
 
+    def _constants(self, consts: dict, dtype: np.dtype, options: tuple) -> tuple:
+        """``self._constant_values(options)`` as 0-d arrays of ``dtype`` (see ``scalars``),
+        kept in ``consts`` (the dict ``_derive`` returns for the options in force)."""
+        c = consts.get(dtype)
+        if c is None:
+            c = consts[dtype] = scalars(dtype, *self._constant_values(options))
+        return c
+
+    def _constant_values(self, options: tuple) -> tuple[float, ...]:
+        """The numbers an update multiplies by, worked out from its group's options."""
+        raise NotImplementedError
+
     def _derive(self, options: tuple) -> Any:
         """What an update computes from its group's options alone (subclasses that call
         ``_derived``): e.g. its number of numpy calls and its constants per dtype."""

@@ -8,7 +8,7 @@ import numpy as np
 
 from ..autograd.versions import bump_many
 from .flat import flat_group
-from .optimizer import Optimizer, check_range, scalars
+from .optimizer import Optimizer, check_range
 
 
 class RMSprop(Optimizer):
@@ -68,14 +68,10 @@ class RMSprop(Optimizer):
         return calls, keys, {}
 
     @staticmethod
-    def _constants(consts: dict, dtype: np.dtype, options: tuple) -> tuple:
-        """``-lr, alpha, 1 - alpha, eps, weight_decay, momentum`` as 0-d arrays of
-        ``dtype``, kept in ``consts``."""
-        c = consts.get(dtype)
-        if c is None:
-            lr, alpha, eps, wd, momentum = options[:5]
-            c = consts[dtype] = scalars(dtype, -lr, alpha, 1 - alpha, eps, wd, momentum)
-        return c
+    def _constant_values(options: tuple) -> tuple[float, ...]:
+        """``-lr, alpha, 1 - alpha, eps, weight_decay, momentum``."""
+        lr, alpha, eps, wd, momentum = options[:5]
+        return -lr, alpha, 1 - alpha, eps, wd, momentum
 
     def _update_flat(self, flat: Any, options: tuple, consts: dict) -> None:
         """The group at once; the same operations as ``_update_each``, on flat arrays."""

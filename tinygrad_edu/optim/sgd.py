@@ -8,7 +8,7 @@ import numpy as np
 
 from ..autograd.versions import bump_many
 from .flat import flat_group
-from .optimizer import Optimizer, check_range, scalars
+from .optimizer import Optimizer, check_range
 
 
 class SGD(Optimizer):
@@ -64,14 +64,10 @@ class SGD(Optimizer):
         return calls, ("momentum_buffer",) if momentum != 0 else (), {}
 
     @staticmethod
-    def _constants(consts: dict, dtype: np.dtype, options: tuple) -> tuple:
-        """``lr, weight_decay, momentum, 1 - dampening, -lr`` as 0-d arrays of ``dtype``,
-        kept in ``consts``."""
-        c = consts.get(dtype)
-        if c is None:
-            lr, momentum, dampening, wd = options[:4]
-            c = consts[dtype] = scalars(dtype, lr, wd, momentum, 1 - dampening, -lr)
-        return c
+    def _constant_values(options: tuple) -> tuple[float, ...]:
+        """``lr, weight_decay, momentum, 1 - dampening, -lr``."""
+        lr, momentum, dampening, wd = options[:4]
+        return lr, wd, momentum, 1 - dampening, -lr
 
     def _update_flat(self, flat: Any, fresh: bool, options: tuple, consts: dict) -> None:
         """The group at once; the same operations as ``_update_each``, on flat arrays."""
