@@ -22,10 +22,14 @@ import math
 
 import numpy as np
 
-from ..autograd.engine import cached_ones
+from ..autograd.engine import _ONES, cached_ones
 from ..autograd.function import Function
 from ..ops.activation import LogSoftmax, Softmax
 from ..ops.linalg import mm
+
+_ndarray = np.ndarray
+_F32 = np.dtype(np.float32)
+_F64 = np.dtype(np.float64)
 
 
 def _sum_rows(g):
@@ -37,23 +41,53 @@ def _sum_rows(g):
     return mm(cached_ones((g.shape[0],), g.dtype), g)
 
 
-def _affine_backward(ctx, g, kernel_in_out: bool) -> tuple:
-    """The gradients of ``x @ w.T + b`` (``w`` (out, in)) or, with ``kernel_in_out``, of
-    ``x @ k + b`` (``k`` (in, out)); one per input given (``b`` may be absent)."""
-    x, w = ctx.saved_tensors
-    needs = ctx.needs_input_grad
-    gx = (mm(g, w.T) if kernel_in_out else mm(g, w)) if needs[0] else None
-    gw = gb = None
-    has_bias = len(needs) > 2
-    if needs[1] or (has_bias and needs[2]):
-        if g.ndim != 2:  # (..., out): the leading dimensions are all batch
-            g = g.reshape(-1, g.shape[-1])
-            x = x.reshape(-1, x.shape[-1])
-        if needs[1]:
-            gw = mm(x.T, g) if kernel_in_out else mm(g.T, x)
-        if has_bias and needs[2]:
-            gb = _sum_rows(g)
-    return (gx, gw, gb) if has_bias else (gx, gw)
+def _affine_backward(kernel_in_out: bool):
+    """The backward rule of ``x @ w.T + b`` (``w`` (out, in)) or, with ``kernel_in_out``, of
+    ``x @ k + b`` (``k`` (in, out)): one gradient per input given (``b`` may be absent).
+
+    A layer's usual case, 2-D float32 or float64 arrays of one dtype, calls ``np.dot``
+    directly: exactly the products :func:`mm` would make, with its checks made once."""
+
+    def backward(ctx, g) -> tuple:
+        saved = ctx.saved
+        if saved is not None and not ctx._tensor_mode:
+            x, w = saved
+            dt = g.dtype
+            if (
+                (dt is _F32 or dt is _F64)
+                and type(g) is _ndarray
+                and type(x) is _ndarray
+                and type(w) is _ndarray
+                and x.dtype is dt is w.dtype
+                and g.ndim == x.ndim == w.ndim == 2
+            ):
+                needs = ctx.needs_input_grad
+                gx = (np.dot(g, w.T) if kernel_in_out else np.dot(g, w)) if needs[0] else None
+                gw = (np.dot(x.T, g) if kernel_in_out else np.dot(g.T, x)) if needs[1] else None
+                if len(needs) == 2:
+                    return gx, gw
+                if not needs[2]:
+                    return gx, gw, None
+                ones = _ONES.get(((g.shape[0],), dt))  # cached_ones, inlined
+                if ones is None:
+                    ones = cached_ones((g.shape[0],), dt)
+                return gx, gw, np.dot(ones, g)
+        x, w = ctx.saved_tensors  # the freed graph's error; Tensors under create_graph
+        needs = ctx.needs_input_grad
+        gx = (mm(g, w.T) if kernel_in_out else mm(g, w)) if needs[0] else None
+        gw = gb = None
+        has_bias = len(needs) > 2
+        if needs[1] or (has_bias and needs[2]):
+            if g.ndim != 2:  # (..., out): the leading dimensions are all batch
+                g = g.reshape(-1, g.shape[-1])
+                x = x.reshape(-1, x.shape[-1])
+            if needs[1]:
+                gw = mm(x.T, g) if kernel_in_out else mm(g.T, x)
+            if has_bias and needs[2]:
+                gb = _sum_rows(g)
+        return (gx, gw, gb) if has_bias else (gx, gw)
+
+    return staticmethod(backward)
 
 
 def _affine(x, w_t, b):
@@ -78,9 +112,7 @@ class Linear(Function):
         ctx.save_for_backward(x, w)
         return _affine(x, w.T, b)
 
-    @staticmethod
-    def backward(ctx, g):
-        return _affine_backward(ctx, g, kernel_in_out=False)
+    backward = _affine_backward(kernel_in_out=False)
 
 
 class DenseOp(Function):
@@ -95,9 +127,7 @@ class DenseOp(Function):
         ctx.save_for_backward(x, k)
         return _affine(x, k, b)
 
-    @staticmethod
-    def backward(ctx, g):
-        return _affine_backward(ctx, g, kernel_in_out=True)
+    backward = _affine_backward(kernel_in_out=True)
 
 
 def _named_error(kind: type, message: str) -> Exception:
@@ -327,9 +357,13 @@ class MSELoss(Function):
 
     @staticmethod
     def backward(ctx, g):
-        x, y, d = ctx.saved_tensors
-        if not _on_arrays(g):  # differentiable: d from the inputs
+        saved = ctx.saved
+        if saved is None or ctx._tensor_mode:
+            saved = ctx.saved_tensors  # the freed graph's error; Tensors under create_graph
+        x, y, d = saved
+        if type(g) is not _ndarray and not _on_arrays(g):  # differentiable: d from the inputs
             d = x - y
         need_x, need_y = ctx.needs_input_grad
-        gd = d * (g * 2.0) if ctx.scale is None else d * (g * ctx.scale)
+        scale = ctx.scale
+        gd = d * (g * (2.0 if scale is None else scale))
         return (gd if need_x else None), (-gd if need_y else None)
