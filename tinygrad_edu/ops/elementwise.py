@@ -228,19 +228,27 @@ class Sigmoid(Function):
         return g * out * (1 - out)
 
 
+# 0 as a 0-d array of a float dtype: numpy compares or takes the maximum with it ~0.3 µs
+# sooner than with the Python 0, which it converts on every call (to the same value)
+_ZEROS = {np.dtype(t): np.zeros((), t) for t in (np.float32, np.float64)}
+
+
 class Relu(Function):
     """``max(x, 0)``; its gradient at 0 is 0, as in PyTorch."""
 
+    _fresh_grads = True  # a new product
+
     @staticmethod
     def forward(ctx, x):
-        out = np.maximum(x, 0)
+        out = np.maximum(x, _ZEROS.get(x.dtype, 0))
         ctx.save_for_backward(out)
         return out
 
     @staticmethod
     def backward(ctx, g):
-        (out,) = ctx.saved_tensors
-        return g * (out > 0)
+        # the saved array, also under create_graph: the mask is a constant either way
+        (out,) = ctx.saved or ctx.saved_tensors  # (saved_tensors: the freed graph's error)
+        return g * (out > _ZEROS.get(out.dtype, 0))
 
 
 class LeakyRelu(Function):
