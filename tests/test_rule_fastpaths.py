@@ -4,8 +4,11 @@ unchanged (errors included)."""
 
 from __future__ import annotations
 
+import contextlib
+
 import numpy as np
 import pytest
+import torch
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -78,3 +81,169 @@ def test_linear_with_one_input_feature_is_an_exact_outer_product() -> None:
     out.backward(tg.tensor(g))
     np.testing.assert_allclose(x.grad.data, g @ layer.weight.data, rtol=1e-5, atol=1e-5)
     np.testing.assert_allclose(layer.weight.grad.data, g.T @ x.data, rtol=1e-5, atol=1e-5)
+
+
+# --------------------------------------------------------------- Linear, MSELoss, Relu rules
+
+from tinygrad_edu.nn import _functions as nnf  # noqa: E402
+from tinygrad_edu.ops.elementwise import Relu  # noqa: E402
+
+
+@contextlib.contextmanager
+def _general_rules_only():
+    """Rules' shortcuts off: no dtype is float32 or float64 to them, so every call takes the
+    general path (mm, _sum_rows, saved_tensors)."""
+    with pytest.MonkeyPatch.context() as mp:
+        never = np.dtype(np.int8)
+        mp.setattr(nnf, "_F32", never)
+        mp.setattr(nnf, "_F64", never)
+        yield
+
+
+def _affine_grads(layer_kind, x_arr, w_arr, b_arr, g_arr, needs):
+    x = tg.tensor(x_arr, requires_grad=needs[0])
+    w = tg.tensor(w_arr, requires_grad=needs[1])
+    b = None if b_arr is None else tg.tensor(b_arr, requires_grad=needs[2])
+    fn = nnf.Linear if layer_kind == "linear" else nnf.DenseOp
+    out = fn.apply(x, w) if b is None else fn.apply(x, w, b)
+    out.backward(tg.tensor(g_arr))
+    return [None if t is None or t.grad is None else t.grad.data for t in (x, w, b)]
+
+
+@settings(max_examples=120, deadline=None)
+@given(
+    n=st.integers(1, 6), k=st.integers(1, 5), m=st.integers(1, 6),
+    dtype=st.sampled_from([np.float32, np.float64]),
+    layer_kind=st.sampled_from(["linear", "dense"]),
+    bias=st.booleans(),
+    needs=st.tuples(st.booleans(), st.booleans(), st.booleans()).filter(any),
+    layout=st.sampled_from(["contiguous", "transposed", "strided"]),
+    seed=st.integers(0, 2**32 - 1),
+)
+def test_affine_backward_shortcut_equals_the_general_path_and_pytorch(
+    n, k, m, dtype, layer_kind, bias, needs, layout, seed
+) -> None:
+    if not bias and not any(needs[:2]):
+        needs = (True, needs[1], needs[2])
+    rng = np.random.default_rng(seed)
+    x = _layout(rng, (n, k), dtype, layout)
+    w = _layout(rng, (m, k) if layer_kind == "linear" else (k, m), dtype, "contiguous")
+    b = rng.uniform(-2, 2, m).astype(dtype) if bias else None
+    g = rng.uniform(-2, 2, (n, m)).astype(dtype)
+    fast = _affine_grads(layer_kind, x, w, b, g, needs)
+    with _general_rules_only():
+        general = _affine_grads(layer_kind, x, w, b, g, needs)
+    for f, gen in zip(fast, general):
+        assert (f is None) == (gen is None)
+        if f is not None:
+            assert f.dtype == dtype and np.array_equal(f, gen)  # bit for bit
+    tx, tw = (torch.tensor(np.float64(a), requires_grad=True) for a in (x, w))
+    tb = None if b is None else torch.tensor(np.float64(b), requires_grad=True)
+    tout = tx @ (tw.T if layer_kind == "linear" else tw) + (0 if tb is None else tb)
+    tout.backward(torch.tensor(np.float64(g)))
+    tol = 1e-4 if dtype == np.float32 else 1e-12
+    for f, t in zip(fast, (tx, tw, tb)):
+        if f is not None:
+            np.testing.assert_allclose(f, t.grad.numpy(), rtol=tol, atol=tol)
+
+
+@pytest.mark.parametrize(
+    "x_dtype, w_dtype, b_dtype, x_shape",
+    [
+        (np.float32, np.float64, np.float32, (3, 4)),  # mixed dtypes
+        (np.float16, np.float16, np.float16, (3, 4)),  # not a BLAS type
+        (np.float32, np.float32, np.float32, (2, 3, 4)),  # a batch of rows
+        (np.float64, np.float64, None, (4,)),  # one row, no bias
+    ],
+    ids=["mixed", "float16", "batched", "vector"],
+)
+def test_affine_backward_falls_back_to_the_general_path(x_dtype, w_dtype, b_dtype,
+                                                        x_shape) -> None:
+    rng = np.random.default_rng(0)
+    x = rng.uniform(-1, 1, x_shape).astype(x_dtype)
+    w = rng.uniform(-1, 1, (5, 4)).astype(w_dtype)
+    b = None if b_dtype is None else rng.uniform(-1, 1, 5).astype(b_dtype)
+    out_shape = (*x_shape[:-1], 5)
+    g = rng.uniform(-1, 1, out_shape)
+    res_dtype = np.result_type(x_dtype, w_dtype)
+    fast = _affine_grads("linear", x, w, b, g.astype(res_dtype), (True, True, True))
+    with _general_rules_only():
+        general = _affine_grads("linear", x, w, b, g.astype(res_dtype), (True, True, True))
+    tx, tw = (torch.tensor(np.float64(a), requires_grad=True) for a in (x, w))
+    tb = None if b is None else torch.tensor(np.float64(b), requires_grad=True)
+    (tx @ tw.T + (0 if tb is None else tb)).backward(torch.tensor(g))
+    tol = 2e-2 if np.float16 in (x_dtype, w_dtype) else 1e-5
+    for f, gen, t, arr in zip(fast, general, (tx, tw, tb), (x, w, b)):
+        if arr is None:
+            continue
+        assert f.dtype == arr.dtype and f.shape == arr.shape
+        assert np.array_equal(f, gen)
+        np.testing.assert_allclose(f, t.grad.numpy(), rtol=tol, atol=tol)
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_linear_mse_relu_double_backward_matches_pytorch(dtype) -> None:
+    # create_graph: the rules run on Tensors (the shortcuts must step aside)
+    rng = np.random.default_rng(1)
+    x0, w0, b0 = rng.uniform(-1, 1, (6, 3)), rng.uniform(-1, 1, (4, 3)), rng.uniform(-1, 1, 4)
+    y0 = rng.uniform(-1, 1, (6, 4))
+    x = tg.tensor(x0.astype(dtype), requires_grad=True)
+    w = tg.tensor(w0.astype(dtype), requires_grad=True)
+    b = tg.tensor(b0.astype(dtype), requires_grad=True)
+    loss = tg.nn.functional.mse_loss(tg.nn.functional.linear(x, w, b).tanh().relu(),
+                                     tg.tensor(y0.astype(dtype)))
+    gx, gw = tg.grad(loss, [x, w], create_graph=True)
+    ((gx * gx).sum() + (gw * gw).sum()).backward()
+    tx, tw, tb = (torch.tensor(a, requires_grad=True) for a in (x0, w0, b0))
+    tloss = torch.nn.functional.mse_loss(torch.relu(torch.tanh(tx @ tw.T + tb)),
+                                         torch.tensor(y0))
+    tgx, tgw = torch.autograd.grad(tloss, [tx, tw], create_graph=True)
+    ((tgx * tgx).sum() + (tgw * tgw).sum()).backward()
+    tol = 1e-4 if dtype == np.float32 else 1e-10
+    for t, tt in zip((x, w, b), (tx, tw, tb)):
+        np.testing.assert_allclose(t.grad.data, tt.grad.numpy(), rtol=tol, atol=tol)
+
+
+@pytest.mark.parametrize("make", ["linear", "mse", "relu"])
+def test_a_rule_called_on_a_freed_node_still_names_the_problem(make) -> None:
+    x = tg.tensor(np.ones((2, 3), np.float32), requires_grad=True)
+    if make == "linear":
+        out = tg.nn.functional.linear(x, tg.tensor(np.ones((4, 3), np.float32)))
+    elif make == "mse":
+        out = tg.nn.functional.mse_loss(x, tg.tensor(np.zeros((2, 3), np.float32)))
+    else:
+        out = x.relu()
+    ctx = out._ctx
+    out.sum().backward()  # frees the node
+    with pytest.raises(RuntimeError, match="second time"):
+        ctx._function.backward(ctx, np.ones(out.shape, np.float32))
+
+
+@settings(max_examples=80, deadline=None)
+@given(
+    values=st.lists(st.sampled_from([0.0, -0.0, 1.5, -2.0, np.inf, -np.inf, np.nan, 1e-30]),
+                    min_size=1, max_size=8),
+    grads=st.lists(st.sampled_from([1.0, -1.0, 0.0, -0.0, np.nan, np.inf]), min_size=8,
+                   max_size=8),
+    dtype=st.sampled_from([np.float16, np.float32, np.float64]),
+)
+def test_relu_with_a_typed_zero_is_numpys_max_with_0_bit_for_bit(values, grads, dtype) -> None:
+    x = np.array(values, dtype)
+    g = np.array(grads[: len(values)], dtype)
+    ctx = Relu._backward_cls()
+    with np.errstate(invalid="ignore"):
+        out = Relu.forward(ctx, x)
+        got = Relu.backward(ctx, g)
+        expected_out = np.maximum(x, 0)
+        expected = g * (expected_out > 0)
+    assert out.dtype == expected_out.dtype and got.dtype == expected.dtype
+    assert out.tobytes() == expected_out.tobytes()
+    assert got.tobytes() == expected.tobytes()
+
+
+@pytest.mark.parametrize("dtype", [np.int64, np.int32, np.bool_])
+def test_relu_of_integers_and_bools_keeps_numpys_dtype(dtype) -> None:
+    x = np.array([3, 0, 1], dtype) if dtype is np.bool_ else np.array([3, -2, 0], dtype)
+    out = tg.tensor(x).relu()
+    expected = np.maximum(x, 0)
+    assert out.dtype == expected.dtype and np.array_equal(out.data, expected)
