@@ -241,7 +241,7 @@ class Relu(Function):
     @staticmethod
     def forward(ctx, x):
         out = np.maximum(x, _ZEROS.get(x.dtype, 0))
-        ctx.save_for_backward(out)
+        ctx.saved = (out,)  # save_for_backward, inlined
         return out
 
     @staticmethod
