@@ -238,8 +238,8 @@ def _reduce_classes(ctx, prod: np.ndarray, reduction: str, class_dim: int):
     ctx.kept = None
     total = np.add.reduce(prod, axis=None)
     if reduction == "mean" and prod.size == 0:  # the mean over no positions: NaN, as PyTorch
-        return total * np.nan
-    return total
+        total = total * np.nan
+    return np.asarray(total)  # a 0-d array: apply has no numpy scalar to convert
 
 
 def _on_arrays(g) -> bool:
@@ -361,9 +361,10 @@ class MSELoss(Function):
         if reduction == "mean":  # the mean of nothing is NaN, as in PyTorch
             n = flat.shape[0]
             ctx.saved = (x, y, d, 2.0 / n if n else math.nan)
-            return total * (1.0 / n if n else math.nan)
-        ctx.saved = (x, y, d, 2.0)
-        return total
+            total = total * (1.0 / n if n else math.nan)
+        else:
+            ctx.saved = (x, y, d, 2.0)
+        return np.asarray(total)  # a 0-d array: apply has no numpy scalar to convert
 
     @staticmethod
     def backward(ctx, g):
