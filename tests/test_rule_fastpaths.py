@@ -247,3 +247,32 @@ def test_relu_of_integers_and_bools_keeps_numpys_dtype(dtype) -> None:
     out = tg.tensor(x).relu()
     expected = np.maximum(x, 0)
     assert out.dtype == expected.dtype and np.array_equal(out.data, expected)
+
+
+@settings(max_examples=60, deadline=None)
+@given(
+    shape=st.lists(st.integers(0, 4), min_size=0, max_size=3).map(tuple),
+    op=st.sampled_from(["sum", "mean"]),
+    dtype=st.sampled_from([np.float32, np.float64]),
+    seed=st.integers(0, 2**32 - 1),
+)
+def test_full_reductions_give_arrays_and_unshared_gradients(shape, op, dtype, seed) -> None:
+    # a full reduction returns a 0-d array; its gradient (a new array) becomes .grad as it is
+    rng = np.random.default_rng(seed)
+    values = rng.uniform(-2, 2, shape).astype(dtype)
+    x = tg.tensor(values, requires_grad=True)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        out = getattr(x, op)()
+        expected = getattr(values, op)() if values.size or op == "sum" else np.nan
+    assert type(out.data) is np.ndarray and out.shape == () and out.dtype == dtype
+    np.testing.assert_allclose(out.data, expected, rtol=1e-5)
+    out.backward()
+    first = x.grad.data
+    assert first.shape == shape and first.dtype == dtype
+    assert not np.shares_memory(first, x.data)
+    first[...] = 7  # the user owns it: writing to it changes nothing else
+    y = tg.tensor(values, requires_grad=True)
+    getattr(y, op)().backward()
+    tx = torch.tensor(np.float64(values), requires_grad=True)
+    getattr(tx, op)().backward()
+    np.testing.assert_allclose(y.grad.data, tx.grad.numpy(), rtol=1e-6)
