@@ -227,10 +227,11 @@ def test_a_rule_called_on_a_freed_node_still_names_the_problem(make) -> None:
                    max_size=8),
     dtype=st.sampled_from([np.float16, np.float32, np.float64]),
 )
-def test_relu_with_a_typed_zero_is_numpys_max_with_0_bit_for_bit(values, grads, dtype) -> None:
+def test_relu_and_its_float_mask_are_numpys_max_with_0_bit_for_bit(values, grads, dtype) -> None:
     x = np.array(values, dtype)
     g = np.array(grads[: len(values)], dtype)
     ctx = Relu._backward_cls()
+    ctx.needs_input_grad = (True,)
     with np.errstate(invalid="ignore"):
         out = Relu.forward(ctx, x)
         got = Relu.backward(ctx, g)
@@ -276,3 +277,25 @@ def test_full_reductions_give_arrays_and_unshared_gradients(shape, op, dtype, se
     tx = torch.tensor(np.float64(values), requires_grad=True)
     getattr(tx, op)().backward()
     np.testing.assert_allclose(y.grad.data, tx.grad.numpy(), rtol=1e-6)
+
+
+def test_relu_backward_after_its_output_is_changed_in_place() -> None:
+    # Relu saves its mask, not its output: a later in-place change of the output is no
+    # concern of its gradient
+    x = tg.tensor(np.array([1.5, -2.0, 0.0, 3.0], np.float32), requires_grad=True)
+    h = x.relu()
+    h += 10.0
+    (h * h).sum().backward()
+    tx = torch.tensor([1.5, -2.0, 0.0, 3.0], dtype=torch.float64, requires_grad=True)
+    th = tx.relu().clone()
+    th = th + 10.0
+    (th * th).sum().backward()
+    np.testing.assert_allclose(x.grad.data, tx.grad.numpy(), rtol=1e-6)
+    assert x.grad.dtype == np.float32
+
+
+def test_relu_under_no_grad_saves_nothing() -> None:
+    x = tg.tensor(np.array([1.0, -1.0], np.float32), requires_grad=True)
+    with tg.no_grad():
+        out = x.relu()
+    assert out._ctx is None and np.array_equal(out.data, [1.0, 0.0])

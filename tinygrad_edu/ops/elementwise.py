@@ -240,21 +240,26 @@ _ZEROS = {np.dtype(t): _read_only_zero(t) for t in (np.float32, np.float64)}
 
 
 class Relu(Function):
-    """``max(x, 0)``; its gradient at 0 is 0, as in PyTorch."""
+    """``max(x, 0)``; its gradient at 0 is 0, as in PyTorch.
+
+    Saves where ``x > 0`` as 1s and 0s of ``x``'s dtype: backward's ``g * mask`` is then a
+    product of two float arrays, ~3x quicker on small arrays than with a boolean mask (which
+    numpy casts on the fly), and the same numbers."""
 
     _fresh_grads = True  # a new product
 
     @staticmethod
     def forward(ctx, x):
-        out = np.maximum(x, _ZEROS.get(x.dtype, 0))
-        ctx.saved = (out,)  # save_for_backward, inlined
-        return out
+        zero = _ZEROS.get(x.dtype, 0)
+        if ctx.needs_input_grad[0]:  # recorded: backward will need the mask
+            ctx.saved = ((x > zero).astype(x.dtype),)  # save_for_backward, inlined
+        return np.maximum(x, zero)
 
     @staticmethod
     def backward(ctx, g):
         # the saved array, also under create_graph: the mask is a constant either way
-        (out,) = ctx.saved or ctx.saved_tensors  # (saved_tensors: the freed graph's error)
-        return g * (out > _ZEROS.get(out.dtype, 0))
+        (mask,) = ctx.saved or ctx.saved_tensors  # (saved_tensors: the freed graph's error)
+        return g * mask
 
 
 class LeakyRelu(Function):
