@@ -294,7 +294,7 @@ def test_relu_backward_after_its_output_is_changed_in_place() -> None:
     assert x.grad.dtype == np.float32
 
 
-def test_relu_under_no_grad_saves_nothing() -> None:
+def test_relu_under_no_grad_records_nothing_and_computes_max() -> None:
     x = tg.tensor(np.array([1.0, -1.0], np.float32), requires_grad=True)
     with tg.no_grad():
         out = x.relu()
