@@ -299,3 +299,29 @@ def test_relu_under_no_grad_records_nothing_and_computes_max() -> None:
     with tg.no_grad():
         out = x.relu()
     assert out._ctx is None and np.array_equal(out.data, [1.0, 0.0])
+
+
+@settings(max_examples=80, deadline=None)
+@given(
+    n=st.integers(0, 6),
+    reduction=st.sampled_from(["mean", "sum"]),
+    dtype=st.sampled_from([np.float16, np.float32, np.float64]),
+    g_value=st.sampled_from([1.0, -0.5, 0.3, 7.1e-3, 3e4, 0.0, -0.0, np.inf, np.nan]),
+    seed=st.integers(0, 2**32 - 1),
+)
+def test_mse_backward_of_a_0d_gradient_is_the_array_formula_bit_for_bit(
+    n, reduction, dtype, g_value, seed
+) -> None:
+    # the 0-d gradient is multiplied as a numpy scalar: the same product as the 0-d array's
+    rng = np.random.default_rng(seed)
+    x, y = (rng.uniform(-3, 3, (n, 2)).astype(dtype) for _ in range(2))
+    ctx = nnf.MSELoss._backward_cls()
+    ctx.needs_input_grad = (True, True)
+    with np.errstate(all="ignore"):
+        nnf.MSELoss.forward(ctx, x, y, reduction=reduction)
+        g = np.array(g_value, dtype)
+        gx, gy = nnf.MSELoss.backward(ctx, g)
+        scale = 2.0 if reduction == "sum" else (2.0 / (2 * n) if n else np.nan)
+        expected = (x - y) * np.multiply(g, scale)  # the ufunc on the 0-d array
+    assert gx.dtype == expected.dtype and gx.tobytes() == expected.tobytes()
+    assert gy.tobytes() == (-expected).tobytes()

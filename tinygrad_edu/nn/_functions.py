@@ -375,5 +375,7 @@ class MSELoss(Function):
         if type(g) is not _ndarray and not _on_arrays(g):  # differentiable: d from the inputs
             d = x - y
         need_x, need_y = ctx.needs_input_grad
+        if type(g) is _ndarray and not g.ndim:  # a loss's 0-d gradient
+            g = g[()]  # as a numpy scalar: its product with the float is the same, ~0.5 µs sooner
         gd = d * (g * (2.0 if scale is None else scale))
         return (gd if need_x else None), (-gd if need_y else None)
