@@ -86,7 +86,7 @@ def test_linear_with_one_input_feature_is_an_exact_outer_product() -> None:
 # --------------------------------------------------------------- Linear, MSELoss, Relu rules
 
 from tinygrad_edu.nn import _functions as nnf  # noqa: E402
-from tinygrad_edu.ops.elementwise import Relu  # noqa: E402
+from tinygrad_edu.ops.elementwise import Div, Relu  # noqa: E402
 
 
 @contextlib.contextmanager
@@ -325,3 +325,30 @@ def test_mse_backward_of_a_0d_gradient_is_the_array_formula_bit_for_bit(
         expected = (x - y) * np.multiply(g, scale)  # the ufunc on the 0-d array
     assert gx.dtype == expected.dtype and gx.tobytes() == expected.tobytes()
     assert gy.tobytes() == (-expected).tobytes()
+
+
+@settings(max_examples=80, deadline=None)
+@given(
+    dtype=st.sampled_from([np.float16, np.float32, np.float64]),
+    g_value=st.sampled_from([1.0, -0.5, 0.3, 7.1e-3, 3e4, 0.0, -0.0, np.inf, np.nan]),
+    x_value=st.floats(-100, 100),
+    divisor=st.sampled_from([2000, 3, 0.7, -1e-3, 0, "array", "0-d"]),
+)
+def test_div_backward_of_a_0d_gradient_is_the_array_formula_bit_for_bit(
+    dtype, g_value, x_value, divisor
+) -> None:
+    x = np.array(x_value, dtype)
+    y = {"array": np.array([0.5, -3.0], dtype), "0-d": np.array(1.7, dtype)}.get(divisor, divisor)
+    ctx = Div._backward_cls()
+    ctx.needs_input_grad = (True, isinstance(y, np.ndarray))
+    g = np.array(g_value, dtype)
+    with np.errstate(all="ignore"):
+        Div.forward(ctx, x, y)
+        got = Div.backward(ctx, g)
+        gx = np.divide(g, y)  # the ufunc on the 0-d array
+        expected = (gx, -gx * x / y if ctx.needs_input_grad[1] else None)
+    for a, b in zip(got, expected):
+        assert (a is None) == (b is None)
+        if a is not None:
+            assert np.asarray(a).dtype == np.asarray(b).dtype
+            assert np.asarray(a).tobytes() == np.asarray(b).tobytes()

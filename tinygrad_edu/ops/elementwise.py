@@ -60,6 +60,8 @@ class Div(Function):
     def backward(ctx, g):
         x, y = ctx.saved_tensors
         nx, ny = ctx.needs_input_grad
+        if type(g) is np.ndarray and not g.ndim:  # a loss divided by a number, say
+            g = g[()]  # as a numpy scalar: the same quotient, ~0.5 µs sooner
         gx = g / y
         return (gx if nx else None), (-gx * x / y if ny else None)
 
