@@ -14,6 +14,7 @@ from hypothesis import strategies as st
 
 import tinygrad_edu as tg
 from tinygrad_edu import nn
+from tinygrad_edu.ops import linalg
 from tinygrad_edu.ops.linalg import mm
 
 
@@ -352,3 +353,75 @@ def test_div_backward_of_a_0d_gradient_is_the_array_formula_bit_for_bit(
         if a is not None:
             assert np.asarray(a).dtype == np.asarray(b).dtype
             assert np.asarray(a).tobytes() == np.asarray(b).tobytes()
+
+
+@contextlib.contextmanager
+def _general_matmul_only():
+    """MatMul's shortcut off: every backward takes the general path (mm, swapaxes)."""
+    with pytest.MonkeyPatch.context() as mp:
+        never = np.dtype(np.int8)
+        mp.setattr(linalg, "_F32", never)
+        mp.setattr(linalg, "_F64", never)
+        yield
+
+
+def _matmul_grads(a_arr, b_arr, g_arr, needs):
+    a = tg.tensor(a_arr, requires_grad=needs[0])
+    b = tg.tensor(b_arr, requires_grad=needs[1])
+    (a @ b).backward(tg.tensor(g_arr))
+    return [None if t.grad is None else t.grad.data for t in (a, b)]
+
+
+@settings(max_examples=100, deadline=None)
+@given(
+    n=st.integers(1, 6), k=st.integers(1, 5), m=st.integers(1, 6),
+    dtype=st.sampled_from([np.float32, np.float64]),
+    needs=st.sampled_from([(True, True), (True, False), (False, True)]),
+    layouts=st.tuples(*[st.sampled_from(["contiguous", "transposed", "strided"])] * 2),
+    seed=st.integers(0, 2**32 - 1),
+)
+def test_matmul_backward_shortcut_equals_the_general_path_and_pytorch(
+    n, k, m, dtype, needs, layouts, seed
+) -> None:
+    rng = np.random.default_rng(seed)
+    a, b = _layout(rng, (n, k), dtype, layouts[0]), _layout(rng, (k, m), dtype, layouts[1])
+    g = rng.uniform(-2, 2, (n, m)).astype(dtype)
+    fast = _matmul_grads(a, b, g, needs)
+    with _general_matmul_only():
+        general = _matmul_grads(a, b, g, needs)
+    ta, tb = (torch.tensor(np.float64(v), requires_grad=True) for v in (a, b))
+    (ta @ tb).backward(torch.tensor(np.float64(g)))
+    tol = 1e-4 if dtype == np.float32 else 1e-12
+    for f, gen, t, need in zip(fast, general, (ta, tb), needs):
+        assert (f is None) == (gen is None) == (not need)
+        if f is not None:
+            assert f.dtype == dtype and f.tobytes() == gen.tobytes()
+            np.testing.assert_allclose(f, t.grad.numpy(), rtol=tol, atol=tol)
+
+
+@pytest.mark.parametrize(
+    "shape_a, shape_b, dtype_a, dtype_b",
+    [
+        ((3, 4), (4,), np.float32, np.float32),  # matrix @ vector
+        ((4,), (4, 2), np.float64, np.float64),  # vector @ matrix
+        ((2, 3, 4), (4, 2), np.float32, np.float32),  # a batch
+        ((3, 4), (4, 2), np.float32, np.float64),  # mixed dtypes
+        ((3, 4), (4, 2), np.float16, np.float16),  # not a BLAS type
+    ],
+    ids=["mv", "vm", "batched", "mixed", "float16"],
+)
+def test_matmul_backward_falls_back_to_the_general_path(shape_a, shape_b, dtype_a,
+                                                        dtype_b) -> None:
+    rng = np.random.default_rng(3)
+    a = rng.uniform(-1, 1, shape_a).astype(dtype_a)
+    b = rng.uniform(-1, 1, shape_b).astype(dtype_b)
+    g = rng.uniform(-1, 1, np.matmul(a, b).shape).astype(np.result_type(dtype_a, dtype_b))
+    fast = _matmul_grads(a, b, g, (True, True))
+    with _general_matmul_only():
+        general = _matmul_grads(a, b, g, (True, True))
+    ta, tb = (torch.tensor(np.float64(v), requires_grad=True) for v in (a, b))
+    (ta @ tb).backward(torch.tensor(np.float64(g)))
+    tol = 2e-2 if np.float16 in (dtype_a, dtype_b) else 1e-5
+    for f, gen, t, arr in zip(fast, general, (ta, tb), (a, b)):
+        assert f.dtype == arr.dtype and f.shape == arr.shape and np.array_equal(f, gen)
+        np.testing.assert_allclose(f, t.grad.numpy(), rtol=tol, atol=tol)
