@@ -425,3 +425,33 @@ def test_matmul_backward_falls_back_to_the_general_path(shape_a, shape_b, dtype_
     for f, gen, t, arr in zip(fast, general, (ta, tb), (a, b)):
         assert f.dtype == arr.dtype and f.shape == arr.shape and np.array_equal(f, gen)
         np.testing.assert_allclose(f, t.grad.numpy(), rtol=tol, atol=tol)
+
+
+@settings(max_examples=80, deadline=None)
+@given(
+    values=st.lists(st.sampled_from([0.0, -0.0, 0.3, -2.5, 40.0, -100.0, 1e4, np.inf, -np.inf,
+                                     np.nan]), min_size=1, max_size=6),
+    dtype=st.sampled_from([np.float16, np.float32, np.float64]),
+    op=st.sampled_from(["Sigmoid", "Tanh"]),
+)
+def test_sigmoid_tanh_with_typed_ones_are_the_python_1_formulas_bit_for_bit(values, dtype,
+                                                                            op) -> None:
+    from tinygrad_edu.ops import elementwise as ew
+
+    x = np.array(values, dtype)
+    g = np.linspace(-1, 1, len(values)).astype(dtype)
+    ctx = getattr(ew, op)._backward_cls()
+    ctx.needs_input_grad = (True,)
+    with np.errstate(all="ignore"):
+        out = getattr(ew, op).forward(ctx, x)
+        got = getattr(ew, op).backward(ctx, g)
+        if op == "Sigmoid":
+            e = np.exp(-x)
+            e += 1
+            expected_out = np.reciprocal(e)
+            expected = g * expected_out * (1 - expected_out)
+        else:
+            expected_out = np.tanh(x)
+            expected = g * (1 - expected_out * expected_out)
+    assert out.dtype == expected_out.dtype and out.tobytes() == expected_out.tobytes()
+    assert got.dtype == expected.dtype and got.tobytes() == expected.tobytes()
