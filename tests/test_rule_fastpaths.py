@@ -14,6 +14,7 @@ from hypothesis import strategies as st
 
 import tinygrad_edu as tg
 from tinygrad_edu import nn
+from tinygrad_edu.ops import elementwise as ew
 from tinygrad_edu.ops import linalg
 from tinygrad_edu.ops.linalg import mm
 
@@ -436,8 +437,6 @@ def test_matmul_backward_falls_back_to_the_general_path(shape_a, shape_b, dtype_
 )
 def test_sigmoid_tanh_with_typed_ones_are_the_python_1_formulas_bit_for_bit(values, dtype,
                                                                             op) -> None:
-    from tinygrad_edu.ops import elementwise as ew
-
     x = np.array(values, dtype)
     g = np.linspace(-1, 1, len(values)).astype(dtype)
     ctx = getattr(ew, op)._backward_cls()
