@@ -222,3 +222,88 @@ def test_apply_passes_arrays_and_marks_the_inputs_that_need_grad(kinds, enabled)
     for i, (kind, x) in enumerate(zip(kinds, inputs)):
         if kind == "grad":
             assert np.array_equal(x.grad.data, np.full(2, i + 1.0))
+
+
+def _record_runs(t, ran: list) -> None:
+    key = id(t)
+    t.register_hook(lambda g: ran.append(key))
+
+
+@given(graphs())
+def test_plain_backward_runs_the_nodes_in_backward_order(recipe) -> None:
+    # hooks on every node record when it runs: the chain shortcut must keep the heap's order
+    _, loss = _tg_graph(recipe)
+    expected = [id(t) for t in backward_order([loss]) if t._ctx is not None]
+    ran = []
+    for t in backward_order([loss]):
+        if t._ctx is not None:
+            _record_runs(t, ran)
+    loss.backward()
+    assert ran == expected
+
+
+def test_a_branch_and_a_chain_interleave_by_creation_order() -> None:
+    # a node reached while an older one waits on the heap runs first only if it is newer
+    x = tg.tensor([0.5, -1.0], dtype=tg.float64, requires_grad=True)
+    a = x.tanh()  # old, reached from the loss directly
+    b = (x * 2).sigmoid().tanh()  # a chain of newer nodes
+    loss = (a.sum() + b.sum()) * 3
+    order = [id(t) for t in backward_order([loss]) if t._ctx is not None]
+    ran = []
+    for t in backward_order([loss]):
+        if t._ctx is not None:
+            _record_runs(t, ran)
+    loss.backward()
+    assert ran == order
+    tx = torch.tensor([0.5, -1.0], dtype=torch.float64, requires_grad=True)
+    ((tx.tanh().sum() + (tx * 2).sigmoid().tanh().sum()) * 3).backward()
+    np.testing.assert_allclose(x.grad.data, tx.grad.numpy(), rtol=1e-12)
+
+
+class _WrongShape(tg.Function):
+    @staticmethod
+    def forward(ctx, x):
+        return x * 2
+
+    @staticmethod
+    def backward(ctx, g):
+        return np.ones((5, 7))
+
+
+class _Float64Grad(tg.Function):
+    _fresh_grads = True
+
+    @staticmethod
+    def forward(ctx, x):
+        return x * 2
+
+    @staticmethod
+    def backward(ctx, g):
+        return g.astype(np.float64) * 2
+
+
+@pytest.mark.parametrize("path", ["plain", "general"])
+def test_a_wrong_shaped_user_gradient_raises_a_clear_error(path) -> None:
+    x = tg.tensor(np.ones((2, 3), np.float32), requires_grad=True)
+    loss = _WrongShape.apply(x.tanh()).sum()
+    with pytest.raises(RuntimeError, match=r"_WrongShapeBackward: the gradient has shape \(5, 7\)"
+                       r".*input's shape \(2, 3\)"):
+        if path == "plain":
+            loss.backward()
+        else:
+            tg.grad(loss, x)
+
+
+@pytest.mark.parametrize("path", ["plain", "general"])
+def test_a_user_gradient_of_another_dtype_is_cast_to_the_input_dtype(path) -> None:
+    x = tg.tensor(np.array([1.0, -2.0], np.float32), requires_grad=True)
+    h = x.tanh()
+    loss = _Float64Grad.apply(h).sum() + _Float64Grad.apply(x).sum()
+    if path == "plain":
+        loss.backward()
+        g = x.grad.data
+    else:
+        g = tg.grad(loss, x)[0].data
+    assert g.dtype == np.float32
+    expected = 2 * (1 - np.tanh(np.float64(x.data)) ** 2) + 2
+    np.testing.assert_allclose(g, expected.astype(np.float32), rtol=1e-6)

@@ -4,13 +4,18 @@ unchanged (errors included)."""
 
 from __future__ import annotations
 
+import contextlib
+
 import numpy as np
 import pytest
+import torch
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
 import tinygrad_edu as tg
 from tinygrad_edu import nn
+from tinygrad_edu.ops import elementwise as ew
+from tinygrad_edu.ops import linalg
 from tinygrad_edu.ops.linalg import mm
 
 
@@ -78,3 +83,374 @@ def test_linear_with_one_input_feature_is_an_exact_outer_product() -> None:
     out.backward(tg.tensor(g))
     np.testing.assert_allclose(x.grad.data, g @ layer.weight.data, rtol=1e-5, atol=1e-5)
     np.testing.assert_allclose(layer.weight.grad.data, g.T @ x.data, rtol=1e-5, atol=1e-5)
+
+
+# --------------------------------------------------------------- Linear, MSELoss, Relu rules
+
+from tinygrad_edu.nn import _functions as nnf  # noqa: E402
+from tinygrad_edu.ops.elementwise import Div, Relu  # noqa: E402
+
+
+@contextlib.contextmanager
+def _general_rules_only():
+    """Rules' shortcuts off: no dtype is float32 or float64 to them, so every call takes the
+    general path (mm, _sum_rows, saved_tensors)."""
+    with pytest.MonkeyPatch.context() as mp:
+        never = np.dtype(np.int8)
+        mp.setattr(nnf, "_F32", never)
+        mp.setattr(nnf, "_F64", never)
+        yield
+
+
+def _affine_grads(layer_kind, x_arr, w_arr, b_arr, g_arr, needs):
+    x = tg.tensor(x_arr, requires_grad=needs[0])
+    w = tg.tensor(w_arr, requires_grad=needs[1])
+    b = None if b_arr is None else tg.tensor(b_arr, requires_grad=needs[2])
+    fn = nnf.Linear if layer_kind == "linear" else nnf.DenseOp
+    out = fn.apply(x, w) if b is None else fn.apply(x, w, b)
+    out.backward(tg.tensor(g_arr))
+    return [None if t is None or t.grad is None else t.grad.data for t in (x, w, b)]
+
+
+@settings(max_examples=120, deadline=None)
+@given(
+    n=st.integers(1, 6), k=st.integers(1, 5), m=st.integers(1, 6),
+    dtype=st.sampled_from([np.float32, np.float64]),
+    layer_kind=st.sampled_from(["linear", "dense"]),
+    bias=st.booleans(),
+    needs=st.tuples(st.booleans(), st.booleans(), st.booleans()).filter(any),
+    layout=st.sampled_from(["contiguous", "transposed", "strided"]),
+    seed=st.integers(0, 2**32 - 1),
+)
+def test_affine_backward_shortcut_equals_the_general_path_and_pytorch(
+    n, k, m, dtype, layer_kind, bias, needs, layout, seed
+) -> None:
+    if not bias and not any(needs[:2]):
+        needs = (True, needs[1], needs[2])
+    rng = np.random.default_rng(seed)
+    x = _layout(rng, (n, k), dtype, layout)
+    w = _layout(rng, (m, k) if layer_kind == "linear" else (k, m), dtype, "contiguous")
+    b = rng.uniform(-2, 2, m).astype(dtype) if bias else None
+    g = rng.uniform(-2, 2, (n, m)).astype(dtype)
+    fast = _affine_grads(layer_kind, x, w, b, g, needs)
+    with _general_rules_only():
+        general = _affine_grads(layer_kind, x, w, b, g, needs)
+    for f, gen in zip(fast, general):
+        assert (f is None) == (gen is None)
+        if f is not None:
+            assert f.dtype == dtype and np.array_equal(f, gen)  # bit for bit
+    tx, tw = (torch.tensor(np.float64(a), requires_grad=True) for a in (x, w))
+    tb = None if b is None else torch.tensor(np.float64(b), requires_grad=True)
+    tout = tx @ (tw.T if layer_kind == "linear" else tw) + (0 if tb is None else tb)
+    tout.backward(torch.tensor(np.float64(g)))
+    tol = 1e-4 if dtype == np.float32 else 1e-12
+    for f, t in zip(fast, (tx, tw, tb)):
+        if f is not None:
+            np.testing.assert_allclose(f, t.grad.numpy(), rtol=tol, atol=tol)
+
+
+@pytest.mark.parametrize(
+    "x_dtype, w_dtype, b_dtype, x_shape",
+    [
+        (np.float32, np.float64, np.float32, (3, 4)),  # mixed dtypes
+        (np.float16, np.float16, np.float16, (3, 4)),  # not a BLAS type
+        (np.float32, np.float32, np.float32, (2, 3, 4)),  # a batch of rows
+        (np.float64, np.float64, None, (4,)),  # one row, no bias
+    ],
+    ids=["mixed", "float16", "batched", "vector"],
+)
+def test_affine_backward_falls_back_to_the_general_path(x_dtype, w_dtype, b_dtype,
+                                                        x_shape) -> None:
+    rng = np.random.default_rng(0)
+    x = rng.uniform(-1, 1, x_shape).astype(x_dtype)
+    w = rng.uniform(-1, 1, (5, 4)).astype(w_dtype)
+    b = None if b_dtype is None else rng.uniform(-1, 1, 5).astype(b_dtype)
+    out_shape = (*x_shape[:-1], 5)
+    g = rng.uniform(-1, 1, out_shape)
+    res_dtype = np.result_type(x_dtype, w_dtype)
+    fast = _affine_grads("linear", x, w, b, g.astype(res_dtype), (True, True, True))
+    with _general_rules_only():
+        general = _affine_grads("linear", x, w, b, g.astype(res_dtype), (True, True, True))
+    tx, tw = (torch.tensor(np.float64(a), requires_grad=True) for a in (x, w))
+    tb = None if b is None else torch.tensor(np.float64(b), requires_grad=True)
+    (tx @ tw.T + (0 if tb is None else tb)).backward(torch.tensor(g))
+    tol = 2e-2 if np.float16 in (x_dtype, w_dtype) else 1e-5
+    for f, gen, t, arr in zip(fast, general, (tx, tw, tb), (x, w, b)):
+        if arr is None:
+            continue
+        assert f.dtype == arr.dtype and f.shape == arr.shape
+        assert np.array_equal(f, gen)
+        np.testing.assert_allclose(f, t.grad.numpy(), rtol=tol, atol=tol)
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_linear_mse_relu_double_backward_matches_pytorch(dtype) -> None:
+    # create_graph: the rules run on Tensors (the shortcuts must step aside)
+    rng = np.random.default_rng(1)
+    x0, w0, b0 = rng.uniform(-1, 1, (6, 3)), rng.uniform(-1, 1, (4, 3)), rng.uniform(-1, 1, 4)
+    y0 = rng.uniform(-1, 1, (6, 4))
+    x = tg.tensor(x0.astype(dtype), requires_grad=True)
+    w = tg.tensor(w0.astype(dtype), requires_grad=True)
+    b = tg.tensor(b0.astype(dtype), requires_grad=True)
+    loss = tg.nn.functional.mse_loss(tg.nn.functional.linear(x, w, b).tanh().relu(),
+                                     tg.tensor(y0.astype(dtype)))
+    gx, gw = tg.grad(loss, [x, w], create_graph=True)
+    ((gx * gx).sum() + (gw * gw).sum()).backward()
+    tx, tw, tb = (torch.tensor(a, requires_grad=True) for a in (x0, w0, b0))
+    tloss = torch.nn.functional.mse_loss(torch.relu(torch.tanh(tx @ tw.T + tb)),
+                                         torch.tensor(y0))
+    tgx, tgw = torch.autograd.grad(tloss, [tx, tw], create_graph=True)
+    ((tgx * tgx).sum() + (tgw * tgw).sum()).backward()
+    tol = 1e-4 if dtype == np.float32 else 1e-10
+    for t, tt in zip((x, w, b), (tx, tw, tb)):
+        np.testing.assert_allclose(t.grad.data, tt.grad.numpy(), rtol=tol, atol=tol)
+
+
+@pytest.mark.parametrize("make", ["linear", "mse", "relu"])
+def test_a_rule_called_on_a_freed_node_still_names_the_problem(make) -> None:
+    x = tg.tensor(np.ones((2, 3), np.float32), requires_grad=True)
+    if make == "linear":
+        out = tg.nn.functional.linear(x, tg.tensor(np.ones((4, 3), np.float32)))
+    elif make == "mse":
+        out = tg.nn.functional.mse_loss(x, tg.tensor(np.zeros((2, 3), np.float32)))
+    else:
+        out = x.relu()
+    ctx = out._ctx
+    out.sum().backward()  # frees the node
+    with pytest.raises(RuntimeError, match="second time"):
+        ctx._function.backward(ctx, np.ones(out.shape, np.float32))
+
+
+@settings(max_examples=80, deadline=None)
+@given(
+    values=st.lists(st.sampled_from([0.0, -0.0, 1.5, -2.0, np.inf, -np.inf, np.nan, 1e-30]),
+                    min_size=1, max_size=8),
+    grads=st.lists(st.sampled_from([1.0, -1.0, 0.0, -0.0, np.nan, np.inf]), min_size=8,
+                   max_size=8),
+    dtype=st.sampled_from([np.float16, np.float32, np.float64]),
+)
+def test_relu_and_its_float_mask_are_numpys_max_with_0_bit_for_bit(values, grads, dtype) -> None:
+    x = np.array(values, dtype)
+    g = np.array(grads[: len(values)], dtype)
+    ctx = Relu._backward_cls()
+    ctx.needs_input_grad = (True,)
+    with np.errstate(invalid="ignore"):
+        out = Relu.forward(ctx, x)
+        got = Relu.backward(ctx, g)
+        expected_out = np.maximum(x, 0)
+        expected = g * (expected_out > 0)
+    assert out.dtype == expected_out.dtype and got.dtype == expected.dtype
+    assert out.tobytes() == expected_out.tobytes()
+    assert got.tobytes() == expected.tobytes()
+
+
+@pytest.mark.parametrize("dtype", [np.int64, np.int32, np.bool_])
+def test_relu_of_integers_and_bools_keeps_numpys_dtype(dtype) -> None:
+    x = np.array([3, 0, 1], dtype) if dtype is np.bool_ else np.array([3, -2, 0], dtype)
+    out = tg.tensor(x).relu()
+    expected = np.maximum(x, 0)
+    assert out.dtype == expected.dtype and np.array_equal(out.data, expected)
+
+
+@settings(max_examples=60, deadline=None)
+@given(
+    shape=st.lists(st.integers(0, 4), min_size=0, max_size=3).map(tuple),
+    op=st.sampled_from(["sum", "mean"]),
+    dtype=st.sampled_from([np.float32, np.float64]),
+    seed=st.integers(0, 2**32 - 1),
+)
+def test_full_reductions_give_arrays_and_unshared_gradients(shape, op, dtype, seed) -> None:
+    # a full reduction returns a 0-d array; its gradient (a new array) becomes .grad as it is
+    rng = np.random.default_rng(seed)
+    values = rng.uniform(-2, 2, shape).astype(dtype)
+    x = tg.tensor(values, requires_grad=True)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        out = getattr(x, op)()
+        expected = getattr(values, op)() if values.size or op == "sum" else np.nan
+    assert type(out.data) is np.ndarray and out.shape == () and out.dtype == dtype
+    np.testing.assert_allclose(out.data, expected, rtol=1e-5)
+    out.backward()
+    first = x.grad.data
+    assert first.shape == shape and first.dtype == dtype
+    assert not np.shares_memory(first, x.data)
+    first[...] = 7  # the user owns it: writing to it changes nothing else
+    y = tg.tensor(values, requires_grad=True)
+    getattr(y, op)().backward()
+    tx = torch.tensor(np.float64(values), requires_grad=True)
+    getattr(tx, op)().backward()
+    np.testing.assert_allclose(y.grad.data, tx.grad.numpy(), rtol=1e-6)
+
+
+def test_relu_backward_after_its_output_is_changed_in_place() -> None:
+    # Relu saves its mask, not its output: a later in-place change of the output is no
+    # concern of its gradient
+    x = tg.tensor(np.array([1.5, -2.0, 0.0, 3.0], np.float32), requires_grad=True)
+    h = x.relu()
+    h += 10.0
+    (h * h).sum().backward()
+    tx = torch.tensor([1.5, -2.0, 0.0, 3.0], dtype=torch.float64, requires_grad=True)
+    th = tx.relu().clone()
+    th = th + 10.0
+    (th * th).sum().backward()
+    np.testing.assert_allclose(x.grad.data, tx.grad.numpy(), rtol=1e-6)
+    assert x.grad.dtype == np.float32
+
+
+def test_relu_under_no_grad_records_nothing_and_computes_max() -> None:
+    x = tg.tensor(np.array([1.0, -1.0], np.float32), requires_grad=True)
+    with tg.no_grad():
+        out = x.relu()
+    assert out._ctx is None and np.array_equal(out.data, [1.0, 0.0])
+
+
+@settings(max_examples=80, deadline=None)
+@given(
+    n=st.integers(0, 6),
+    reduction=st.sampled_from(["mean", "sum"]),
+    dtype=st.sampled_from([np.float16, np.float32, np.float64]),
+    g_value=st.sampled_from([1.0, -0.5, 0.3, 7.1e-3, 3e4, 0.0, -0.0, np.inf, np.nan]),
+    seed=st.integers(0, 2**32 - 1),
+)
+def test_mse_backward_of_a_0d_gradient_is_the_array_formula_bit_for_bit(
+    n, reduction, dtype, g_value, seed
+) -> None:
+    # the 0-d gradient is multiplied as a numpy scalar: the same product as the 0-d array's
+    rng = np.random.default_rng(seed)
+    x, y = (rng.uniform(-3, 3, (n, 2)).astype(dtype) for _ in range(2))
+    ctx = nnf.MSELoss._backward_cls()
+    ctx.needs_input_grad = (True, True)
+    with np.errstate(all="ignore"):
+        nnf.MSELoss.forward(ctx, x, y, reduction=reduction)
+        g = np.array(g_value, dtype)
+        gx, gy = nnf.MSELoss.backward(ctx, g)
+        scale = 2.0 if reduction == "sum" else (2.0 / (2 * n) if n else np.nan)
+        expected = (x - y) * np.multiply(g, scale)  # the ufunc on the 0-d array
+    assert gx.dtype == expected.dtype and gx.tobytes() == expected.tobytes()
+    assert gy.tobytes() == (-expected).tobytes()
+
+
+@settings(max_examples=80, deadline=None)
+@given(
+    dtype=st.sampled_from([np.float16, np.float32, np.float64]),
+    g_value=st.sampled_from([1.0, -0.5, 0.3, 7.1e-3, 3e4, 0.0, -0.0, np.inf, np.nan]),
+    x_value=st.floats(-100, 100),
+    divisor=st.sampled_from([2000, 3, 0.7, -1e-3, 0, "array", "0-d"]),
+)
+def test_div_backward_of_a_0d_gradient_is_the_array_formula_bit_for_bit(
+    dtype, g_value, x_value, divisor
+) -> None:
+    x = np.array(x_value, dtype)
+    y = {"array": np.array([0.5, -3.0], dtype), "0-d": np.array(1.7, dtype)}.get(divisor, divisor)
+    ctx = Div._backward_cls()
+    ctx.needs_input_grad = (True, isinstance(y, np.ndarray))
+    g = np.array(g_value, dtype)
+    with np.errstate(all="ignore"):
+        Div.forward(ctx, x, y)
+        got = Div.backward(ctx, g)
+        gx = np.divide(g, y)  # the ufunc on the 0-d array
+        expected = (gx, -gx * x / y if ctx.needs_input_grad[1] else None)
+    for a, b in zip(got, expected):
+        assert (a is None) == (b is None)
+        if a is not None:
+            assert np.asarray(a).dtype == np.asarray(b).dtype
+            assert np.asarray(a).tobytes() == np.asarray(b).tobytes()
+
+
+@contextlib.contextmanager
+def _general_matmul_only():
+    """MatMul's shortcut off: every backward takes the general path (mm, swapaxes)."""
+    with pytest.MonkeyPatch.context() as mp:
+        never = np.dtype(np.int8)
+        mp.setattr(linalg, "_F32", never)
+        mp.setattr(linalg, "_F64", never)
+        yield
+
+
+def _matmul_grads(a_arr, b_arr, g_arr, needs):
+    a = tg.tensor(a_arr, requires_grad=needs[0])
+    b = tg.tensor(b_arr, requires_grad=needs[1])
+    (a @ b).backward(tg.tensor(g_arr))
+    return [None if t.grad is None else t.grad.data for t in (a, b)]
+
+
+@settings(max_examples=100, deadline=None)
+@given(
+    n=st.integers(1, 6), k=st.integers(1, 5), m=st.integers(1, 6),
+    dtype=st.sampled_from([np.float32, np.float64]),
+    needs=st.sampled_from([(True, True), (True, False), (False, True)]),
+    layouts=st.tuples(*[st.sampled_from(["contiguous", "transposed", "strided"])] * 2),
+    seed=st.integers(0, 2**32 - 1),
+)
+def test_matmul_backward_shortcut_equals_the_general_path_and_pytorch(
+    n, k, m, dtype, needs, layouts, seed
+) -> None:
+    rng = np.random.default_rng(seed)
+    a, b = _layout(rng, (n, k), dtype, layouts[0]), _layout(rng, (k, m), dtype, layouts[1])
+    g = rng.uniform(-2, 2, (n, m)).astype(dtype)
+    fast = _matmul_grads(a, b, g, needs)
+    with _general_matmul_only():
+        general = _matmul_grads(a, b, g, needs)
+    ta, tb = (torch.tensor(np.float64(v), requires_grad=True) for v in (a, b))
+    (ta @ tb).backward(torch.tensor(np.float64(g)))
+    tol = 1e-4 if dtype == np.float32 else 1e-12
+    for f, gen, t, need in zip(fast, general, (ta, tb), needs):
+        assert (f is None) == (gen is None) == (not need)
+        if f is not None:
+            assert f.dtype == dtype and f.tobytes() == gen.tobytes()
+            np.testing.assert_allclose(f, t.grad.numpy(), rtol=tol, atol=tol)
+
+
+@pytest.mark.parametrize(
+    "shape_a, shape_b, dtype_a, dtype_b",
+    [
+        ((3, 4), (4,), np.float32, np.float32),  # matrix @ vector
+        ((4,), (4, 2), np.float64, np.float64),  # vector @ matrix
+        ((2, 3, 4), (4, 2), np.float32, np.float32),  # a batch
+        ((3, 4), (4, 2), np.float32, np.float64),  # mixed dtypes
+        ((3, 4), (4, 2), np.float16, np.float16),  # not a BLAS type
+    ],
+    ids=["mv", "vm", "batched", "mixed", "float16"],
+)
+def test_matmul_backward_falls_back_to_the_general_path(shape_a, shape_b, dtype_a,
+                                                        dtype_b) -> None:
+    rng = np.random.default_rng(3)
+    a = rng.uniform(-1, 1, shape_a).astype(dtype_a)
+    b = rng.uniform(-1, 1, shape_b).astype(dtype_b)
+    g = rng.uniform(-1, 1, np.matmul(a, b).shape).astype(np.result_type(dtype_a, dtype_b))
+    fast = _matmul_grads(a, b, g, (True, True))
+    with _general_matmul_only():
+        general = _matmul_grads(a, b, g, (True, True))
+    ta, tb = (torch.tensor(np.float64(v), requires_grad=True) for v in (a, b))
+    (ta @ tb).backward(torch.tensor(np.float64(g)))
+    tol = 2e-2 if np.float16 in (dtype_a, dtype_b) else 1e-5
+    for f, gen, t, arr in zip(fast, general, (ta, tb), (a, b)):
+        assert f.dtype == arr.dtype and f.shape == arr.shape and np.array_equal(f, gen)
+        np.testing.assert_allclose(f, t.grad.numpy(), rtol=tol, atol=tol)
+
+
+@settings(max_examples=80, deadline=None)
+@given(
+    values=st.lists(st.sampled_from([0.0, -0.0, 0.3, -2.5, 40.0, -100.0, 1e4, np.inf, -np.inf,
+                                     np.nan]), min_size=1, max_size=6),
+    dtype=st.sampled_from([np.float16, np.float32, np.float64]),
+    op=st.sampled_from(["Sigmoid", "Tanh"]),
+)
+def test_sigmoid_tanh_with_typed_ones_are_the_python_1_formulas_bit_for_bit(values, dtype,
+                                                                            op) -> None:
+    x = np.array(values, dtype)
+    g = np.linspace(-1, 1, len(values)).astype(dtype)
+    ctx = getattr(ew, op)._backward_cls()
+    ctx.needs_input_grad = (True,)
+    with np.errstate(all="ignore"):
+        out = getattr(ew, op).forward(ctx, x)
+        got = getattr(ew, op).backward(ctx, g)
+        if op == "Sigmoid":
+            e = np.exp(-x)
+            e += 1
+            expected_out = np.reciprocal(e)
+            expected = g * expected_out * (1 - expected_out)
+        else:
+            expected_out = np.tanh(x)
+            expected = g * (1 - expected_out * expected_out)
+    assert out.dtype == expected_out.dtype and out.tobytes() == expected_out.tobytes()
+    assert got.dtype == expected.dtype and got.tobytes() == expected.tobytes()

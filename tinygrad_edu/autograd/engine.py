@@ -10,7 +10,7 @@ an earlier epoch than the current one looks at its saved tensors' stamps.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from heapq import heapify, heappop, heappush
+from heapq import heapify, heappop, heappush, heapreplace
 from typing import Any
 
 import numpy as np
@@ -302,16 +302,18 @@ def _run_plain(root: Any, seed: Any, retain_graph: bool) -> None:
     arithmetic as the general path (``tests/test_engine_plain.py`` checks that the two agree
     bit for bit).
 
-    Leaves come last in that order, in the order they were first reached, and push nothing:
-    they wait in a list, not on the heap, until every node has run."""
+    The next node is the newest of those reached and not yet run. A node that reaches a
+    single new one, while no other waits (a chain: most of a net's backward), hands it on
+    directly; the heap orders the rest. Leaves come last in that order, in the order they
+    were first reached, and push nothing: they wait in a list until every node has run."""
     epoch = flags.inplace_epoch
     grads: dict[int, Any] = {id(root): seed}
-    ctx = root._ctx
-    if ctx is None:
-        heap: list = []
+    heap: list = []
+    if root._ctx is None:
+        t = None
         leaves: list = [root]
     else:
-        heap = [(-ctx._seq, root)]
+        t = root
         leaves = []
     pop_grad = grads.pop
     get_grad = grads.get
@@ -321,8 +323,7 @@ def _run_plain(root: Any, seed: Any, retain_graph: bool) -> None:
     prev_mode = flags.grad_enabled
     flags.grad_enabled = False
     try:
-        while heap:
-            t = heappop(heap)[1]
+        while t is not None:
             k = id(t)
             g = pop_grad(k)
             ctx = t._ctx
@@ -347,6 +348,7 @@ def _run_plain(root: Any, seed: Any, retain_graph: bool) -> None:
             if len(in_grads) != len(parents):
                 _wrong_count(ctx, in_grads)
             fresh = fn._fresh_grads
+            nxt = None  # the first node reached here first: it may skip the heap
             for p, need, gp in zip(parents, ctx.needs_input_grad, in_grads):
                 if not need or gp is None:
                     continue
@@ -369,18 +371,36 @@ def _run_plain(root: Any, seed: Any, retain_graph: bool) -> None:
                     pctx = p._ctx
                     if pctx is None:
                         reach_leaf(p)
+                    elif nxt is None:
+                        nxt = p
+                        nseq = -pctx._seq
                     else:
                         heappush(heap, (-pctx._seq, p))
                 else:
                     grads[kp] = prev + gp
                     own(kp)
+            if nxt is None:
+                t = heappop(heap)[1] if heap else None
+            elif heap and heap[0][0] < nseq:  # a node waiting is newer
+                t = heapreplace(heap, (nseq, nxt))[1]
+            else:
+                t = nxt
+        Tensor = _function.Tensor
         for t in leaves:  # accumulate into .grad
             k = id(t)
             g = pop_grad(k)
-            hooks = t._hooks
-            if hooks:
-                g = _run_hooks(t, g)
-            _leaf_accumulate(t, g, False, not hooks and k in owned)
+            if t._hooks:
+                _leaf_accumulate(t, _run_hooks(t, g), False, False)
+            elif t._grad is None and type(g) is np.ndarray and g.dtype is t.data.dtype and (
+                k in owned
+            ):  # _leaf_accumulate's common case inlined: g becomes the new .grad as it is
+                out = _new_tensor(Tensor)
+                out.data = g
+                out._ctx = None
+                out._requires_grad = False
+                t._grad = out
+            else:
+                _leaf_accumulate(t, g, False, k in owned)
     finally:
         flags.grad_enabled = prev_mode
 

@@ -60,6 +60,8 @@ class Div(Function):
     def backward(ctx, g):
         x, y = ctx.saved_tensors
         nx, ny = ctx.needs_input_grad
+        if type(g) is np.ndarray and not g.ndim:  # a loss divided by a number, say
+            g = g[()]  # as a numpy scalar: the same quotient, ~0.5 µs sooner
         gx = g / y
         return (gx if nx else None), (-gx * x / y if ny else None)
 
@@ -192,6 +194,24 @@ class Cos(Function):
         return -g * np.sin(x)
 
 
+def _read_only(value: int, dtype: type) -> np.ndarray:
+    a = np.array(value, dtype)
+    a.flags.writeable = False
+    return a
+
+
+# 0 and 1 as 0-d arrays of a float dtype: numpy computes with them ~0.3 µs sooner than with
+# Python's 0 and 1, which it converts on every call (to these same values)
+_ZEROS = {np.dtype(t): _read_only(0, t) for t in (np.float32, np.float64)}
+_ONES = {np.dtype(t): _read_only(1, t) for t in (np.float32, np.float64)}
+
+
+def _one_like(a):
+    """1 as ``_ONES`` has it for a float32/float64 array ``a``; the Python 1 otherwise (a
+    Tensor, under create_graph; other dtypes)."""
+    return _ONES.get(a.dtype, 1) if type(a) is np.ndarray else 1
+
+
 class Tanh(Function):
     @staticmethod
     def forward(ctx, x):
@@ -202,7 +222,7 @@ class Tanh(Function):
     @staticmethod
     def backward(ctx, g):
         (out,) = ctx.saved_tensors
-        return g * (1 - out * out)
+        return g * (_one_like(out) - out * out)
 
 
 def _sigmoid(x: np.ndarray) -> np.ndarray:
@@ -211,7 +231,7 @@ def _sigmoid(x: np.ndarray) -> np.ndarray:
         e = np.exp(-x)
     if type(e) is not np.ndarray:  # 0-d input gives a numpy scalar
         return 1 / (1 + e)
-    e += 1
+    e += _ONES.get(e.dtype, 1)
     return np.reciprocal(e, out=e)
 
 
@@ -225,22 +245,30 @@ class Sigmoid(Function):
     @staticmethod
     def backward(ctx, g):
         (out,) = ctx.saved_tensors
-        return g * out * (1 - out)
+        return g * out * (_one_like(out) - out)
 
 
 class Relu(Function):
-    """``max(x, 0)``; its gradient at 0 is 0, as in PyTorch."""
+    """``max(x, 0)``; its gradient at 0 is 0, as in PyTorch.
+
+    Saves where ``x > 0`` as 1s and 0s of ``x``'s dtype: backward's ``g * mask`` is then a
+    product of two float arrays, ~3x quicker on small arrays than with a boolean mask (which
+    numpy casts on the fly), and the same numbers."""
+
+    _fresh_grads = True  # a new product
 
     @staticmethod
     def forward(ctx, x):
-        out = np.maximum(x, 0)
-        ctx.save_for_backward(out)
-        return out
+        zero = _ZEROS.get(x.dtype, 0)
+        if ctx.needs_input_grad[0]:  # recorded: backward will need the mask
+            ctx.saved = ((x > zero).astype(x.dtype),)  # save_for_backward, inlined
+        return np.maximum(x, zero)
 
     @staticmethod
     def backward(ctx, g):
-        (out,) = ctx.saved_tensors
-        return g * (out > 0)
+        # the saved array, also under create_graph: the mask is a constant either way
+        (mask,) = ctx.saved or ctx.saved_tensors  # (saved_tensors: the freed graph's error)
+        return g * mask
 
 
 class LeakyRelu(Function):

@@ -27,7 +27,10 @@ def _matmul_error(a, b) -> ValueError:
     )
 
 
-_BLAS_DTYPES = (np.dtype(np.float32), np.dtype(np.float64))
+_ndarray = np.ndarray
+_F32 = np.dtype(np.float32)
+_F64 = np.dtype(np.float64)
+_BLAS_DTYPES = (_F32, _F64)
 
 
 def mm(a, b):
@@ -64,7 +67,21 @@ class MatMul(Function):
 
     @staticmethod
     def backward(ctx, g):
-        a, b = ctx.saved_tensors
+        saved = ctx.saved
+        if saved is not None and not ctx._tensor_mode:
+            a, b = saved
+            dt = g.dtype
+            if (
+                (dt is _F32 or dt is _F64)
+                and type(g) is _ndarray
+                and type(a) is _ndarray
+                and type(b) is _ndarray
+                and a.dtype is dt is b.dtype
+                and g.ndim == a.ndim == b.ndim == 2
+            ):  # two matrices: mm's np.dot products below, its checks made once
+                na, nb = ctx.needs_input_grad
+                return (np.dot(g, b.T) if na else None), (np.dot(a.T, g) if nb else None)
+        a, b = ctx.saved_tensors  # the freed graph's error; Tensors under create_graph
         na, nb = ctx.needs_input_grad
         if a.ndim == 1 and b.ndim == 1:  # dot product: g is 0-d
             return (g * b if na else None), (g * a if nb else None)

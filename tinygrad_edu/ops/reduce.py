@@ -31,7 +31,14 @@ def _expand(g, shape: tuple, scale: float = 1.0):
     return np.broadcast_to(g * scale if scale != 1.0 else g, shape)
 
 
+def _as_array(out):
+    """A full reduction's numpy scalar as a 0-d array (apply would convert it, slower)."""
+    return out if type(out) is np.ndarray else np.asarray(out)
+
+
 class Sum(Function):
+    _fresh_grads = True  # _expand makes a new array
+
     @staticmethod
     def forward(ctx, x, axis=None, keepdims=False):
         ctx.in_shape = x.shape
@@ -39,7 +46,7 @@ class Sum(Function):
         ctx.kept = None if keepdims or axis is None else _kept_shape(x.shape, axis)
         if x.dtype.kind == "b":
             return np.sum(x, axis=axis, keepdims=keepdims)
-        return np.add.reduce(x, axis=axis, keepdims=keepdims)
+        return _as_array(np.add.reduce(x, axis=axis, keepdims=keepdims))
 
     @staticmethod
     def backward(ctx, g):
@@ -49,6 +56,8 @@ class Sum(Function):
 
 
 class Mean(Function):
+    _fresh_grads = True  # _expand makes a new array
+
     @staticmethod
     def forward(ctx, x, axis=None, keepdims=False):
         if x.dtype.kind not in "fc":
@@ -58,7 +67,7 @@ class Mean(Function):
         ctx.in_shape = x.shape
         ctx.kept = None if keepdims or axis is None else _kept_shape(x.shape, axis)
         ctx.scale = 1.0 / count if count else float("nan")
-        return total * ctx.scale if count else total * np.nan
+        return _as_array(total * ctx.scale if count else total * np.nan)
 
     @staticmethod
     def backward(ctx, g):
