@@ -244,14 +244,23 @@ class Function:
             record = record and flags.grad_enabled
             ctx.needs_input_grad = tuple(marks) if record else (False,) * n
         try:
-            if n == 2:
-                out = cls.forward(ctx, a, b, **kwargs)
+            if kwargs:  # calling with **kwargs costs even when it is empty
+                if n == 2:
+                    out = cls.forward(ctx, a, b, **kwargs)
+                elif n == 1:
+                    out = cls.forward(ctx, a, **kwargs)
+                elif n == 3:
+                    out = cls.forward(ctx, a, b, c, **kwargs)
+                else:
+                    out = cls.forward(ctx, *arrays, **kwargs)
+            elif n == 2:
+                out = cls.forward(ctx, a, b)
             elif n == 1:
-                out = cls.forward(ctx, a, **kwargs)
+                out = cls.forward(ctx, a)
             elif n == 3:
-                out = cls.forward(ctx, a, b, c, **kwargs)
+                out = cls.forward(ctx, a, b, c)
             else:
-                out = cls.forward(ctx, *arrays, **kwargs)
+                out = cls.forward(ctx, *arrays)
         except (ValueError, IndexError, TypeError) as e:
             if getattr(e, "named_op", False):  # its message already names the function
                 raise
