@@ -8,8 +8,15 @@ from typing import ClassVar
 
 import numpy as np
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+from hypothesis.extra import numpy as hnp
 
 import tinygrad_edu as tg
+import tinygrad_edu.nn.functional as F
+
+FLOATS = st.sampled_from([np.float32, np.float64])
+SHAPES = hnp.array_shapes(min_dims=0, max_dims=3, min_side=0, max_side=4)
 
 
 class _Echo(tg.Function):
@@ -49,3 +56,62 @@ def test_apply_passes_inputs_and_options_as_given(n: int, options: dict) -> None
     assert out.grad_fn is not None and out.grad_fn.needs_input_grad == (True,) + (False,) * (n - 1)
     out.sum().backward()
     assert inputs[0].grad.tolist() == [options.get("scale", 1.0)] * 2
+
+
+def _values(draw, shape, dtype) -> np.ndarray:
+    return draw(hnp.arrays(dtype, shape, elements=st.floats(-4, 4, width=32)))
+
+
+def _loss_and_grads(fn, x: np.ndarray, target, **kw):
+    xt = tg.tensor(x, requires_grad=True)
+    loss = fn(xt, target, **kw)
+    loss.sum().backward()
+    return loss, xt.grad
+
+
+# ------------------------------------------------------------------------- mse_loss
+@given(data=st.data())
+def test_mse_loss_of_two_tensors_equals_the_converting_path(data) -> None:
+    # two Tensors of one shape and dtype skip the checks; a numpy target (converted, checked)
+    # must give the very same loss and gradients
+    dtype, shape = data.draw(FLOATS), data.draw(SHAPES)
+    reduction = data.draw(st.sampled_from(["mean", "sum", "none"]))
+    x, y = _values(data.draw, shape, dtype), _values(data.draw, shape, dtype)
+    fast, gfast = _loss_and_grads(F.mse_loss, x, tg.tensor(y), reduction=reduction)
+    slow, gslow = _loss_and_grads(F.mse_loss, x, y, reduction=reduction)
+    assert fast.dtype == slow.dtype == dtype and fast.shape == slow.shape
+    np.testing.assert_array_equal(fast.data, slow.data)
+    np.testing.assert_array_equal(gfast.data, gslow.data)
+    expected = (x.astype(np.float64) - y) ** 2
+    expected = {"mean": expected.mean() if expected.size else np.nan, "sum": expected.sum(),
+                "none": expected}[reduction]
+    np.testing.assert_allclose(fast.data, expected, rtol=1e-5, atol=1e-5)
+
+
+def test_mse_loss_target_that_requires_grad_gets_its_gradient() -> None:
+    x = tg.tensor([1.0, 2.0], requires_grad=True)
+    y = tg.tensor([0.0, 4.0], requires_grad=True)
+    F.mse_loss(x, y).backward()
+    assert x.grad.tolist() == [1.0, -2.0] and y.grad.tolist() == [-1.0, 2.0]
+
+
+def test_mse_loss_casts_a_target_of_another_dtype_to_the_input_dtype() -> None:
+    x = tg.tensor([1.0, 2.0])
+    for y in (tg.tensor([0.0, 4.0], dtype=tg.float64), [0.0, 4.0], np.array([0, 4])):
+        loss = F.mse_loss(x, y)
+        assert loss.dtype == np.float32 and loss.item() == 2.5
+    assert F.mse_loss(np.array([1.0, 2.0]), tg.tensor([0.0, 4.0])).item() == 2.5
+
+
+def test_mse_loss_errors_keep_their_messages() -> None:
+    x = tg.zeros(5, 1)
+    with pytest.raises(ValueError, match=r"mse_loss: input has shape \(5, 1\) but target has "
+                                         r"shape \(5,\); they must be equal.*\(N, N\)"):
+        F.mse_loss(x, tg.zeros(5))
+    with pytest.raises(ValueError, match=r"mse_loss: input has shape \(5, 1\) but target"):
+        F.mse_loss(x, tg.zeros(5, 1, dtype=tg.float64).reshape(1, 5))
+    with pytest.raises(ValueError, match="mse_loss: reduction must be 'mean', 'sum' or 'none', "
+                                         "got 'avg'"):
+        F.mse_loss(x, tg.zeros(5, 1), reduction="avg")  # same shapes and dtypes: still checked
+    with pytest.raises(ValueError, match="mse_loss: reduction must be .*got None"):
+        F.mse_loss(x, tg.zeros(5, 1), reduction=None)

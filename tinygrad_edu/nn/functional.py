@@ -631,6 +631,10 @@ def mse_loss(input: Tensor, target: Any, reduction: str = "mean") -> Tensor:
     ...
     ValueError: mse_loss: input has shape (3, 1) but target has shape (3,); they must be ...
     """
+    if isinstance(input, Tensor) and isinstance(target, Tensor) and reduction in _REDUCTIONS:
+        x, y = input.data, target.data
+        if x.dtype is y.dtype and x.shape == y.shape:  # the common case: nothing to convert
+            return _MSELoss.apply(input, target, reduction=reduction)
     _check_reduction(reduction, "mse_loss")
     input = _t(input)
     target = _regression_target(input, target, "mse_loss")
