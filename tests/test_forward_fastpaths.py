@@ -115,3 +115,76 @@ def test_mse_loss_errors_keep_their_messages() -> None:
         F.mse_loss(x, tg.zeros(5, 1), reduction="avg")  # same shapes and dtypes: still checked
     with pytest.raises(ValueError, match="mse_loss: reduction must be .*got None"):
         F.mse_loss(x, tg.zeros(5, 1), reduction=None)
+
+
+# ------------------------------------------------------------------------- linear
+LINEAR_MESSAGE = (r"linear: input of shape {x} has {n} features in its last dimension, but the "
+                  r"weight of shape {w} \(out_features, in_features\) expects {k}\. Check the "
+                  r"layer's in_features, or reshape/flatten the input\.")
+
+
+def _linear_message(x_shape: tuple, w_shape: tuple) -> str:
+    def esc(shape: tuple) -> str:
+        return str(tuple(shape)).replace("(", r"\(").replace(")", r"\)")
+    n = x_shape[-1] if x_shape else 0
+    return LINEAR_MESSAGE.format(x=esc(x_shape), n=n, w=esc(w_shape), k=w_shape[-1])
+
+
+@given(data=st.data())
+def test_linear_matches_the_composite_and_refuses_a_wrong_number_of_features(data) -> None:
+    # the feature check is paid only when the product fails: every mismatch must still get
+    # linear's message, whatever the batch shape (a batch equal to out_features, one feature)
+    dtype = data.draw(FLOATS)
+    batch = data.draw(hnp.array_shapes(min_dims=0, max_dims=2, min_side=1, max_side=4))
+    n_in, n_out = data.draw(st.integers(0, 4)), data.draw(st.integers(0, 4))
+    with_bias = data.draw(st.booleans())
+    x = _values(data.draw, (*batch, n_in), dtype)
+    w = _values(data.draw, (n_out, n_in), dtype)
+    b = _values(data.draw, (n_out,), dtype) if with_bias else None
+    out = F.linear(tg.tensor(x), tg.tensor(w), None if b is None else tg.tensor(b))
+    expected = x @ w.T + (0 if b is None else b)
+    assert out.dtype == dtype and out.shape == expected.shape
+    np.testing.assert_allclose(out.data, expected, rtol=1e-6, atol=1e-6)
+    wrong = data.draw(st.integers(0, 5).filter(lambda k: k != n_in))
+    w_bad = np.zeros((n_out, wrong), dtype)
+    with pytest.raises(ValueError, match=_linear_message(x.shape, w_bad.shape)):
+        F.linear(tg.tensor(x), tg.tensor(w_bad), None if b is None else tg.tensor(b))
+    layer = tg.nn.Linear(wrong, n_out, bias=with_bias, dtype=dtype)
+    with pytest.raises(ValueError, match=_linear_message(x.shape, (n_out, wrong))):
+        layer(tg.tensor(x))
+
+
+def test_linear_refuses_what_the_product_would_accept_silently() -> None:
+    x, w = tg.ones(4, 3), tg.ones(2, 3)
+    with pytest.raises(ValueError, match=_linear_message((), (2, 3))):
+        F.linear(tg.tensor(2.0), w)  # a 0-d input would scale the weight
+    with pytest.raises(ValueError, match=_linear_message((4, 3), (3,))):
+        F.linear(x, tg.ones(3))  # a 1-D weight would give a (4,) output
+    with pytest.raises(ValueError, match=r"linear: input of shape \(4, 3\) has 3 features in "
+                                         r"its last dimension, but the weight of shape \(\) is "
+                                         r"not \(out_features, in_features\)\. Check"):
+        F.linear(x, tg.tensor(2.0))  # (this message used to fail with an IndexError)
+    with pytest.raises(ValueError, match=_linear_message((4, 3), (1, 2, 3))):
+        F.linear(x, tg.ones(1, 2, 3))
+
+
+def test_linear_other_errors_keep_the_op_message() -> None:
+    # a bias of the wrong length fails in the op: its message (not linear's) is kept
+    with pytest.raises(ValueError, match=r"^Linear: .*broadcast.*\(inputs: \(4, 3\) float32, "
+                                         r"\(2, 3\) float32, \(3,\) float32\)"):
+        F.linear(tg.ones(4, 3), tg.ones(2, 3), tg.ones(3))
+
+
+def test_linear_accepts_array_inputs_and_a_plain_attribute_weight() -> None:
+    layer = tg.nn.Linear(3, 2)
+    x = np.ones((4, 3), np.float32)
+    ref = F.linear(tg.tensor(x), layer.weight, layer.bias)
+    np.testing.assert_array_equal(F.linear(x, layer.weight, layer.bias).data, ref.data)
+    np.testing.assert_array_equal(layer(x).data, ref.data)
+    w = layer.weight.detach() * 2
+    del layer.weight
+    layer.weight = w  # no longer in _parameters: forward finds it as an attribute
+    np.testing.assert_array_equal(layer(tg.tensor(x)).data,
+                                  F.linear(tg.tensor(x), w, layer.bias).data)
+    layer.register_parameter("bias", None)
+    np.testing.assert_array_equal(layer(tg.tensor(x)).data, F.linear(tg.tensor(x), w).data)
