@@ -4,6 +4,7 @@ same values, same graph, same errors."""
 
 from __future__ import annotations
 
+import re
 from typing import ClassVar
 
 import numpy as np
@@ -56,6 +57,33 @@ def test_apply_passes_inputs_and_options_as_given(n: int, options: dict) -> None
     assert out.grad_fn is not None and out.grad_fn.needs_input_grad == (True,) + (False,) * (n - 1)
     out.sum().backward()
     assert inputs[0].grad.tolist() == [options.get("scale", 1.0)] * 2
+
+
+
+class _Fails(tg.Function):
+    @staticmethod
+    def forward(ctx, *inputs, kind=ValueError, named=False):
+        err = kind("went wrong")
+        if named:
+            err.named_op = True
+        raise err
+
+
+@pytest.mark.parametrize("n", [1, 2, 3, 4])
+@pytest.mark.parametrize("kind", [ValueError, IndexError, TypeError])
+def test_apply_names_the_op_and_its_inputs_in_forward_errors(n: int, kind: type) -> None:
+    inputs = [tg.ones(2, 3, requires_grad=True), np.zeros(4, np.int64), 1.5, tg.zeros(())][:n]
+    described = ["(2, 3) float32", "(4,) int64", "float", "() float32"][:n]
+    message = rf"^_Fails: went wrong \(inputs: {re.escape(', '.join(described))}\)$"
+    for options in ({}, {"kind": kind}):
+        with pytest.raises(options.get("kind", ValueError), match=message) as info:
+            _Fails.apply(*inputs, **options)
+        assert info.value.__cause__ is None and info.value.__suppress_context__
+    # a message that already names the function is raised as it is
+    with pytest.raises(kind, match="^went wrong$"):
+        _Fails.apply(*inputs, kind=kind, named=True)
+    with pytest.raises(RuntimeError):  # other exceptions pass through untouched
+        _Fails.apply(*inputs, kind=RuntimeError)
 
 
 def _values(draw, shape, dtype) -> np.ndarray:

@@ -36,7 +36,7 @@ from __future__ import annotations
 import itertools
 import os
 import traceback
-from typing import Any
+from typing import Any, NoReturn
 
 import numpy as np
 
@@ -179,12 +179,13 @@ class Function:
     def apply(cls, *args: Any, **kwargs: Any) -> Any:
         """Run ``forward`` on the inputs' arrays and record the op if any input requires grad."""
         # The hot path of every op: one pass over the arguments (unrolled for one, two and
-        # three inputs, most ops, whose forward is then called without packing a tuple), no
+        # three inputs, most ops, whose forward is then called without packing a tuple, and
+        # without ** when there are no options: that call costs even with an empty dict), no
         # per-op work that is not needed (anomaly checks only when enabled, the in-place epoch
         # a plain integer).
-        n = len(args)
         ctx = cls._backward_cls()
         ctx.saved = ()
+        n = len(args)
         if n == 2:
             a, b = args
             if isinstance(a, Tensor):
@@ -199,6 +200,10 @@ class Function:
                 rb = False
             record = (ra or rb) and flags.grad_enabled
             ctx.needs_input_grad = (ra, rb) if record else _NOT_NEEDED_2
+            try:
+                out = cls.forward(ctx, a, b, **kwargs) if kwargs else cls.forward(ctx, a, b)
+            except (ValueError, IndexError, TypeError) as e:
+                _forward_error(cls, e, args)
         elif n == 1:
             a = args[0]
             if isinstance(a, Tensor):
@@ -207,7 +212,11 @@ class Function:
             else:
                 record = False
             ctx.needs_input_grad = _NEEDED_1 if record else _NOT_NEEDED_1
-        elif n == 3:  # Linear and convolutions with a bias, where, clip
+            try:
+                out = cls.forward(ctx, a, **kwargs) if kwargs else cls.forward(ctx, a)
+            except (ValueError, IndexError, TypeError) as e:
+                _forward_error(cls, e, args)
+        elif n == 3:
             a, b, c = args
             if isinstance(a, Tensor):
                 ra = a._requires_grad
@@ -226,6 +235,10 @@ class Function:
                 rc = False
             record = (ra or rb or rc) and flags.grad_enabled
             ctx.needs_input_grad = (ra, rb, rc) if record else _NOT_NEEDED_3
+            try:
+                out = cls.forward(ctx, a, b, c, **kwargs) if kwargs else cls.forward(ctx, a, b, c)
+            except (ValueError, IndexError, TypeError) as e:
+                _forward_error(cls, e, args)
         else:
             arrays = []
             marks = []
@@ -243,29 +256,10 @@ class Function:
                     marks.append(False)
             record = record and flags.grad_enabled
             ctx.needs_input_grad = tuple(marks) if record else (False,) * n
-        try:
-            if kwargs:  # calling with **kwargs costs even when it is empty
-                if n == 2:
-                    out = cls.forward(ctx, a, b, **kwargs)
-                elif n == 1:
-                    out = cls.forward(ctx, a, **kwargs)
-                elif n == 3:
-                    out = cls.forward(ctx, a, b, c, **kwargs)
-                else:
-                    out = cls.forward(ctx, *arrays, **kwargs)
-            elif n == 2:
-                out = cls.forward(ctx, a, b)
-            elif n == 1:
-                out = cls.forward(ctx, a)
-            elif n == 3:
-                out = cls.forward(ctx, a, b, c)
-            else:
-                out = cls.forward(ctx, *arrays)
-        except (ValueError, IndexError, TypeError) as e:
-            if getattr(e, "named_op", False):  # its message already names the function
-                raise
-            kind = next(k for k in (IndexError, ValueError, TypeError) if isinstance(e, k))
-            raise kind(f"{cls.__name__}: {e} (inputs: {_describe_inputs(args)})") from None
+            try:
+                out = cls.forward(ctx, *arrays, **kwargs)
+            except (ValueError, IndexError, TypeError) as e:
+                _forward_error(cls, e, args)
         if type(out) is not _ndarray:
             out = _fix_output(cls, ctx, out)
         t = _new_tensor(Tensor)
@@ -298,6 +292,14 @@ class Function:
             if isinstance(a, Tensor):
                 return cls.apply(*args, **kwargs)
         return cls.forward(cls._backward_cls(), *args, **kwargs)
+
+
+def _forward_error(cls: type[Function], e: Exception, args: tuple) -> NoReturn:
+    """Re-raise an error of ``forward`` with the op's name and its inputs' shapes."""
+    if getattr(e, "named_op", False):  # its message already names the function
+        raise e
+    kind = next(k for k in (IndexError, ValueError, TypeError) if isinstance(e, k))
+    raise kind(f"{cls.__name__}: {e} (inputs: {_describe_inputs(args)})") from None
 
 
 def _fix_output(cls: type[Function], ctx: Context, raw: Any) -> np.ndarray:
