@@ -647,6 +647,8 @@ def mse_loss(input: Tensor, target: Any, reduction: str = "mean") -> Tensor:
     if isinstance(input, Tensor) and isinstance(target, Tensor) and reduction in _REDUCTIONS:
         x, y = input.data, target.data
         if x.dtype is y.dtype and x.shape == y.shape:  # the common case: nothing to convert
+            if reduction == "mean":  # MSELoss's default: an op called with options costs
+                return _MSELoss.apply(input, target)  # ~0.4 µs more
             return _MSELoss.apply(input, target, reduction=reduction)
     _check_reduction(reduction, "mse_loss")
     input = _t(input)
