@@ -216,3 +216,35 @@ def test_linear_accepts_array_inputs_and_a_plain_attribute_weight() -> None:
                                   F.linear(tg.tensor(x), w, layer.bias).data)
     layer.register_parameter("bias", None)
     np.testing.assert_array_equal(layer(tg.tensor(x)).data, F.linear(tg.tensor(x), w).data)
+
+
+# ------------------------------------------------------------------------- sum / mean
+@given(data=st.data())
+def test_full_sum_and_mean_equal_the_op_with_its_options_spelled_out(data) -> None:
+    # x.sum() / x.mean() call the op without options (its defaults); the result, its dtype
+    # and the gradients must be those of the op called with axis=None, keepdims=False
+    from tinygrad_edu.ops import reduce as red
+
+    dtype = data.draw(st.sampled_from([np.float32, np.float64, np.int64, np.bool_]))
+    shape = data.draw(SHAPES)
+    if dtype in (np.int64, np.bool_):
+        x = data.draw(hnp.arrays(dtype, shape))
+    else:
+        x = _values(data.draw, shape, dtype)
+    for method, op in (("sum", red.Sum), ("mean", red.Mean)):
+        if dtype is np.bool_ and method == "mean":
+            continue
+        t = tg.tensor(x, requires_grad=dtype in (np.float32, np.float64))
+        fast = getattr(t, method)()
+        general = op.apply(t, axis=None, keepdims=False)
+        assert fast.dtype == general.dtype and fast.shape == general.shape == ()
+        np.testing.assert_array_equal(fast.data, general.data)
+        assert fast.requires_grad == general.requires_grad
+        if t.requires_grad:
+            (g_fast,) = tg.grad(fast * 3, [t])
+            (g_general,) = tg.grad(general * 3, [t])
+            np.testing.assert_array_equal(g_fast.data, g_general.data)
+    # any option given takes the general path, as before
+    t = tg.tensor(np.arange(6.0).reshape(2, 3))
+    assert t.sum(keepdims=True).shape == (1, 1) and t.mean(keepdim=True).shape == (1, 1)
+    assert t.sum(dim=1).tolist() == [3.0, 12.0] and t.mean(axis=0).tolist() == [1.5, 2.5, 3.5]

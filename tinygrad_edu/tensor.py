@@ -772,6 +772,8 @@ class Tensor:
         keepdim: bool | None = None,
     ) -> Tensor:
         """Sum over ``axis``/``dim`` (all axes by default)."""
+        if axis is None and dim is None and not (keepdims or keepdim):
+            return _red.Sum.apply(self)  # Sum's defaults: no options to pass (~0.4 µs less)
         a = _axis(self, axis, dim, "sum")
         return _red.Sum.apply(self, axis=a, keepdims=_keep(keepdims, keepdim))
 
@@ -784,6 +786,8 @@ class Tensor:
         keepdim: bool | None = None,
     ) -> Tensor:
         """Mean over ``axis``/``dim`` (all axes by default)."""
+        if axis is None and dim is None and not (keepdims or keepdim):
+            return _red.Mean.apply(self)  # Mean's defaults: no options to pass (~0.4 µs less)
         a = _axis(self, axis, dim, "mean")
         return _red.Mean.apply(self, axis=a, keepdims=_keep(keepdims, keepdim))
 
