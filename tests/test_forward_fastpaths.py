@@ -248,3 +248,24 @@ def test_full_sum_and_mean_equal_the_op_with_its_options_spelled_out(data) -> No
     t = tg.tensor(np.arange(6.0).reshape(2, 3))
     assert t.sum(keepdims=True).shape == (1, 1) and t.mean(keepdim=True).shape == (1, 1)
     assert t.sum(dim=1).tolist() == [3.0, 12.0] and t.mean(axis=0).tolist() == [1.5, 2.5, 3.5]
+
+
+def test_second_derivatives_through_the_fast_paths_equal_the_general_ones() -> None:
+    rng = np.random.default_rng(3)
+    x0, y0 = rng.uniform(-1, 1, (4, 3)), rng.uniform(-1, 1, (4, 3))
+    w0 = rng.uniform(-1, 1, (2, 3))
+
+    def second(loss_of):
+        x = tg.tensor(x0, requires_grad=True)
+        w = tg.tensor(w0, requires_grad=True)
+        (gx,) = tg.grad(loss_of(x, w), [x], create_graph=True)
+        (gw,) = tg.grad((gx * gx).sum(), [w])
+        return gx.data, gw.data
+
+    fast = second(lambda x, w: F.mse_loss(F.linear(x, w).tanh(), tg.tensor(y0[:, :2]))
+                  + (x * x).mean())
+    general = second(lambda x, w: F.mse_loss(F.linear(x, w).tanh(), y0[:, :2],
+                                             reduction="mean")
+                     + (x * x).mean(axis=(0, 1)))  # an option given: the general path
+    for a, b in zip(fast, general):
+        np.testing.assert_allclose(a, b, rtol=1e-12, atol=1e-12)
