@@ -216,7 +216,7 @@ class Function:
                 out = cls.forward(ctx, a, **kwargs) if kwargs else cls.forward(ctx, a)
             except (ValueError, IndexError, TypeError) as e:
                 _forward_error(cls, e, args)
-        elif n == 3:
+        elif n == 3:  # Linear and convolutions with a bias, where, clip
             a, b, c = args
             if isinstance(a, Tensor):
                 ra = a._requires_grad
