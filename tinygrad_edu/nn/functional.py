@@ -69,6 +69,8 @@ __all__ = [
 ]
 
 _REDUCTIONS = ("mean", "sum", "none")
+# The training step's ops, bound once (``_Linear.apply(...)`` builds a bound method per call)
+_linear_op, _mse_op = _Linear.apply, _MSELoss.apply
 
 
 def _t(x: Any) -> Tensor:
@@ -95,8 +97,8 @@ def linear(input: Tensor, weight: Tensor, bias: Tensor | None = None) -> Tensor:
     # paid only then, to replace the product's message with one that says what to do.
     try:
         if bias is None:
-            return _Linear.apply(input, weight)
-        return _Linear.apply(input, weight, bias)
+            return _linear_op(input, weight)
+        return _linear_op(input, weight, bias)
     except ValueError:
         if x.shape[-1] != w.shape[1]:
             raise _linear_error(input, weight) from None
@@ -648,12 +650,12 @@ def mse_loss(input: Tensor, target: Any, reduction: str = "mean") -> Tensor:
         x, y = input.data, target.data
         if x.dtype is y.dtype and x.shape == y.shape:  # the common case: nothing to convert
             if reduction == "mean":  # MSELoss's default: an op called with options costs
-                return _MSELoss.apply(input, target)  # ~0.4 µs more
-            return _MSELoss.apply(input, target, reduction=reduction)
+                return _mse_op(input, target)  # ~0.4 µs more
+            return _mse_op(input, target, reduction=reduction)
     _check_reduction(reduction, "mse_loss")
     input = _t(input)
     target = _regression_target(input, target, "mse_loss")
-    return _MSELoss.apply(input, target, reduction=reduction)
+    return _mse_op(input, target, reduction=reduction)
 
 
 def l1_loss(input: Tensor, target: Any, reduction: str = "mean") -> Tensor:
