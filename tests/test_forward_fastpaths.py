@@ -269,3 +269,36 @@ def test_second_derivatives_through_the_fast_paths_equal_the_general_ones() -> N
                      + (x * x).mean(axis=(0, 1)))  # an option given: the general path
     for a, b in zip(fast, general):
         np.testing.assert_allclose(a, b, rtol=1e-12, atol=1e-12)
+
+
+class _ScalarOut(tg.Function):
+    """Returns (and saves) a numpy scalar, as 0-d math does."""
+
+    @staticmethod
+    def forward(ctx, x, dtype=np.float32):
+        out = dtype(x.sum())
+        ctx.save_for_backward(x, out)
+        return out
+
+    @staticmethod
+    def backward(ctx, g):
+        x, out = ctx.saved_tensors
+        assert isinstance(out, np.ndarray | tg.Tensor)  # the array made of the scalar
+        return g * np.ones_like(x)
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64, np.float16, np.complex64, np.int64,
+                                   np.bool_])
+def test_a_numpy_scalar_output_becomes_the_array_numpy_makes_of_it(dtype) -> None:
+    x = tg.tensor(np.array([1.0, 2.0]), requires_grad=True)
+    out = _ScalarOut.apply(x, dtype=dtype)
+    expected = np.asarray(dtype(3.0))
+    assert type(out.data) is np.ndarray and out.shape == () and out.dtype == expected.dtype
+    assert out.data == expected and out.data.flags.writeable
+    if out.requires_grad:
+        assert out.grad_fn.saved[1] is out.data  # the saved scalar is replaced by the output
+    if dtype in (np.float32, np.float64, np.float16):
+        out.backward()
+        assert x.grad.tolist() == [1.0, 1.0]
+    else:
+        assert x.grad is None

@@ -111,6 +111,7 @@ class Context:
 
 _new_tensor = object.__new__
 _ndarray = np.ndarray
+_generic = np.generic
 _FLOAT32 = np.dtype(np.float32)
 _FLOAT64 = np.dtype(np.float64)
 # needs_input_grad of ops of one to three inputs that record nothing, and of a recorded
@@ -305,7 +306,8 @@ def _forward_error(cls: type[Function], e: Exception, args: tuple) -> NoReturn:
 def _fix_output(cls: type[Function], ctx: Context, raw: Any) -> np.ndarray:
     """``forward`` returned something other than an array (0-d math gives numpy scalars, as
     every loss does): make it one, and save that array in place of the scalar."""
-    out = np.asarray(raw) if isinstance(raw, np.generic) else _as_output_array(cls, raw)
+    # a numpy scalar's own __array__ gives np.asarray's 0-d array, without the dispatch
+    out = raw.__array__() if isinstance(raw, _generic) else _as_output_array(cls, raw)
     saved = ctx.saved
     for s in saved:
         if s is raw:
