@@ -30,6 +30,14 @@ from .ops import reduce as _red
 
 Axis = int | Sequence[int] | None
 _new_tensor = object.__new__
+_generic = np.generic  # a global read: cheaper than np.generic in the arithmetic dunders
+# The commonest ops' ``apply``, bound once: ``_ew.Relu.apply(x)`` builds a new bound method
+# at every call (~0.06 µs of a ~1 µs op).
+_add, _sub, _mul, _div, _pow = (_ew.Add.apply, _ew.Sub.apply, _ew.Mul.apply, _ew.Div.apply,
+                                _ew.Pow.apply)
+_matmul, _neg, _exp, _log = _la.MatMul.apply, _ew.Neg.apply, _ew.Exp.apply, _ew.Log.apply
+_tanh, _sigmoid, _relu = _ew.Tanh.apply, _ew.Sigmoid.apply, _ew.Relu.apply
+_sum, _mean = _red.Sum.apply, _red.Mean.apply
 
 
 def _axis(t: Tensor, axis: Axis, dim: Axis, op: str) -> int | tuple | None:
@@ -50,7 +58,7 @@ def _shape_args(shape: tuple) -> tuple:
 
 def _operand(x: Any) -> Any:
     """numpy scalars act like Python scalars (so float32 math stays float32), as in PyTorch."""
-    if isinstance(x, np.generic):
+    if isinstance(x, _generic):
         return x.item()
     return x
 
@@ -354,54 +362,54 @@ class Tensor:
 
     # ----------------------------------------------------------------- arithmetic
     def __add__(self, other: Any) -> Tensor:
-        if isinstance(other, np.generic):
+        if isinstance(other, _generic):
             other = other.item()
-        return _ew.Add.apply(self, other)
+        return _add(self, other)
 
     def __radd__(self, other: Any) -> Tensor:
-        if isinstance(other, np.generic):
+        if isinstance(other, _generic):
             other = other.item()
-        return _ew.Add.apply(other, self)
+        return _add(other, self)
 
     def __sub__(self, other: Any) -> Tensor:
-        if isinstance(other, np.generic):
+        if isinstance(other, _generic):
             other = other.item()
-        return _ew.Sub.apply(self, other)
+        return _sub(self, other)
 
     def __rsub__(self, other: Any) -> Tensor:
-        if isinstance(other, np.generic):
+        if isinstance(other, _generic):
             other = other.item()
-        return _ew.Sub.apply(other, self)
+        return _sub(other, self)
 
     def __mul__(self, other: Any) -> Tensor:
-        if isinstance(other, np.generic):
+        if isinstance(other, _generic):
             other = other.item()
-        return _ew.Mul.apply(self, other)
+        return _mul(self, other)
 
     def __rmul__(self, other: Any) -> Tensor:
-        if isinstance(other, np.generic):
+        if isinstance(other, _generic):
             other = other.item()
-        return _ew.Mul.apply(other, self)
+        return _mul(other, self)
 
     def __truediv__(self, other: Any) -> Tensor:
-        if isinstance(other, np.generic):
+        if isinstance(other, _generic):
             other = other.item()
-        return _ew.Div.apply(self, other)
+        return _div(self, other)
 
     def __rtruediv__(self, other: Any) -> Tensor:
-        if isinstance(other, np.generic):
+        if isinstance(other, _generic):
             other = other.item()
-        return _ew.Div.apply(other, self)
+        return _div(other, self)
 
     def __pow__(self, other: Any) -> Tensor:
-        if isinstance(other, np.generic):
+        if isinstance(other, _generic):
             other = other.item()
-        return _ew.Pow.apply(self, other)
+        return _pow(self, other)
 
     def __rpow__(self, other: Any) -> Tensor:
-        if isinstance(other, np.generic):
+        if isinstance(other, _generic):
             other = other.item()
-        return _ew.Pow.apply(other, self)
+        return _pow(other, self)
 
     def __mod__(self, other: Any) -> Tensor:
         """Python's ``%`` (the sign of the divisor): ``a - floor(a / b) * b``."""
@@ -422,13 +430,13 @@ class Tensor:
         return Rounding.apply(_operand(other) / self, fn=np.floor)
 
     def __matmul__(self, other: Any) -> Tensor:
-        return _la.MatMul.apply(self, other)
+        return _matmul(self, other)
 
     def __rmatmul__(self, other: Any) -> Tensor:
-        return _la.MatMul.apply(other, self)
+        return _matmul(other, self)
 
     def __neg__(self) -> Tensor:
-        return _ew.Neg.apply(self)
+        return _neg(self)
 
     def __pos__(self) -> Tensor:
         return self
@@ -629,10 +637,10 @@ class Tensor:
 
     # ----------------------------------------------------------------- elementwise math
     def exp(self) -> Tensor:
-        return _ew.Exp.apply(self)
+        return _exp(self)
 
     def log(self) -> Tensor:
-        return _ew.Log.apply(self)
+        return _log(self)
 
     def sqrt(self) -> Tensor:
         return _ew.Sqrt.apply(self)
@@ -647,13 +655,13 @@ class Tensor:
         return _ew.Cos.apply(self)
 
     def tanh(self) -> Tensor:
-        return _ew.Tanh.apply(self)
+        return _tanh(self)
 
     def sigmoid(self) -> Tensor:
-        return _ew.Sigmoid.apply(self)
+        return _sigmoid(self)
 
     def relu(self) -> Tensor:
-        return _ew.Relu.apply(self)
+        return _relu(self)
 
     def leaky_relu(self, negative_slope: float = 0.01) -> Tensor:
         return _ew.LeakyRelu.apply(self, negative_slope=negative_slope)
@@ -691,10 +699,10 @@ class Tensor:
         return _ew.Minimum.apply(self, _operand(other))
 
     def square(self) -> Tensor:
-        return _ew.Mul.apply(self, self)
+        return _mul(self, self)
 
     def reciprocal(self) -> Tensor:
-        return _ew.Div.apply(1.0, self)
+        return _div(1.0, self)
 
     def log1p(self) -> Tensor:
         return (self + 1).log()
@@ -772,8 +780,10 @@ class Tensor:
         keepdim: bool | None = None,
     ) -> Tensor:
         """Sum over ``axis``/``dim`` (all axes by default)."""
+        if axis is None and dim is None and not (keepdims or keepdim):
+            return _sum(self)  # Sum's defaults: no options to pass (~0.4 µs less)
         a = _axis(self, axis, dim, "sum")
-        return _red.Sum.apply(self, axis=a, keepdims=_keep(keepdims, keepdim))
+        return _sum(self, axis=a, keepdims=_keep(keepdims, keepdim))
 
     def mean(
         self,
@@ -784,8 +794,10 @@ class Tensor:
         keepdim: bool | None = None,
     ) -> Tensor:
         """Mean over ``axis``/``dim`` (all axes by default)."""
+        if axis is None and dim is None and not (keepdims or keepdim):
+            return _mean(self)  # Mean's defaults: no options to pass (~0.4 µs less)
         a = _axis(self, axis, dim, "mean")
-        return _red.Mean.apply(self, axis=a, keepdims=_keep(keepdims, keepdim))
+        return _mean(self, axis=a, keepdims=_keep(keepdims, keepdim))
 
     def amax(
         self,

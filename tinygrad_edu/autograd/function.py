@@ -36,7 +36,7 @@ from __future__ import annotations
 import itertools
 import os
 import traceback
-from typing import Any
+from typing import Any, NoReturn
 
 import numpy as np
 
@@ -111,6 +111,7 @@ class Context:
 
 _new_tensor = object.__new__
 _ndarray = np.ndarray
+_generic = np.generic
 _FLOAT32 = np.dtype(np.float32)
 _FLOAT64 = np.dtype(np.float64)
 # needs_input_grad of ops of one to three inputs that record nothing, and of a recorded
@@ -179,12 +180,13 @@ class Function:
     def apply(cls, *args: Any, **kwargs: Any) -> Any:
         """Run ``forward`` on the inputs' arrays and record the op if any input requires grad."""
         # The hot path of every op: one pass over the arguments (unrolled for one, two and
-        # three inputs, most ops, whose forward is then called without packing a tuple), no
+        # three inputs, most ops, whose forward is then called without packing a tuple, and
+        # without ** when there are no options: that call costs even with an empty dict), no
         # per-op work that is not needed (anomaly checks only when enabled, the in-place epoch
         # a plain integer).
-        n = len(args)
         ctx = cls._backward_cls()
         ctx.saved = ()
+        n = len(args)
         if n == 2:
             a, b = args
             if isinstance(a, Tensor):
@@ -199,6 +201,10 @@ class Function:
                 rb = False
             record = (ra or rb) and flags.grad_enabled
             ctx.needs_input_grad = (ra, rb) if record else _NOT_NEEDED_2
+            try:
+                out = cls.forward(ctx, a, b, **kwargs) if kwargs else cls.forward(ctx, a, b)
+            except (ValueError, IndexError, TypeError) as e:
+                _forward_error(cls, e, args)
         elif n == 1:
             a = args[0]
             if isinstance(a, Tensor):
@@ -207,6 +213,10 @@ class Function:
             else:
                 record = False
             ctx.needs_input_grad = _NEEDED_1 if record else _NOT_NEEDED_1
+            try:
+                out = cls.forward(ctx, a, **kwargs) if kwargs else cls.forward(ctx, a)
+            except (ValueError, IndexError, TypeError) as e:
+                _forward_error(cls, e, args)
         elif n == 3:  # Linear and convolutions with a bias, where, clip
             a, b, c = args
             if isinstance(a, Tensor):
@@ -226,6 +236,10 @@ class Function:
                 rc = False
             record = (ra or rb or rc) and flags.grad_enabled
             ctx.needs_input_grad = (ra, rb, rc) if record else _NOT_NEEDED_3
+            try:
+                out = cls.forward(ctx, a, b, c, **kwargs) if kwargs else cls.forward(ctx, a, b, c)
+            except (ValueError, IndexError, TypeError) as e:
+                _forward_error(cls, e, args)
         else:
             arrays = []
             marks = []
@@ -243,20 +257,10 @@ class Function:
                     marks.append(False)
             record = record and flags.grad_enabled
             ctx.needs_input_grad = tuple(marks) if record else (False,) * n
-        try:
-            if n == 2:
-                out = cls.forward(ctx, a, b, **kwargs)
-            elif n == 1:
-                out = cls.forward(ctx, a, **kwargs)
-            elif n == 3:
-                out = cls.forward(ctx, a, b, c, **kwargs)
-            else:
+            try:
                 out = cls.forward(ctx, *arrays, **kwargs)
-        except (ValueError, IndexError, TypeError) as e:
-            if getattr(e, "named_op", False):  # its message already names the function
-                raise
-            kind = next(k for k in (IndexError, ValueError, TypeError) if isinstance(e, k))
-            raise kind(f"{cls.__name__}: {e} (inputs: {_describe_inputs(args)})") from None
+            except (ValueError, IndexError, TypeError) as e:
+                _forward_error(cls, e, args)
         if type(out) is not _ndarray:
             out = _fix_output(cls, ctx, out)
         t = _new_tensor(Tensor)
@@ -291,10 +295,19 @@ class Function:
         return cls.forward(cls._backward_cls(), *args, **kwargs)
 
 
+def _forward_error(cls: type[Function], e: Exception, args: tuple) -> NoReturn:
+    """Re-raise an error of ``forward`` with the op's name and its inputs' shapes."""
+    if getattr(e, "named_op", False):  # its message already names the function
+        raise e
+    kind = next(k for k in (IndexError, ValueError, TypeError) if isinstance(e, k))
+    raise kind(f"{cls.__name__}: {e} (inputs: {_describe_inputs(args)})") from None
+
+
 def _fix_output(cls: type[Function], ctx: Context, raw: Any) -> np.ndarray:
     """``forward`` returned something other than an array (0-d math gives numpy scalars, as
     every loss does): make it one, and save that array in place of the scalar."""
-    out = np.asarray(raw) if isinstance(raw, np.generic) else _as_output_array(cls, raw)
+    # a numpy scalar's own __array__ gives np.asarray's 0-d array, without the dispatch
+    out = raw.__array__() if isinstance(raw, _generic) else _as_output_array(cls, raw)
     saved = ctx.saved
     for s in saved:
         if s is raw:

@@ -80,9 +80,11 @@ class Linear(Module):
 
     def forward(self, input: Tensor) -> Tensor:
         params = self._parameters  # two dict reads: cheaper than two Module.__getattr__
-        if "weight" in params and "bias" in params:
-            return F.linear(input, params["weight"], params["bias"])
-        return F.linear(input, self.weight, self.bias)  # e.g. a weight set as a plain attribute
+        try:
+            weight, bias = params["weight"], params["bias"]
+        except KeyError:  # e.g. a weight set as a plain attribute
+            weight, bias = self.weight, self.bias
+        return F.linear(input, weight, bias)
 
     def extra_repr(self) -> str:
         return (f"in_features={self.in_features}, out_features={self.out_features}, "
