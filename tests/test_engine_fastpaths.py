@@ -203,3 +203,66 @@ def test_a_scalar_output_is_saved_as_the_output_array() -> None:
     (dy,) = tg.grad(y, x, create_graph=True)  # the saved output maps back to y in a graph
     (d2y,) = tg.grad(dy, x)
     assert float(dy) == float(d2y) == float(np.exp(0.5))
+
+
+# Backward keeps a new .grad as a bare array; Tensor.grad wraps it on the first read.
+
+
+def test_grad_is_one_tensor_and_writing_into_it_changes_the_step() -> None:
+    w = tg.tensor([1.0, -2.0, 3.0], requires_grad=True)
+    opt = tg.optim.SGD([w], lr=0.5)
+    (w * w).sum().backward()  # grad 2w
+    g = w.grad
+    assert type(g) is tg.Tensor and g is w.grad and not g.requires_grad
+    assert g.dtype == w.dtype and g.shape == w.shape
+    g.data[...] *= 0.5  # a hand-written clip, in place: the step must use it
+    opt.step()
+    np.testing.assert_array_equal(w.numpy(), np.array([0.5, -1.0, 1.5], np.float32))
+
+
+def test_a_kept_grad_stays_and_accumulation_adds_in_both_forms() -> None:
+    for read_between in (False, True):
+        x = tg.tensor([1.0, 2.0], dtype=tg.float64, requires_grad=True)
+        (x * 3).sum().backward()
+        kept = x.grad if read_between else None
+        (x * x).sum().backward()
+        np.testing.assert_array_equal(x.grad.numpy(), [5.0, 7.0])
+        if kept is not None:
+            np.testing.assert_array_equal(kept.numpy(), [3.0, 3.0])
+            assert kept is not x.grad
+
+
+def test_create_graph_accumulates_onto_a_plain_grad() -> None:
+    x = tg.tensor([1.0, 2.0], dtype=tg.float64, requires_grad=True)
+    (x * 3).sum().backward()  # .grad: a bare array
+    (x * x * x).sum().backward(create_graph=True)  # + 3x², with a graph
+    g = x.grad
+    assert g.requires_grad
+    np.testing.assert_array_equal(g.numpy(), [6.0, 15.0])
+    (second,) = tg.grad(g.sum(), x)  # d/dx of 3 + 3x² summed
+    np.testing.assert_array_equal(second.numpy(), [6.0, 12.0])
+
+
+@pytest.mark.parametrize("make", [
+    lambda ps, fe: tg.optim.SGD(ps, lr=0.1, momentum=0.9, foreach=fe),
+    lambda ps, fe: tg.optim.Adam(ps, lr=0.1, foreach=fe),
+    lambda ps, fe: tg.optim.RMSprop(ps, lr=0.1, foreach=fe),
+    lambda ps, fe: tg.optim.Adagrad(ps, lr=0.1, foreach=fe),
+], ids=["sgd", "adam", "rmsprop", "adagrad"])
+@pytest.mark.parametrize("foreach", [None, False, True])
+def test_optimizers_step_the_same_whether_grad_was_read_or_not(make, foreach) -> None:
+    rng = np.random.default_rng(0)
+    arrays = [rng.standard_normal(s).astype(np.float32) for s in ((3, 2), (2,), (1, 3))]
+    results = []
+    for read in (False, True):
+        ps = [tg.tensor(a.copy(), requires_grad=True) for a in arrays]
+        opt = make(ps, foreach)
+        for _ in range(3):
+            opt.zero_grad(set_to_none=read)  # zeros in place, or None
+            sum(((p * p).sum() for p in ps), tg.tensor(0.0)).backward()
+            if read:
+                assert all(type(p.grad) is tg.Tensor for p in ps)
+            opt.step()
+        results.append([p.numpy().copy() for p in ps])
+    for a, b in zip(*results):
+        np.testing.assert_array_equal(a, b)

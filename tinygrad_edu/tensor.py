@@ -163,8 +163,16 @@ class Tensor:
 
     @property
     def grad(self) -> Tensor | None:
-        """The accumulated gradient (a Tensor of this tensor's shape and dtype), or None."""
-        return self._grad
+        """The accumulated gradient (a Tensor of this tensor's shape and dtype), or None.
+
+        Backward keeps a new gradient as a bare array in ``_grad`` (an optimizer reads the
+        array, so a training step makes no Tensor per parameter); the first read here wraps
+        it, once: ``p.grad is p.grad``, and writing into ``p.grad`` changes what ``step()``
+        uses, as in PyTorch."""
+        g = self._grad
+        if type(g) is np.ndarray:
+            g = self._grad = Tensor._wrap(g)
+        return g
 
     @grad.setter
     def grad(self, value: Tensor | None) -> None:

@@ -17,7 +17,7 @@ import numpy as np
 
 from . import function as _function
 from . import versions
-from .function import Context, _new_tensor
+from .function import Context
 from .grad_mode import flags
 from .inplace import resolve_parents
 
@@ -106,12 +106,14 @@ def _leaf_accumulate(t: Any, g: Any, create_graph: bool, owned: bool = False) ->
     ``owned``: nothing but this backward refers to the array ``g``, so it may become the new
     ``.grad`` itself; any other array is copied (it may be the caller's, or shared with
     another gradient). Accumulation makes a new array (a ``.grad`` the user kept stays as it
-    was)."""
+    was). The array is kept as it is in ``t._grad``; ``Tensor.grad`` wraps it in a Tensor
+    when first read (see there), so a training step pays for no Tensor per parameter."""
     Tensor = _function.Tensor
     if type(g) is not np.ndarray and isinstance(g, Tensor):
         if create_graph:
             g = g if g.dtype == t.dtype else g.astype(t.dtype)
-            t._grad = g if t._grad is None else t._grad + g
+            old = t.grad
+            t._grad = g if old is None else old + g
             return
         g = g.data
     dt = t.data.dtype
@@ -120,15 +122,11 @@ def _leaf_accumulate(t: Any, g: Any, create_graph: bool, owned: bool = False) ->
         if not owned or type(g) is not np.ndarray or g.dtype is not dt:
             g = np.array(g, dtype=dt)  # a copy: the array may be shared
     else:
-        old = old.data
+        if type(old) is not np.ndarray:
+            old = old.data
         # `is`: the common case, where numpy's add is quicker without a dtype argument
         g = np.add(old, g) if old.dtype is dt and g.dtype is dt else np.add(old, g, dtype=dt)
-    # Tensor._wrap inlined (this runs once per leaf and backward)
-    out = _new_tensor(Tensor)
-    out.data = g
-    out._ctx = None
-    out._requires_grad = False
-    t._grad = out
+    t._grad = g
 
 
 def _freed_error(ctx: Context) -> RuntimeError:
@@ -385,7 +383,6 @@ def _run_plain(root: Any, seed: Any, retain_graph: bool) -> None:
                 t = heapreplace(heap, (nseq, nxt))[1]
             else:
                 t = nxt
-        Tensor = _function.Tensor
         for t in leaves:  # accumulate into .grad
             k = id(t)
             g = pop_grad(k)
@@ -394,11 +391,7 @@ def _run_plain(root: Any, seed: Any, retain_graph: bool) -> None:
             elif t._grad is None and type(g) is np.ndarray and g.dtype is t.data.dtype and (
                 k in owned
             ):  # _leaf_accumulate's common case inlined: g becomes the new .grad as it is
-                out = _new_tensor(Tensor)
-                out.data = g
-                out._ctx = None
-                out._requires_grad = False
-                t._grad = out
+                t._grad = g
             else:
                 _leaf_accumulate(t, g, False, k in owned)
     finally:

@@ -102,7 +102,7 @@ class Adagrad(Optimizer):
                 gt = p._grad
                 if gt is None:
                     continue
-                g = gt.data
+                g = gt if type(gt) is np.ndarray else gt.data  # see Tensor.grad
                 data = p.data
                 changed.append(data)
                 st = state.get(p) or self._init_state(p, group)

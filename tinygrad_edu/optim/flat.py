@@ -143,7 +143,9 @@ def _same_layout(flat: FlatGroup, params: list) -> list | None:
             continue
         if i == n or p is not laid_out[i]:
             return None
-        data, g = p.data, g.data
+        data = p.data
+        if type(g) is not np.ndarray:  # see Tensor.grad
+            g = g.data
         if data.shape != shapes[i] or data.dtype != dtype or g.dtype != dtype:
             return None
         grads.append(g)

@@ -225,7 +225,7 @@ class Optimizer:
             else:
                 for p in group["params"]:
                     if p._grad is not None:
-                        p._grad.data[...] = 0
+                        p.grad.data[...] = 0
 
     def step(self, closure: Callable[[], Any] | None = None) -> Any:
         """Update every parameter that has a gradient. ``closure``, if given, re-evaluates

@@ -118,7 +118,7 @@ class RMSprop(Optimizer):
                 gt = p._grad
                 if gt is None:
                     continue
-                g = gt.data
+                g = gt if type(gt) is np.ndarray else gt.data  # see Tensor.grad
                 data = p.data
                 changed.append(data)
                 c = consts.get(data.dtype)

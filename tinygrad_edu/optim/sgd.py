@@ -105,7 +105,7 @@ class SGD(Optimizer):
                 gt = p._grad
                 if gt is None:
                     continue
-                g = gt.data
+                g = gt if type(gt) is np.ndarray else gt.data  # see Tensor.grad
                 data = p.data
                 changed.append(data)
                 if data.dtype is not dtype:
