@@ -266,3 +266,16 @@ def test_optimizers_step_the_same_whether_grad_was_read_or_not(make, foreach) ->
         results.append([p.numpy().copy() for p in ps])
     for a, b in zip(*results):
         np.testing.assert_array_equal(a, b)
+
+
+def test_call_on_arrays_runs_forward_for_every_primitive_that_reads_its_node() -> None:
+    # Relu and Max look at needs_input_grad in forward (to save a mask only when recorded)
+    from tinygrad_edu.ops.elementwise import Relu
+    from tinygrad_edu.ops.reduce import Max
+
+    x = np.array([[-1.0, 2.0], [3.0, -4.0]])
+    np.testing.assert_array_equal(Relu.call(x), np.maximum(x, 0))
+    np.testing.assert_array_equal(Max.call(x, axis=1), x.max(axis=1))
+    t = tg.tensor(x, requires_grad=True)
+    out = Relu.call(t)  # on a Tensor: recorded
+    assert isinstance(out, tg.Tensor) and out.requires_grad

@@ -292,7 +292,10 @@ class Function:
         for a in args:
             if isinstance(a, Tensor):
                 return cls.apply(*args, **kwargs)
-        return cls.forward(cls._backward_cls(), *args, **kwargs)
+        ctx = cls._backward_cls()  # a node that records nothing, as apply's unrecorded ones
+        ctx.saved = ()
+        ctx.needs_input_grad = (False,) * len(args)
+        return cls.forward(ctx, *args, **kwargs)
 
 
 def _forward_error(cls: type[Function], e: Exception, args: tuple) -> NoReturn:
