@@ -279,3 +279,22 @@ def test_call_on_arrays_runs_forward_for_every_primitive_that_reads_its_node() -
     t = tg.tensor(x, requires_grad=True)
     out = Relu.call(t)  # on a Tensor: recorded
     assert isinstance(out, tg.Tensor) and out.requires_grad
+
+
+@pytest.mark.parametrize("graph", [
+    lambda x, y: x + y,  # Add hands the same gradient to both inputs
+    lambda x, y: (x + y) * 1.0 + x,  # an accumulated gradient next to a passed-on one
+    lambda x, y: x - y,
+    lambda x, y: (x * y).relu() + y,
+])
+def test_no_gradient_is_shared_with_another_or_with_the_callers_seed(graph) -> None:
+    x = tg.tensor(np.array([1.0, -2.0, 3.0]), requires_grad=True)
+    y = tg.tensor(np.array([0.5, 4.0, -1.0]), requires_grad=True)
+    out = graph(x, y)
+    out.retain_grad()
+    seed = np.array([1.0, 2.0, 3.0])
+    out.backward(gradient=seed)
+    arrays = [x.grad.data, y.grad.data, out.grad.data, seed]
+    for i, a in enumerate(arrays):
+        for b in arrays[i + 1:]:
+            assert not np.shares_memory(a, b)

@@ -315,8 +315,10 @@ def _run_plain(root: Any, seed: Any, retain_graph: bool) -> None:
         leaves = []
     pop_grad = grads.pop
     get_grad = grads.get
-    owned: set[int] = set()  # gradients (by tensor id) that only this backward refers to
-    own = owned.add
+    # gradients (by tensor id) that something besides this backward may refer to: most
+    # rules return new arrays, so the set of the others is the smaller one to keep
+    shared: set[int] = {id(root)}  # the seed may be the caller's array
+    share = shared.add
     reach_leaf = leaves.append
     prev_mode = flags.grad_enabled
     flags.grad_enabled = False
@@ -331,7 +333,7 @@ def _run_plain(root: Any, seed: Any, retain_graph: bool) -> None:
             if hooks:
                 g = _run_hooks(t, g)
             if t._retains_grad:
-                _leaf_accumulate(t, g, False, not hooks and k in owned)
+                _leaf_accumulate(t, g, False, not hooks and k not in shared)
             if ctx._epoch == epoch:
                 parents = ctx.parents
             else:
@@ -364,8 +366,8 @@ def _run_plain(root: Any, seed: Any, retain_graph: bool) -> None:
                 prev = get_grad(kp)
                 if prev is None:
                     grads[kp] = gp
-                    if new:
-                        own(kp)
+                    if not new:
+                        share(kp)
                     pctx = p._ctx
                     if pctx is None:
                         reach_leaf(p)
@@ -375,8 +377,8 @@ def _run_plain(root: Any, seed: Any, retain_graph: bool) -> None:
                     else:
                         heappush(heap, (-pctx._seq, p))
                 else:
-                    grads[kp] = prev + gp
-                    own(kp)
+                    grads[kp] = prev + gp  # a new array
+                    shared.discard(kp)
             if nxt is None:
                 t = heappop(heap)[1] if heap else None
             elif heap and heap[0][0] < nseq:  # a node waiting is newer
@@ -389,11 +391,11 @@ def _run_plain(root: Any, seed: Any, retain_graph: bool) -> None:
             if t._hooks:
                 _leaf_accumulate(t, _run_hooks(t, g), False, False)
             elif t._grad is None and type(g) is np.ndarray and g.dtype is t.data.dtype and (
-                k in owned
+                k not in shared
             ):  # _leaf_accumulate's common case inlined: g becomes the new .grad as it is
                 t._grad = g
             else:
-                _leaf_accumulate(t, g, False, k in owned)
+                _leaf_accumulate(t, g, False, k not in shared)
     finally:
         flags.grad_enabled = prev_mode
 
