@@ -25,7 +25,7 @@ import numpy as np
 from ..autograd.engine import _ONES, cached_ones
 from ..autograd.function import Function
 from ..ops.activation import LogSoftmax, Softmax
-from ..ops.linalg import mm
+from ..ops.linalg import blas_matrices, mm
 
 _ndarray = np.ndarray
 _F32 = np.dtype(np.float32)
@@ -52,15 +52,7 @@ def _affine_backward(kernel_in_out: bool):
         saved = ctx.saved
         if saved is not None and not ctx._tensor_mode:
             x, w = saved
-            dt = g.dtype
-            if (
-                (dt is _F32 or dt is _F64)
-                and type(g) is _ndarray
-                and type(x) is _ndarray
-                and type(w) is _ndarray
-                and x.dtype is dt is w.dtype
-                and g.ndim == x.ndim == w.ndim == 2
-            ):
+            if blas_matrices(g, x, w):
                 needs = ctx.needs_input_grad
                 gx = (np.dot(g, w.T) if kernel_in_out else np.dot(g, w)) if needs[0] else None
                 gw = (np.dot(x.T, g) if kernel_in_out else np.dot(g.T, x)) if needs[1] else None
@@ -68,9 +60,9 @@ def _affine_backward(kernel_in_out: bool):
                     return gx, gw
                 if not needs[2]:
                     return gx, gw, None
-                ones = _ONES.get(((g.shape[0],), dt))  # cached_ones, inlined
+                ones = _ONES.get(((g.shape[0],), g.dtype))  # cached_ones, inlined
                 if ones is None:
-                    ones = cached_ones((g.shape[0],), dt)
+                    ones = cached_ones((g.shape[0],), g.dtype)
                 return gx, gw, np.dot(ones, g)
         x, w = ctx.saved_tensors  # the freed graph's error; Tensors under create_graph
         needs = ctx.needs_input_grad

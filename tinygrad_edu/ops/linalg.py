@@ -54,6 +54,26 @@ def mm(a, b):
     return a @ b
 
 
+def blas_matrices(g, a, b) -> bool:
+    """Whether ``g``, ``a`` and ``b`` are 2-D numpy arrays of one float32/float64 dtype: the
+    case in which a backward rule may call ``np.dot`` directly for its products (those
+    :func:`mm` would make, its checks made once for the three).
+
+    >>> m = np.ones((2, 3), np.float32)
+    >>> blas_matrices(m, m, m), blas_matrices(m, m, m.astype(np.float64))
+    (True, False)
+    """
+    dt = g.dtype
+    return (
+        (dt is _F32 or dt is _F64)
+        and type(g) is _ndarray
+        and type(a) is _ndarray
+        and type(b) is _ndarray
+        and a.dtype is dt is b.dtype
+        and g.ndim == a.ndim == b.ndim == 2
+    )
+
+
 class MatMul(Function):
     _fresh_grads = True  # every gradient is a new product
 
@@ -70,15 +90,7 @@ class MatMul(Function):
         saved = ctx.saved
         if saved is not None and not ctx._tensor_mode:
             a, b = saved
-            dt = g.dtype
-            if (
-                (dt is _F32 or dt is _F64)
-                and type(g) is _ndarray
-                and type(a) is _ndarray
-                and type(b) is _ndarray
-                and a.dtype is dt is b.dtype
-                and g.ndim == a.ndim == b.ndim == 2
-            ):  # two matrices: mm's np.dot products below, its checks made once
+            if blas_matrices(g, a, b):  # two matrices: mm's np.dot products, checked once
                 na, nb = ctx.needs_input_grad
                 return (np.dot(g, b.T) if na else None), (np.dot(a.T, g) if nb else None)
         a, b = ctx.saved_tensors  # the freed graph's error; Tensors under create_graph
