@@ -229,15 +229,20 @@ def _record_runs(t, ran: list) -> None:
     t.register_hook(lambda g: ran.append(key))
 
 
+def _watch_runs(loss) -> tuple[list, list]:
+    """The nodes' ids in backward_order, and a list their hooks fill as backward runs them."""
+    nodes = [t for t in backward_order([loss]) if t._ctx is not None]
+    ran: list = []
+    for t in nodes:
+        _record_runs(t, ran)
+    return [id(t) for t in nodes], ran
+
+
 @given(graphs())
 def test_plain_backward_runs_the_nodes_in_backward_order(recipe) -> None:
     # hooks on every node record when it runs: the chain shortcut must keep the heap's order
     _, loss = _tg_graph(recipe)
-    expected = [id(t) for t in backward_order([loss]) if t._ctx is not None]
-    ran = []
-    for t in backward_order([loss]):
-        if t._ctx is not None:
-            _record_runs(t, ran)
+    expected, ran = _watch_runs(loss)
     loss.backward()
     assert ran == expected
 
@@ -248,11 +253,7 @@ def test_a_branch_and_a_chain_interleave_by_creation_order() -> None:
     a = x.tanh()  # old, reached from the loss directly
     b = (x * 2).sigmoid().tanh()  # a chain of newer nodes
     loss = (a.sum() + b.sum()) * 3
-    order = [id(t) for t in backward_order([loss]) if t._ctx is not None]
-    ran = []
-    for t in backward_order([loss]):
-        if t._ctx is not None:
-            _record_runs(t, ran)
+    order, ran = _watch_runs(loss)
     loss.backward()
     assert ran == order
     tx = torch.tensor([0.5, -1.0], dtype=torch.float64, requires_grad=True)
