@@ -187,80 +187,73 @@ class Function:
         ctx = cls._backward_cls()
         ctx.saved = ()
         n = len(args)
-        if n == 2:
-            a, b = args
-            if isinstance(a, Tensor):
-                ra = a._requires_grad
-                a = a.data
-            else:
-                ra = False
-            if isinstance(b, Tensor):
-                rb = b._requires_grad
-                b = b.data
-            else:
-                rb = False
-            record = (ra or rb) and flags.grad_enabled
-            ctx.needs_input_grad = (ra, rb) if record else _NOT_NEEDED_2
-            try:
-                out = cls.forward(ctx, a, b, **kwargs) if kwargs else cls.forward(ctx, a, b)
-            except (ValueError, IndexError, TypeError) as e:
-                _forward_error(cls, e, args)
-        elif n == 1:
-            a = args[0]
-            if isinstance(a, Tensor):
-                record = a._requires_grad and flags.grad_enabled
-                a = a.data
-            else:
-                record = False
-            ctx.needs_input_grad = _NEEDED_1 if record else _NOT_NEEDED_1
-            try:
-                out = cls.forward(ctx, a, **kwargs) if kwargs else cls.forward(ctx, a)
-            except (ValueError, IndexError, TypeError) as e:
-                _forward_error(cls, e, args)
-        elif n == 3:  # Linear and convolutions with a bias, where, clip
-            a, b, c = args
-            if isinstance(a, Tensor):
-                ra = a._requires_grad
-                a = a.data
-            else:
-                ra = False
-            if isinstance(b, Tensor):
-                rb = b._requires_grad
-                b = b.data
-            else:
-                rb = False
-            if isinstance(c, Tensor):
-                rc = c._requires_grad
-                c = c.data
-            else:
-                rc = False
-            record = (ra or rb or rc) and flags.grad_enabled
-            ctx.needs_input_grad = (ra, rb, rc) if record else _NOT_NEEDED_3
-            try:
-                out = cls.forward(ctx, a, b, c, **kwargs) if kwargs else cls.forward(ctx, a, b, c)
-            except (ValueError, IndexError, TypeError) as e:
-                _forward_error(cls, e, args)
-        else:
-            arrays = []
-            marks = []
-            record = False
-            for a in args:
+        # forward's errors get the op's name and the inputs' shapes (the argument handling
+        # around the calls raises none of these)
+        try:
+            if n == 2:
+                a, b = args
                 if isinstance(a, Tensor):
-                    arrays.append(a.data)
-                    if a._requires_grad:
-                        record = True
-                        marks.append(True)
-                    else:
-                        marks.append(False)
+                    ra = a._requires_grad
+                    a = a.data
                 else:
-                    arrays.append(a)
-                    marks.append(False)
-            record = record and flags.grad_enabled
-            ctx.needs_input_grad = tuple(marks) if record else (False,) * n
-            try:
+                    ra = False
+                if isinstance(b, Tensor):
+                    rb = b._requires_grad
+                    b = b.data
+                else:
+                    rb = False
+                record = (ra or rb) and flags.grad_enabled
+                ctx.needs_input_grad = (ra, rb) if record else _NOT_NEEDED_2
+                out = cls.forward(ctx, a, b, **kwargs) if kwargs else cls.forward(ctx, a, b)
+            elif n == 1:
+                a = args[0]
+                if isinstance(a, Tensor):
+                    record = a._requires_grad and flags.grad_enabled
+                    a = a.data
+                else:
+                    record = False
+                ctx.needs_input_grad = _NEEDED_1 if record else _NOT_NEEDED_1
+                out = cls.forward(ctx, a, **kwargs) if kwargs else cls.forward(ctx, a)
+            elif n == 3:  # Linear and convolutions with a bias, where, clip
+                a, b, c = args
+                if isinstance(a, Tensor):
+                    ra = a._requires_grad
+                    a = a.data
+                else:
+                    ra = False
+                if isinstance(b, Tensor):
+                    rb = b._requires_grad
+                    b = b.data
+                else:
+                    rb = False
+                if isinstance(c, Tensor):
+                    rc = c._requires_grad
+                    c = c.data
+                else:
+                    rc = False
+                record = (ra or rb or rc) and flags.grad_enabled
+                ctx.needs_input_grad = (ra, rb, rc) if record else _NOT_NEEDED_3
+                out = cls.forward(ctx, a, b, c, **kwargs) if kwargs else cls.forward(ctx, a, b, c)
+            else:
+                arrays = []
+                marks = []
+                record = False
+                for a in args:
+                    if isinstance(a, Tensor):
+                        arrays.append(a.data)
+                        if a._requires_grad:
+                            record = True
+                            marks.append(True)
+                        else:
+                            marks.append(False)
+                    else:
+                        arrays.append(a)
+                        marks.append(False)
+                record = record and flags.grad_enabled
+                ctx.needs_input_grad = tuple(marks) if record else (False,) * n
                 out = cls.forward(ctx, *arrays, **kwargs)
-            except (ValueError, IndexError, TypeError) as e:
-                _forward_error(cls, e, args)
+        except (ValueError, IndexError, TypeError) as e:
+            _forward_error(cls, e, args)
         if type(out) is not _ndarray:
             out = _fix_output(cls, ctx, out)
         t = _new_tensor(Tensor)
