@@ -6,6 +6,8 @@ and in-place changes."""
 
 from __future__ import annotations
 
+import operator
+
 import numpy as np
 import pytest
 import torch
@@ -56,30 +58,26 @@ def _build(recipe, leaf, unary, binary):
     return leaves, loss
 
 
+def _unary(name, x):
+    return -x if name == "neg" else getattr(x, name)()
+
+
+def _binary(name, x, y):  # the same operators on our tensors and torch's
+    return {"add": operator.add, "mul": operator.mul, "sub": operator.sub}[name](x, y)
+
+
 def _tg_graph(recipe, dtype=np.float64):
     def leaf(a):
         return tg.tensor(a.astype(dtype), requires_grad=True)
 
-    def unary(name, x):
-        return -x if name == "neg" else getattr(x, name)()
-
-    def binary(name, x, y):
-        return {"add": x + y, "mul": x * y, "sub": x - y}[name]
-
-    return _build(recipe, leaf, unary, binary)
+    return _build(recipe, leaf, _unary, _binary)
 
 
 def _torch_graph(recipe):
     def leaf(a):
         return torch.tensor(a, dtype=torch.float64, requires_grad=True)
 
-    def unary(name, x):
-        return -x if name == "neg" else getattr(x, name)()
-
-    def binary(name, x, y):
-        return {"add": x + y, "mul": x * y, "sub": x - y}[name]
-
-    return _build(recipe, leaf, unary, binary)
+    return _build(recipe, leaf, _unary, _binary)
 
 
 def _leaf_grads(leaves):
