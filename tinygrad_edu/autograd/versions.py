@@ -48,14 +48,7 @@ def _forget(key: int) -> None:
 
 def bump(array: np.ndarray, op: str = "an in-place operation") -> int:
     """Record an in-place change of ``array``'s memory; returns the new epoch."""
-    flags.inplace_epoch = epoch = flags.inplace_epoch + 1
-    root = memory_root(array)
-    key = id(root)
-    if key not in _versions:  # forget the root when it is freed (before its id is reused)
-        weakref.finalize(root, _forget, key)
-    _versions[key] = epoch
-    _writers[key] = op
-    return epoch
+    return bump_many((array,), op)
 
 
 def bump_many(arrays: Iterable[np.ndarray], op: str = "an in-place operation") -> int:
@@ -74,7 +67,7 @@ def bump_many(arrays: Iterable[np.ndarray], op: str = "an in-place operation") -
     for array in arrays:
         root = array if array.base is None else memory_root(array)
         key = id(root)
-        if key not in versions:
+        if key not in versions:  # forget the root when it is freed (before its id is reused)
             weakref.finalize(root, _forget, key)
         versions[key] = epoch
         writers[key] = op
