@@ -600,3 +600,18 @@ def test_clip_grad_value_and_nonfinite_norm() -> None:
     assert a.tolist() == [[0.0, 1.0], [2.0, 3.0]] and b.tolist() == [4.0, 5.0, 6.0]
     with pytest.raises(ValueError, match="7 elements"):
         nn.utils.vector_to_parameters(tg.zeros(6), [a, b])
+
+
+@pytest.mark.parametrize("make", [optim.SGD, optim.Adam, optim.RMSprop, optim.Adagrad])
+@pytest.mark.parametrize("foreach", [None, False, True])
+def test_a_step_that_changes_nothing_starts_no_new_in_place_epoch(make, foreach) -> None:
+    from tinygrad_edu.autograd.grad_mode import flags
+
+    w = tg.tensor([1.0, 2.0], requires_grad=True)
+    opt = make([w], lr=0.1, foreach=foreach)
+    before = flags.inplace_epoch
+    opt.step()  # no gradient: nothing is updated
+    assert flags.inplace_epoch == before
+    (w * w).sum().backward()
+    opt.step()  # an update: one new epoch for the step
+    assert flags.inplace_epoch == before + 1

@@ -22,7 +22,7 @@ True
 from __future__ import annotations
 
 import weakref
-from collections.abc import Iterable
+from collections.abc import Sequence
 
 import numpy as np
 
@@ -51,10 +51,11 @@ def bump(array: np.ndarray, op: str = "an in-place operation") -> int:
     return bump_many((array,), op)
 
 
-def bump_many(arrays: Iterable[np.ndarray], op: str = "an in-place operation") -> int:
+def bump_many(arrays: Sequence[np.ndarray], op: str = "an in-place operation") -> int:
     """Record one in-place change of the memory of all ``arrays`` (an optimizer step): they
     all get the same new epoch, which is later than that of any op recorded before, exactly
-    as if each had been bumped in turn. Returns the new epoch.
+    as if each had been bumped in turn. Returns the new epoch; no arrays, nothing changed: the
+    epoch stays (graphs recorded before keep skipping the in-place check).
 
     >>> a, b = np.zeros(2), np.zeros(3)
     >>> before = version(a)
@@ -62,6 +63,8 @@ def bump_many(arrays: Iterable[np.ndarray], op: str = "an in-place operation") -
     >>> version(a) == version(b) == epoch > before
     True
     """
+    if not arrays:
+        return flags.inplace_epoch
     flags.inplace_epoch = epoch = flags.inplace_epoch + 1
     versions, writers = _versions, _writers
     for array in arrays:

@@ -125,5 +125,4 @@ class Adagrad(Optimizer):
                 update /= std
                 data += update
         finally:
-            if changed:
-                bump_many(changed)
+            bump_many(changed)

@@ -161,8 +161,7 @@ class Adam(Optimizer):
                 update /= denom
                 data += update
         finally:
-            if changed:
-                bump_many(changed)
+            bump_many(changed)
 
 
 class AdamW(Adam):

@@ -157,5 +157,4 @@ class RMSprop(Optimizer):
                     update /= avg
                     data += update
         finally:
-            if changed:
-                bump_many(changed)
+            bump_many(changed)

@@ -130,5 +130,4 @@ class SGD(Optimizer):
                     g = g + buf * momentum_ if nesterov else buf
                 data -= g * lr_
         finally:
-            if changed:
-                bump_many(changed)
+            bump_many(changed)
