@@ -93,12 +93,10 @@ from tinygrad_edu.ops.elementwise import Div, Relu  # noqa: E402
 
 @contextlib.contextmanager
 def _general_rules_only():
-    """Rules' shortcuts off: no dtype is float32 or float64 to them, so every call takes the
-    general path (mm, _sum_rows, saved_tensors)."""
+    """Linear's and DenseOp's backward shortcut off: ``blas_matrices`` says no to every call,
+    so each takes the general path (mm, _sum_rows, saved_tensors)."""
     with pytest.MonkeyPatch.context() as mp:
-        never = np.dtype(np.int8)
-        mp.setattr(nnf, "_F32", never)
-        mp.setattr(nnf, "_F64", never)
+        mp.setattr(nnf, "blas_matrices", lambda g, a, b: False)
         yield
 
 
@@ -358,11 +356,10 @@ def test_div_backward_of_a_0d_gradient_is_the_array_formula_bit_for_bit(
 
 @contextlib.contextmanager
 def _general_matmul_only():
-    """MatMul's shortcut off: every backward takes the general path (mm, swapaxes)."""
+    """MatMul's shortcut off: ``blas_matrices`` says no, so every backward takes the general
+    path (mm, swapaxes)."""
     with pytest.MonkeyPatch.context() as mp:
-        never = np.dtype(np.int8)
-        mp.setattr(linalg, "_F32", never)
-        mp.setattr(linalg, "_F64", never)
+        mp.setattr(linalg, "blas_matrices", lambda g, a, b: False)
         yield
 
 
