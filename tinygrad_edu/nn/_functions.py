@@ -28,8 +28,6 @@ from ..ops.activation import LogSoftmax, Softmax
 from ..ops.linalg import blas_matrices, mm
 
 _ndarray = np.ndarray
-_F32 = np.dtype(np.float32)
-_F64 = np.dtype(np.float64)
 
 
 def _sum_rows(g):
@@ -85,20 +83,10 @@ def _affine_backward(kernel_in_out: bool):
 def _affine(x, w_t, b):
     """``x @ w_t + b`` with ``w_t`` (in, out); the bias is added in place when that keeps
     the result's dtype."""
-    if type(x) is _ndarray and type(w_t) is _ndarray:
-        dt = x.dtype
-        if (dt is _F32 or dt is _F64) and w_t.dtype is dt and x.ndim == w_t.ndim == 2:
-            out = np.dot(x, w_t)  # mm's case, its checks made here
-            if b is None:
-                return out
-            if type(b) is _ndarray and b.dtype is dt and b.ndim == 1:
-                out += b
-                return out
-            return out + b
     out = mm(x, w_t)
     if b is None:
         return out
-    if b.ndim == 1 and b.dtype == out.dtype and type(out) is np.ndarray:
+    if type(out) is _ndarray and type(b) is _ndarray and b.ndim == 1 and b.dtype is out.dtype:
         out += b
         return out
     return out + b
