@@ -202,14 +202,14 @@ def _read_only(value: int, dtype: type) -> np.ndarray:
 
 # 0 and 1 as 0-d arrays of a float dtype: numpy computes with them ~0.3 µs sooner than with
 # Python's 0 and 1, which it converts on every call (to these same values)
-_ZEROS = {np.dtype(t): _read_only(0, t) for t in (np.float32, np.float64)}
-_ONES = {np.dtype(t): _read_only(1, t) for t in (np.float32, np.float64)}
+_ZERO = {np.dtype(t): _read_only(0, t) for t in (np.float32, np.float64)}
+_ONE = {np.dtype(t): _read_only(1, t) for t in (np.float32, np.float64)}
 
 
 def _one_like(a):
-    """1 as ``_ONES`` has it for a float32/float64 array ``a``; the Python 1 otherwise (a
+    """1 as ``_ONE`` has it for a float32/float64 array ``a``; the Python 1 otherwise (a
     Tensor, under create_graph; other dtypes)."""
-    return _ONES.get(a.dtype, 1) if type(a) is np.ndarray else 1
+    return _ONE.get(a.dtype, 1) if type(a) is np.ndarray else 1
 
 
 class Tanh(Function):
@@ -231,7 +231,7 @@ def _sigmoid(x: np.ndarray) -> np.ndarray:
         e = np.exp(-x)
     if type(e) is not np.ndarray:  # 0-d input gives a numpy scalar
         return 1 / (1 + e)
-    e += _ONES.get(e.dtype, 1)
+    e += _ONE.get(e.dtype, 1)
     return np.reciprocal(e, out=e)
 
 
@@ -259,7 +259,7 @@ class Relu(Function):
 
     @staticmethod
     def forward(ctx, x):
-        zero = _ZEROS.get(x.dtype, 0)
+        zero = _ZERO.get(x.dtype, 0)
         if ctx.needs_input_grad[0]:  # recorded: backward will need the mask
             ctx.saved = ((x > zero).astype(x.dtype),)  # save_for_backward, inlined
         return np.maximum(x, zero)
