@@ -88,8 +88,7 @@ def linear(input: Tensor, weight: Tensor, bias: Tensor | None = None) -> Tensor:
     >>> F.linear(tg.ones(4, 3), tg.ones(2, 3), tg.zeros(2)).shape
     (4, 2)
     """
-    if not isinstance(input, Tensor):
-        input = Tensor(input)
+    input = _t(input)
     x, w = input.data, weight.data  # the arrays' attributes: cheaper than the Tensor properties
     if w.ndim != 2 or x.ndim == 0:  # np.dot would accept these and silently compute nonsense
         raise _linear_error(input, weight)
