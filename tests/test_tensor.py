@@ -3,6 +3,8 @@ messages, indexing conveniences and numpy interoperability."""
 
 from __future__ import annotations
 
+import re
+
 import numpy as np
 import pytest
 import torch
@@ -208,6 +210,16 @@ def test_numpy_functions_without_a_gradient_rule_refuse_to_cut_the_graph() -> No
         np.sinc(w)
     assert np.sinc(w.detach()).tolist() == pytest.approx([0.0, 0.0], abs=1e-6)  # no grad: fine
     assert np.allclose(w, [1.0, 2.0])  # boolean results are fine too
+
+
+@pytest.mark.parametrize(
+    ("call", "name"),
+    [(np.linalg.inv, "np.linalg.inv"), (np.fft.fft, "np.fft.fft"), (np.cov, "np.cov")],
+)
+def test_a_function_without_a_gradient_is_named_as_a_learner_writes_it(call, name) -> None:
+    w = tg.tensor([[2.0, 1.0], [1.0, 3.0]], requires_grad=True)
+    with pytest.raises(TypeError, match=f"^{re.escape(name)} has no gradient"):
+        call(w)
 
 
 def test_rounding_has_zero_gradient_like_pytorch() -> None:

@@ -433,7 +433,18 @@ def array_function(func: Callable, args: tuple, kwargs: dict) -> Any:
     fn = FUNCTIONS.get(func)
     if fn is not None:
         return fn(*args, **kwargs)
-    return _fallback(f"np.{func.__name__}", func, args, kwargs)
+    return _fallback(_numpy_name(func), func, args, kwargs)
+
+
+def _numpy_name(func: Callable) -> str:
+    """How a learner writes ``func``: ``np.linalg.inv``, ``np.fft.fft``, ``np.sum``.
+
+    >>> _numpy_name(np.linalg.inv), _numpy_name(np.cov)
+    ('np.linalg.inv', 'np.cov')
+    """
+    module = getattr(func, "__module__", None) or "numpy"
+    prefix = "np" + module[len("numpy"):] if module.startswith("numpy") else module
+    return f"{prefix}.{func.__name__}"
 
 
 def _install() -> None:
