@@ -289,3 +289,18 @@ def test_constant_feature_and_state_dict():
     log = LogScaler()
     log.load_state_dict(LogScaler(3.0).state_dict())
     assert log.offset == 3.0
+
+
+def test_pytorchs_path_torch_utils_data_gives_the_same_objects_and_batches() -> None:
+    """Code ported from PyTorch imports ``torch.utils.data``; ``tinygrad_edu.utils.data``
+    must give the very same classes (isinstance checks, subclassing Dataset) and batches."""
+    import tinygrad_edu.utils.data as ported
+    from tinygrad_edu import data
+
+    assert set(ported.__all__) == set(data.__all__)
+    for name in data.__all__:
+        assert getattr(ported, name) is getattr(data, name), name
+    x, y = np.arange(10.0).reshape(5, 2), np.arange(5)
+    loader = ported.DataLoader(ported.TensorDataset(x, y), batch_size=2)
+    assert [yb.tolist() for _, yb in loader] == [[0, 1], [2, 3], [4]]
+    assert tg.utils.data.Dataset is data.Dataset

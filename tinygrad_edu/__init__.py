@@ -17,6 +17,7 @@ from . import (  # the layers above the core; the core itself never imports them
     optim,
     serialization,
     train,
+    utils,
 )
 from . import numpy_interop as _numpy_interop  # noqa: F401  (installs numpy dispatch)
 from .autograd import (
@@ -116,6 +117,7 @@ __all__ = [
     "save",
     "serialization",
     "train",
+    "utils",
     "Function",
     "Generator",
     "Tensor",
