@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import contextvars
 import math
+import threading
+from typing import Any
 
 import numpy as np
 
@@ -225,14 +228,49 @@ class Tanh(Function):
         return g * (_one_like(out) - out * out)
 
 
+def _quiet_exp_context() -> contextvars.Context:
+    """A fresh context in which numpy ignores float overflow and underflow."""
+    context = contextvars.Context()
+    context.run(np.seterr, over="ignore", under="ignore")
+    return context
+
+
+# numpy >= 2 keeps its floating-point error state in a context variable: ``np.exp`` run in a
+# context made once with overflow ignored costs ~0.05 µs more than a bare call, where entering
+# and leaving ``np.errstate`` costs ~1.2 µs per call. One context per thread (a context cannot
+# be entered by two threads at once); an empty one, so it holds none of the caller's state.
+if np.lib.NumpyVersion(np.__version__) >= "2.0.0":
+    _quiet = threading.local()
+
+    def _quiet_exp(x: Any, out: np.ndarray | None = None) -> Any:
+        """``np.exp(x, out)`` without over/underflow warnings (exp(-x) of a large negative
+        ``x`` is inf: the sigmoid is then 0, as it should be)."""
+        try:
+            run = _quiet.run
+        except AttributeError:  # the thread's first call
+            run = _quiet.run = _quiet_exp_context().run
+        return run(np.exp, x, out)
+
+else:  # numpy 1.x keeps the state per thread, and seterr in a context would change it there
+
+    def _quiet_exp(x: Any, out: np.ndarray | None = None) -> Any:
+        """``np.exp(x, out)`` without over/underflow warnings."""
+        with np.errstate(over="ignore", under="ignore"):
+            return np.exp(x, out)
+
+
 def _sigmoid(x: np.ndarray) -> np.ndarray:
-    """1 / (1 + exp(-x)) in two passes; exp overflowing to inf correctly gives 0."""
-    with np.errstate(over="ignore"):
-        e = np.exp(-x)
-    if type(e) is not np.ndarray:  # 0-d input gives a numpy scalar
-        return 1 / (1 + e)
-    e += _ONE.get(e.dtype, 1)
-    return np.reciprocal(e, out=e)
+    """1 / (1 + exp(-x)), in place in the array ``-x`` makes; exp overflowing to inf (x below
+    about -88.7 in float32, -709.8 in float64) correctly gives 0, without a warning."""
+    e = np.negative(x)
+    if type(e) is not np.ndarray or e.dtype.kind != "f":  # a 0-d input's numpy scalar; ints
+        return 1 / (1 + _quiet_exp(e))
+    _quiet_exp(e, e)
+    one = _ONE.get(e.dtype, 1)
+    e += one
+    # divide, not np.reciprocal: the same quotient, but numpy's reciprocal has no SIMD loop
+    # (0.6 µs more on (1000, 6) float32, 2 µs in float64)
+    return np.divide(one, e, out=e)
 
 
 class Sigmoid(Function):
