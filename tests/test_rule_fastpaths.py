@@ -451,3 +451,43 @@ def test_sigmoid_tanh_with_typed_ones_are_the_python_1_formulas_bit_for_bit(valu
             expected = g * (1 - expected_out * expected_out)
     assert out.dtype == expected_out.dtype and out.tobytes() == expected_out.tobytes()
     assert got.dtype == expected.dtype and got.tobytes() == expected.tobytes()
+
+
+# --------------------------------------------------------------- cat's dims
+
+
+@settings(max_examples=80, deadline=None)
+@given(
+    ndim=st.integers(1, 3), dim=st.integers(-4, 3),
+    spelling=st.sampled_from(["axis", "dim", "np.int64"]),
+    widths=st.lists(st.integers(0, 3), min_size=1, max_size=3),
+)
+def test_cat_takes_every_dim_spelling_as_pytorch(ndim, dim, spelling, widths) -> None:
+    # an in-range int skips normalize_dim; negative, numpy and out-of-range dims go through it
+    shapes = []
+    for w in widths:
+        shape = [2] * ndim
+        shape[dim % ndim] = w
+        shapes.append(shape)
+    arrays = [np.arange(np.prod(s), dtype=np.float64).reshape(s) for s in shapes]
+    d = np.int64(dim) if spelling == "np.int64" else dim
+    kw = {"dim": d} if spelling == "dim" else {"axis": d}
+    ts = [tg.tensor(a, requires_grad=True) for a in arrays]
+    if not -ndim <= dim < ndim:
+        with pytest.raises(IndexError, match=r"cat: Dimension out of range"):
+            tg.cat(ts, **kw)
+        return
+    out = tg.cat(ts, **kw)
+    expected = torch.cat([torch.from_numpy(a) for a in arrays], dim=dim).numpy()
+    assert out.shape == expected.shape and np.array_equal(out.numpy(), expected)
+    cot = np.random.default_rng(0).uniform(-1, 1, out.shape)
+    (out * tg.tensor(cot)).sum().backward()
+    grads = np.split(cot, np.cumsum(widths)[:-1], axis=dim % ndim)
+    for t, g in zip(ts, grads):
+        assert np.array_equal(t.grad.numpy(), g)
+
+
+@pytest.mark.parametrize("dim", [True, 1.0, "1"])
+def test_cat_refuses_a_dim_that_is_not_an_int(dim) -> None:
+    with pytest.raises(TypeError, match="cat: a dim must be an int"):
+        tg.cat([tg.ones(2, 2), tg.ones(2, 2)], dim=dim)

@@ -45,8 +45,11 @@ def cat(tensors: Sequence[Any], axis: int = 0, *, dim: int | None = None) -> Ten
     if len(tensors) == 0:
         raise ValueError("cat: expected a non-empty list of tensors")
     first = tensors[0]
-    shape = first.shape if isinstance(first, Tensor) else np.shape(first)
-    a = normalize_dim(axis if dim is None else dim, len(shape), "cat", shape)
+    a = axis if dim is None else dim
+    ndim = first.data.ndim if isinstance(first, Tensor) else np.ndim(first)
+    if type(a) is not int or not 0 <= a < ndim:  # an int in range is already normalized
+        shape = first.shape if isinstance(first, Tensor) else np.shape(first)
+        a = normalize_dim(a, ndim, "cat", shape)
     return _mv.Concatenate.apply(*tensors, axis=a)
 
 
