@@ -5,6 +5,8 @@ unchanged (errors included)."""
 from __future__ import annotations
 
 import contextlib
+import operator
+import warnings
 
 import numpy as np
 import pytest
@@ -491,3 +493,64 @@ def test_cat_takes_every_dim_spelling_as_pytorch(ndim, dim, spelling, widths) ->
 def test_cat_refuses_a_dim_that_is_not_an_int(dim) -> None:
     with pytest.raises(TypeError, match="cat: a dim must be an int"):
         tg.cat([tg.ones(2, 2), tg.ones(2, 2)], dim=dim)
+
+
+# --------------------------------------------------------------- 0-d arithmetic on numpy scalars
+
+_ZERO_D_VALUES = [0.0, -0.0, 1.5, -2.5e-3, 3e38, -3e38, 1e-40, 1e300, np.inf, -np.inf, np.nan]
+_OTHER_OPERANDS = [0, 1, -7, 2000, 2**24 + 1, 2**53 + 1, 2**63, 10**39, 10**400, True, 0.0,
+                   -0.0, 0.1, 1e300, np.inf, np.nan, 1j, np.float32(2.5)]
+
+
+def _outcome(fn):
+    """What ``fn()`` gives: (dtype, bytes, shape) or the exception's type; and the warnings'
+    categories (numpy's scalar and array messages differ in wording: 'scalar divide')."""
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        try:
+            r = np.asarray(fn())
+            result = (r.dtype, r.tobytes(), r.shape)
+        except Exception as e:  # the array op's exception must be the same
+            result = type(e)
+    return result, sorted({w.category.__name__ for w in caught})
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    op=st.sampled_from(["Add", "Sub", "Mul", "Div"]),
+    x_dtype=st.sampled_from([np.float16, np.float32, np.float64, np.int64, np.int32]),
+    x_value=st.sampled_from(_ZERO_D_VALUES),
+    y=st.one_of(
+        st.sampled_from(_OTHER_OPERANDS),
+        st.tuples(st.sampled_from([*_ZERO_D_VALUES, 3, -1]),
+                  st.sampled_from([np.float32, np.float64, np.int64, np.int8, np.bool_]),
+                  st.sampled_from([(), (2,)])),
+    ),
+)
+def test_0d_arithmetic_on_numpy_scalars_is_the_ufunc_on_0d_arrays(op, x_dtype, x_value, y) -> None:
+    # the rules compute a 0-d array's sums, products and quotients as numpy scalars: the
+    # value, dtype, exception and warnings of the ufunc on the 0-d array
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # casting nan or 3e38 to an integer or float16
+        x = np.array(x_value).astype(x_dtype)
+        if isinstance(y, tuple):
+            y = np.full(y[2], y[0]).astype(y[1])
+    rule = getattr(ew, op)
+    ctx = rule._backward_cls()
+    ctx.needs_input_grad = (True, True)
+    got = _outcome(lambda: rule.forward(ctx, x, y))
+    expected = _outcome(lambda: getattr(operator, op.lower().replace("div", "truediv"))(x, y))
+    assert got == expected
+
+
+def test_a_loss_divided_by_a_number_keeps_its_dtype_value_and_gradient() -> None:
+    w = tg.tensor(np.array([1.5, -2.0], np.float32), requires_grad=True)
+    loss = (w * w).sum() / 2000 * 0.5 + 1 - tg.tensor(np.float32(0.25))
+    expected = np.float32(np.float32(np.float32(6.25) / 2000) * 0.5) + np.float32(0.75)
+    assert loss.dtype == np.float32 and loss.shape == () and loss.item() == expected
+    ctx = ew.Div._backward_cls()
+    ctx.needs_input_grad = (True, False)
+    # a 0-d array, not the numpy scalar that apply would have to convert
+    assert type(ew.Div.forward(ctx, np.array(6.25, np.float32), 2000)) is np.ndarray
+    loss.backward()
+    np.testing.assert_allclose(w.grad.numpy(), w.data / 2000, rtol=1e-6)
