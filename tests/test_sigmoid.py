@@ -89,6 +89,19 @@ def test_sigmoid_of_0d_values_and_numpy_scalars(dtype) -> None:
         assert tg.tensor(dtype(0.5)).sigmoid().item() == 1 / (1 + np.exp(dtype(-0.5)))
 
 
+@pytest.mark.parametrize("dtype", [np.complex64, np.complex128, np.int64, np.int32])
+def test_sigmoid_of_complex_and_integer_arrays_is_the_reciprocal_formula(dtype) -> None:
+    # numpy's complex reciprocal and 1 / z differ in the last bits: the rule keeps the former
+    rng = np.random.default_rng(5)
+    x = (rng.uniform(-30, 30, 64) + (1j * rng.uniform(-3, 3, 64) if dtype().dtype.kind == "c"
+                                      else 0)).astype(dtype)
+    e = np.exp(-x)
+    e += 1
+    expected = np.reciprocal(e)
+    out = ew.Sigmoid.forward(ew.Sigmoid._backward_cls(), x)
+    assert out.dtype == expected.dtype and out.tobytes() == expected.tobytes()
+
+
 def test_sigmoid_of_integers_is_float64_as_numpys_exp() -> None:
     out = tg.tensor([-1000, 0, 3]).sigmoid()
     assert out.dtype == np.float64
