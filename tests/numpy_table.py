@@ -269,6 +269,12 @@ NP: list[NpSpec] = [
     NpSpec("add.reduce", with_axis(), lambda x, axis: np.add.reduce(x, axis=axis)),
     NpSpec("multiply.reduce", with_axis(), lambda x, axis: np.multiply.reduce(x, axis=axis)),
     NpSpec("add.accumulate", with_axis(), lambda x, axis: np.add.accumulate(x, axis=axis)),
+    # without an axis a ufunc reduces and accumulates along axis 0, unlike np.sum and np.cumsum
+    NpSpec("add.reduce_axis0", unary(shape_strategy=any_shape), lambda x: np.add.reduce(x)),
+    NpSpec("minimum.reduce_axis0", unary(transform=distinct, shape_strategy=any_shape),
+           lambda x: np.minimum.reduce(x), smooth=False),
+    NpSpec("multiply.accumulate_axis0", unary(shape_strategy=any_shape),
+           lambda x: np.multiply.accumulate(x)),
     NpSpec("stable_softmax", with_axis(), lambda x, axis: _stable_softmax(x), smooth=True),
     # array methods with numpy's meaning
     NpSpec("x.clip", unary(transform=lambda x: away_from(x, (-0.5, 0.5))),

@@ -391,8 +391,10 @@ def array_ufunc(ufunc: np.ufunc, method: str, inputs: tuple, kwargs: dict) -> An
         if fn is not None and not kwargs:
             compute = fn if dtype is None else (lambda *xs: fn(*xs).astype(dtype))
     elif method == "reduce" and ufunc in REDUCE:
+        kwargs.setdefault("axis", 0)  # a ufunc reduces axis 0 unless told (np.sum: all axes)
         compute = lambda *xs: REDUCE[ufunc](*xs, **kwargs)  # noqa: E731
     elif method == "accumulate" and ufunc in ACCUMULATE:
+        kwargs.setdefault("axis", 0)  # likewise (np.cumsum flattens without an axis)
         compute = lambda *xs: ACCUMULATE[ufunc](*xs, **kwargs)  # noqa: E731
     elif method == "outer" and ufunc in UFUNCS and not kwargs:
         def compute(a: Any, b: Any) -> Tensor:
