@@ -163,3 +163,20 @@ def test_plain_array_dot_of_a_parameter_is_named_with_its_fix() -> None:
     fixed = tg.numpy_grad(lambda p: np.sum(np.maximum(0, np.dot(x, p["W"]))))
     np.testing.assert_array_equal(fixed({"W": np.ones((4, 3))})["W"], np.full((4, 3), 5.0))
 
+
+
+def test_in_place_numpy_functions_into_a_plain_array() -> None:
+    """np.copyto / np.fill_diagonal into a plain array: numpy's own result when nothing written
+    requires grad; refused (not a silently lost gradient) when something does."""
+    def loss(w):
+        out = np.zeros((2, 2))
+        np.copyto(out, w)
+        return out.sum()
+
+    with pytest.raises(TypeError, match=r"np.copyto: the destination is a plain numpy array"):
+        tg.numpy_grad(loss)(np.ones((2, 2)))
+    with tg.no_grad():
+        plain = np.zeros((2, 2))
+        np.copyto(plain, tg.tensor([[1.0, 2.0], [3.0, 4.0]]))
+        np.fill_diagonal(plain, tg.tensor(7.0))
+    np.testing.assert_array_equal(plain, [[7.0, 2.0], [3.0, 7.0]])
