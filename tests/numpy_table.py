@@ -393,6 +393,8 @@ NP: list[NpSpec] = [
     NpSpec("in_place_functions", same_shape_pair(shapes=mats), _in_place_functions),
     NpSpec("np.reshape_F", matrix(), lambda x: np.reshape(x, (-1,), order="F") * np.arange(x.size)),
     NpSpec("np.ravel_F", matrix(), lambda x: np.ravel(x, order="F") * np.arange(x.size)),
+    NpSpec("np.full_like", unary(shape_strategy=any_shape),  # the fill value positional
+           lambda x: np.full_like(x, 3.0) * x + np.full_like(x, x.reshape(-1)[0] ** 2)),
     NpSpec("out_into_itself", same_shape_pair(),
            lambda a, b: (lambda z: (np.multiply(z, b, out=z), z)[1])(a + 0.0)),
 ]

@@ -245,11 +245,20 @@ def _put(a: Any, ind: Any, v: Any, mode: str = "raise") -> None:
 
 
 def _like(fill: float | None) -> Callable:
-    def fn(a: Any, dtype: Any = None, *args: Any, **kwargs: Any) -> Tensor:
+    """np.zeros_like(a, dtype, order, subok, shape) and friends; np.full_like(a, fill_value,
+    dtype...) takes the fill value first. A fill value that requires grad keeps its gradient
+    (every entry is that value)."""
+    def fn(a: Any, *args: Any, **kwargs: Any) -> Tensor:
+        if fill is None:
+            value, args = (args[0], args[1:]) if args else (kwargs.pop("fill_value"), args)
+        else:
+            value = fill
         arr = _unwrap(a)
-        value = kwargs.pop("fill_value", args[0] if args else 0) if fill is None else fill
+        dtype = (args[0] if args else kwargs.get("dtype")) or arr.dtype
         shape = kwargs.get("shape") or np.shape(arr)
-        return Tensor._wrap(np.full(shape, _unwrap(value), dtype=dtype or arr.dtype))
+        if isinstance(value, Tensor) and value.requires_grad and np.dtype(dtype).kind in "fc":
+            return _t(value).astype(dtype).broadcast_to(shape).clone()
+        return Tensor._wrap(np.full(shape, _unwrap(value), dtype=dtype))
 
     return fn
 
