@@ -189,6 +189,7 @@ def _in_place_functions(x, y):
     np.place(z, ~even, y.reshape(-1)[:2])  # values cycled over the masked places
     np.put(z, [0, -1], y.reshape(-1)[-1])
     np.copyto(z, y * 3, where=np.arange(z.shape[-1]) < 1)
+    np.put_along_axis(z, np.zeros((z.shape[0], 1), dtype=int), y[:, :1] ** 2, axis=1)
     return z * np.arange(1.0, z.size + 1).reshape(z.shape)
 
 

@@ -244,6 +244,17 @@ def _put(a: Any, ind: Any, v: Any, mode: str = "raise") -> None:
     a[np.unravel_index(ind % size, a.shape)] = _cycled(v, len(ind))
 
 
+def _put_along_axis(arr: Any, indices: Any, values: Any, axis: int | None) -> None:
+    if axis is None:
+        arr[np.unravel_index(np.ravel(_unwrap(indices)), arr.shape)] = values
+        return
+    indices = np.asarray(_unwrap(indices))
+    axis = axis % arr.ndim
+    arr[tuple(indices if d == axis else np.arange(n).reshape([-1 if k == d else 1
+                                                              for k in range(arr.ndim)])
+              for d, n in enumerate(arr.shape))] = values
+
+
 def _like(fill: float | None) -> Callable:
     """np.zeros_like(a, dtype, order, subok, shape) and friends; np.full_like(a, fill_value,
     dtype...) takes the fill value first. A fill value that requires grad keeps its gradient
@@ -325,6 +336,7 @@ FUNCTIONS: dict[Callable, Callable] = {
     np.putmask: _in_place(np.putmask, _putmask),
     np.place: _in_place(np.place, _place),
     np.put: _in_place(np.put, _put),
+    np.put_along_axis: _in_place(np.put_along_axis, _put_along_axis),
     np.squeeze: lambda a, axis=None: _t(a).squeeze(axis),
     np.expand_dims: lambda a, axis: _expand_dims(a, axis),
     np.swapaxes: lambda a, axis1, axis2: _t(a).swapaxes(axis1, axis2),
