@@ -703,6 +703,9 @@ class Tensor:
         """Limit values to ``[min, max]`` (either may be None)."""
         if min is None and max is None:
             raise ValueError("clamp: give at least one of min and max")
+        if isinstance(min, Tensor) or isinstance(max, Tensor):  # bounds with a gradient
+            out = self if min is None else self.maximum(min)
+            return out if max is None else out.minimum(max)
         return _ew.Clamp.apply(self, min=_operand(min), max=_operand(max))
 
     clip = clamp
