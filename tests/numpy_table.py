@@ -179,6 +179,20 @@ def _add_at(y, x):
     return y
 
 
+def _in_place_functions(x, y):
+    """numpy's in-place functions on an intermediate, each writing values that require grad
+    (the masks are fixed: a mask read from the values would put kinks in the function)."""
+    z = x * 1.0
+    even = np.arange(z.size).reshape(z.shape) % 2 == 0
+    np.fill_diagonal(z, y.reshape(-1)[0], wrap=True)
+    np.putmask(z, even, y * 2)  # values of z's shape, read at the masked places
+    np.place(z, ~even, y.reshape(-1)[:2])  # values cycled over the masked places
+    np.put(z, [0, -1], y.reshape(-1)[-1])
+    np.copyto(z, y * 3, where=np.arange(z.shape[-1]) < 1)
+    np.put_along_axis(z, np.zeros((z.shape[0], 1), dtype=int), y[:, :1] ** 2, axis=1)
+    return z * np.arange(1.0, z.size + 1).reshape(z.shape)
+
+
 def _stable_softmax(x):
     z = x - x.max(axis=-1, keepdims=True)
     e = np.exp(z)
@@ -269,6 +283,12 @@ NP: list[NpSpec] = [
     NpSpec("add.reduce", with_axis(), lambda x, axis: np.add.reduce(x, axis=axis)),
     NpSpec("multiply.reduce", with_axis(), lambda x, axis: np.multiply.reduce(x, axis=axis)),
     NpSpec("add.accumulate", with_axis(), lambda x, axis: np.add.accumulate(x, axis=axis)),
+    # without an axis a ufunc reduces and accumulates along axis 0, unlike np.sum and np.cumsum
+    NpSpec("add.reduce_axis0", unary(shape_strategy=any_shape), lambda x: np.add.reduce(x)),
+    NpSpec("minimum.reduce_axis0", unary(transform=distinct, shape_strategy=any_shape),
+           lambda x: np.minimum.reduce(x), smooth=False),
+    NpSpec("multiply.accumulate_axis0", unary(shape_strategy=any_shape),
+           lambda x: np.multiply.accumulate(x)),
     NpSpec("stable_softmax", with_axis(), lambda x, axis: _stable_softmax(x), smooth=True),
     # array methods with numpy's meaning
     NpSpec("x.clip", unary(transform=lambda x: away_from(x, (-0.5, 0.5))),
@@ -371,6 +391,11 @@ NP: list[NpSpec] = [
                                                                       min_side=1, max_side=4)),
            _inplace_view),
     NpSpec("add.at", unary(shape_strategy=any_shape), lambda x: _add_at(x * 1.0, x)),
+    NpSpec("in_place_functions", same_shape_pair(shapes=mats), _in_place_functions),
+    NpSpec("np.reshape_F", matrix(), lambda x: np.reshape(x, (-1,), order="F") * np.arange(x.size)),
+    NpSpec("np.ravel_F", matrix(), lambda x: np.ravel(x, order="F") * np.arange(x.size)),
+    NpSpec("np.full_like", unary(shape_strategy=any_shape),  # the fill value positional
+           lambda x: np.full_like(x, 3.0) * x + np.full_like(x, x.reshape(-1)[0] ** 2)),
     NpSpec("out_into_itself", same_shape_pair(),
            lambda a, b: (lambda z: (np.multiply(z, b, out=z), z)[1])(a + 0.0)),
 ]

@@ -84,6 +84,7 @@ _FORMAT = re.compile(r"""["'][^"']*%[-+ #0]*\d*(?:\.\d+)?[fgeFGE][^"']*["']\s*%"
 
 
 _ASSIGN_INTO = re.compile(r"\w[\w.]*\s*\[[^\]]*\]\s*(?:[-+*/]?=)(?!=)")
+_DOT_METHOD = re.compile(r"\.dot\s*\(")
 
 
 def lost(kind: str) -> LostGradientError:
@@ -120,9 +121,15 @@ def lost(kind: str) -> LostGradientError:
         return error(f".{kind}()", "Keep the array: numpy functions and operators work on it "
                      "directly (to print it, print(v) or f'{v:.4f}' do not convert it).",
                      "a Python number" if kind == "item" else "a Python list")
-    numpy_call = _NUMPY_CALL.search(code) or _NUMPY_CALL.search(line)
+    # The line is searched only when the running expression is unknown: on
+    # ``s = x.dot(W); s = np.maximum(0, s)`` the culprit is x.dot, not np.maximum.
+    numpy_call = _NUMPY_CALL.search(code) or (None if expr else _NUMPY_CALL.search(line))
     if numpy_fn and not numpy_fn.startswith("_"):
         what = f"np.{numpy_fn}"
+    elif not numpy_call and _DOT_METHOD.search(code):
+        return error("ndarray.dot", "The .dot method of a plain numpy array converts its "
+                     "argument to a plain array; write `x @ w` or `np.dot(x, w)`, which keep "
+                     "the gradient.", "a plain numpy array")
     elif numpy_call:
         what = f"np.{numpy_call.group(1)}"
     else:

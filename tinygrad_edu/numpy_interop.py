@@ -170,12 +170,106 @@ def _pad(array: Any, pad_width: Any, mode: str = "constant", constant_values: fl
     return _t(array).pad(pad_width, value=constant_values)
 
 
+def _reshape(a: Any, shape: Any = None, order: str = "C", **kw: Any) -> Tensor:
+    """np.reshape; ``order='F'`` reads and writes in column-major order (axes reversed)."""
+    t, shape = _t(a), kw.get("newshape", shape)
+    if order == "F":
+        shape = (shape,) if isinstance(shape, int) else tuple(shape)
+        flip = lambda x: x.permute(tuple(reversed(range(x.ndim))))  # noqa: E731
+        return flip(flip(t).reshape(tuple(reversed(shape))))
+    if order not in ("C", "A"):
+        raise ValueError(f"reshape: order must be 'C' or 'F', got {order!r}")
+    return t.reshape(shape)
+
+
+# numpy's in-place functions, as indexed assignments (which record; the fallback would write
+# into the array behind the graph's back and the gradient would ignore the change)
+def _in_place(func: Callable, write: Callable[..., None]) -> Callable:
+    """``func(target, ...)``: ``write`` it when the target is a Tensor; numpy itself on a plain
+    array, unless a value written requires grad (the array could not hold the gradient)."""
+    def run(target: Any, *args: Any, **kwargs: Any) -> None:
+        if isinstance(target, Tensor):
+            return write(target, *args, **kwargs)
+        if flags.grad_enabled and (_needs_grad(args) or _needs_grad(kwargs)):
+            raise TypeError(
+                f"{_numpy_name(func)}: the destination is a plain numpy array, which cannot "
+                "hold a gradient; write into an array made from the parameter "
+                "(np.zeros_like(param)) or build the result with np.where")
+        return func(target, *_unwrap(args), **{k: _unwrap(v) for k, v in kwargs.items()})
+
+    return run
+
+
+def _cycled(values: Any, n: int) -> Any:
+    """numpy's rule for a values argument shorter than the places it fills: repeat it."""
+    if np.ndim(values) == 0 or np.size(values) == n:
+        return values
+    return np.reshape(values, -1)[np.arange(n) % np.size(values)]
+
+
+def _copyto(dst: Any, src: Any, casting: str = "same_kind", where: Any = True) -> None:
+    mask = np.broadcast_to(_unwrap(where), dst.shape)
+    if mask.all():
+        dst[...] = src
+    else:
+        dst[mask] = np.broadcast_to(src, dst.shape)[mask]
+
+
+def _fill_diagonal(a: Any, val: Any, wrap: bool = False) -> None:
+    shape = a.shape
+    if a.ndim == 2:
+        step, end = shape[1] + 1, None if wrap else shape[1] * shape[1]
+    else:
+        step, end = 1 + int(np.cumprod(shape[:-1]).sum()), None
+    flat = np.arange(a.data.size)[:end:step]
+    a[np.unravel_index(flat, shape)] = _cycled(val, len(flat))
+
+
+def _putmask(a: Any, mask: Any, values: Any) -> None:
+    mask = np.asarray(_unwrap(mask), dtype=bool)
+    a[mask] = np.reshape(_cycled(values, a.data.size), a.shape)[mask] if np.ndim(values) else values
+
+
+def _place(arr: Any, mask: Any, vals: Any) -> None:
+    mask = np.asarray(_unwrap(mask), dtype=bool)
+    arr[mask] = _cycled(vals, int(mask.sum()))
+
+
+def _put(a: Any, ind: Any, v: Any, mode: str = "raise") -> None:
+    ind, size = np.ravel(ind), a.data.size
+    if mode != "raise":
+        raise TypeError(f"np.put mode={mode!r} is not supported on tensors (only 'raise')")
+    if ((ind >= size) | (ind < -size)).any():
+        raise IndexError(f"np.put: index out of range for an array of size {size}")
+    a[np.unravel_index(ind % size, a.shape)] = _cycled(v, len(ind))
+
+
+def _put_along_axis(arr: Any, indices: Any, values: Any, axis: int | None) -> None:
+    if axis is None:
+        arr[np.unravel_index(np.ravel(_unwrap(indices)), arr.shape)] = values
+        return
+    indices = np.asarray(_unwrap(indices))
+    axis = axis % arr.ndim
+    arr[tuple(indices if d == axis else np.arange(n).reshape([-1 if k == d else 1
+                                                              for k in range(arr.ndim)])
+              for d, n in enumerate(arr.shape))] = values
+
+
 def _like(fill: float | None) -> Callable:
-    def fn(a: Any, dtype: Any = None, *args: Any, **kwargs: Any) -> Tensor:
+    """np.zeros_like(a, dtype, order, subok, shape) and friends; np.full_like(a, fill_value,
+    dtype...) takes the fill value first. A fill value that requires grad keeps its gradient
+    (every entry is that value)."""
+    def fn(a: Any, *args: Any, **kwargs: Any) -> Tensor:
+        if fill is None:
+            value, args = (args[0], args[1:]) if args else (kwargs.pop("fill_value"), args)
+        else:
+            value = fill
         arr = _unwrap(a)
-        value = kwargs.pop("fill_value", args[0] if args else 0) if fill is None else fill
+        dtype = (args[0] if args else kwargs.get("dtype")) or arr.dtype
         shape = kwargs.get("shape") or np.shape(arr)
-        return Tensor._wrap(np.full(shape, _unwrap(value), dtype=dtype or arr.dtype))
+        if isinstance(value, Tensor) and value.requires_grad and np.dtype(dtype).kind in "fc":
+            return _t(value).astype(dtype).broadcast_to(shape).clone()
+        return Tensor._wrap(np.full(shape, _unwrap(value), dtype=dtype))
 
     return fn
 
@@ -235,9 +329,14 @@ FUNCTIONS: dict[Callable, Callable] = {
     np.tril: nf.tril,
     np.triu: nf.triu,
     np.transpose: lambda a, axes=None: _t(a).T if axes is None else _t(a).permute(axes),
-    np.reshape: lambda a, shape=None, order="C", **kw: _t(a).reshape(
-        kw.get("newshape", shape)),
-    np.ravel: lambda a, order="C": _t(a).reshape(-1),
+    np.reshape: _reshape,
+    np.ravel: lambda a, order="C": _reshape(a, -1, order),
+    np.copyto: _in_place(np.copyto, _copyto),
+    np.fill_diagonal: _in_place(np.fill_diagonal, _fill_diagonal),
+    np.putmask: _in_place(np.putmask, _putmask),
+    np.place: _in_place(np.place, _place),
+    np.put: _in_place(np.put, _put),
+    np.put_along_axis: _in_place(np.put_along_axis, _put_along_axis),
     np.squeeze: lambda a, axis=None: _t(a).squeeze(axis),
     np.expand_dims: lambda a, axis: _expand_dims(a, axis),
     np.swapaxes: lambda a, axis1, axis2: _t(a).swapaxes(axis1, axis2),
@@ -391,8 +490,10 @@ def array_ufunc(ufunc: np.ufunc, method: str, inputs: tuple, kwargs: dict) -> An
         if fn is not None and not kwargs:
             compute = fn if dtype is None else (lambda *xs: fn(*xs).astype(dtype))
     elif method == "reduce" and ufunc in REDUCE:
+        kwargs.setdefault("axis", 0)  # a ufunc reduces axis 0 unless told (np.sum: all axes)
         compute = lambda *xs: REDUCE[ufunc](*xs, **kwargs)  # noqa: E731
     elif method == "accumulate" and ufunc in ACCUMULATE:
+        kwargs.setdefault("axis", 0)  # likewise (np.cumsum flattens without an axis)
         compute = lambda *xs: ACCUMULATE[ufunc](*xs, **kwargs)  # noqa: E731
     elif method == "outer" and ufunc in UFUNCS and not kwargs:
         def compute(a: Any, b: Any) -> Tensor:

@@ -222,11 +222,7 @@ class NumpyTensor(Tensor):
     def reshape(self, *shape: Any, order: str = "C") -> Any:
         """numpy's reshape (``order='F'`` reads and writes in column-major order)."""
         shape = shape[0] if len(shape) == 1 and isinstance(shape[0], list | tuple) else shape
-        if order == "F":
-            return np.transpose(np.reshape(np.transpose(self), tuple(reversed(shape))))
-        if order not in ("C", "A"):
-            raise ValueError(f"reshape: order must be 'C' or 'F', got {order!r}")
-        return np.reshape(self, shape)
+        return np.reshape(self, shape, order=order)
 
     def flatten(self, order: str = "C") -> Any:
         """A flat copy (numpy's flatten)."""

@@ -318,6 +318,13 @@ class Tensor:
         engine.backward(self, gradient, retain_graph, create_graph)
 
     # ----------------------------------------------------------------- printing
+    def __format__(self, spec: str) -> str:
+        """``f"{loss:.4f}"`` formats a 0-d tensor as its number (PyTorch's rule); any other
+        shape takes only the empty format (its repr)."""
+        if self.data.ndim == 0:
+            return format(self.data.item(), spec)
+        return object.__format__(self, spec)
+
     def __repr__(self) -> str:
         body = np.array2string(
             self.data, separator=", ", prefix="tensor(", threshold=200, edgeitems=3
@@ -696,6 +703,9 @@ class Tensor:
         """Limit values to ``[min, max]`` (either may be None)."""
         if min is None and max is None:
             raise ValueError("clamp: give at least one of min and max")
+        if isinstance(min, Tensor) or isinstance(max, Tensor):  # bounds with a gradient
+            out = self if min is None else self.maximum(min)
+            return out if max is None else out.minimum(max)
         return _ew.Clamp.apply(self, min=_operand(min), max=_operand(max))
 
     clip = clamp

@@ -161,10 +161,12 @@ def _class_weights(weight, n_classes: int, dtype, fname: str):
 
 
 def class_coefficients(shape: tuple, dtype, t: np.ndarray, weight, ignore_index: int,
-                       reduction: str, fname: str, label_smoothing: float = 0.0) -> np.ndarray:
+                       reduction: str, fname: str, label_smoothing: float = 0.0
+                       ) -> tuple[np.ndarray, bool]:
     """The constant array ``coef`` (of the log-probabilities' ``shape``) for which the
     negative log-likelihood of class indices ``t`` is ``sum(coef * logp)``, summed over the
-    class dimension (``reduction='none'``) or over everything.
+    class dimension (``reduction='none'``) or over everything; and whether any target
+    counted (the mean of none is NaN, its gradient 0, as in PyTorch).
 
     ``coef`` holds ``-w[t] / denominator`` at each target's class and 0 elsewhere (PyTorch's
     weighting and mean; a target equal to ``ignore_index`` counts for nothing). With label
@@ -186,8 +188,8 @@ def class_coefficients(shape: tuple, dtype, t: np.ndarray, weight, ignore_index:
             w = w * keep
         total = float(w.sum())
     scale = -1.0
-    if reduction == "mean":  # nothing counted gives NaN, as in PyTorch
-        scale = -1.0 / total if total else math.nan
+    if reduction == "mean":  # nothing counted: coef 0 (the value is made NaN by the caller)
+        scale = -1.0 / total if total else 0.0
     values = w * (scale * (1.0 - label_smoothing))
     coef = np.zeros(shape, dtype=dtype)
     if len(shape) == 2:
@@ -202,19 +204,21 @@ def class_coefficients(shape: tuple, dtype, t: np.ndarray, weight, ignore_index:
         per_class = spread if w_class is None else (w_class * spread).reshape(
             (n_classes,) + (1,) * (len(shape) - class_dim - 1))
         coef += per_class if keep is None else per_class * np.expand_dims(keep, class_dim)
-    return coef
+    return coef, total != 0
 
 
-def _reduce_classes(ctx, prod: np.ndarray, reduction: str, class_dim: int):
+def _reduce_classes(ctx, prod: np.ndarray, reduction: str, class_dim: int,
+                    counted: bool = True):
     """Sum ``coef * logp`` over the class dimension ('none') or everything; remember the
-    shape that puts the class dimension back into the incoming gradient."""
+    shape that puts the class dimension back into the incoming gradient. The mean when no
+    target ``counted`` (all ignored, or of weight 0) is NaN, as in PyTorch."""
     if reduction == "none":
         shape = prod.shape
         ctx.kept = (*shape[:class_dim], 1, *shape[class_dim + 1:])
         return np.add.reduce(prod, axis=class_dim)
     ctx.kept = None
     total = np.add.reduce(prod, axis=None)
-    if reduction == "mean" and prod.size == 0:  # the mean over no positions: NaN, as PyTorch
+    if reduction == "mean" and (prod.size == 0 or not counted):  # NaN, as PyTorch
         total = total * np.nan
     return np.asarray(total)  # a 0-d array: apply has no numpy scalar to convert
 
@@ -240,10 +244,11 @@ class NLLLoss(Function):
     @staticmethod
     def forward(ctx, logp, t, weight=None, ignore_index=-100, reduction="mean",
                 fname="nll_loss"):
-        coef = class_coefficients(logp.shape, logp.dtype, t, weight, ignore_index, reduction,
-                                  fname)
+        coef, counted = class_coefficients(logp.shape, logp.dtype, t, weight, ignore_index,
+                                           reduction, fname)
         ctx.save_for_backward(coef)
-        return _reduce_classes(ctx, logp * coef, reduction, 0 if logp.ndim == 1 else 1)
+        return _reduce_classes(ctx, logp * coef, reduction, 0 if logp.ndim == 1 else 1,
+                               counted)
 
     @staticmethod
     def backward(ctx, g):
@@ -280,6 +285,7 @@ class CrossEntropyLoss(Function):
         softmax /= total
         ctx.class_dim = class_dim
         ctx.target_scale = None
+        counted = True
         if target.dtype.kind in "fc":  # probabilities
             w = _class_weights(weight, n_classes, logp.dtype, "cross_entropy")
             w = 1.0 if w is None else w.reshape((n_classes,) + (1,) * (x.ndim - class_dim - 1))
@@ -294,10 +300,11 @@ class CrossEntropyLoss(Function):
             if label_smoothing:
                 coef = coef + ctx.offset
         else:
-            coef = class_coefficients(x.shape, logp.dtype, target, weight, ignore_index,
-                                      reduction, "cross_entropy", label_smoothing)
+            coef, counted = class_coefficients(x.shape, logp.dtype, target, weight,
+                                               ignore_index, reduction, "cross_entropy",
+                                               label_smoothing)
         ctx.save_for_backward(x, target, softmax, logp, coef)
-        return _reduce_classes(ctx, coef * logp, reduction, class_dim)
+        return _reduce_classes(ctx, coef * logp, reduction, class_dim, counted)
 
     @staticmethod
     def backward(ctx, g):
