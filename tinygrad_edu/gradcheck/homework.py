@@ -427,6 +427,7 @@ class _Checker:
             common = dg.common_factor(ratios, self.batch_size, self.lr)
             if common:
                 out.append(common)
+        out += self.swapped(rows, names)
         unused = [r.name for r in wrong if dg.WRONG_WEIGHTS in r.kinds]
         moving = {n: c for n, c in cosines.items() if n not in unused}
         if not any(h.params == tuple(ratios) for h in out) and \
@@ -475,6 +476,15 @@ class _Checker:
                 if r.name in h.params and h not in r.hypotheses:
                     r.hypotheses.append(h)
         return dg.ranked(out)
+
+    def swapped(self, rows: list[ParamCheck], wrong: list[str]) -> list[dg.Hypothesis]:
+        """A wrong parameter's gradient that is another's (see :func:`.diagnose.swapped`),
+        against every parameter whose whole true gradient is known: autograd's, or a
+        numerical one that checked every entry."""
+        true = {r.name: r.autograd if r.reference == "autograd" else
+                r.numeric.reshape(r.shape) for r in rows
+                if r.reference == "autograd" or r.n_checked == r.n_entries}
+        return dg.swapped(self.H, true, [n for n in wrong if n in self.H])
 
     def rounded_loss(self, rows: list[ParamCheck]) -> list[dg.Hypothesis]:
         names = tuple(r.name for r in rows)
