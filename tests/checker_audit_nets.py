@@ -7,7 +7,8 @@ right diagnosis of it; :func:`audit` runs the checker and grades its verdict and
 * a hint is **right** when every story the checker tells about the mistake (the best
   hypothesis of each wrong row, and every confident hypothesis across parameters) is of an
   accepted kind, **absent** when it tells none (or only says *where* the numbers differ:
-  ``some_entries``, an unnamed factor), **wrong** when it names another kind of mistake;
+  ``some_entries``, ``zero_gradient``, an unnamed factor), **wrong** when it names another
+  kind of mistake;
 * a **missed** detection is a wrong parameter that passes, a **false alarm** a right one that
   fails.
 
@@ -28,7 +29,7 @@ from tinygrad_edu.gradcheck import diagnose as dg
 SIGN, FACTOR, TRANSPOSED, SHAPE = dg.SIGN, dg.FACTOR, dg.TRANSPOSED, dg.SHAPE
 MISSING = dg.MISSING_ACTIVATION_DERIVATIVE
 SWAPPED = getattr(dg, "SWAPPED", "swapped")
-NEUTRAL = {dg.SOME_ENTRIES}  # says where the numbers differ, not why
+NEUTRAL = {dg.SOME_ENTRIES, dg.ZERO_GRADIENT}  # say where the numbers differ, not why
 
 
 def _sigmoid(z):
@@ -653,10 +654,10 @@ class Outcome:
 
 def stories(report) -> list:
     """What the checker tells about the mistake: each failing row's best hypothesis and
-    every cross-parameter hypothesis of medium confidence or more."""
+    every cross-parameter hypothesis of medium confidence or more, unless it is vague."""
     out = [r.diagnosis for r in report if not r.passed and r.diagnosis is not None]
     out += [h for h in report.hypotheses if h.rank >= 2]
-    return [h for h in out if not h.vague or (h.kind == FACTOR and h.confidence != "low")]
+    return [h for h in out if not h.vague]  # an unnamed factor says that, not why
 
 
 def grade(case: Case, report) -> Outcome:
@@ -669,6 +670,17 @@ def grade(case: Case, report) -> Outcome:
     else:
         hint = "wrong"
     return Outcome(case, flagged, hint, told, report)
+
+
+def changed(case: Case) -> frozenset:
+    """The parameters whose gradient the planted mistake changes on this batch (a mistake
+    can be invisible on a batch: the Huber loss's clip is the sign when every residual is
+    over 1)."""
+    params, x, y = case.make().problem()
+    right = case.net(None, **dict(case.options)).grads(params, x, y)
+    hand = case.make().grads(params, x, y)
+    return frozenset(n for n in right if np.shape(hand[n]) != np.shape(right[n])
+                     or not np.allclose(hand[n], right[n], rtol=1e-6, atol=1e-12))
 
 
 def audit(case: Case, check: Callable = check_gradients) -> Outcome:

@@ -243,7 +243,7 @@ def describe_factor(k: float, batch_size: int | None = None, lr: float | None = 
     if abs(a - 1) <= NEAR:
         name, off, named = "1", abs(a - 1), 1.0
     else:
-        name = name_factor(a, batch_size, lr, tol=max(NEAR, spread))
+        name = name_factor(a, batch_size, lr, tol=NEAR)  # a looser fit names nothing
         named = named_factors(batch_size, lr)[name] if name else a
         off = abs(a / named - 1)
     value = float(np.copysign(named, k)) if off <= max(1e-6, spread) else k
@@ -334,8 +334,9 @@ def diagnose_param(
     if not (np.abs(h) > floor).any():
         return [Hypothesis(
             ZERO_GRADIENT, f"{name}: the hand-written gradient is 0 at every checked entry, the "
-            f"true one is not (up to {_fmt(float(np.max(np.abs(g))))}): never computed, or a sum "
-            "over samples or steps overwritten (= instead of +=) by a term that is 0",
+            f"true one is not (up to {_fmt(float(np.max(np.abs(g))))}): never computed, a sum over "
+            "samples or steps overwritten (= instead of +=) by a term that is 0, or terms "
+            "that cancel",
             "high", 1.0, (name,))]
     informative = int(np.count_nonzero(np.abs(g) > floor))
     scalar_like = informative < 2
@@ -352,7 +353,8 @@ def diagnose_param(
         k, res = fit
         conf = confidence_of(res)
         if conf and abs(k - 1) > 1e-6 and k != 0:
-            story = describe_factor(k, batch_size, lr, res)
+            story = describe_factor(k, batch_size, lr, res) if conf != "low" else \
+                describe_factor(k, spread=res)  # a 5% fit is too loose to name m or lr
             if story.kind == PRECISION or story.off > max(1e-6, res):
                 conf = _cap(conf, "medium")
             out.append(Hypothesis(story.kind, f"{name}: {story.text}", conf, res, (name,),
@@ -457,13 +459,26 @@ def _some_entries_rule(name: str, h: np.ndarray, g: np.ndarray, shape: tuple,
 
 
 def _on_grid(v: np.ndarray, d: int) -> bool:
-    scaled = v * 10.0**d  # a rounded value is a multiple of 10**-d up to float error only
-    return bool(np.all(np.abs(scaled - np.round(scaled)) <= 1e-9 * np.maximum(1.0, np.abs(scaled))))
+    """Every value a multiple of ``10**-d`` up to the float error of rounding it (a few ulps;
+    a looser tolerance puts an unrounded 24.372917 on the 1e-6 grid by chance)."""
+    scaled = v * 10.0**d
+    return bool(np.all(np.abs(scaled - np.round(scaled))
+                       <= 1e-12 * np.maximum(1.0, np.abs(scaled))))
+
+
+def _is_dyadic(v: np.ndarray) -> bool:
+    """Every value a multiple of 1/256 (1/4, -0.5, 3/8 ...): counts over a batch of a power of
+    two, a saturated softmax or sigmoid give such values exactly; they sit on every decimal
+    grid without being rounded, so they are no evidence of rounding."""
+    scaled = v * 256.0
+    return bool(np.all(np.abs(scaled - np.round(scaled))
+                       <= 1e-12 * np.maximum(1.0, np.abs(scaled))))
 
 
 def _rounding_rule(name: str, h: np.ndarray, g: np.ndarray) -> list[Hypothesis]:
-    nz = h[h != 0]
-    if nz.size == 0:
+    big = max(float(np.max(np.abs(h), initial=0.0)), float(np.max(np.abs(g), initial=0.0)))
+    nz = h[np.abs(h) > 1e-9 * big]  # float noise around 0 is on every grid: not evidence
+    if nz.size == 0 or _is_dyadic(nz):
         return []
     for d in range(1, 7):
         if _on_grid(nz, d):
