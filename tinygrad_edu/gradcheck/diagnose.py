@@ -466,19 +466,22 @@ def _on_grid(v: np.ndarray, d: int) -> bool:
                        <= 1e-12 * np.maximum(1.0, np.abs(scaled))))
 
 
-def _is_dyadic(v: np.ndarray) -> bool:
-    """Every value a multiple of 1/256 (1/4, -0.5, 3/8 ...): counts over a batch of a power of
-    two, a saturated softmax or sigmoid give such values exactly; they sit on every decimal
-    grid without being rounded, so they are no evidence of rounding."""
-    scaled = v * 256.0
-    return bool(np.all(np.abs(scaled - np.round(scaled))
-                       <= 1e-12 * np.maximum(1.0, np.abs(scaled))))
+def _simple_fractions(v: np.ndarray) -> bool:
+    """Every value a multiple of one ``1/q``, ``q <= 64`` (1/4, -0.6 = -3/5, 3/8 ...): counts
+    over a batch of ``m`` samples, a saturated softmax or sigmoid give such values exactly;
+    they sit on a decimal grid without being rounded. Unless they are also within a grid
+    step of the true gradient, they are no evidence of rounding."""
+    for q in range(1, 65):
+        scaled = v * q
+        if np.all(np.abs(scaled - np.round(scaled)) <= 1e-12 * np.maximum(1.0, np.abs(scaled))):
+            return True
+    return False
 
 
 def _rounding_rule(name: str, h: np.ndarray, g: np.ndarray) -> list[Hypothesis]:
     big = max(float(np.max(np.abs(h), initial=0.0)), float(np.max(np.abs(g), initial=0.0)))
     nz = h[np.abs(h) > 1e-9 * big]  # float noise around 0 is on every grid: not evidence
-    if nz.size == 0 or _is_dyadic(nz):
+    if nz.size == 0:
         return []
     for d in range(1, 7):
         if _on_grid(nz, d):
@@ -492,6 +495,8 @@ def _rounding_rule(name: str, h: np.ndarray, g: np.ndarray) -> list[Hypothesis]:
                     f"within one such step of the true gradient (max off {off:.2g}): values "
                     f"rounded to {d} decimals somewhere in the computation", "high", off, (name,),
                     detail={"decimals": d})]
+            if _simple_fractions(nz):  # far from the truth: the grid is the only evidence
+                return []
             return [Hypothesis(
                 ROUNDING, f"{name}: the hand-written values are multiples of {step:g} (rounded to "
                 f"{d} decimals), and off by more than one step (max {off:.2g}): rounding is not "
