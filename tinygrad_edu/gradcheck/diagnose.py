@@ -28,6 +28,11 @@ rule (``kind``)            fires when
 ``shape``                  other shape mismatches: per-sample gradients not summed/averaged
                            (``h.sum(0)`` or ``h.mean(0)`` is ``g``), the right values in another
                            shape, or no relation.
+``zero_gradient``          ``h`` is 0 at every checked entry and ``g`` is not: a gradient never
+                           computed, or a sum over steps overwritten (``=`` for ``+=``) by a
+                           term that is 0.
+``swapped``                ``h`` of one parameter is the true gradient of another of the same
+                           shape (both ways: the two gradients are swapped).
 ``wrong_weights``          the loss does not depend on the parameter (autograd finds no path,
                            or the true gradient is exactly 0), while ``h`` is not 0: the
                            backprop believes the forward uses a weight that it does not.
@@ -39,6 +44,9 @@ rule (``kind``)            fires when
                            or ``h = k g`` with ``k`` within 1% of 1: rounding or low
                            precision, not a wrong formula.
 ``different_loss``         ``h`` (or ``k h``) is the gradient of an alternative loss you passed.
+                           Like every candidate gradient below, it must explain ``h`` decisively
+                           better than a constant factor of the true gradient does (a residual
+                           10 times smaller), or it is not told.
 ``missing_activation_``    ``h`` is the gradient with one activation's derivative dropped
 ``derivative``             (see :mod:`.homework` for how the activation is found).
 ``stale_weights``          ``h`` is what backprop gives when it reads some weights *after*
@@ -74,6 +82,8 @@ FACTOR = "factor"
 TRANSPOSED = "transposed"
 SHAPE = "shape"
 WRONG_WEIGHTS = "wrong_weights"
+ZERO_GRADIENT = "zero_gradient"
+SWAPPED = "swapped"
 SOME_ENTRIES = "some_entries"
 ROUNDING = "rounding"
 PRECISION = "precision"
@@ -88,6 +98,7 @@ CONFIDENCE_TIERS = ((1e-6, "high"), (1e-3, "medium"), (5e-2, "low"))
 _RANK = {"high": 3, "medium": 2, "low": 1}
 MATCH = 1e-6  # residual below which two gradients are "the same"
 NEAR = 1e-2  # a factor within 1% of a named one is that one, plus rounding or low precision
+DECISIVE = 0.1  # a candidate must leave 10x less residual than the true gradient's best factor
 
 
 @dataclass(frozen=True)
@@ -232,7 +243,7 @@ def describe_factor(k: float, batch_size: int | None = None, lr: float | None = 
     if abs(a - 1) <= NEAR:
         name, off, named = "1", abs(a - 1), 1.0
     else:
-        name = name_factor(a, batch_size, lr, tol=max(NEAR, spread))
+        name = name_factor(a, batch_size, lr, tol=NEAR)  # a looser fit names nothing
         named = named_factors(batch_size, lr)[name] if name else a
         off = abs(a / named - 1)
     value = float(np.copysign(named, k)) if off <= max(1e-6, spread) else k
@@ -320,6 +331,13 @@ def diagnose_param(
             f"assumes the forward pass uses {name}, and it does not",
             "high" if unused else "medium", 1.0, (name,)))
         return out + _rounding_rule(name, h, g)
+    if not (np.abs(h) > floor).any():
+        return [Hypothesis(
+            ZERO_GRADIENT, f"{name}: the hand-written gradient is 0 at every checked entry, the "
+            f"true one is not (up to {_fmt(float(np.max(np.abs(g))))}): never computed, a sum over "
+            "samples or steps overwritten (= instead of +=) by a term that is 0, or terms "
+            "that cancel",
+            "high", 1.0, (name,))]
     informative = int(np.count_nonzero(np.abs(g) > floor))
     scalar_like = informative < 2
     fit = fit_factor(h, g)
@@ -334,8 +352,9 @@ def diagnose_param(
     elif fit:
         k, res = fit
         conf = confidence_of(res)
-        if conf and abs(k - 1) > 1e-6:
-            story = describe_factor(k, batch_size, lr, res)
+        if conf and abs(k - 1) > 1e-6 and k != 0:
+            story = describe_factor(k, batch_size, lr, res) if conf != "low" else \
+                describe_factor(k, spread=res)  # a 5% fit is too loose to name m or lr
             if story.kind == PRECISION or story.off > max(1e-6, res):
                 conf = _cap(conf, "medium")
             out.append(Hypothesis(story.kind, f"{name}: {story.text}", conf, res, (name,),
@@ -440,12 +459,28 @@ def _some_entries_rule(name: str, h: np.ndarray, g: np.ndarray, shape: tuple,
 
 
 def _on_grid(v: np.ndarray, d: int) -> bool:
-    scaled = v * 10.0**d  # a rounded value is a multiple of 10**-d up to float error only
-    return bool(np.all(np.abs(scaled - np.round(scaled)) <= 1e-9 * np.maximum(1.0, np.abs(scaled))))
+    """Every value a multiple of ``10**-d`` up to the float error of rounding it (a few ulps;
+    a looser tolerance puts an unrounded 24.372917 on the 1e-6 grid by chance)."""
+    scaled = v * 10.0**d
+    return bool(np.all(np.abs(scaled - np.round(scaled))
+                       <= 1e-12 * np.maximum(1.0, np.abs(scaled))))
+
+
+def _simple_fractions(v: np.ndarray) -> bool:
+    """Every value a multiple of one ``1/q``, ``q <= 64`` (1/4, -0.6 = -3/5, 3/8 ...): counts
+    over a batch of ``m`` samples, a saturated softmax or sigmoid give such values exactly;
+    they sit on a decimal grid without being rounded. Unless they are also within a grid
+    step of the true gradient, they are no evidence of rounding."""
+    for q in range(1, 65):
+        scaled = v * q
+        if np.all(np.abs(scaled - np.round(scaled)) <= 1e-12 * np.maximum(1.0, np.abs(scaled))):
+            return True
+    return False
 
 
 def _rounding_rule(name: str, h: np.ndarray, g: np.ndarray) -> list[Hypothesis]:
-    nz = h[h != 0]
+    big = max(float(np.max(np.abs(h), initial=0.0)), float(np.max(np.abs(g), initial=0.0)))
+    nz = h[np.abs(h) > 1e-9 * big]  # float noise around 0 is on every grid: not evidence
     if nz.size == 0:
         return []
     for d in range(1, 7):
@@ -460,6 +495,8 @@ def _rounding_rule(name: str, h: np.ndarray, g: np.ndarray) -> list[Hypothesis]:
                     f"within one such step of the true gradient (max off {off:.2g}): values "
                     f"rounded to {d} decimals somewhere in the computation", "high", off, (name,),
                     detail={"decimals": d})]
+            if _simple_fractions(nz):  # far from the truth: the grid is the only evidence
+                return []
             return [Hypothesis(
                 ROUNDING, f"{name}: the hand-written values are multiples of {step:g} (rounded to "
                 f"{d} decimals), and off by more than one step (max {off:.2g}): rounding is not "
@@ -483,7 +520,10 @@ def match_candidate(
     dropped. ``label`` completes "hand-written = ...".
 
     A candidate that is itself a multiple of the ``true`` gradient cannot be told apart from
-    a constant factor, so it is matched only exactly, never up to a factor.
+    a constant factor, so it is matched only exactly, never up to a factor. With ``true``
+    given, the candidate must also be decisive: leave at most :data:`DECISIVE` times the
+    residual of the best constant factor of the true gradient (a candidate close to the true
+    gradient "explains" a nearly right gradient as well as the truth does, and says nothing).
     """
     usable = [n for n in names if n in hand and n in candidate
               and np.shape(hand[n]) == np.shape(candidate[n])]
@@ -491,12 +531,16 @@ def match_candidate(
         return None
     h = np.concatenate([np.ravel(hand[n]) for n in usable]).astype(np.float64)
     c = np.concatenate([np.ravel(candidate[n]) for n in usable]).astype(np.float64)
-    res = residual(h, c)
-    conf = confidence_of(res)
-    if conf:
-        return Hypothesis(kind, f"hand-written = {label}", conf, res, tuple(usable), 1.0)
+    bar = float("inf")
     if true is not None:
         t = np.concatenate([np.ravel(true[n]) for n in usable]).astype(np.float64)
+        plain = fit_factor(h, t)
+        bar = DECISIVE * (residual(h, t) if plain is None else plain[1])
+    res = residual(h, c)
+    conf = confidence_of(res)
+    if conf and res <= bar:
+        return Hypothesis(kind, f"hand-written = {label}", conf, res, tuple(usable), 1.0)
+    if true is not None:
         along = fit_factor(c, t)
         if along is not None and along[1] <= MATCH:
             return None
@@ -504,7 +548,7 @@ def match_candidate(
     if fit and len(h) > 1:
         k, res = fit
         conf = confidence_of(res)
-        if conf and abs(k) > 0:
+        if conf and abs(k) > 0 and res <= bar:
             named = name_factor(abs(k), batch_size, lr, tol=max(1e-6, res))
             tail = f" (factor {'-' if k < 0 else ''}{named})" if named else ""
             return Hypothesis(kind, f"hand-written = {_fmt(k)} × {label}{tail}", conf, res,
@@ -540,14 +584,55 @@ def common_factor(ratios: Mapping[str, float], batch_size: int | None = None,
                       tuple(ratios), story.value, detail={"named": story.name})
 
 
-def common_sign(signs: Mapping[str, float]) -> Hypothesis | None:
-    """Every wrong parameter's gradient points the other way (``<h, g> < 0``), though the
-    sizes differ: a sign error with other mistakes on top.
+SIGN_COSINE = -0.5  # a cosine this negative on every wrong parameter is not a coincidence
 
-    >>> common_sign({"a": -0.9, "b": -0.2}).kind
-    'sign'
+
+def swapped(hand: Mapping[str, np.ndarray], true: Mapping[str, np.ndarray],
+            wrong: Sequence[str]) -> list[Hypothesis]:
+    """Wrong parameters whose hand-written gradient is the true gradient of *another*
+    parameter of the same shape: a gradient returned under the wrong name. ``hand[n]`` and
+    ``true[n]`` are compared as given (the same entries of both).
+
+    >>> g = {"a": np.array([1.0, 2.0]), "b": np.array([3.0, -1.0])}
+    >>> print(swapped({"a": g["b"], "b": g["a"]}, g, ["a", "b"])[0].message)
+    a, b: the hand-written gradients of a and b are swapped: each is the true gradient of ...
     """
-    if len(signs) < 2 or not all(c < 0 for c in signs.values()):
+    found: dict[str, tuple[str, float]] = {}
+    for a in wrong:
+        for b in true:
+            if b != a and np.shape(hand[a]) == np.shape(true[b]) and np.size(true[b]) > 1 \
+                    and np.any(true[b]):
+                res = residual(hand[a], true[b])
+                if confidence_of(res) and res < found.get(a, ("", np.inf))[1]:
+                    found[a] = (b, res)
+    out, told = [], set()
+    for a, (b, res) in found.items():
+        if a in told:
+            continue
+        both = found.get(b, ("",))[0] == a
+        told |= {a, b} if both else {a}
+        worst = max(res, found[b][1]) if both else res
+        text = (f"{a}, {b}: the hand-written gradients of {a} and {b} are swapped: each is the "
+                "true gradient of the other" if both else
+                f"{a}: the hand-written gradient of {a} is the true gradient of {b}: the "
+                f"gradient of the wrong parameter")
+        out.append(Hypothesis(SWAPPED, text, confidence_of(worst), worst,
+                              (a, b) if both else (a,)))
+    return out
+
+
+def common_sign(signs: Mapping[str, float]) -> Hypothesis | None:
+    """Every wrong parameter's gradient points decisively the other way (the cosine between
+    hand-written and true is :data:`SIGN_COSINE` or less), though the sizes differ: a sign
+    error with other mistakes on top. A cosine only a little below 0 is what any unrelated
+    gradient gives half of the time: it says nothing.
+
+    >>> common_sign({"a": -0.9, "b": -0.6}).kind
+    'sign'
+    >>> common_sign({"a": -0.9, "b": -0.2}) is None
+    True
+    """
+    if len(signs) < 2 or not all(c <= SIGN_COSINE for c in signs.values()):
         return None
     return Hypothesis(
         SIGN, f"the hand-written gradient points against the true one on {', '.join(signs)}: "
