@@ -353,7 +353,8 @@ def _emit(g: Graph, show_values: bool, show_grads: bool, rankdir: str) -> graphv
     n = len(g.nodes)
     if n > 40:  # an upper bound in inches: big graphs scale down instead of growing forever
         side = int(min(60, max(12, 0.25 * n)))
-        graph_attr.update(size=f"{side},{side}", ratio="compress")
+        # no ratio=compress: with it, dot spends minutes on 200 nodes fed by one shared input
+        graph_attr.update(size=f"{side},{side}")
     dg = graphviz.Digraph(graph_attr=graph_attr, node_attr=NODE_ATTR,
                           edge_attr={"arrowsize": "0.7"})
     output_tensors = {id(g.nodes[o].tensor) for o in g.outputs if g.nodes[o].kind == "output"}
