@@ -52,6 +52,12 @@ def _umask() -> int:
     return mask
 
 
+def _format_of(suffix: str) -> str | None:
+    """The format a file extension names: ours first, then any output format of graphviz."""
+    ext = suffix.lower()
+    return FORMATS.get(ext) or (ext[1:] if ext[1:] in graphviz.FORMATS else None)
+
+
 class GraphvizNotFoundError(RuntimeError):
     """Graphviz's ``dot`` program is needed to render the graph and was not found on PATH."""
 
@@ -175,15 +181,18 @@ class GraphDrawing:
 
     def save(self, path: str | os.PathLike, format: str | None = None) -> Path:
         """Write the graph to ``path``; the format comes from the extension (``.svg``,
-        ``.png``, ``.pdf``, ``.dot``/``.gv``, ``.html`` for the explorer page) unless
-        ``format`` is given. Returns the path; a failed save leaves no file behind."""
+        ``.png``, ``.pdf``, ``.dot``/``.gv``, ``.html`` for the explorer page, or any other
+        format of graphviz's such as ``.jpg``) unless ``format`` is given. Missing folders are
+        made, as graphviz's ``render`` does. Returns the path; a failed save leaves no file
+        behind."""
         path = Path(path)
-        fmt = format or FORMATS.get(path.suffix.lower())
+        fmt = format or _format_of(path.suffix)
         if fmt is None:
             raise ValueError(
                 f"save({str(path)!r}): cannot tell the format from the extension "
                 f"{path.suffix!r}; use one of {', '.join(FORMATS)} or pass format="
             )
+        path.parent.mkdir(parents=True, exist_ok=True)
         if fmt in ("dot", "gv"):
             data = self.to_dot().encode("utf-8")
         elif fmt == "svg":
