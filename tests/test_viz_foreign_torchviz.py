@@ -44,7 +44,7 @@ def test_readme_mlp_names_every_parameter_with_its_shape():
 
 def test_show_attrs_and_show_saved_list_what_each_op_kept():
     model, x = readme_mlp()
-    y = model(x).sum(axis=1)
+    y = model(x).sum(axis=1) + model.W0(x).mean()
     plain = make_dot(y, params=dict(model.named_parameters())).source
     dot = make_dot(y, params=dict(model.named_parameters()), show_attrs=True, show_saved=True)
     nodes, _ = parse(dot.source)
@@ -52,6 +52,7 @@ def test_show_attrs_and_show_saved_list_what_each_op_kept():
     assert total[:3] == ["Sum", "(1,)", "in_shape: (1, 1)"]
     tanh = nodes[find(nodes, "Tanh")]["lines"]
     assert "saved[0] (1, 16) float32" in tanh
+    assert "scale: 0.0625" in nodes[find(nodes, "Mean")]["lines"]  # a number, unquoted
     assert "saved[" not in plain and "in_shape" not in plain
     short = make_dot(y, show_attrs=True, max_attr_chars=8).source
     assert "in_sh..." in short and dot_ok(dot.source)

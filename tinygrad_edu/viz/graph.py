@@ -224,7 +224,8 @@ class OpDetails:
         if self.attrs:
             for k, v in vars(ctx).items():
                 if not k.startswith("_") and k != "created_at":
-                    text = f"{k}: {_format.scalar_text(v) if _is_number(v) else v!r}"
+                    value = _format.scalar_text(v) if _is_number(v) else repr(v)
+                    text = f"{k}: {value}"
                     cut = self.max_chars
                     out.append(text if len(text) <= cut else text[:cut - 3] + "...")
         if self.saved:
