@@ -118,3 +118,23 @@ def test_mistakes_a_port_makes_are_named_with_the_fix(tmp_path):
         draw_graph(model(x), rankdir="lr")
     saved = make_dot(model(x)).save(tmp_path / "new" / "folder" / "g.jpg")  # folders made
     assert saved.read_bytes()[:3] == b"\xff\xd8\xff"
+
+
+def test_a_failed_render_leaves_the_old_file_whole(tmp_path, monkeypatch):
+    import graphviz
+
+    model, x = readme_mlp()
+    dot = make_dot(model(x), params=dict(model.named_parameters()))
+    assert dot.render(str(tmp_path / "net"), format="png") == str(tmp_path / "net.png")
+    good = (tmp_path / "net.png").read_bytes()
+    fake = tmp_path / "bin"
+    fake.mkdir()
+    (fake / "dot").write_text(  # a dot that dies half-way through writing its output
+        '#!/bin/sh\nfor a; do last="$a"; done\n'  # graphviz runs dot -Tpng -O <source>
+        'printf "\\211PNG half" > "$last.png"\nexit 1\n')
+    (fake / "dot").chmod(0o755)
+    monkeypatch.setenv("PATH", str(fake))
+    with pytest.raises(graphviz.CalledProcessError):
+        dot.render(str(tmp_path / "net"), format="png")
+    assert (tmp_path / "net.png").read_bytes() == good
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["bin", "net", "net.png"]
