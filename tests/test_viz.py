@@ -555,8 +555,9 @@ def test_svg_is_valid_xml_with_one_group_per_node(tmp_path):
         assert path.read_bytes().lstrip()[: len(head)] == head
     d.save(tmp_path / "noext", format="png")
     assert (tmp_path / "noext").read_bytes()[:4] == b"\x89PNG"
-    with pytest.raises(ValueError, match="extension '.jpeg'"):
-        d.save(tmp_path / "g.jpeg")
+    assert d.save(tmp_path / "g.jpeg").read_bytes()[:3] == b"\xff\xd8\xff"  # graphviz's
+    with pytest.raises(ValueError, match="extension '.xyz'"):
+        d.save(tmp_path / "g.xyz")
 
 
 def test_escaped_names_and_collapsed_graph_render(tmp_path):

@@ -84,6 +84,9 @@ def draw_graph(
     collapse_modules: bool = False,
     rankdir: str = "LR",
     highlight_path_from: Any = None,
+    show_attrs: bool = False,
+    show_saved: bool = False,
+    max_attr_chars: int = 50,
 ) -> GraphDrawing:
     r"""Draw the graph that computed ``output`` (a Tensor, a list of them, or a dict name→Tensor).
 
@@ -91,7 +94,10 @@ def draw_graph(
     an iterable of ``(name, tensor)`` pairs. ``show_values``/``show_grads`` add each tensor's
     value / ``.grad`` (in full when small, else mean/std/min/max); intermediate gradients exist
     only for tensors that called ``retain_grad()``. ``collapse_modules=True`` draws one box per
-    module. Above ``max_nodes`` (``None``: no limit) the graph is collapsed with a
+    module. ``show_attrs`` lists what each op kept besides values (``axis``, ``in_shape``;
+    each cut to ``max_attr_chars``), ``show_saved`` the values it saved for backward (as
+    torchviz's arguments of those names). Above ``max_nodes`` (``None``: no limit) the graph
+    is collapsed with a
     ``UserWarning``. Returns a :class:`GraphDrawing` (``.save(path)``, ``.to_dot()``, inline
     SVG in Jupyter).
 
@@ -108,9 +114,46 @@ def draw_graph(
     [label="Sum\n()" fillcolor=lightgrey]
     [label="output\n()" fillcolor=darkolivegreen1]
     """
+    _check_options(max_nodes, rankdir)
     with _gc_paused():
         return _draw(output, params, show_values, show_grads, max_nodes, collapse_modules,
-                     rankdir, highlight_path_from)
+                     rankdir, highlight_path_from,
+                     OpDetails(show_attrs, show_saved, max(int(max_attr_chars), 3)))
+
+
+def make_dot(
+    var: Any,
+    params: Any = None,
+    show_attrs: bool = False,
+    show_saved: bool = False,
+    max_attr_chars: int = 50,
+) -> GraphDrawing:
+    """torchviz's ``make_dot``, with its arguments in its order: :func:`draw_graph` of ``var``
+    (a Tensor, or a tuple of them for several outputs). Code that does
+    ``from torchviz import make_dot`` ports as ``from tinygrad_edu.viz import make_dot``; the
+    result has the Digraph's ``render``, ``view``, ``source`` and ``format``.
+
+    >>> import tinygrad_edu as tg
+    >>> w = tg.tensor([1.0, 2.0], requires_grad=True)
+    >>> dot = make_dot((w * w).sum(), params={"w": w}, show_attrs=True)
+    >>> "in_shape: (2,)" in dot.source
+    True
+    """
+    return draw_graph(var, params, show_attrs=show_attrs, show_saved=show_saved,
+                      max_attr_chars=max_attr_chars)
+
+
+RANKDIRS = ("TB", "LR", "BT", "RL")
+
+
+def _check_options(max_nodes: Any, rankdir: Any) -> None:
+    if max_nodes is not None and (isinstance(max_nodes, bool) or not isinstance(max_nodes, int)
+                                  or max_nodes < 1):
+        raise ValueError(f"draw_graph: max_nodes={max_nodes!r}; pass a whole number of nodes "
+                         "(at least 1) to draw, or None for no limit")
+    if rankdir not in RANKDIRS:
+        raise ValueError(f"draw_graph: rankdir={rankdir!r}; use one of {', '.join(RANKDIRS)} "
+                         "(LR: left to right, TB: top to bottom)")
 
 
 @contextlib.contextmanager
@@ -136,10 +179,12 @@ def _draw(
     collapse_modules: bool,
     rankdir: str,
     highlight_path_from: Any,
+    details: OpDetails,
 ) -> GraphDrawing:
     names, owners, classes, param_list = _params(params)
     layout = Layout(_outputs(output), names, owners, classes, param_list, show_values,
-                    show_grads, max_nodes, collapse_modules, rankdir, highlight_path_from)
+                    show_grads, max_nodes, collapse_modules, rankdir, highlight_path_from,
+                    details)
     if collapse_modules and not classes:
         raise ValueError(
             "collapse_modules=True needs params= a Module (or a dict of dotted names such "
@@ -164,6 +209,36 @@ def _draw(
                         collapsed=tuple(steps), node_ids=node_ids, layout=layout)
 
 
+@dataclass(frozen=True)
+class OpDetails:
+    """What an op's box shows besides its name and shape (torchviz's ``show_attrs``,
+    ``show_saved`` and ``max_attr_chars``)."""
+
+    attrs: bool = False
+    saved: bool = False
+    max_chars: int = 50
+
+    def lines(self, ctx: Any) -> list[str]:
+        """The op's attributes (``axis: 1``) and saved values (``saved[0] (3, 4) float32``)."""
+        out = []
+        if self.attrs:
+            for k, v in vars(ctx).items():
+                if not k.startswith("_") and k != "created_at":
+                    value = _format.scalar_text(v) if _is_number(v) else repr(v)
+                    text = f"{k}: {value}"
+                    cut = self.max_chars
+                    out.append(text if len(text) <= cut else text[:cut - 3] + "...")
+        if self.saved:
+            for i, v in enumerate(ctx.saved or ()):
+                if isinstance(v, np.ndarray | Tensor):
+                    out.append(f"saved[{i}] {_format.shape_text(v.shape)} {v.dtype}")
+        return out
+
+
+def _is_number(v: Any) -> bool:
+    return isinstance(v, int | float | np.generic) and not isinstance(v, bool)
+
+
 @dataclass(eq=False)
 class Layout:
     """What ``draw_graph`` was asked to draw, kept by the drawing so that the graph can be
@@ -180,6 +255,7 @@ class Layout:
     collapse_modules: bool
     rankdir: str
     highlight_path_from: Any = None
+    details: OpDetails = OpDetails()
 
     def walk(self) -> Graph:
         """The graph, every node (see :func:`~tinygrad_edu.viz.walk.build`)."""
@@ -201,7 +277,7 @@ class Layout:
 
     def digraph(self, g: Graph) -> graphviz.Digraph:
         """The styled graphviz source of a (collapsed) graph."""
-        return _emit(g, self.show_values, self.show_grads, self.rankdir)
+        return _emit(g, self.show_values, self.show_grads, self.rankdir, self.details)
 
 
 def displayed_ids(base: Graph, g: Graph) -> dict[str, str | None]:
@@ -223,7 +299,7 @@ def _outputs(output: Any) -> list[tuple[str | None, Tensor]]:
         items: list[tuple[str | None, Any]] = [(None, output)]
     elif isinstance(output, Mapping):
         items = [(str(k), v) for k, v in output.items()]
-    elif isinstance(output, Iterable):
+    elif isinstance(output, Iterable) and not _is_single(output):
         items = [(None, v) for v in output]
     else:
         items = [(None, output)]
@@ -231,10 +307,8 @@ def _outputs(output: Any) -> list[tuple[str | None, Tensor]]:
         raise ValueError("draw_graph: no output tensor given")
     for _, t in items:
         if not isinstance(t, Tensor):
-            raise TypeError(
-                f"draw_graph: output must be a Tensor (or a list/dict of Tensors), got "
-                f"{type(t).__name__}"
-            )
+            raise TypeError(f"draw_graph: output must be a Tensor (or a list/dict of Tensors), "
+                            f"got {_what(t)}")
     seen: set[int] = set()
     unique = []
     for name, t in items:
@@ -242,6 +316,24 @@ def _outputs(output: Any) -> list[tuple[str | None, Tensor]]:
             seen.add(id(t))
             unique.append((name, t))
     return unique
+
+
+def _is_single(obj: Any) -> bool:
+    """Iterable, but one object: a Module (iterating a Sequential gives its layers), an
+    array, a string."""
+    return hasattr(obj, "named_parameters") or isinstance(obj, np.ndarray | str | bytes)
+
+
+def _what(obj: Any) -> str:
+    """What was passed instead of a Tensor, and what to pass."""
+    kind = type(obj).__name__
+    if hasattr(obj, "named_parameters"):
+        return (f"the Module {kind}: draw what it computes, draw_graph(model(x), "
+                "params=model)")
+    if isinstance(obj, np.ndarray | np.generic | float | int):
+        return (f"a plain {kind} (no graph); compute it from tensors that require grad, "
+                "e.g. tinygrad_edu.tensor(array, requires_grad=True)")
+    return kind
 
 
 def _params(
@@ -264,6 +356,12 @@ def _params(
     owners: dict[int, str] = {}
     tensors: list[Tensor] = []
     for item in pairs:
+        if isinstance(item, Tensor):
+            raise TypeError(
+                "draw_graph: params gives names to the parameters, but got a Tensor without a "
+                f"name (shape {tuple(item.shape)}), as model.parameters() gives; pass "
+                "params=model, dict(model.named_parameters()) or {'w': w, ...}"
+            )
         if not (isinstance(item, tuple) and len(item) == 2 and isinstance(item[1], Tensor)):
             raise TypeError(
                 "draw_graph: params must be a Module, a dict name→Tensor or (name, Tensor) "
@@ -348,17 +446,22 @@ def _shrink(g: Graph, max_nodes: int, classes: dict | None,
 
 
 # ---------------------------------------------------------------------------- output
-def _emit(g: Graph, show_values: bool, show_grads: bool, rankdir: str) -> graphviz.Digraph:
+def _emit(g: Graph, show_values: bool, show_grads: bool, rankdir: str,
+          details: OpDetails = OpDetails()) -> graphviz.Digraph:
     graph_attr = {"rankdir": rankdir, "nodesep": "0.15", "ranksep": "0.25"}
     n = len(g.nodes)
     if n > 40:  # an upper bound in inches: big graphs scale down instead of growing forever
         side = int(min(60, max(12, 0.25 * n)))
-        graph_attr.update(size=f"{side},{side}", ratio="compress")
+        # no ratio=compress: with it, dot spends minutes on 200 nodes fed by one shared input
+        graph_attr.update(size=f"{side},{side}")
     dg = graphviz.Digraph(graph_attr=graph_attr, node_attr=NODE_ATTR,
                           edge_attr={"arrowsize": "0.7"})
     output_tensors = {id(g.nodes[o].tensor) for o in g.outputs if g.nodes[o].kind == "output"}
     for node in g.nodes.values():
-        label = "\\n".join(_label(node, show_values, show_grads, output_tensors))
+        lines = _label(node, show_values, show_grads, output_tensors)
+        if node.kind == "op" and (details.attrs or details.saved):
+            lines[2:2] = [_escape(x) for x in details.lines(node.ctx)]
+        label = "\\n".join(lines)
         dg.node(node.id, label, **_node_style(node))
     dead = {k for k, n in g.nodes.items() if n.dead}
     for s, d in g.edges:

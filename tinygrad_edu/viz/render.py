@@ -14,6 +14,7 @@ install it, and a notebook shows the DOT source as text instead of failing.
 from __future__ import annotations
 
 import os
+import shutil
 import tempfile
 from pathlib import Path
 from typing import Any
@@ -50,6 +51,12 @@ def _umask() -> int:
     mask = os.umask(0)
     os.umask(mask)
     return mask
+
+
+def _format_of(suffix: str) -> str | None:
+    """The format a file extension names: ours first, then any output format of graphviz."""
+    ext = suffix.lower()
+    return FORMATS.get(ext) or (ext[1:] if ext[1:] in graphviz.FORMATS else None)
 
 
 class GraphvizNotFoundError(RuntimeError):
@@ -117,13 +124,42 @@ class GraphDrawing:
     def engine(self, value: str) -> None:
         self.digraph.engine = value
 
-    def render(self, *args: Any, **kwargs: Any) -> str:
-        """:meth:`graphviz.Digraph.render`, with the install hint when ``dot`` is missing."""
-        return self._run("render the graph", self.digraph.render, args, kwargs)
+    def render(self, filename: Any = None, directory: Any = None, view: bool = False,
+               cleanup: bool = False, format: str | None = None, **kwargs: Any) -> str:
+        """:meth:`graphviz.Digraph.render` (same arguments and result), with the install hint
+        when ``dot`` is missing, and atomic: ``dot`` writes into a temporary folder beside
+        the result, and the files are moved into place only once complete, so a failed
+        render leaves no half-written file (and an older one stays as it was)."""
+        if kwargs.get("outfile") is not None or kwargs.get("renderer") is not None:
+            return self._run("render the graph", self.digraph.render, (filename,),
+                             {"directory": directory, "view": view, "cleanup": cleanup,
+                              "format": format, **kwargs})
+        quiet_view = kwargs.pop("quiet_view", False)
+        d = self.digraph
+        source = Path(d.directory if directory is None else directory,
+                      d.filename if filename is None else filename)
+        result = Path(f"{source}.{format or d.format}")
+        if kwargs.pop("raise_if_result_exists", False) and result.exists():
+            raise graphviz.FileExistsError(f"output file exists: {os.fspath(result)!r}")
+        result.parent.mkdir(parents=True, exist_ok=True)
+        tmp = tempfile.mkdtemp(prefix=f".{result.name}.", dir=result.parent)
+        try:
+            made = self._run("render the graph", d.render, (source.name,),
+                             {"directory": tmp, "cleanup": cleanup, "format": format, **kwargs})
+            os.replace(made, result)
+            if not cleanup:
+                os.replace(Path(tmp, source.name), source)
+        finally:
+            shutil.rmtree(tmp, ignore_errors=True)
+        if view or quiet_view:
+            graphviz.view(result, quiet=quiet_view)
+        return os.fspath(result)
 
-    def view(self, *args: Any, **kwargs: Any) -> str:
-        """:meth:`graphviz.Digraph.view`, with the install hint when ``dot`` is missing."""
-        return self._run("view the graph", self.digraph.view, args, kwargs)
+    def view(self, filename: Any = None, directory: Any = None, cleanup: bool = False,
+             quiet: bool = False, quiet_view: bool = False) -> str:
+        """:meth:`graphviz.Digraph.view`: :meth:`render` and open the result."""
+        return self.render(filename, directory, view=True, cleanup=cleanup, quiet=quiet,
+                           quiet_view=quiet_view)
 
     @staticmethod
     def _run(what: str, fn: Any, args: tuple, kwargs: dict) -> Any:
@@ -175,15 +211,18 @@ class GraphDrawing:
 
     def save(self, path: str | os.PathLike, format: str | None = None) -> Path:
         """Write the graph to ``path``; the format comes from the extension (``.svg``,
-        ``.png``, ``.pdf``, ``.dot``/``.gv``, ``.html`` for the explorer page) unless
-        ``format`` is given. Returns the path; a failed save leaves no file behind."""
+        ``.png``, ``.pdf``, ``.dot``/``.gv``, ``.html`` for the explorer page, or any other
+        format of graphviz's such as ``.jpg``) unless ``format`` is given. Missing folders are
+        made, as graphviz's ``render`` does. Returns the path; a failed save leaves no file
+        behind."""
         path = Path(path)
-        fmt = format or FORMATS.get(path.suffix.lower())
+        fmt = format or _format_of(path.suffix)
         if fmt is None:
             raise ValueError(
                 f"save({str(path)!r}): cannot tell the format from the extension "
                 f"{path.suffix!r}; use one of {', '.join(FORMATS)} or pass format="
             )
+        path.parent.mkdir(parents=True, exist_ok=True)
         if fmt in ("dot", "gv"):
             data = self.to_dot().encode("utf-8")
         elif fmt == "svg":

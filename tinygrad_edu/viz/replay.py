@@ -38,7 +38,7 @@ from ..autograd import engine, no_grad
 from ..tensor import Tensor
 from . import _format
 from .rules import rule_for
-from .walk import Graph, Node, key, title
+from .walk import Graph, Node, key, parents, title
 
 
 @dataclass
@@ -156,7 +156,7 @@ def _forward(base: Graph) -> list[Step]:
             ctx = node.ctx
             rule = rule_for(ctx.name, ctx._function)
             sections = [Section(f"{rule.input_name(i)} = {_describe(base, p)}", lines(p))
-                        for i, p in enumerate(ctx.parents)]
+                        for i, p in enumerate(parents(ctx))]
             sections.append(Section("out", lines(node.tensor)))
             steps.append(Step("forward", k, f"{title(node)} → "
                               f"{_format.shape_text(node.tensor.shape)}", [rule.forward],
@@ -173,8 +173,9 @@ def _forward(base: Graph) -> list[Step]:
 
 
 def _tensor_inputs(ctx: Any) -> list[str]:
-    return [key(p) for p in ctx.parents if isinstance(p, Tensor)] + [
-        str(id(p)) for p in ctx.parents if isinstance(p, np.ndarray) and p.size > 1]
+    inputs = parents(ctx)
+    return [key(p) for p in inputs if isinstance(p, Tensor)] + [
+        str(id(p)) for p in inputs if isinstance(p, np.ndarray) and p.size > 1]
 
 
 # ---------------------------------------------------------------------------- backward
@@ -198,7 +199,7 @@ def _uses(order: list[Tensor]) -> Counter:
     for t in order:
         ctx = t._ctx
         if ctx is not None:
-            for p, need in zip(ctx.parents, ctx.needs_input_grad):
+            for p, need in zip(parents(ctx), ctx.needs_input_grad):
                 if need:
                     uses[id(p)] += 1
     return uses
@@ -254,7 +255,7 @@ def _op_step(base: Graph, t: Tensor, g: Any, grads: dict[int, Any], uses: Counte
         incoming += f", the sum of {uses[id(t)]} contributions"
     sections = [Section(incoming, lines(g))]
     flow = []
-    for i, (p, need, gp) in enumerate(zip(ctx.parents, ctx.needs_input_grad, in_grads)):
+    for i, (p, need, gp) in enumerate(zip(parents(ctx), ctx.needs_input_grad, in_grads)):
         if not need or gp is None:
             continue
         gp = _as_input_grad(np.asarray(getattr(gp, "data", gp)), p, ctx.name)
@@ -296,7 +297,7 @@ def _freed(base: Graph, layout: Any, steps: list[Step], roots: list[Tensor],
             ctx = node.ctx
             steps.append(Step("backward", k, title(node),
                               [rule_for(ctx.name, ctx._function).backward],
-                              flow=[key(p) for p, need in zip(ctx.parents, ctx.needs_input_grad)
+                              flow=[key(p) for p, need in zip(parents(ctx), ctx.needs_input_grad)
                                     if need]))
         elif node.kind in ("param", "input") and not node.unused:
             final[id(t)] = len(steps)

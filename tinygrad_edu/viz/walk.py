@@ -24,6 +24,8 @@ from typing import Any
 
 import numpy as np
 
+from ..autograd.grad_mode import flags
+from ..autograd.inplace import resolve_parents
 from ..tensor import Tensor
 from . import _format
 
@@ -87,6 +89,24 @@ class Graph:
 def key(t: Tensor) -> str:
     """The id of the node that draws ``t``: its op for a computed tensor, itself for a leaf."""
     return str(id(t._ctx)) if t._ctx is not None else str(id(t))
+
+
+@dataclass(slots=True)
+class _Recorded:
+    """What :func:`resolve_parents` reads of a Context, on a copy it may change freely."""
+
+    _epoch: int
+    parents: tuple
+
+
+def parents(ctx: Any) -> tuple:
+    """``ctx.parents`` as they were when the op was recorded: an input changed in place since
+    (``z += 1`` after ``y = z.exp()``) is its value from before, the snapshot backward() uses,
+    not the tensor's new history. Read-only: ``ctx`` is left as it was."""
+    epoch = getattr(ctx, "_epoch", None)
+    if epoch is None or epoch == flags.inplace_epoch:  # nothing changed in place since
+        return ctx.parents
+    return resolve_parents(_Recorded(epoch, ctx.parents))
 
 
 def title(node: Node) -> str:
@@ -153,7 +173,7 @@ def _topological(outputs: Sequence[Tensor]) -> list[Tensor]:
         visited.add(k)
         stack.append((t, True))
         if ctx is not None:
-            for p in reversed(ctx.parents):
+            for p in reversed(parents(ctx)):
                 if isinstance(p, Tensor):
                     stack.append((p, False))
     return order
@@ -195,11 +215,9 @@ def build(
     finite: dict[str, bool] = {}
     leaves_with_grad: list[Node] = []
     freed = False
-    node_of: dict[int, str] = {}  # id(tensor) → its node id
     for t in tensors:
         ctx = t._ctx
         k = str(id(t)) if ctx is None else str(id(ctx))
-        node_of[id(t)] = k
         name = names.get(id(t))
         bad = _format.nonfinite(t.data)
         finite[k] = not bad
@@ -212,9 +230,9 @@ def build(
             freed = freed or ctx._freed
             node = Node(k, "op", "", t, name, True, ctx=ctx, tooltip=ctx.created_at)
             inputs_finite = True
-            for p in ctx.parents:
+            for p in parents(ctx):
                 if isinstance(p, Tensor):
-                    pk = node_of[id(p)]
+                    pk = key(p)
                     edges.append((pk, k))
                     inputs_finite = inputs_finite and finite[pk]
                 elif _is_array_node(p):
