@@ -22,12 +22,16 @@ _counts: Counter[str] = Counter()
 
 
 def snake_case(class_name: str) -> str:
-    """``InputLayer`` -> ``input_layer`` (Keras's rule for default names).
+    """``InputLayer`` -> ``input_layer`` (Keras's rule for default names: a capital starts
+    a word only before a lower-case letter or after one, so digits and acronyms stay put).
 
-    >>> snake_case("InputLayer"), snake_case("Dense")
-    ('input_layer', 'dense')
+    >>> snake_case("InputLayer"), snake_case("Dense"), snake_case("Conv2D")
+    ('input_layer', 'dense', 'conv2d')
+    >>> snake_case("MaxPooling2D"), snake_case("LeakyReLU")
+    ('max_pooling2d', 'leaky_re_lu')
     """
-    return re.sub(r"(?<!^)(?=[A-Z])", "_", class_name).lower()
+    name = re.sub("(.)([A-Z][a-z]+)", r"\1_\2", class_name)
+    return re.sub("([a-z])([A-Z])", r"\1_\2", name).lower()
 
 
 def unique_name(class_name: str) -> str:
