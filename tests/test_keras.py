@@ -272,7 +272,11 @@ def test_dense_builds_lazily_on_the_first_call_and_checks_the_input():
     ({"units": 2.5}, "invalid value for `units`"),
     ({"units": 2, "activation": "rectifier"}, "unknown activation 'rectifier'; known: elu, "),
     ({"units": 2, "kernel_initializer": "glorot"}, "unknown initializer 'glorot'; known: "),
-    ({"units": 2, "kernel_regularizer": "l2"}, "kernel_regularizer is not supported"),
+    ({"units": 2, "kernel_regularizer": "l3"}, "unknown regularizer 'l3'"),
+    ({"units": 2, "activity_regularizer": "l2"}, "Dense: activity_regularizer is not "
+                                                 "supported"),
+    ({"units": 2, "kernel_constraint": "max_norm"}, "Dense: kernel_constraint is not "
+                                                    "supported"),
     ({"units": 2, "colour": "red"}, "Unrecognized keyword arguments passed to Dense"),
     ({"units": 2, "name": "a.b"}, "cannot contain '.'"),
 ])
@@ -1069,7 +1073,7 @@ def _write_model_file(path, config_text=None, weights=None):
     ("garbage", "not an .npz file"),
     ("empty", "the file is empty"),
     ("bad json", "model config is not valid JSON"),
-    ("unknown layer", "unknown layer class 'Lambda'; known: Activation, Dense"),
+    ("unknown layer", "unknown layer class 'Lambda'; known: Activation, AveragePooling2D"),
     ("bad layer args", "cannot rebuild layer 'dense' \\(Dense\\) from its config"),
     ("missing weight", "(?s)weights do not match the saved architecture.*Missing key"),
     ("newer version", "newer tinygrad_edu.keras"),
