@@ -217,7 +217,7 @@ class Layer(WeightLists, nn.Module):
     def input_shape(self) -> Shape:
         """The input shape (batch axis ``None``), once the layer is built (Keras 2)."""
         if self._build_input_shape is None:
-            raise AttributeError(f"layer {self.name!r} is not built yet: its input shape is "
+            raise ValueError(f"layer {self.name!r} is not built yet: its input shape is "
                                  "known once it is called or added after a known shape")
         return tuple(self._build_input_shape)
 

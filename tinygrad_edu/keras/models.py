@@ -315,7 +315,7 @@ class Model(WeightLists, nn.Module):
         self._require_built("output_shape")
         last = self.layers[-1] if self.layers else None
         if last is None or getattr(last, "_build_input_shape", None) is None:
-            raise AttributeError(f"model {self.name!r}: its output shape is not known "
+            raise ValueError(f"model {self.name!r}: its output shape is not known "
                                  "(a subclassed model's call() decides it)")
         return tuple(last.output_shape)
 
