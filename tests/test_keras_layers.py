@@ -456,6 +456,17 @@ def test_reshape_shapes_values_gradients_and_errors():
         Sequential([layers.Dense(10, input_shape=(3,)), layers.Reshape((3, 3))])
 
 
+def test_rescaling_values_gradients_and_errors():
+    x = np.random.default_rng(6).uniform(0, 255, size=(2, 3, 3, 2))
+    np.testing.assert_allclose(layers.Rescaling(1.0 / 255)(x).numpy(), x / 255, rtol=1e-6)
+    per_channel = layers.Rescaling([1.0, -2.0], offset=[0.5, 0.0], dtype="float64")
+    np.testing.assert_allclose(per_channel(x).numpy(), x * [1.0, -2.0] + [0.5, 0.0])
+    grads_match(per_channel, x)
+    assert per_channel.get_config()["scale"] == [1.0, -2.0]
+    with pytest.raises(ValueError, match="Rescaling: scale must be a finite number"):
+        layers.Rescaling(float("inf"))
+
+
 # ------------------------------------------------------------------ models: summary, saving
 
 
@@ -514,6 +525,7 @@ def test_new_layers_save_and_load_with_configs_and_weights(tmp_path):
     keras.utils.set_random_seed(1)
     model = Sequential([
         keras.Input((6, 6, 2)),
+        layers.Rescaling([0.5, 2.0], offset=-0.1),
         layers.Conv2D(3, (2, 3), strides=(1, 2), padding="same", activation="relu",
                       kernel_regularizer=keras.regularizers.l2(0.01), use_bias=False),
         layers.BatchNormalization(momentum=0.9, epsilon=1e-4,
@@ -537,9 +549,9 @@ def test_new_layers_save_and_load_with_configs_and_weights(tmp_path):
     np.testing.assert_array_equal(again.predict(x, verbose=0), model.predict(x, verbose=0))
     for a, b in zip(again.layers, model.layers):
         assert a.get_config() == b.get_config()
-    assert again.layers[1].get_weights()[2].tolist() == model.layers[1].get_weights()[2].tolist()
+    assert again.layers[2].get_weights()[2].tolist() == model.layers[2].get_weights()[2].tolist()
     assert again.layers[-2].kernel_regularizer.get_config() == {"l1": 0.01, "l2": 0.02}
-    assert [len(layer.losses) for layer in again.layers] == [1, 1, 0, 0, 0, 0, 0, 0, 2, 0]
+    assert [len(layer.losses) for layer in again.layers] == [0, 1, 1, 0, 0, 0, 0, 0, 0, 2, 0]
     assert again.evaluate(x, np.arange(8) % 2, verbose=0) == pytest.approx(
         model.evaluate(x, np.arange(8) % 2, verbose=0), rel=1e-6)
 

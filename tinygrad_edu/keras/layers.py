@@ -1,6 +1,6 @@
 """Keras's layers: ``Dense``, ``Activation``, ``Dropout``, ``Flatten``, ``Reshape``,
-``ReLU``, ``LeakyReLU``, ``Softmax``, ``InputLayer`` / ``Input``, their base class ``Layer``;
-and from :mod:`._conv_layers` ``Conv2D``, ``MaxPooling2D``, ``AveragePooling2D``,
+``Rescaling``, ``ReLU``, ``LeakyReLU``, ``Softmax``, ``InputLayer`` / ``Input``, their base
+class ``Layer``; and from :mod:`._conv_layers` ``Conv2D``, ``MaxPooling2D``, ``AveragePooling2D``,
 ``GlobalAveragePooling2D``, ``GlobalMaxPooling2D``, from :mod:`._norm_layers`
 ``BatchNormalization``.
 
@@ -650,6 +650,39 @@ class Reshape(Layer):
         return {**super().get_config(), "target_shape": list(self.target_shape)}
 
 
+class Rescaling(Layer):
+    """``inputs * scale + offset``, e.g. ``Rescaling(1.0 / 255)`` to bring pixel values
+    into [0, 1] inside the model (``scale`` and ``offset`` may be per-channel lists).
+
+    >>> import numpy as np
+    >>> Rescaling(1.0 / 255)(np.array([[0.0, 255.0]])).tolist()
+    [[0.0, 1.0]]
+    >>> Rescaling(2.0, offset=[-1.0, 1.0])(np.array([[1.0, 1.0]])).tolist()
+    [[1.0, 3.0]]
+    """
+
+    def __init__(self, scale: Any, offset: Any = 0.0, **kwargs: Any) -> None:
+        values = []
+        for what, value in (("scale", scale), ("offset", offset)):
+            arr = np.asarray(value, dtype=np.float64)
+            if arr.ndim > 1 or not np.isfinite(arr).all():
+                raise ValueError(f"Rescaling: {what} must be a finite number or a list of "
+                                 f"them (one per channel), got {value!r}")
+            values.append(arr)
+        super().__init__(**kwargs)
+        self.scale, self.offset = (a.item() if a.ndim == 0 else a.tolist() for a in values)
+        if self._batch_input_shape is not None:
+            self.build(self._batch_input_shape)
+
+    def forward(self, inputs: Tensor) -> Tensor:
+        scale = np.asarray(self.scale, dtype=inputs.dtype)
+        offset = np.asarray(self.offset, dtype=inputs.dtype)
+        return inputs * scale + offset
+
+    def get_config(self) -> dict[str, Any]:
+        return {**super().get_config(), "scale": self.scale, "offset": self.offset}
+
+
 def _slope(value: Any, who: str, what: str) -> float:
     if isinstance(value, bool) or not isinstance(value, int | float | np.floating) \
             or not value >= 0:
@@ -767,8 +800,8 @@ Convolution2D = Conv2D  # Keras 2's alias
 
 LAYER_CLASSES: dict[str, type[Layer]] = {
     cls.__name__: cls for cls in (
-        InputLayer, Dense, Activation, Dropout, Flatten, Reshape, ReLU, LeakyReLU, Softmax,
-        Conv2D, MaxPooling2D, AveragePooling2D, GlobalAveragePooling2D, GlobalMaxPooling2D,
+        InputLayer, Dense, Activation, Dropout, Flatten, Reshape, Rescaling, ReLU, LeakyReLU,
+        Softmax, Conv2D, MaxPooling2D, AveragePooling2D, GlobalAveragePooling2D, GlobalMaxPooling2D,
         BatchNormalization)
 }
 """The layer classes ``load_model`` may build, by class name (a file cannot name others)."""
@@ -777,4 +810,4 @@ __all__ = ["LAYER_CLASSES", "Activation", "AveragePooling2D", "AvgPool2D",
            "BatchNormalization", "Conv2D", "Convolution2D", "Dense", "Dropout", "Flatten",
            "GlobalAveragePooling2D", "GlobalAvgPool2D", "GlobalMaxPool2D",
            "GlobalMaxPooling2D", "Input", "InputLayer", "Layer", "LeakyReLU", "MaxPool2D",
-           "MaxPooling2D", "ReLU", "Reshape", "Softmax"]
+           "MaxPooling2D", "ReLU", "Rescaling", "Reshape", "Softmax"]
