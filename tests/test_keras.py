@@ -513,8 +513,8 @@ def test_fit_before_compile_says_call_compile_first():
 
 def test_compile_rejects_unknown_names_listing_the_known_ones():
     model = _seed000_model()
-    with pytest.raises(ValueError, match="unknown optimizer 'adamax'; known: adagrad, adam, "
-                                         "adamw, rmsprop, sgd"):
+    with pytest.raises(ValueError, match="unknown optimizer 'adamax'; known: adadelta, adagrad, "
+                                         "adam, adamw, rmsprop, sgd"):
         model.compile(optimizer="adamax", loss="mse")
     with pytest.raises(ValueError, match="unknown loss 'mean_square_error'; known: .*"
                                          "mean_squared_error"):

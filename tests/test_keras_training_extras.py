@@ -235,6 +235,38 @@ def test_history_params_and_epoch_as_keras():
     assert h.params == {"verbose": 1, "epochs": 1, "steps": 2}
 
 
+# ------------------------------------------------------------------ Keras 2 script idioms
+
+
+def test_adadelta_matches_keras_formula_in_float64_and_saves(tmp_path):
+    w = tg.tensor(np.array([1.0, -2.0]), requires_grad=True)
+    opt = keras.optimizers.Adadelta(learning_rate=1.0)
+    bound = opt.build([w])
+    p, acc_g, acc_d = np.array([1.0, -2.0]), np.zeros(2), np.zeros(2)
+    for g in ([0.5, -1.0], [0.25, 3.0], [-1.0, 0.0]):
+        w.grad = tg.tensor(np.array(g))
+        bound.step()
+        acc_g = 0.95 * acc_g + 0.05 * np.square(g)
+        delta = -np.sqrt(acc_d + 1e-7) / np.sqrt(acc_g + 1e-7) * np.array(g)
+        acc_d = 0.95 * acc_d + 0.05 * delta ** 2
+        p = p + 1.0 * delta
+        np.testing.assert_allclose(w.numpy(), p, rtol=1e-13)
+    assert keras.optimizers.get("adadelta").get_config()["rho"] == 0.95
+    model = _linear(optimizer=keras.optimizers.Adadelta(learning_rate=1.0))
+    model.fit(X, Y, epochs=2, verbose=0)
+    model.save(tmp_path / "m.npz")
+    again = load_model(tmp_path / "m.npz")
+    assert isinstance(again.optimizer, keras.optimizers.Adadelta)
+    assert again.optimizer.iterations == model.optimizer.iterations == 4
+
+
+def test_image_data_format_is_channels_last():
+    assert keras.backend.image_data_format() == "channels_last"
+    keras.backend.set_image_data_format("channels_last")
+    with pytest.raises(NotImplementedError, match="channels_last only; transpose the data"):
+        keras.backend.set_image_data_format("channels_first")
+
+
 # ------------------------------------------------------------------ model shapes
 
 
