@@ -91,6 +91,32 @@ def test_fit_minimises_and_reports_the_loss_plus_the_penalties():
     assert [float(p.item()) for p in model.losses] == pytest.approx([0.3, 0.1])
 
 
+def test_penalties_of_layers_inside_a_custom_layer_and_a_subclassed_model_count():
+    class Block(layers.Layer):
+        def __init__(self):
+            super().__init__()
+            self.inner = layers.Dense(1, kernel_initializer="ones",
+                                      kernel_regularizer=regularizers.l2(0.5))
+
+        def call(self, inputs):
+            return self.inner(inputs)
+
+    class Net(keras.Model):
+        def __init__(self):
+            super().__init__()
+            self.block = Block()
+
+        def call(self, inputs):
+            return self.block(inputs)
+
+    net = Net()
+    net.compile(optimizer=keras.optimizers.SGD(learning_rate=0.0), loss="mse")
+    h = net.fit(X, Y, epochs=1, batch_size=40, verbose=0)
+    pred = X.astype(np.float64).sum(axis=1, keepdims=True)
+    assert [float(p.item()) for p in net.block.losses] == [1.5]           # 0.5 * 3 ones
+    assert h.history["loss"] == pytest.approx([((pred - Y) ** 2).mean() + 1.5], rel=1e-5)
+
+
 def test_a_training_step_follows_the_penalty_gradient():
     model = _linear(regularizers.l2(0.1), lr=0.05)
     k = np.ones((3, 1))

@@ -257,8 +257,9 @@ class Layer(WeightLists, nn.Module):
 
     @property
     def losses(self) -> list[Tensor]:
-        """The penalties of this layer's weight regularizers, computed from the current
-        weights (Keras's ``layer.losses``); ``fit`` adds their sum to the loss.
+        """The penalties of this layer's weight regularizers (and of layers inside it),
+        computed from the current weights (Keras's ``layer.losses``); ``fit`` adds their
+        sum to the loss.
 
         >>> import numpy as np
         >>> layer = Dense(2, input_dim=2, kernel_regularizer=regularizers.l2(0.5),
@@ -266,7 +267,7 @@ class Layer(WeightLists, nn.Module):
         >>> [float(p.item()) for p in layer.losses]      # 0.5 * (1 + 1 + 1 + 1)
         [2.0]
         """
-        return [reg(getattr(self, name)) for name, reg in self._regularizers.items()]
+        return regularization_losses(self)
 
     @property
     def trainable(self) -> bool:
@@ -381,6 +382,12 @@ def Input(shape: Any = None, batch_size: int | None = None, dtype: Any = None,
     """
     return InputLayer(shape=shape, batch_size=batch_size, dtype=dtype, name=name,
                       batch_shape=batch_shape)
+
+
+def regularization_losses(module: nn.Module) -> list[Tensor]:
+    """The regularizers' penalties of ``module`` and every layer inside it."""
+    return [reg(getattr(m, name)) for m in module.modules() if isinstance(m, Layer)
+            for name, reg in m._regularizers.items()]
 
 
 def unsupported_arguments(layer: str, **given: Any) -> None:

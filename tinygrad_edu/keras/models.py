@@ -52,7 +52,14 @@ from ..train.history import History
 from ..train.progress import format_logs
 from . import backend, losses, optimizers
 from . import metrics as _metrics
-from .layers import InputLayer, Layer, WeightLists, _as_tensor, _check_name
+from .layers import (
+    InputLayer,
+    Layer,
+    WeightLists,
+    _as_tensor,
+    _check_name,
+    regularization_losses,
+)
 from .saving import load_model
 
 _NOT_BUILT = (
@@ -288,20 +295,18 @@ class Model(WeightLists, nn.Module):
 
     @property
     def losses(self) -> list[Tensor]:
-        """The penalties of every layer's weight regularizers, from the current weights
-        (Keras's ``model.losses``); training minimises the loss plus their sum."""
-        return [p for layer in self.layers for p in layer.losses]
+        """The penalties of every layer's weight regularizers (nested layers included),
+        from the current weights (Keras's ``model.losses``); training minimises the loss
+        plus their sum."""
+        return regularization_losses(self)
 
     def _loss_with_penalties(self) -> Callable:
         """The compiled loss, plus the regularizers' penalties when any layer has one: the
         loss ``fit`` minimises and, as in Keras, reports (``loss``, ``val_loss``,
         ``evaluate``)."""
-        if not any(layer._regularizers for layer in self._all_layers()):
+        if not any(isinstance(m, Layer) and m._regularizers for m in self.modules()):
             return self._loss_fn
         return _PenalizedLoss(self._loss_fn, self)
-
-    def _all_layers(self) -> list[Layer]:
-        return [m for m in self.modules() if isinstance(m, Layer)]
 
     @property
     def input_shape(self) -> tuple:
@@ -316,7 +321,7 @@ class Model(WeightLists, nn.Module):
         last = self.layers[-1] if self.layers else None
         if last is None or getattr(last, "_build_input_shape", None) is None:
             raise ValueError(f"model {self.name!r}: its output shape is not known "
-                                 "(a subclassed model's call() decides it)")
+                             "(a subclassed model's call() decides it)")
         return tuple(last.output_shape)
 
     def _require_built(self, who: str) -> None:
