@@ -48,6 +48,9 @@ class BatchNormalization(Layer):
     and with the moving averages in inference, then scale by ``gamma`` and shift by
     ``beta``: ``gamma * (x - mean) / sqrt(var + epsilon) + beta``. Keras's arguments and
     defaults (``axis=-1, momentum=0.99, epsilon=0.001, center=True, scale=True``).
+    ``synchronized`` (across devices) and Keras 2's ``fused`` (which kernel computes it) are
+    accepted and change nothing here: there is one device and one kernel. Keras 2's batch
+    renormalization arguments and the constraints raise ``NotImplementedError``.
 
     >>> import numpy as np
     >>> bn = BatchNormalization(input_shape=(4, 4, 3))
