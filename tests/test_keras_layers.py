@@ -197,9 +197,11 @@ def test_conv2d_glorot_uniform_uses_keras_fans():
     ({"filters": 3, "kernel_size": 3, "groups": 2}, ValueError,
      "Conv2D: groups must be a positive int dividing filters \\(3\\), got groups=2"),
     ({"filters": 2, "kernel_size": 3, "activity_regularizer": "l2"}, NotImplementedError,
-     "Conv2D: activity_regularizer is not supported by tinygrad_edu.keras"),
+     "Conv2D: activity_regularizer is not supported by tinygrad_edu.keras; leave it out, "
+     "or: for an activity regularizer, add the penalty to the loss yourself"),
     ({"filters": 2, "kernel_size": 3, "kernel_constraint": "max_norm"}, NotImplementedError,
-     "Conv2D: kernel_constraint is not supported"),
+     "Conv2D: kernel_constraint is not supported.*project the weights yourself after each "
+     "update"),
     ({"filters": 2, "kernel_size": 3, "colour": 1}, TypeError,
      "Unrecognized keyword arguments passed to Conv2D"),
 ])

@@ -394,13 +394,21 @@ def unsupported_arguments(layer: str, **given: Any) -> None:
     """Refuse Keras arguments this facade does not implement (activity regularizers and
     weight constraints), naming the layer, the argument and what to do instead."""
     used = [k for k, v in given.items() if v is not None]
-    if used:
-        raise NotImplementedError(
-            f"{layer}: {', '.join(used)} {'is' if len(used) == 1 else 'are'} not supported by "
-            "tinygrad_edu.keras; leave it out, or add the penalty to the loss yourself (a "
-            "loss function fn(y_true, y_pred) may use the model's weights). kernel_regularizer"
-            " and bias_regularizer are supported (keras.regularizers.l1 / l2 / l1_l2)."
-        )
+    if not used:
+        return
+    hints = []
+    if any(k.endswith("_constraint") for k in used):
+        hints.append("for a constraint, project the weights yourself after each update "
+                     "(a Callback's on_train_batch_end, e.g. np.clip(layer.kernel.data, ...,"
+                     " out=layer.kernel.data))")
+    if "activity_regularizer" in used:
+        hints.append("for an activity regularizer, add the penalty to the loss yourself; "
+                     "kernel_regularizer and bias_regularizer are supported "
+                     "(keras.regularizers.l1 / l2 / l1_l2)")
+    raise NotImplementedError(
+        f"{layer}: {', '.join(used)} {'is' if len(used) == 1 else 'are'} not supported by "
+        f"tinygrad_edu.keras; leave {'it' if len(used) == 1 else 'them'} out, or: "
+        + "; ".join(hints))
 
 
 class Dense(Layer):
