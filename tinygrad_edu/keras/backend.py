@@ -1,5 +1,5 @@
 """Keras's ``backend`` helpers that matter here: layer and model names, ``floatx``,
-``clear_session``.
+``image_data_format``, ``clear_session``.
 
 Layers and models are named as Keras names them: the class name in snake case, then
 ``_1``, ``_2``, ... for later ones (``dense``, ``dense_1``, ...), counted per process until
@@ -8,8 +8,8 @@ Layers and models are named as Keras names them: the class name in snake case, t
 >>> clear_session()
 >>> unique_name("Dense"), unique_name("Dense"), unique_name("Dropout")
 ('dense', 'dense_1', 'dropout')
->>> floatx()
-'float32'
+>>> floatx(), image_data_format()
+('float32', 'channels_last')
 """
 
 from __future__ import annotations
@@ -22,12 +22,16 @@ _counts: Counter[str] = Counter()
 
 
 def snake_case(class_name: str) -> str:
-    """``InputLayer`` -> ``input_layer`` (Keras's rule for default names).
+    """``InputLayer`` -> ``input_layer`` (Keras's rule for default names: a capital starts
+    a word only before a lower-case letter or after one, so digits and acronyms stay put).
 
-    >>> snake_case("InputLayer"), snake_case("Dense")
-    ('input_layer', 'dense')
+    >>> snake_case("InputLayer"), snake_case("Dense"), snake_case("Conv2D")
+    ('input_layer', 'dense', 'conv2d')
+    >>> snake_case("MaxPooling2D"), snake_case("LeakyReLU")
+    ('max_pooling2d', 'leaky_re_lu')
     """
-    return re.sub(r"(?<!^)(?=[A-Z])", "_", class_name).lower()
+    name = re.sub("(.)([A-Z][a-z]+)", r"\1_\2", class_name)
+    return re.sub("([a-z])([A-Z])", r"\1_\2", name).lower()
 
 
 def unique_name(class_name: str) -> str:
@@ -46,6 +50,21 @@ def clear_session() -> None:
 def floatx() -> str:
     """The float type of weights and computations: always ``'float32'``, as Keras's default."""
     return "float32"
+
+
+def image_data_format() -> str:
+    """Where images keep their channels: always ``'channels_last'``, (batch, height, width,
+    channels), Keras's default, which the image layers here use (scripts branch on it to
+    reshape their data)."""
+    return "channels_last"
+
+
+def set_image_data_format(data_format: str) -> None:
+    """Accepts only ``'channels_last'`` (the image layers here support no other layout)."""
+    if data_format != "channels_last":
+        raise NotImplementedError(
+            f"set_image_data_format({data_format!r}): tinygrad_edu.keras layers are "
+            "channels_last only; transpose the data with np.transpose(x, (0, 2, 3, 1))")
 
 
 def class_from_config(config: dict, classes: dict[str, type], kind: str) -> type:

@@ -7,8 +7,14 @@
   restores them when the last epoch is reached).
 - ``ModelCheckpoint``: saves the whole model with ``model.save`` (architecture and weights,
   ``.npz`` or ``.safetensors``), or only the weights with ``save_weights_only=True``.
-- ``History``, ``LambdaCallback``, ``ReduceLROnPlateau``, ``TerminateOnNaN``: as in
-  ``tinygrad_edu.train`` (already Keras's semantics).
+- ``LearningRateScheduler``: ``schedule(epoch, lr)`` (or ``schedule(epoch)``) sets the
+  learning rate at the start of each epoch; logged as ``learning_rate``.
+- ``CSVLogger``: one CSV row per epoch, Keras's columns (``epoch``, then the sorted log
+  names), written and flushed as each epoch ends.
+- ``History``, ``LambdaCallback``, ``ReduceLROnPlateau``: as in ``tinygrad_edu.train``
+  (already Keras's semantics). ``TerminateOnNaN``: with it, a NaN/inf loss ends ``fit``
+  quietly (Keras's behaviour) instead of raising ``TrainingDiverged``; the NaN batch's
+  update is not applied.
 
 >>> import numpy as np
 >>> from tinygrad_edu import keras
@@ -24,11 +30,19 @@
 
 from __future__ import annotations
 
+import csv
+import inspect
+import io
+import math
+import numbers
 import os
+from collections.abc import Callable
 from typing import Any
 
+import numpy as np
+
 from ..train import callbacks as _train_callbacks
-from ..train.callbacks import LambdaCallback, ReduceLROnPlateau, TerminateOnNaN
+from ..train.callbacks import LambdaCallback, ReduceLROnPlateau, TerminateOnNaN, _lr_groups
 from ..train.history import History
 from ..train.weights import restore
 
@@ -113,5 +127,133 @@ class ModelCheckpoint(_train_callbacks.ModelCheckpoint):
             self.model.save(path)
 
 
-__all__ = ["Callback", "EarlyStopping", "History", "LambdaCallback", "ModelCheckpoint",
-           "ReduceLROnPlateau", "TerminateOnNaN"]
+def _takes_lr(schedule: Callable) -> bool:
+    """Whether ``schedule`` accepts ``(epoch, lr)`` (Keras 2's form is ``(epoch)``)."""
+    try:
+        inspect.signature(schedule).bind(0, 0.1)
+    except TypeError:
+        return False
+    except ValueError:  # no signature (a builtin): Keras's form
+        return True
+    return True
+
+
+class LearningRateScheduler(Callback):
+    """At the start of every epoch set the learning rate to ``schedule(epoch, lr)``
+    (``epoch`` 0-based, ``lr`` the current rate) or, for a one-argument function,
+    ``schedule(epoch)``; ``verbose=1`` prints each change. The rate in force is logged as
+    ``learning_rate`` (so ``history.history['learning_rate']``).
+
+    >>> import numpy as np
+    >>> from tinygrad_edu import keras
+    >>> model = keras.Sequential([keras.layers.Dense(1, input_dim=1)])
+    >>> model.compile(optimizer=keras.optimizers.SGD(learning_rate=0.1), loss="mse")
+    >>> halve = LearningRateScheduler(lambda epoch, lr: lr if epoch == 0 else lr / 2)
+    >>> x = np.linspace(-1, 1, 8).reshape(-1, 1)
+    >>> h = model.fit(x, x, epochs=3, verbose=0, callbacks=[halve])
+    >>> h.history["learning_rate"], model.optimizer.learning_rate
+    ([0.1, 0.05, 0.025], 0.025)
+    """
+
+    def __init__(self, schedule: Callable, verbose: int = 0) -> None:
+        super().__init__()
+        if not callable(schedule):
+            raise TypeError(f"LearningRateScheduler: schedule must be a function "
+                            f"schedule(epoch, lr) -> new lr, got {type(schedule).__name__}")
+        self.schedule = schedule
+        self.verbose = verbose
+        self._two_args = _takes_lr(schedule)
+
+    def on_epoch_begin(self, epoch: int, logs: dict | None = None) -> None:
+        groups = _lr_groups(self.optimizer, "LearningRateScheduler")
+        lr = float(groups[0]["lr"])
+        new = self.schedule(epoch, lr) if self._two_args else self.schedule(epoch)
+        if isinstance(new, bool) or not isinstance(new, numbers.Real | np.ndarray) \
+                or np.ndim(new) != 0 or not math.isfinite(float(new)) or float(new) < 0:
+            raise ValueError(f"LearningRateScheduler: the schedule returned {new!r} at epoch "
+                             f"{epoch}; it must return the new learning rate, a non-negative "
+                             "float (e.g. return lr * 0.9)")
+        for g in groups:
+            g["lr"] = float(new)
+        if self.verbose > 0:
+            print(f"\nEpoch {epoch + 1}: LearningRateScheduler setting learning rate to "
+                  f"{float(new)}.")
+
+    def on_epoch_end(self, epoch: int, logs: dict | None = None) -> None:
+        if logs is not None:
+            logs["learning_rate"] = float(_lr_groups(self.optimizer,
+                                                     "LearningRateScheduler")[0]["lr"])
+
+
+def _csv_value(value: Any) -> Any:
+    """A log value as Keras's CSVLogger writes it (a 1-D array as "[a, b]")."""
+    if isinstance(value, str):
+        return value
+    if isinstance(value, list | tuple | np.ndarray) and np.ndim(value) > 0:
+        return f"[{', '.join(map(str, value))}]"
+    return value
+
+
+class CSVLogger(Callback):
+    """Write one CSV row per epoch to ``filename``: the column ``epoch`` (0-based), then
+    every logged value in sorted order (``loss``, ``val_loss``, metrics, and ``val_``
+    columns, ``NA`` when there is no validation data), as Keras writes it.
+
+    ``append=False`` starts the file afresh at the start of training; ``append=True`` adds
+    to it (the header only when the file is empty or new). Each row is written with one
+    ``write`` and flushed with the file closed, so an interrupted run leaves whole rows.
+
+    >>> import os, tempfile
+    >>> import numpy as np
+    >>> from tinygrad_edu import keras
+    >>> model = keras.Sequential([keras.layers.Dense(1, input_dim=1)])
+    >>> model.compile(optimizer="sgd", loss="mse", metrics=["mae"])
+    >>> path = os.path.join(tempfile.mkdtemp(), "log.csv")
+    >>> x = np.linspace(-1, 1, 8).reshape(-1, 1)
+    >>> _ = model.fit(x, x, epochs=2, verbose=0, callbacks=[CSVLogger(path)])
+    >>> open(path).read().splitlines()[0]
+    'epoch,loss,mae,val_loss,val_mae'
+    >>> len(open(path).read().splitlines())
+    3
+    """
+
+    def __init__(self, filename: str | os.PathLike, separator: str = ",",
+                 append: bool = False) -> None:
+        super().__init__()
+        self.filename = os.fspath(filename)
+        self.sep = separator
+        self.append = bool(append)
+        self.keys: list[str] | None = None
+        self._write_header = True
+
+    def on_train_begin(self, logs: dict | None = None) -> None:
+        self.keys = None
+        if self.append and os.path.exists(self.filename):
+            self._write_header = os.path.getsize(self.filename) == 0
+        else:
+            self._write_header = True
+            directory = os.path.dirname(self.filename)
+            if directory:
+                os.makedirs(directory, exist_ok=True)
+            with open(self.filename, "w", newline=""):
+                pass  # a fresh, empty file now, as Keras's opening it for writing does
+
+    def on_epoch_end(self, epoch: int, logs: dict | None = None) -> None:
+        logs = logs or {}
+        if self.keys is None:
+            self.keys = sorted(logs)
+            if self.keys and not any(k.startswith("val_") for k in self.keys):
+                self.keys += ["val_" + k for k in self.keys]
+        buffer = io.StringIO()
+        writer = csv.writer(buffer, delimiter=self.sep)
+        if self._write_header:
+            writer.writerow(["epoch", *self.keys])
+            self._write_header = False
+        writer.writerow([epoch, *(_csv_value(logs.get(k, "NA")) for k in self.keys)])
+        with open(self.filename, "a", newline="") as f:
+            f.write(buffer.getvalue())
+            f.flush()
+
+
+__all__ = ["CSVLogger", "Callback", "EarlyStopping", "History", "LambdaCallback",
+           "LearningRateScheduler", "ModelCheckpoint", "ReduceLROnPlateau", "TerminateOnNaN"]

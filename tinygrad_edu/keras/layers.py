@@ -1,5 +1,8 @@
-"""Keras's layers: ``Dense``, ``Activation``, ``Dropout``, ``Flatten``, ``InputLayer`` /
-``Input``, and their base class ``Layer``.
+"""Keras's layers: ``Dense``, ``Activation``, ``Dropout``, ``Flatten``, ``Reshape``,
+``Rescaling``, ``ReLU``, ``LeakyReLU``, ``Softmax``, ``InputLayer`` / ``Input``, their base
+class ``Layer``; and from :mod:`._conv_layers` ``Conv2D``, ``MaxPooling2D``, ``AveragePooling2D``,
+``GlobalAveragePooling2D``, ``GlobalMaxPooling2D``, from :mod:`._norm_layers`
+``BatchNormalization``.
 
 A layer is an ``nn.Module`` (its weights are ``Parameter``s, so ``parameters()``,
 ``state_dict()`` and the optimizers work on it) with Keras's behaviour on top:
@@ -37,6 +40,7 @@ from __future__ import annotations
 
 import contextlib
 import math
+import warnings
 from collections.abc import Iterator, Sequence
 from typing import Any
 
@@ -46,7 +50,7 @@ from .. import nn
 from ..nn import functional as F
 from ..random import Generator
 from ..tensor import Tensor
-from . import activations, backend, initializers
+from . import activations, backend, initializers, regularizers
 from ._dense_op import dense
 
 Shape = tuple[int | None, ...]
@@ -160,6 +164,8 @@ class Layer(WeightLists, nn.Module):
         self.training = False  # calls outside fit() are inference, as in Keras
         self._trainable = bool(trainable)
         self._build_input_shape: Shape | None = None
+        self._frozen_weights: set[str] = set()  # add_weight(trainable=False): never trained
+        self._regularizers: dict[str, Any] = {}  # weight name -> its regularizer
         declared = None
         if batch_input_shape is not None:
             declared = _shape_tuple(batch_input_shape, "batch_input_shape")
@@ -207,11 +213,22 @@ class Layer(WeightLists, nn.Module):
                                  "known once its input shape is")
         return self.compute_output_shape(self._build_input_shape)
 
+    @property
+    def input_shape(self) -> Shape:
+        """The input shape (batch axis ``None``), once the layer is built (Keras 2)."""
+        if self._build_input_shape is None:
+            raise ValueError(f"layer {self.name!r} is not built yet: its input shape is "
+                                 "known once it is called or added after a known shape")
+        return tuple(self._build_input_shape)
+
     # ----------------------------------------------------------------- weights
     def add_weight(self, name: str, shape: Sequence[int], initializer: Any = "glorot_uniform",
-                   trainable: bool = True, dtype: Any = None) -> nn.Parameter:
+                   trainable: bool = True, dtype: Any = None,
+                   regularizer: Any = None) -> nn.Parameter:
         """Create a weight (a ``Parameter``), register it as ``self.<name>`` and return it;
-        for custom layers' ``build`` (Keras's ``add_weight``).
+        for custom layers' ``build`` (Keras's ``add_weight``). ``trainable=False`` makes a
+        weight ``fit`` never updates (BatchNormalization's moving statistics); a
+        ``regularizer`` adds its penalty to the training loss (see :attr:`losses`).
 
         >>> class Scale(Layer):
         ...     def build(self, input_shape):
@@ -226,10 +243,31 @@ class Layer(WeightLists, nn.Module):
         """
         shape = tuple(int(s) for s in shape)
         dt = np.dtype(dtype) if dtype is not None else self.dtype
-        param = nn.Parameter(make_weight(initializer, shape, dt, name))
+        try:
+            param = nn.Parameter(make_weight(initializer, shape, dt, name))
+        except ValueError as e:
+            raise ValueError(f"{type(self).__name__} layer {self.name!r}: {e}") from None
         param.requires_grad = bool(trainable) and self._trainable
         self.register_parameter(_check_name(name, "weight"), param)
+        if not trainable:
+            self._frozen_weights.add(name)
+        if regularizer is not None:
+            self._regularizers[name] = regularizers.get(regularizer)
         return param
+
+    @property
+    def losses(self) -> list[Tensor]:
+        """The penalties of this layer's weight regularizers (and of layers inside it),
+        computed from the current weights (Keras's ``layer.losses``); ``fit`` adds their
+        sum to the loss.
+
+        >>> import numpy as np
+        >>> layer = Dense(2, input_dim=2, kernel_regularizer=regularizers.l2(0.5),
+        ...               kernel_initializer="ones")
+        >>> [float(p.item()) for p in layer.losses]      # 0.5 * (1 + 1 + 1 + 1)
+        [2.0]
+        """
+        return regularization_losses(self)
 
     @property
     def trainable(self) -> bool:
@@ -242,8 +280,8 @@ class Layer(WeightLists, nn.Module):
         self._apply_trainable()
 
     def _apply_trainable(self) -> None:
-        for p in self.parameters():
-            p.requires_grad = self._trainable
+        for name, p in self.named_parameters():
+            p.requires_grad = self._trainable and name not in self._frozen_weights
 
     def get_weights(self) -> list[np.ndarray]:
         """Copies of the weights as numpy arrays (a Dense layer: ``[kernel, bias]``)."""
@@ -346,15 +384,31 @@ def Input(shape: Any = None, batch_size: int | None = None, dtype: Any = None,
                       batch_shape=batch_shape)
 
 
-def _no_regularizer(layer: str, **given: Any) -> None:
+def regularization_losses(module: nn.Module) -> list[Tensor]:
+    """The regularizers' penalties of ``module`` and every layer inside it."""
+    return [reg(getattr(m, name)) for m in module.modules() if isinstance(m, Layer)
+            for name, reg in m._regularizers.items()]
+
+
+def unsupported_arguments(layer: str, **given: Any) -> None:
+    """Refuse Keras arguments this facade does not implement (activity regularizers and
+    weight constraints), naming the layer, the argument and what to do instead."""
     used = [k for k, v in given.items() if v is not None]
-    if used:
-        raise NotImplementedError(
-            f"{layer}: {', '.join(used)} {'is' if len(used) == 1 else 'are'} not supported by "
-            "tinygrad_edu.keras; add a penalty to the loss instead (a loss function "
-            "fn(y_true, y_pred) may use the model's weights), or use optim.AdamW's "
-            "weight_decay"
-        )
+    if not used:
+        return
+    hints = []
+    if any(k.endswith("_constraint") for k in used):
+        hints.append("for a constraint, project the weights yourself after each update "
+                     "(a Callback's on_train_batch_end, e.g. np.clip(layer.kernel.data, ...,"
+                     " out=layer.kernel.data))")
+    if "activity_regularizer" in used:
+        hints.append("for an activity regularizer, add the penalty to the loss yourself; "
+                     "kernel_regularizer and bias_regularizer are supported "
+                     "(keras.regularizers.l1 / l2 / l1_l2)")
+    raise NotImplementedError(
+        f"{layer}: {', '.join(used)} {'is' if len(used) == 1 else 'are'} not supported by "
+        f"tinygrad_edu.keras; leave {'it' if len(used) == 1 else 'them'} out, or: "
+        + "; ".join(hints))
 
 
 class Dense(Layer):
@@ -389,11 +443,12 @@ class Dense(Layer):
         if isinstance(units, bool) or not isinstance(units, int | np.integer) or units <= 0:
             raise ValueError("Received an invalid value for `units`, expected a positive "
                              f"integer. Received: units={units!r}")
-        _no_regularizer("Dense", kernel_regularizer=kernel_regularizer,
-                        bias_regularizer=bias_regularizer,
-                        activity_regularizer=activity_regularizer,
-                        kernel_constraint=kernel_constraint, bias_constraint=bias_constraint)
+        unsupported_arguments("Dense", activity_regularizer=activity_regularizer,
+                              kernel_constraint=kernel_constraint,
+                              bias_constraint=bias_constraint)
         super().__init__(**kwargs)
+        self.kernel_regularizer = regularizers.get(kernel_regularizer)
+        self.bias_regularizer = regularizers.get(bias_regularizer)
         self.units = int(units)
         self.use_bias = bool(use_bias)
         self._activation_spec = activation
@@ -410,19 +465,14 @@ class Dense(Layer):
         if in_dim is None:
             raise ValueError(f"Dense layer {self.name!r}: the last axis of the input must be "
                              f"known to build the kernel, got input shape {tuple(input_shape)}")
-        self.kernel = nn.Parameter(self._init(self.kernel_initializer, (in_dim, self.units),
-                                              "kernel"))
+        self.add_weight("kernel", (in_dim, self.units), self.kernel_initializer,
+                        regularizer=self.kernel_regularizer)
         if self.use_bias:
-            self.bias = nn.Parameter(self._init(self.bias_initializer, (self.units,), "bias"))
+            self.add_weight("bias", (self.units,), self.bias_initializer,
+                            regularizer=self.bias_regularizer)
         else:
             self.register_parameter("bias", None)
         super().build(input_shape)
-
-    def _init(self, init: Any, shape: tuple[int, ...], what: str) -> np.ndarray:
-        try:
-            return make_weight(init, shape, self.dtype, what)
-        except ValueError as e:
-            raise ValueError(f"Dense layer {self.name!r}: {e}") from None
 
     def forward(self, inputs: Tensor) -> Tensor:
         kernel = self.kernel
@@ -444,7 +494,19 @@ class Dense(Layer):
                 "activation": _activation_config(self._activation_spec, self.name),
                 "use_bias": self.use_bias,
                 "kernel_initializer": _initializer_config(self._kernel_init_spec, self.name),
-                "bias_initializer": _initializer_config(self._bias_init_spec, self.name)}
+                "bias_initializer": _initializer_config(self._bias_init_spec, self.name),
+                **regularizer_configs(self, "kernel_regularizer", "bias_regularizer")}
+
+
+def regularizer_configs(layer: Layer, *attrs: str) -> dict[str, Any]:
+    """The given regularizer attributes of ``layer`` as config entries (set ones only, so
+    configs of layers without regularizers stay as they were)."""
+    out = {}
+    for attr in attrs:
+        reg = getattr(layer, attr)
+        if reg is not None:
+            out[attr] = regularizers.serialize(reg, layer.name)
+    return out
 
 
 
@@ -549,10 +611,218 @@ class Flatten(Layer):
         return (input_shape[0], size)
 
 
+class Reshape(Layer):
+    """Reshapes every sample to ``target_shape`` (batch axis excluded; one entry may be
+    -1, inferred from the others).
+
+    >>> import numpy as np
+    >>> Reshape((2, 3))(np.zeros((4, 6))).shape
+    (4, 2, 3)
+    >>> Reshape((-1, 1)).compute_output_shape((None, 28, 28))
+    (None, 784, 1)
+    >>> Reshape((5, -1))(np.zeros((1, 6)))
+    Traceback (most recent call last):
+    ...
+    ValueError: layer 'reshape_2' (Reshape): cannot reshape samples of shape (6,) (6 values) to target_shape (5, -1)
+    """  # noqa: E501
+
+    def __init__(self, target_shape: Any, **kwargs: Any) -> None:
+        try:
+            target = tuple(int(s) for s in target_shape)
+        except (TypeError, ValueError):
+            raise TypeError(f"Reshape: target_shape must be a tuple of ints such as (28, 28, 1),"
+                            f" got {target_shape!r}") from None
+        if any(s == 0 or s < -1 for s in target) or target.count(-1) > 1:
+            raise ValueError(f"Reshape: target_shape entries must be positive, with at most "
+                             f"one -1 (inferred), got {target_shape!r}")
+        super().__init__(**kwargs)
+        self.target_shape = target
+        if self._batch_input_shape is not None:
+            self.build(self._batch_input_shape)
+
+    def _resolved(self, sample: tuple[int | None, ...]) -> tuple[int | None, ...]:
+        target = self.target_shape
+        if any(s is None for s in sample):
+            return tuple(None if s == -1 else s for s in target)
+        size, known = math.prod(sample), math.prod(s for s in target if s != -1)
+        fits = size % known == 0 if -1 in target else size == known
+        if not fits:
+            raise ValueError(f"layer {self.name!r} (Reshape): cannot reshape samples of shape "
+                             f"{tuple(sample)} ({size} values) to target_shape {target}")
+        return tuple(size // known if s == -1 else s for s in target)
+
+    def build(self, input_shape: Sequence[int | None]) -> None:
+        self._resolved(tuple(input_shape)[1:])
+        super().build(input_shape)
+
+    def forward(self, inputs: Tensor) -> Tensor:
+        return inputs.reshape(inputs.shape[0], *self._resolved(tuple(inputs.shape[1:])))
+
+    def compute_output_shape(self, input_shape: Shape) -> Shape:
+        return (input_shape[0], *self._resolved(tuple(input_shape)[1:]))
+
+    def get_config(self) -> dict[str, Any]:
+        return {**super().get_config(), "target_shape": list(self.target_shape)}
+
+
+class Rescaling(Layer):
+    """``inputs * scale + offset``, e.g. ``Rescaling(1.0 / 255)`` to bring pixel values
+    into [0, 1] inside the model (``scale`` and ``offset`` may be per-channel lists).
+
+    >>> import numpy as np
+    >>> Rescaling(1.0 / 255)(np.array([[0.0, 255.0]])).tolist()
+    [[0.0, 1.0]]
+    >>> Rescaling(2.0, offset=[-1.0, 1.0])(np.array([[1.0, 1.0]])).tolist()
+    [[1.0, 3.0]]
+    """
+
+    def __init__(self, scale: Any, offset: Any = 0.0, **kwargs: Any) -> None:
+        values = []
+        for what, value in (("scale", scale), ("offset", offset)):
+            arr = np.asarray(value, dtype=np.float64)
+            if arr.ndim > 1 or not np.isfinite(arr).all():
+                raise ValueError(f"Rescaling: {what} must be a finite number or a list of "
+                                 f"them (one per channel), got {value!r}")
+            values.append(arr)
+        super().__init__(**kwargs)
+        self.scale, self.offset = (a.item() if a.ndim == 0 else a.tolist() for a in values)
+        if self._batch_input_shape is not None:
+            self.build(self._batch_input_shape)
+
+    def forward(self, inputs: Tensor) -> Tensor:
+        scale = np.asarray(self.scale, dtype=inputs.dtype)
+        offset = np.asarray(self.offset, dtype=inputs.dtype)
+        return inputs * scale + offset
+
+    def get_config(self) -> dict[str, Any]:
+        return {**super().get_config(), "scale": self.scale, "offset": self.offset}
+
+
+def _slope(value: Any, who: str, what: str) -> float:
+    if isinstance(value, bool) or not isinstance(value, int | float | np.floating) \
+            or not value >= 0:
+        raise ValueError(f"{who}: {what} must be a non-negative number, got {value!r}")
+    return float(value)
+
+
+class ReLU(Layer):
+    """Keras's ReLU layer: ``max_value`` caps the output, below ``threshold`` the output is
+    ``negative_slope * (x - threshold)``; the defaults give ``max(x, 0)``.
+
+    >>> import numpy as np
+    >>> ReLU()(np.array([[-2.0, 3.0]])).tolist()
+    [[0.0, 3.0]]
+    >>> ReLU(max_value=6.0, negative_slope=0.5, threshold=1.0)(np.array([[0.0, 7.0]])).tolist()
+    [[-0.5, 6.0]]
+    """
+
+    def __init__(self, max_value: float | None = None, negative_slope: float = 0.0,
+                 threshold: float = 0.0, **kwargs: Any) -> None:
+        cap = None if max_value is None else _slope(max_value, "ReLU", "max_value")
+        slope = _slope(negative_slope, "ReLU", "negative_slope")
+        if isinstance(threshold, bool) or not isinstance(threshold, int | float | np.floating):
+            raise ValueError(f"ReLU: threshold must be a number, got {threshold!r}")
+        super().__init__(**kwargs)
+        self.max_value, self.negative_slope, self.threshold = cap, slope, float(threshold)
+        if self._batch_input_shape is not None:
+            self.build(self._batch_input_shape)
+
+    def forward(self, inputs: Tensor) -> Tensor:
+        t, slope = self.threshold, self.negative_slope
+        if t == 0.0:
+            out = inputs.relu() if slope == 0.0 else inputs.leaky_relu(slope)
+        else:
+            out = inputs.where(inputs >= t, (inputs - t) * slope)
+        return out if self.max_value is None else out.minimum(self.max_value)
+
+    def get_config(self) -> dict[str, Any]:
+        return {**super().get_config(), "max_value": self.max_value,
+                "negative_slope": self.negative_slope, "threshold": self.threshold}
+
+
+class LeakyReLU(Layer):
+    """``x`` for x >= 0, ``negative_slope * x`` otherwise; Keras 3's default slope 0.3.
+    Keras 2's name for the slope, ``alpha``, is accepted (with Keras's deprecation
+    warning).
+
+    >>> import numpy as np
+    >>> [round(v, 6) for v in LeakyReLU(negative_slope=0.1)(np.array([-2.0, 3.0])).tolist()]
+    [-0.2, 3.0]
+    """
+
+    def __init__(self, negative_slope: float = 0.3, **kwargs: Any) -> None:
+        if "alpha" in kwargs:
+            warnings.warn("Argument `alpha` is deprecated. Use `negative_slope` instead.",
+                          DeprecationWarning, stacklevel=2)
+            negative_slope = kwargs.pop("alpha")
+        slope = _slope(negative_slope, "LeakyReLU", "negative_slope")
+        super().__init__(**kwargs)
+        self.negative_slope = slope
+        if self._batch_input_shape is not None:
+            self.build(self._batch_input_shape)
+
+    def forward(self, inputs: Tensor) -> Tensor:
+        return inputs.leaky_relu(self.negative_slope)
+
+    def get_config(self) -> dict[str, Any]:
+        return {**super().get_config(), "negative_slope": self.negative_slope}
+
+
+class Softmax(Layer):
+    """Softmax along ``axis`` (default -1): positive outputs summing to 1.
+
+    >>> import numpy as np
+    >>> Softmax()(np.array([[0.0, 0.0]])).tolist()
+    [[0.5, 0.5]]
+    """
+
+    def __init__(self, axis: int = -1, **kwargs: Any) -> None:
+        if isinstance(axis, bool) or not isinstance(axis, int | np.integer):
+            raise NotImplementedError(f"Softmax: axis must be one int, got {axis!r}")
+        super().__init__(**kwargs)
+        self.axis = int(axis)
+        if self._batch_input_shape is not None:
+            self.build(self._batch_input_shape)
+
+    def __call__(self, inputs: Any, training: bool | None = None, mask: Any = None) -> Any:
+        if mask is not None:
+            raise NotImplementedError(f"Softmax layer {self.name!r}: mask is not supported by "
+                                      "tinygrad_edu.keras; set the masked logits to a large "
+                                      "negative number (-1e9) before the Softmax instead")
+        return super().__call__(inputs, training=training)
+
+    def forward(self, inputs: Tensor) -> Tensor:
+        return inputs.softmax(self.axis)
+
+    def get_config(self) -> dict[str, Any]:
+        return {**super().get_config(), "axis": self.axis}
+
+
+from ._conv_layers import (  # noqa: E402  (they subclass Layer, defined above)
+    AveragePooling2D,
+    AvgPool2D,
+    Conv2D,
+    GlobalAveragePooling2D,
+    GlobalAvgPool2D,
+    GlobalMaxPool2D,
+    GlobalMaxPooling2D,
+    MaxPool2D,
+    MaxPooling2D,
+)
+from ._norm_layers import BatchNormalization  # noqa: E402
+
+Convolution2D = Conv2D  # Keras 2's alias
+
 LAYER_CLASSES: dict[str, type[Layer]] = {
-    cls.__name__: cls for cls in (InputLayer, Dense, Activation, Dropout, Flatten)
+    cls.__name__: cls for cls in (
+        InputLayer, Dense, Activation, Dropout, Flatten, Reshape, Rescaling, ReLU, LeakyReLU,
+        Softmax, Conv2D, MaxPooling2D, AveragePooling2D, GlobalAveragePooling2D, GlobalMaxPooling2D,
+        BatchNormalization)
 }
 """The layer classes ``load_model`` may build, by class name (a file cannot name others)."""
 
-__all__ = ["LAYER_CLASSES", "Activation", "Dense", "Dropout", "Flatten", "Input", "InputLayer",
-           "Layer"]
+__all__ = ["LAYER_CLASSES", "Activation", "AveragePooling2D", "AvgPool2D",
+           "BatchNormalization", "Conv2D", "Convolution2D", "Dense", "Dropout", "Flatten",
+           "GlobalAveragePooling2D", "GlobalAvgPool2D", "GlobalMaxPool2D",
+           "GlobalMaxPooling2D", "Input", "InputLayer", "Layer", "LeakyReLU", "MaxPool2D",
+           "MaxPooling2D", "ReLU", "Rescaling", "Reshape", "Softmax"]

@@ -31,6 +31,7 @@ True
 
 from __future__ import annotations
 
+import math
 import os
 import time
 from collections.abc import Callable, Iterable, Sequence
@@ -45,13 +46,20 @@ from ..tensor import Tensor
 from ..train import evaluate as _evaluate
 from ..train import fit as _fit
 from ..train import predict as _predict
-from ..train.callbacks import Callback
+from ..train.callbacks import Callback, TerminateOnNaN
 from ..train.errors import TrainingDiverged, TrainingInterrupted
 from ..train.history import History
 from ..train.progress import format_logs
 from . import backend, losses, optimizers
 from . import metrics as _metrics
-from .layers import InputLayer, Layer, WeightLists, _as_tensor, _check_name
+from .layers import (
+    InputLayer,
+    Layer,
+    WeightLists,
+    _as_tensor,
+    _check_name,
+    regularization_losses,
+)
 from .saving import load_model
 
 _NOT_BUILT = (
@@ -90,12 +98,38 @@ def _sample_shape(x: Any) -> tuple[int, ...]:
     return (len(arr), 1) if arr.ndim == 1 else arr.shape
 
 
+def _terminated_on_nan(error: TrainingDiverged, callbacks: Any) -> bool:
+    """Whether ``fit`` should end quietly, as Keras does, because a ``TerminateOnNaN`` was
+    given and the loss became NaN/inf (the batch's update was not applied)."""
+    if not any(isinstance(cb, TerminateOnNaN) for cb in callbacks or []):
+        return False
+    if error.loss is None or math.isfinite(error.loss):
+        return False
+    print(f"Batch {(error.step or 0) + 1}: Invalid loss, terminating training")
+    return True
+
+
 def _readable_size(n: float) -> str:
     for unit in ("B", "KB", "MB", "GB"):
         if n < 1024 or unit == "GB":
             return f"{n:.2f} {unit}"
         n /= 1024
     return f"{n:.2f} GB"  # pragma: no cover
+
+
+class _PenalizedLoss:
+    """``loss(pred, y) + sum(model.losses)``: the compiled loss with the regularizers'
+    penalties added (a Tensor sum, so their gradients reach the weights)."""
+
+    def __init__(self, loss_fn: Callable, model: Any) -> None:
+        self.loss_fn = loss_fn
+        self.model = model
+
+    def __call__(self, pred: Tensor, target: Tensor) -> Tensor:
+        total = self.loss_fn(pred, target)
+        for penalty in self.model.losses:
+            total = total + penalty
+        return total
 
 
 class Model(WeightLists, nn.Module):
@@ -259,6 +293,37 @@ class Model(WeightLists, nn.Module):
         self._require_built("count_params")
         return sum(p.data.size for p in self.parameters())
 
+    @property
+    def losses(self) -> list[Tensor]:
+        """The penalties of every layer's weight regularizers (nested layers included),
+        from the current weights (Keras's ``model.losses``); training minimises the loss
+        plus their sum."""
+        return regularization_losses(self)
+
+    def _loss_with_penalties(self) -> Callable:
+        """The compiled loss, plus the regularizers' penalties when any layer has one: the
+        loss ``fit`` minimises and, as in Keras, reports (``loss``, ``val_loss``,
+        ``evaluate``)."""
+        if not any(isinstance(m, Layer) and m._regularizers for m in self.modules()):
+            return self._loss_fn
+        return _PenalizedLoss(self._loss_fn, self)
+
+    @property
+    def input_shape(self) -> tuple:
+        """The input shape with the batch axis as ``None`` (``(None, 28, 28, 1)``)."""
+        self._require_built("input_shape")
+        return tuple(self._build_input_shape)
+
+    @property
+    def output_shape(self) -> tuple:
+        """The output shape with the batch axis as ``None`` (``(None, 10)``)."""
+        self._require_built("output_shape")
+        last = self.layers[-1] if self.layers else None
+        if last is None or getattr(last, "_build_input_shape", None) is None:
+            raise ValueError(f"model {self.name!r}: its output shape is not known "
+                             "(a subclassed model's call() decides it)")
+        return tuple(last.output_shape)
+
     def _require_built(self, who: str) -> None:
         if not self.built:
             raise ValueError(f"{who}: {_NOT_BUILT}")
@@ -338,16 +403,23 @@ class Model(WeightLists, nn.Module):
             validation_data = self._validation_data(validation_data)
         self.stop_training = False
         try:
-            history = _fit(self, self._loss_fn, opt, data, epochs=epochs,
+            history = _fit(self, self._loss_with_penalties(), opt, data, epochs=epochs,
                            batch_size=batch_size, validation_data=validation_data,
                            validation_split=validation_split, shuffle=bool(shuffle),
                            metrics=_metrics.resolve(self._metric_specs),
                            callbacks=list(callbacks or []), verbose=verbose,
                            initial_epoch=initial_epoch,
                            validation_batch_size=validation_batch_size, diagnostics=diagnostics)
-        except (TrainingInterrupted, TrainingDiverged) as e:
+        except TrainingDiverged as e:
             self.history = e.history  # the finished epochs, as Keras keeps them
+            if not _terminated_on_nan(e, callbacks):
+                raise
+            history = e.history
+        except TrainingInterrupted as e:
+            self.history = e.history
             raise
+        history.params = {"verbose": 1 if verbose == "auto" else verbose,
+                          "epochs": epochs, "steps": history.params.get("steps")}
         self.history = history
         return history
 
@@ -387,7 +459,8 @@ class Model(WeightLists, nn.Module):
         self._ensure_built(data if _is_dataset(data) else data[0])
         resolved = _metrics.resolve(self._metric_specs)
         t0 = time.perf_counter()
-        logs = _evaluate(self, self._loss_fn, data, batch_size=batch_size, metrics=resolved)
+        logs = _evaluate(self, self._loss_with_penalties(), data, batch_size=batch_size,
+                         metrics=resolved)
         self._report(verbose, data, batch_size, t0, logs)
         if return_dict:
             return logs
@@ -436,7 +509,8 @@ class Model(WeightLists, nn.Module):
         self._ensure_built(x)
         opt = self._bound_optimizer()
         resolved = _metrics.resolve(self._metric_specs)
-        h = _fit(self, self._loss_fn, opt, (x, y), epochs=1, batch_size=_sample_shape(x)[0],
+        h = _fit(self, self._loss_with_penalties(), opt, (x, y), epochs=1,
+                 batch_size=_sample_shape(x)[0],
                  shuffle=False, metrics=resolved, verbose=0, diagnostics=False)
         values = [h.history["loss"][-1], *(h.history[n][-1] for n in _metrics.names(resolved))]
         return values[0] if len(values) == 1 else values

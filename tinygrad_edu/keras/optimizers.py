@@ -12,6 +12,7 @@ are implemented here, formula for formula with Keras 3:
 - ``RMSprop``: ``rho=0.9``, ``eps=1e-7`` inside the square root (PyTorch: alpha=0.99,
   eps=1e-8 outside).
 - ``Adagrad``: ``initial_accumulator_value=0.1``, ``eps=1e-7`` inside the square root.
+- ``Adadelta``: ``learning_rate=0.001`` (PyTorch: 1.0), ``rho=0.95``, ``eps=1e-7``.
 
 A Keras optimizer is created without the model's weights (as in Keras, ``compile`` comes
 before the weights may exist); ``fit`` binds it with ``build(weights)``, which returns the
@@ -30,7 +31,7 @@ optimizer's rate.
 >>> get("adagrad"), get("adamax")
 Traceback (most recent call last):
 ...
-ValueError: unknown optimizer 'adamax'; known: adagrad, adam, adamw, rmsprop, sgd
+ValueError: unknown optimizer 'adamax'; known: adadelta, adagrad, adam, adamw, rmsprop, sgd
 """
 
 from __future__ import annotations
@@ -386,8 +387,38 @@ class Adagrad(Optimizer):
         param -= (lr * grad) / np.sqrt(acc + self.epsilon)
 
 
+class Adadelta(Optimizer):
+    """Adadelta with Keras's defaults (``learning_rate=0.001, rho=0.95, epsilon=1e-7``):
+    ``a = rho a + (1 - rho) g²``, ``d = -sqrt(s + eps) / sqrt(a + eps) * g``,
+    ``s = rho s + (1 - rho) d²``, ``p += lr * d`` (Keras 2's scripts pass
+    ``learning_rate=1.0``, the original paper's step)."""
+
+    _config_keys = ("rho", "epsilon")
+
+    def __init__(self, learning_rate: float = 0.001, rho: float = 0.95, epsilon: float = 1e-7,
+                 **kwargs: Any) -> None:
+        super().__init__(learning_rate, **kwargs)
+        self.rho, self.epsilon = float(rho), float(epsilon)
+
+    def _new_state(self, param: np.ndarray) -> dict[str, Any]:
+        return {"accumulated_grad": np.zeros_like(param),
+                "accumulated_delta_var": np.zeros_like(param)}
+
+    def _update(self, param: np.ndarray, grad: np.ndarray, state: dict[str, Any], lr: float,
+                step: int) -> None:
+        rho, eps = self.rho, self.epsilon
+        acc_g, acc_d = state["accumulated_grad"], state["accumulated_delta_var"]
+        acc_g *= rho
+        acc_g += (1 - rho) * (grad * grad)
+        delta = -np.sqrt(acc_d + eps) / np.sqrt(acc_g + eps) * grad
+        acc_d *= rho
+        acc_d += (1 - rho) * (delta * delta)
+        param += lr * delta
+
+
 _BY_NAME: dict[str, type[Optimizer]] = {
     "sgd": SGD, "adam": Adam, "adamw": AdamW, "rmsprop": RMSprop, "adagrad": Adagrad,
+    "adadelta": Adadelta,
 }
 _CLASSES = {cls.__name__: cls for cls in _BY_NAME.values()}
 
@@ -431,4 +462,5 @@ def serialize(optimizer: Any) -> dict[str, Any] | None:
     return None
 
 
-__all__ = ["SGD", "Adagrad", "Adam", "AdamW", "Optimizer", "RMSprop", "get", "serialize"]
+__all__ = ["SGD", "Adadelta", "Adagrad", "Adam", "AdamW", "Optimizer", "RMSprop", "get",
+           "serialize"]

@@ -12,8 +12,8 @@ The file is a ``tinygrad_edu.serialization`` file holding
 
 ``load_model`` parses the JSON and builds only the layer classes of
 :data:`.layers.LAYER_CLASSES` with the stored arguments: a file cannot name code to run. An
-activation or initializer that was a plain Python function is stored by its name and
-must be handed back with ``custom_objects={'name': fn}``. A corrupt, truncated or foreign
+activation, initializer or regularizer that was a plain Python function is stored by its
+name and must be handed back with ``custom_objects={'name': fn}``. A corrupt, truncated or foreign
 file raises ``SerializationError`` saying what is wrong.
 
 >>> import os, tempfile
@@ -274,9 +274,8 @@ def _build_layer(entry: Any, custom_objects: dict[str, Any], path: str) -> Any:
             "(a custom layer class must be given back: load_model(path, "
             f"custom_objects={{{name!r}: {name}}}))")
     config = dict(entry["config"])
-    for key in ("activation", "kernel_initializer", "bias_initializer"):
-        if key in config:
-            config[key] = _custom(config[key], custom_objects, path)
+    for key, value in config.items():  # activations, initializers, regularizers
+        config[key] = _custom(value, custom_objects, path)
     try:
         with weights_from_file():
             return cls.from_config(config)
