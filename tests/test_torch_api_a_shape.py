@@ -218,7 +218,17 @@ def test_scatter_add_gradient_wrt_src():
     (lambda: tg.max(tg.zeros(3), 0, out=tg.zeros(3)), TypeError, "out="),
     (lambda: tg.meshgrid(tg.zeros(2), indexing="yx"), ValueError, "indexing"),
     (lambda: tg.zeros(2, 2).diagonal(0, 1, 1), ValueError, "identical"),
+    (lambda: tg.zeros(2, 2).flip(), TypeError, "dims"),
 ])
 def test_errors(call, error, match):
     with pytest.raises(error, match=match):
         call()
+
+
+def test_numpy_tensor_wraps_the_new_methods():
+    """NumpyTensor runs them as it runs every Tensor method: results have numpy's meaning."""
+    a = tg.as_numpy_tensor(np.arange(4.0).reshape(2, 2), requires_grad=True)
+    lower = a.tril()
+    assert isinstance(lower, tg.NumpyTensor)
+    np.sum(lower).backward()
+    np.testing.assert_array_equal(a.grad.data, [[1.0, 0.0], [1.0, 1.0]])

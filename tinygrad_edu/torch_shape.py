@@ -460,6 +460,9 @@ class ShapeMethods:
                 [2, 1]])
         """
         axes = _sizes(dims)
+        if not axes:
+            raise TypeError("flip() missing required argument 'dims' (the dims to reverse, "
+                            "e.g. x.flip(0) or x.flip((0, 1)))")
         return _nf().flip(self, _dims.normalize_dims(axes, self.ndim, "flip", self.shape))
 
     def roll(self, shifts: Any, dims: Any = None) -> Any:
