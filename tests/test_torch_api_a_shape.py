@@ -61,6 +61,8 @@ CASES = {
     "masked_select": lambda m, x: m.masked_select(x, _mask(m, x)),
     "masked_fill": lambda m, x: x.masked_fill(_mask(m, x), 2.5),
     "scatter_add": lambda m, x: x.scatter_add(0, _index(m, [[1, 1], [0, 1]]), x[:2, :2] * 2),
+    "scatter": lambda m, x: m.scatter(x, 1, _index(m, [[1, 0], [0, 1]]), x[:2, :2] * 2),
+    "scatter_value": lambda m, x: x.scatter(0, _index(m, [[1], [0]]), value=-1.0),
     "hstack": lambda m, x: m.hstack([x, x * 2]),
     "vstack": lambda m, x: m.vstack([x, x[0]]),
     "broadcast": lambda m, x: m.broadcast_tensors(x[:, :1], x[0])[1],
@@ -219,6 +221,7 @@ def test_scatter_add_gradient_wrt_src():
     (lambda: tg.meshgrid(tg.zeros(2), indexing="yx"), ValueError, "indexing"),
     (lambda: tg.zeros(2, 2).diagonal(0, 1, 1), ValueError, "identical"),
     (lambda: tg.zeros(2, 2).flip(), TypeError, "dims"),
+    (lambda: tg.zeros(2).scatter(0, tg.tensor([1, 1]), 1.0), ValueError, "more than once"),
 ])
 def test_errors(call, error, match):
     with pytest.raises(error, match=match):

@@ -246,19 +246,35 @@ class ShapeMethods:
         >>> tg.zeros(3).scatter_add(0, tg.tensor([0, 0, 2]), tg.tensor([1.0, 2.0, 3.0]))
         tensor([3., 0., 3.])
         """
-        from .ops.movement import ScatterAdd
+        placed, _ = _scattered(self, dim, index, src, "scatter_add")
+        return self + placed
 
-        d = _dim(self, dim, "scatter_add")
-        idx = _check_index(self, d, index, "scatter_add")
-        src = src if hasattr(src, "_ctx") else type(self)._wrap(np.asarray(src, self.dtype))
-        if src.ndim != idx.ndim or any(i > s for i, s in zip(idx.shape, src.shape)):
-            raise ValueError(f"scatter_add: index of shape {idx.shape} must not be larger than "
-                             f"src of shape {src.shape}")
-        part = src[tuple(slice(0, n) for n in idx.shape)]
-        grids = np.indices(idx.shape, sparse=True)
-        where = tuple(np.broadcast_to(idx if k == d else g, idx.shape)
-                      for k, g in enumerate(grids))
-        return self + ScatterAdd.apply(part, shape=self.shape, index=where)
+    def scatter(self, dim: int, index: Any, src: Any = None, *, value: Any = None,
+                reduce: str | None = None) -> Any:
+        """A copy of ``self`` with ``src``'s entries (or ``value``) written at ``index`` along
+        ``dim``. Repeated target positions are refused (PyTorch leaves their result
+        unspecified). Differentiable in ``self`` and ``src``.
+
+        >>> import tinygrad_edu as tg
+        >>> tg.zeros(2, 2).scatter(1, tg.tensor([[1], [0]]), 5.0)
+        tensor([[0., 5.],
+                [5., 0.]])
+        """
+        from .functional import where
+
+        if reduce is not None:
+            raise TypeError("scatter: reduce= is not supported; use scatter_add (sum) or "
+                            "scatter_reduce's arithmetic written out")
+        src = value if src is None else src
+        if not hasattr(src, "_ctx"):  # a scalar: every indexed position gets it
+            src = type(self)._wrap(np.full(_array(index).shape, src, dtype=self.dtype))
+        placed, targets = _scattered(self, dim, index, src, "scatter")
+        hits = np.zeros(self.shape, np.int64)
+        np.add.at(hits, targets, 1)
+        if (hits > 1).any():
+            raise ValueError("scatter: index writes the same position more than once, whose "
+                             "result PyTorch leaves unspecified; use scatter_add to add them")
+        return where(hits.astype(bool), placed, self)
 
     def masked_fill(self, mask: Any, value: Any) -> Any:
         """``value`` where ``mask`` is True, ``self`` elsewhere (``mask`` broadcasts).
@@ -642,6 +658,24 @@ def _check_index(t: Any, d: int, index: Any, op: str) -> np.ndarray:
     return idx
 
 
+def _scattered(t: Any, dim: int, index: Any, src: Any, op: str) -> tuple:
+    """Zeros of ``t``'s shape with ``src``'s (index-shaped corner) entries added at their
+    targets, and those targets as a tuple of index arrays."""
+    from .ops.movement import ScatterAdd
+
+    d = _dim(t, dim, op)
+    idx = _check_index(t, d, index, op)
+    src = src if hasattr(src, "_ctx") else type(t)._wrap(np.asarray(src, t.dtype))
+    if src.ndim != idx.ndim or any(i > s for i, s in zip(idx.shape, src.shape)):
+        raise ValueError(f"{op}: index of shape {idx.shape} must not be larger than src of "
+                         f"shape {src.shape}")
+    part = src[tuple(slice(0, n) for n in idx.shape)]
+    grids = np.indices(idx.shape, sparse=True)
+    targets = tuple(np.broadcast_to(idx if k == d else g, idx.shape)
+                    for k, g in enumerate(grids))
+    return ScatterAdd.apply(part.astype(t.dtype), shape=t.shape, index=targets), targets
+
+
 def _mask(t: Any, mask: Any, op: str) -> np.ndarray:
     m = _array(mask)
     if m.dtype != bool:
@@ -678,7 +712,7 @@ def _method_function(name: str) -> Any:
 _METHODS = ("chunk", "unbind", "narrow", "index_select", "masked_select", "gather", "prod",
             "cumsum", "cumprod", "sort", "argsort", "topk", "tril", "triu", "diag",
             "diagonal", "trace", "tile", "repeat_interleave", "nonzero", "median",
-            "count_nonzero", "clone", "numel", "scatter_add", "take", "masked_fill")
+            "count_nonzero", "clone", "numel", "scatter", "scatter_add", "take", "masked_fill")
 globals().update({name: _method_function(name) for name in _METHODS})
 
 
