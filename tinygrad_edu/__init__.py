@@ -87,6 +87,8 @@ from .numpy_mode import NumpyTensor, as_numpy_tensor, numpy_grad, numpy_value_an
 from .random import Generator, default_generator, manual_seed
 from .serialization import SerializationError, load, save
 from .tensor import Tensor
+from .torch_shape import *  # noqa: F403  (the module defines __all__)
+from .torch_shape import __all__ as _torch_shape_all
 from .train import History, TrainingDiverged, TrainingWarning, fit
 from .viz import draw_graph
 
@@ -175,4 +177,5 @@ __all__ = [
     "zeros",
     "zeros_like",
     *_functional_all,
+    *_torch_shape_all,
 ]

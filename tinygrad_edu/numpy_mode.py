@@ -331,7 +331,9 @@ _KEEP = {"__init__", "__new__", "__getattribute__", "__setattr__", "__delattr__"
          "__init_subclass__", "__subclasshook__", "__class__", "__dir__", "__reduce__",
          "__reduce_ex__", "__sizeof__", "__str__", "__bool__", "__len__", "_wrap",
          "__array_ufunc__", "__array_function__", "__getstate__", "__setstate__"}
-for _name, _value in list(vars(Tensor).items()):
+# Tensor's own methods and its mixins' (torch_shape.ShapeMethods ...), the subclass's winning.
+_METHODS = {k: v for c in reversed(Tensor.__mro__[:-1]) for k, v in vars(c).items()}
+for _name, _value in _METHODS.items():
     if (callable(_value) and not isinstance(_value, staticmethod | classmethod | type)
             and _name not in vars(NumpyTensor) and _name not in _KEEP):
         setattr(NumpyTensor, _name, _torch_method(_name))

@@ -27,6 +27,7 @@ from .ops import elementwise as _ew
 from .ops import linalg as _la
 from .ops import movement as _mv
 from .ops import reduce as _red
+from .torch_shape import ShapeMethods
 
 Axis = int | Sequence[int] | None
 _new_tensor = object.__new__
@@ -86,7 +87,7 @@ class RemovableHandle:
         self._hooks.pop(self._key, None)
 
 
-class Tensor:
+class Tensor(ShapeMethods):
     """An n-dimensional array with reverse-mode automatic differentiation.
 
     ``Tensor(data)`` stores Python data with the default float dtype (float32) and a numpy
