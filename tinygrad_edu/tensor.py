@@ -27,6 +27,7 @@ from .ops import elementwise as _ew
 from .ops import linalg as _la
 from .ops import movement as _mv
 from .ops import reduce as _red
+from .torch_math import MathMethods, array2string_options
 
 Axis = int | Sequence[int] | None
 _new_tensor = object.__new__
@@ -86,7 +87,7 @@ class RemovableHandle:
         self._hooks.pop(self._key, None)
 
 
-class Tensor:
+class Tensor(MathMethods):
     """An n-dimensional array with reverse-mode automatic differentiation.
 
     ``Tensor(data)`` stores Python data with the default float dtype (float32) and a numpy
@@ -320,7 +321,7 @@ class Tensor:
     # ----------------------------------------------------------------- printing
     def __repr__(self) -> str:
         body = np.array2string(
-            self.data, separator=", ", prefix="tensor(", threshold=200, edgeitems=3
+            self.data, separator=", ", prefix="tensor(", **array2string_options()
         )
         extras = []
         if self.data.dtype not in (dtypes.get_default_dtype(), np.int64, np.bool_):
