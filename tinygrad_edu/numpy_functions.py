@@ -682,7 +682,14 @@ def vector_norm(t: Tensor, ord: Any, axes: tuple | None, keepdims: bool) -> Tens
         return (a > 0).astype(t.dtype).sum(axes, keepdims)
     if ord == 1:
         return a.sum(axes, keepdims=keepdims)
-    total = (a ** ord).sum(axes, keepdims=keepdims)
+    zero_elements = a.data == 0
+    if zero_elements.any():  # |0| ** ord is 0 (or inf for ord < 0), its gradient 0, not nan
+        safe = F.where(zero_elements, Tensor._wrap(np.ones((), t.dtype)), a)
+        at_zero = Tensor._wrap(np.asarray(0 if ord > 0 else np.inf, t.dtype))
+        a_pow = F.where(zero_elements, at_zero, safe ** ord)
+    else:
+        a_pow = a ** ord
+    total = a_pow.sum(axes, keepdims=keepdims)
     zero = total.data == 0
     if ord < 0 or not zero.any():
         return total ** (1.0 / ord)

@@ -40,7 +40,7 @@ def check_square(a, op: str) -> None:
 def _singular(op: str, a: np.ndarray) -> LinAlgError:
     dets = np.linalg.det(a) if a.size else np.ones(a.shape[:-2])
     where = np.argwhere(np.atleast_1d(dets == 0) | ~np.isfinite(np.atleast_1d(dets)))
-    at = f" (batch element {tuple(where[0])})" if a.ndim > 2 and len(where) else ""
+    at = f" (batch element {tuple(where[0].tolist())})" if a.ndim > 2 and len(where) else ""
     return LinAlgError(
         f"{op}: the input matrix is singular{at}, so it has no inverse; check for repeated or "
         "all-zero rows/columns, or use torch.linalg.pinv-style regularisation (A + eps * I)"

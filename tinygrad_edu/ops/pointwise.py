@@ -71,7 +71,7 @@ def erfinv(x: np.ndarray) -> np.ndarray:
         xs = np.where(inside, x64, 0.0)
         y = _erfinv_guess(xs)
         for _ in range(2):
-            err = _erf(y).astype(np.float64) - xs
+            err = np.asarray(_erf(y), dtype=np.float64) - xs
             y = y - err / (_TWO_OVER_SQRT_PI * np.exp(-y * y))
         out = np.where(inside, y, np.where(np.abs(x64) == 1, np.sign(x64) * np.inf, np.nan))
     return out.astype(x.dtype if x.dtype.kind == "f" else np.float32)
