@@ -36,6 +36,7 @@ LINALG = {
 
 
 @pytest.mark.parametrize("name", sorted(LINALG))
+@settings(max_examples=12)
 @given(data=st.data(), batch=_BATCH, n=st.integers(1, 4))
 def test_square_matrix_functions_match_torch(name, data, batch, n):
     ours, theirs = LINALG[name]
@@ -88,6 +89,7 @@ def test_non_square_and_integer_matrices_are_refused():
         tg.linalg.inv(tg.tensor([[1, 0], [0, 1]]))
 
 
+@settings(max_examples=12)
 @given(data=st.data(), batch=_BATCH, n=st.integers(1, 3), k=st.integers(1, 3),
        form=st.sampled_from(["matrix", "vector", "batched vector", "left=False"]))
 def test_solve_matches_torch(data, batch, n, k, form):
@@ -123,6 +125,7 @@ VECTOR_ORDS = [2, 1, 3, 0.5, np.inf, -np.inf, 0, -1]
 
 
 @pytest.mark.parametrize("ord", VECTOR_ORDS)
+@settings(max_examples=12)
 @given(data=st.data(), shape=st.sampled_from([(4,), (2, 3), (2, 1, 3)]), keepdim=st.booleans())
 def test_vector_norm_matches_torch(ord, data, shape, keepdim):
     dim = data.draw(st.sampled_from([None, -1, 0] + ([(0, -1)] if len(shape) > 1 else [])))
@@ -142,6 +145,7 @@ def test_vector_norm_gradient_of_a_zero_vector_is_zero(ord):
 
 
 @pytest.mark.parametrize("ord", ["fro", 1, -1, np.inf, -np.inf])
+@settings(max_examples=12)
 @given(data=st.data(), batch=_BATCH, keepdim=st.booleans())
 def test_matrix_norm_matches_torch(ord, data, batch, keepdim):
     x = data.draw(floats(-3, 3, (*batch, 3, 2)).filter(lambda a: np.unique(a).size == a.size))
@@ -166,6 +170,7 @@ NORM_CALLS = [
 
 
 @pytest.mark.parametrize(("args", "kwargs"), NORM_CALLS)
+@settings(max_examples=12)
 @given(data=st.data())
 def test_linalg_norm_matches_torch(args, kwargs, data):
     x = data.draw(floats(-3, 3, (3, 2)).filter(lambda a: np.unique(a).size == a.size))
@@ -178,6 +183,7 @@ TORCH_NORM_CALLS = [((), {}), ((2, 1), {}), ((1,), {}), (("fro",), {"dim": (0, 1
 
 
 @pytest.mark.parametrize(("args", "kwargs"), TORCH_NORM_CALLS)
+@settings(max_examples=12)
 @given(data=st.data())
 def test_torch_norm_and_method_match_torch(args, kwargs, data):
     x = data.draw(floats(-3, 3, (3, 2)).filter(lambda a: np.unique(np.abs(a)).size == a.size))
@@ -195,6 +201,7 @@ def test_norm_of_vectors_and_numpy_mode_share_the_vector_norm():
 
 # ----------------------------------------------------------------------------- statistics
 @pytest.mark.parametrize("fn", ["var_mean", "std_mean"])
+@settings(max_examples=12)
 @given(data=st.data(), shape=st.sampled_from([(5,), (3, 4), (2, 3, 2)]), keepdim=st.booleans(),
        correction=st.sampled_from([None, 0, 1]))
 def test_var_mean_and_std_mean_match_torch(fn, data, shape, keepdim, correction):
@@ -210,6 +217,7 @@ def test_var_mean_and_std_mean_match_torch(fn, data, shape, keepdim, correction)
                   lambda t: getattr(torch, fn)(t, 0, False)[0], [x], atol=1e-8)
 
 
+@settings(max_examples=12)
 @given(data=st.data(), batch=st.sampled_from([(), (2,)]), p=st.sampled_from([2.0, 1.0, 3.0]),
        rows=st.integers(1, 3), cols=st.integers(1, 3))
 def test_cdist_matches_torch(data, batch, p, rows, cols):

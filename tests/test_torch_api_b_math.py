@@ -38,6 +38,7 @@ UNARY = {
 
 
 @pytest.mark.parametrize("name", sorted(UNARY))
+@settings(max_examples=12)
 @given(data=st.data())
 def test_unary_matches_torch(name, data):
     ours, theirs, (lo, hi) = UNARY[name]
@@ -97,6 +98,7 @@ def _broadcast_pair(data, left: st.SearchStrategy, right: st.SearchStrategy):
 
 
 @pytest.mark.parametrize("name", sorted(BINARY))
+@settings(max_examples=12)
 @given(data=st.data())
 def test_binary_matches_torch(name, data):
     ours, theirs, left, right = BINARY[name]
@@ -107,12 +109,14 @@ def test_binary_matches_torch(name, data):
 
 
 @pytest.mark.parametrize("name", ["atan2", "xlogy", "pow", "div"])
+@settings(max_examples=12)
 @given(data=st.data())
 def test_binary_gradient_central_differences(name, data):
     ours, _, left, right = BINARY[name]
     gradcheck64(ours, list(_broadcast_pair(data, left, right)))
 
 
+@settings(max_examples=12)
 @given(data=st.data())
 def test_lerp_matches_torch(data):
     shape = data.draw(small_shapes(1, 3))
@@ -252,6 +256,7 @@ def _mats(data, *shapes):
     return [data.draw(floats(-3, 3, s)) for s in shapes]
 
 
+@settings(max_examples=12)
 @given(data=st.data(), n=st.integers(1, 4), k=st.integers(1, 4), m=st.integers(1, 4),
        b=st.integers(1, 3))
 def test_mm_bmm_dot_outer_addmm_match_torch(data, n, k, m, b):
@@ -302,6 +307,7 @@ EINSUMS = [
 
 
 @pytest.mark.parametrize(("equation", "shapes"), EINSUMS)
+@settings(max_examples=12)
 @given(data=st.data())
 def test_einsum_matches_torch(equation, shapes, data):
     arrays = _mats(data, *shapes)
@@ -324,6 +330,7 @@ def test_einsum_refuses_the_sublist_format():
     ([(3, 4, 2), (2, 3, 5)], ([0, 2], [1, 0])),
     ([(3, 4), (4, 3)], ([[0], [1]])),
 ])
+@settings(max_examples=12)
 @given(data=st.data())
 def test_tensordot_matches_torch(shapes, dims, data):
     arrays = _mats(data, *shapes)
