@@ -12,7 +12,7 @@ from hypothesis import strategies as st
 
 import tinygrad_edu as tg
 
-from .torch_api_b_oracle import against_torch, floats, gradcheck64
+from .torch_api_b_oracle import against_torch, floats, gradcheck64, second_order_against_torch
 
 
 def _well_conditioned(data, batch: tuple, n: int) -> np.ndarray:
@@ -110,14 +110,24 @@ def test_solve_gradient_central_differences_with_broadcast_batch(data, n):
     gradcheck64(tg.linalg.solve, [a, b])
 
 
-def test_second_derivatives_of_inv_go_through_the_graph():
-    a = tg.tensor([[2.0, 1.0], [0.5, 3.0]], dtype=tg.float64, requires_grad=True)
-    (g,) = tg.grad(tg.linalg.inv(a).sum(), [a], create_graph=True)
-    (gg,) = tg.grad((g * g).sum(), [a])
-    ta = torch.tensor(a.detach().numpy(), requires_grad=True)
-    (tg_,) = torch.autograd.grad(torch.linalg.inv(ta).sum(), [ta], create_graph=True)
-    (tgg,) = torch.autograd.grad((tg_ * tg_).sum(), [ta])
-    assert np.allclose(gg.numpy(), tgg.numpy())
+A2 = [[2.0, 1.0], [0.5, 3.0]]
+SECOND_ORDER = {
+    "inv": (tg.linalg.inv, torch.linalg.inv, [A2]),
+    "det": (tg.linalg.det, torch.linalg.det, [A2]),
+    "logdet": (tg.logdet, torch.logdet, [A2]),
+    "solve": (tg.linalg.solve, torch.linalg.solve, [A2, [[1.0], [-2.0]]]),
+    "vector_norm_3": (lambda x: tg.linalg.vector_norm(x, 3), lambda x: torch.linalg.vector_norm(
+        x, 3), [A2]),
+    # torch.cdist has no second derivative: its definition written out
+    "cdist": (tg.cdist, lambda a, b: torch.linalg.vector_norm(a[:, None] - b[None], dim=-1),
+              [A2, [[0.0, 1.0]]]),
+}
+
+
+@pytest.mark.parametrize("name", sorted(SECOND_ORDER))
+def test_second_derivatives_match_torch(name):
+    ours, theirs, arrays = SECOND_ORDER[name]
+    second_order_against_torch(ours, theirs, [np.array(a) for a in arrays])
 
 
 # ----------------------------------------------------------------------------- norms

@@ -13,7 +13,13 @@ from hypothesis.extra import numpy as hnp
 
 import tinygrad_edu as tg
 
-from .torch_api_b_oracle import against_torch, floats, gradcheck64, small_shapes
+from .torch_api_b_oracle import (
+    against_torch,
+    floats,
+    gradcheck64,
+    second_order_against_torch,
+    small_shapes,
+)
 
 # name -> (our function, torch's, input range): smooth unary functions inside their domains
 UNARY = {
@@ -336,3 +342,24 @@ def test_tensordot_matches_torch(shapes, dims, data):
     arrays = _mats(data, *shapes)
     against_torch(lambda a, b: tg.tensordot(a, b, dims=dims),
                   lambda a, b: torch.tensordot(a, b, dims=dims), arrays)
+
+
+SECOND_ORDER = {  # a function of one or two inputs and the arrays to differentiate it at
+    "log2": (lambda x: tg.log2(x), lambda x: torch.log2(x), [[0.5, 2.0]]),
+    "exp2": (lambda x: tg.exp2(x), lambda x: torch.exp2(x), [[-1.0, 0.5]]),
+    "erfinv": (tg.erfinv, torch.erfinv, [[-0.5, 0.3]]),
+    "logit": (tg.logit, torch.logit, [[0.2, 0.7]]),
+    "rsqrt": (tg.rsqrt, torch.rsqrt, [[0.5, 2.0]]),
+    "atan2": (tg.atan2, torch.atan2, [[0.5, -1.0], [1.5, 2.0]]),
+    "xlogy": (tg.xlogy, torch.xlogy, [[0.5, -1.0], [1.5, 2.0]]),
+    "remainder": (tg.remainder, torch.remainder, [[2.5, -1.0], [0.7, 0.3]]),
+    "fmod": (tg.fmod, torch.fmod, [[2.5, -1.0], [0.7, 0.3]]),
+    "lerp": (lambda a, b: tg.lerp(a, b, b), lambda a, b: torch.lerp(a, b, b),
+             [[2.5, -1.0], [0.7, 0.3]]),
+}
+
+
+@pytest.mark.parametrize("name", sorted(SECOND_ORDER))
+def test_second_derivatives_match_torch(name):
+    ours, theirs, arrays = SECOND_ORDER[name]
+    second_order_against_torch(ours, theirs, [np.array(a) for a in arrays])

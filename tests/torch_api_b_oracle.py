@@ -73,3 +73,18 @@ def gradcheck64(fn: Callable, arrays: Sequence[np.ndarray], atol: float = 1e-5,
     grads = autograd_vjp(fn, arrays, {}, c)
     for k in range(len(arrays)):
         assert_close(grads[k], numeric_vjp(fn, arrays, {}, c, k), atol, rtol, f"grad {k}")
+
+
+
+def second_order_against_torch(ours: Callable, theirs: Callable,
+                               arrays: Sequence[np.ndarray], atol: float = 1e-8) -> None:
+    """The gradient of ``sum(grad(sum(f(xs)), xs)²)`` (second derivatives, through
+    ``create_graph=True``) agrees with PyTorch's, in float64."""
+    mine = [tg.tensor(np.asarray(a, np.float64), requires_grad=True) for a in arrays]
+    ref = [torch.tensor(np.asarray(a, np.float64), requires_grad=True) for a in arrays]
+    g = tg.grad(ours(*mine).sum(), mine, create_graph=True)
+    ours_gg = tg.grad(sum((gi * gi).sum() for gi in g), mine)
+    tgrads = torch.autograd.grad(theirs(*ref).sum(), ref, create_graph=True)
+    theirs_gg = torch.autograd.grad(sum((gi * gi).sum() for gi in tgrads), ref)
+    for k, (a, b) in enumerate(zip(ours_gg, theirs_gg)):
+        _close(a.numpy(), b.numpy(), atol, 1e-7, f"second derivative of input {k}")
