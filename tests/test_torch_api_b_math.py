@@ -363,3 +363,18 @@ SECOND_ORDER = {  # a function of one or two inputs and the arrays to differenti
 def test_second_derivatives_match_torch(name):
     ours, theirs, arrays = SECOND_ORDER[name]
     second_order_against_torch(ours, theirs, [np.array(a) for a in arrays])
+
+
+def test_tensor_methods_take_alpha_and_rounding_mode_and_floordiv_keeps_integers():
+    a, b = np.array([-7.0, 7.0, 1.0]), np.array([2.0, -2.0, 0.1])
+    against_torch(lambda x, y: x.add(y, alpha=2), lambda x, y: x.add(y, alpha=2), [a, b])
+    against_torch(lambda x, y: x.sub(y, alpha=0.5), lambda x, y: x.sub(y, alpha=0.5), [a, b])
+    against_torch(lambda x, y: x.div(y), lambda x, y: x.div(y), [a, b])
+    for mode in ("trunc", "floor"):
+        against_torch(lambda x, y, m=mode: x.div(y, rounding_mode=m),
+                      lambda x, y, m=mode: x.div(y, rounding_mode=m), [a, b])
+    # // as Python's (1.0 // 0.1 is 9.0) and PyTorch's (integers stay integers)
+    assert (tg.tensor(a) // tg.tensor(b)).tolist() == (torch.tensor(a) // torch.tensor(b)).tolist()
+    ints = tg.tensor([7, -7]) // 2
+    assert ints.dtype == np.int64 and ints.tolist() == [3, -4]
+    assert (7 // tg.tensor([2, -2])).tolist() == [3, -4]

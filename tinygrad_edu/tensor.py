@@ -27,7 +27,7 @@ from .ops import elementwise as _ew
 from .ops import linalg as _la
 from .ops import movement as _mv
 from .ops import reduce as _red
-from .torch_math import MathMethods, array2string_options
+from .torch_math import MathMethods, array2string_options, floor_divide
 
 Axis = int | Sequence[int] | None
 _new_tensor = object.__new__
@@ -432,11 +432,11 @@ class Tensor(MathMethods):
         return remainder(_operand(other), self)
 
     def __floordiv__(self, other: Any) -> Tensor:
-        """``floor(a / b)``; its gradient is zero, as in PyTorch."""
-        return Rounding.apply(self / _operand(other), fn=np.floor)
+        """Python's ``//`` (integers stay integers); its gradient is zero, as in PyTorch."""
+        return floor_divide(self, other)
 
     def __rfloordiv__(self, other: Any) -> Tensor:
-        return Rounding.apply(_operand(other) / self, fn=np.floor)
+        return floor_divide(other, self)
 
     def __matmul__(self, other: Any) -> Tensor:
         return _matmul(self, other)
@@ -454,10 +454,7 @@ class Tensor(MathMethods):
         return _ew.Abs.apply(self)
 
     remainder = __mod__
-    add = __add__
-    sub = __sub__
     mul = __mul__
-    div = __truediv__
     pow = __pow__
     matmul = __matmul__
     neg = __neg__

@@ -944,8 +944,10 @@ class MathMethods:
     clip_ = _inplace_unary("clip_", "clamp")
 
 
-# functions whose method form takes the tensor as the first argument (x.mm(w) = tg.mm(x, w))
+# functions whose method form takes the tensor as the first argument (x.mm(w) = tg.mm(x, w));
+# add, sub and div replace Tensor's aliases of its operators (for alpha= and rounding_mode=)
 _METHODS = (
+    "add", "sub", "div",
     "mm", "bmm", "dot", "outer", "norm", "rsqrt", "fmod", "lerp", "logit", "isinf", "isclose",
     "allclose", "equal", "nan_to_num", "frac", "sgn", "inverse", "det", "logdet", "tan", "atan",
     "asin", "acos", "sinh", "cosh", "asinh", "acosh", "atanh", "arctan", "arcsin", "arccos",
