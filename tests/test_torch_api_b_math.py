@@ -378,3 +378,14 @@ def test_tensor_methods_take_alpha_and_rounding_mode_and_floordiv_keeps_integers
     ints = tg.tensor([7, -7]) // 2
     assert ints.dtype == np.int64 and ints.tolist() == [3, -4]
     assert (7 // tg.tensor([2, -2])).tolist() == [3, -4]
+
+
+def test_erfinv_is_accurate_to_the_last_bits_in_the_tails():
+    import mpmath  # installed with torch (through sympy)
+    x = np.array([-1 + 2.0**-52, -0.999999999, -0.5, -1e-10, 0.3, 0.5, 0.99, 1 - 1e-13,
+                  1 - 2.0**-53])
+    with mpmath.workdps(40):  # 1 - x has few digits left at 15 near ±1
+        exact = np.array([float(mpmath.erfinv(mpmath.mpf(v))) for v in x])
+    assert np.allclose(tg.erfinv(tg.tensor(x)).numpy(), exact, rtol=4e-16, atol=0)
+    edges = tg.erfinv(tg.tensor([-1.0, 1.0, 1.5, np.nan])).numpy()
+    assert edges[0] == -np.inf and edges[1] == np.inf and np.isnan(edges[2:]).all()

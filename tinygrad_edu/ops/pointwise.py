@@ -43,6 +43,7 @@ for _cls in (Log2, Log10, Exp2):
     _cls.__module__ = __name__
 
 _erf = np.frompyfunc(math.erf, 1, 1)
+_erfc = np.frompyfunc(math.erfc, 1, 1)
 _TWO_OVER_SQRT_PI = 2 / math.sqrt(math.pi)
 
 
@@ -63,16 +64,26 @@ def _erfinv_guess(x: np.ndarray) -> np.ndarray:
 
 
 def erfinv(x: np.ndarray) -> np.ndarray:
-    """The inverse error function (float64 internally): Giles' approximation polished by two
-    Newton steps on ``erf(y) = x``; ±inf at ±1, nan outside [-1, 1], as in PyTorch."""
+    """The inverse error function (float64 internally): Giles' approximation polished by
+    Newton steps, on ``log erfc(|y|) = log(1 - |x|)`` for |x| >= 0.5 (1 - |x| is exact there;
+    ``erf(y) = x`` would lose its digits); ±inf at ±1, nan outside [-1, 1], as in PyTorch."""
     x64 = np.asarray(x, dtype=np.float64)
     with np.errstate(divide="ignore", invalid="ignore"):
         inside = np.abs(x64) < 1
         xs = np.where(inside, x64, 0.0)
-        y = _erfinv_guess(xs)
-        for _ in range(2):
-            err = np.asarray(_erf(y), dtype=np.float64) - xs
-            y = y - err / (_TWO_OVER_SQRT_PI * np.exp(-y * y))
+        a = np.abs(xs)
+        tail = 1 - a
+        y = np.abs(_erfinv_guess(xs))
+        central = a < 0.5
+        log_tail = np.log(np.where(central, 1.0, tail))
+        for _ in range(4):
+            slope = _TWO_OVER_SQRT_PI * np.exp(-y * y)
+            erfc = np.asarray(_erfc(y), dtype=np.float64)
+            # Newton on erf(y) = a centrally, on log(erfc(y)) = log(1 - a) in the tails (far
+            # from 1 - a's scale, plain Newton on erfc overshoots)
+            y = np.where(central, y - (np.asarray(_erf(y), dtype=np.float64) - a) / slope,
+                         y + (np.log(erfc) - log_tail) * erfc / slope)
+        y = np.copysign(y, xs)
         out = np.where(inside, y, np.where(np.abs(x64) == 1, np.sign(x64) * np.inf, np.nan))
     return out.astype(x.dtype if x.dtype.kind == "f" else np.float32)
 
