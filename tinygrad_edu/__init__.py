@@ -12,6 +12,7 @@ from . import (  # the layers above the core; the core itself never imports them
     data,
     gradcheck,  # tg.gradcheck is the subpackage; the function is tg.gradcheck.gradcheck
     keras,
+    linalg,
     metrics,
     nn,
     optim,
@@ -87,6 +88,9 @@ from .numpy_mode import NumpyTensor, as_numpy_tensor, numpy_grad, numpy_value_an
 from .random import Generator, default_generator, manual_seed
 from .serialization import SerializationError, load, save
 from .tensor import Tensor
+from .torch_math import *  # noqa: F403  (PyTorch's math names; the module defines __all__)
+from .torch_math import __all__ as _torch_math_all
+from .torch_math import pow  # noqa: F401  (kept out of __all__: must not shadow Python's pow)
 from .torch_shape import *  # noqa: F403  (the module defines __all__)
 from .torch_shape import __all__ as _torch_shape_all
 from .train import History, TrainingDiverged, TrainingWarning, fit
@@ -177,5 +181,7 @@ __all__ = [
     "zeros",
     "zeros_like",
     *_functional_all,
+    "linalg",
+    *_torch_math_all,
     *_torch_shape_all,
 ]

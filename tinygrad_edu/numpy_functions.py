@@ -28,9 +28,10 @@ from . import functional as F
 from .dims import normalize_dim
 from .ops import einsum as _einsum
 from .ops import movement as _mv
+from .ops import pointwise as _pw
 from .ops import scan as _scan
 from .ops.reduce import RootOfSquares
-from .tensor import Rounding, Tensor
+from .tensor import Rounding, Tensor, _operand
 
 
 def as_tensor(x: Any) -> Tensor:
@@ -667,6 +668,36 @@ def ptp(a: Any, axis: Any = None, out: Any = None, keepdims: bool = False) -> Te
     return t.amax(axis, keepdims) - t.amin(axis, keepdims)
 
 
+def vector_norm(t: Tensor, ord: Any, axes: tuple | None, keepdims: bool) -> Tensor:
+    """The vector ``ord``-norm of ``t`` over ``axes`` (None: all), numpy's and PyTorch's
+    meaning; gradient 0 at a zero vector (not 0/0), as in PyTorch."""
+    if ord is None or ord == 2:
+        return RootOfSquares.apply((t * t).sum(axes, keepdims=keepdims))
+    a = t.abs()
+    if ord == np.inf:
+        return a.amax(axes, keepdims)
+    if ord == -np.inf:
+        return a.amin(axes, keepdims)
+    if ord == 0:  # a count: no gradient
+        return (a > 0).astype(t.dtype).sum(axes, keepdims)
+    if ord == 1:
+        return a.sum(axes, keepdims=keepdims)
+    zero_elements = a.data == 0
+    if zero_elements.any():  # |0| ** ord is 0 (or inf for ord < 0), its gradient 0, not nan
+        safe = F.where(zero_elements, Tensor._wrap(np.ones((), t.dtype)), a)
+        at_zero = Tensor._wrap(np.asarray(0 if ord > 0 else np.inf, t.dtype))
+        a_pow = F.where(zero_elements, at_zero, safe ** ord)
+    else:
+        a_pow = a ** ord
+    total = a_pow.sum(axes, keepdims=keepdims)
+    zero = total.data == 0
+    if ord < 0 or not zero.any():
+        return total ** (1.0 / ord)
+    # a zero vector: norm 0 with gradient 0 (the root's gradient there is inf * 0)
+    safe = F.where(zero, Tensor._wrap(np.ones((), t.dtype)), total)
+    return F.where(zero, Tensor._wrap(np.zeros((), t.dtype)), safe ** (1.0 / ord))
+
+
 def norm(x: Any, ord: Any = None, axis: Any = None, keepdims: bool = False) -> Tensor:
     t = as_tensor(x)
     if axis is None and ord is not None and t.ndim == 2:
@@ -674,9 +705,9 @@ def norm(x: Any, ord: Any = None, axis: Any = None, keepdims: bool = False) -> T
     axes = _axes(axis, t.ndim, "norm") if axis is not None else None
     matrix = axes is not None and len(axes) == 2
     if ord is None or (ord == "fro" and (matrix or axes is None)):  # gradient 0 at zeros
-        return RootOfSquares.apply((t * t).sum(axes, keepdims=keepdims))
-    a = t.abs()
+        return vector_norm(t, None, axes, keepdims)
     if matrix:
+        a = t.abs()
         r, c = axes
         if ord in (1, -1):
             s = a.sum(r, keepdims=True)
@@ -690,15 +721,7 @@ def norm(x: Any, ord: Any = None, axis: Any = None, keepdims: bool = False) -> T
         return s if keepdims else s.reshape([d for i, d in enumerate(s.shape) if i not in axes])
     if isinstance(ord, str):
         raise ValueError(f"np.linalg.norm: invalid norm order {ord!r} for vectors")
-    if ord == np.inf:
-        return a.amax(axes, keepdims)
-    if ord == -np.inf:
-        return a.amin(axes, keepdims)
-    if ord == 0:  # a count: no gradient
-        return (a > 0).astype(t.dtype).sum(axes, keepdims)
-    if ord == 1:
-        return a.sum(axes, keepdims=keepdims)
-    return (a ** ord).sum(axes, keepdims=keepdims) ** (1.0 / ord)
+    return vector_norm(t, ord, axes, keepdims)
 
 
 def atleast_1d(*arys: Any) -> Any:
@@ -772,15 +795,13 @@ fmin = _nan_aware(F.minimum)
 
 
 def remainder(a: Any, b: Any) -> Tensor:
-    """numpy's ``mod``: ``a - floor(a / b) * b`` (the sign of ``b``, as Python's ``%``)."""
-    a, b = as_tensor(a), as_tensor(b)
-    return a - Rounding.apply(a / b, fn=np.floor) * b
+    """numpy's ``mod``: the sign of ``b``, as Python's ``%`` (the ``Remainder`` primitive)."""
+    return _pw.Remainder.apply(_operand(a), _operand(b))
 
 
 def fmod(a: Any, b: Any) -> Tensor:
-    """C's remainder: ``a - trunc(a / b) * b`` (the sign of ``a``)."""
-    a, b = as_tensor(a), as_tensor(b)
-    return a - Rounding.apply(a / b, fn=np.trunc) * b
+    """C's remainder: the sign of ``a`` (the ``Fmod`` primitive)."""
+    return _pw.Fmod.apply(_operand(a), _operand(b))
 
 
 def copysign(a: Any, b: Any) -> Tensor:

@@ -38,6 +38,7 @@ from .autograd.grad_mode import flags
 from .dims import normalize_dims
 from .ops import elementwise as _ew
 from .ops import linalg as _la
+from .ops import pointwise as _pw
 from .ops import trig as _trig
 from .tensor import Rounding, Tensor, _operand
 
@@ -68,9 +69,6 @@ def _binary(op: type) -> Callable:
     return lambda a, b: op.apply(_operand(a), _operand(b))
 
 
-_LN2 = float(np.log(2.0))
-_LN10 = float(np.log(10.0))
-
 UFUNCS: dict[np.ufunc, Callable] = {
     np.add: _binary(_ew.Add),
     np.subtract: _binary(_ew.Sub),
@@ -89,11 +87,11 @@ UFUNCS: dict[np.ufunc, Callable] = {
     np.square: lambda x: _ew.Mul.apply(x, x),
     np.reciprocal: lambda x: _ew.Div.apply(1.0, x),
     np.exp: _unary("exp"),
-    np.exp2: lambda x: _ew.Pow.apply(2.0, _t(x)),
+    np.exp2: _primitive(_pw.Exp2),
     np.expm1: _unary("expm1"),
     np.log: _unary("log"),
-    np.log2: lambda x: _t(x).log() / _LN2,
-    np.log10: lambda x: _t(x).log() / _LN10,
+    np.log2: _primitive(_pw.Log2),
+    np.log10: _primitive(_pw.Log10),
     np.log1p: _unary("log1p"),
     np.logaddexp: nf.logaddexp,
     np.logaddexp2: nf.logaddexp2,
@@ -122,7 +120,7 @@ UFUNCS: dict[np.ufunc, Callable] = {
     np.remainder: nf.remainder,
     np.fmod: nf.fmod,
     np.copysign: nf.copysign,
-    np.floor_divide: lambda a, b: Rounding.apply(_t(a) / _t(b), fn=np.floor),
+    np.floor_divide: lambda a, b: _pw.RoundedDiv.apply(_operand(a), _operand(b), mode="floor"),
     np.sign: _rounding(np.sign),
     np.floor: _rounding(np.floor),
     np.ceil: _rounding(np.ceil),

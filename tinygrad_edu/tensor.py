@@ -27,6 +27,7 @@ from .ops import elementwise as _ew
 from .ops import linalg as _la
 from .ops import movement as _mv
 from .ops import reduce as _red
+from .torch_math import MathMethods, array2string_options, floor_divide
 from .torch_shape import ShapeMethods
 
 Axis = int | Sequence[int] | None
@@ -87,7 +88,7 @@ class RemovableHandle:
         self._hooks.pop(self._key, None)
 
 
-class Tensor(ShapeMethods):
+class Tensor(ShapeMethods, MathMethods):
     """An n-dimensional array with reverse-mode automatic differentiation.
 
     ``Tensor(data)`` stores Python data with the default float dtype (float32) and a numpy
@@ -328,7 +329,7 @@ class Tensor(ShapeMethods):
 
     def __repr__(self) -> str:
         body = np.array2string(
-            self.data, separator=", ", prefix="tensor(", threshold=200, edgeitems=3
+            self.data, separator=", ", prefix="tensor(", **array2string_options()
         )
         extras = []
         if self.data.dtype not in (dtypes.get_default_dtype(), np.int64, np.bool_):
@@ -439,11 +440,11 @@ class Tensor(ShapeMethods):
         return remainder(_operand(other), self)
 
     def __floordiv__(self, other: Any) -> Tensor:
-        """``floor(a / b)``; its gradient is zero, as in PyTorch."""
-        return Rounding.apply(self / _operand(other), fn=np.floor)
+        """Python's ``//`` (integers stay integers); its gradient is zero, as in PyTorch."""
+        return floor_divide(self, other)
 
     def __rfloordiv__(self, other: Any) -> Tensor:
-        return Rounding.apply(_operand(other) / self, fn=np.floor)
+        return floor_divide(other, self)
 
     def __matmul__(self, other: Any) -> Tensor:
         return _matmul(self, other)
@@ -461,10 +462,7 @@ class Tensor(ShapeMethods):
         return _ew.Abs.apply(self)
 
     remainder = __mod__
-    add = __add__
-    sub = __sub__
     mul = __mul__
-    div = __truediv__
     pow = __pow__
     matmul = __matmul__
     neg = __neg__

@@ -139,6 +139,24 @@ RULES: dict[str, Rule] = {
     "NLLLoss": Rule("out = −(mean over the samples of logp[i, targetᵢ])",
                     "logp gets −g/n at each sample's target class (times its class weight), "
                     "0 elsewhere; target gets none", ("logp", "target", "weight")),
+    # torch_math's primitives (ops/pointwise.py, ops/linalg_inverse.py)
+    "Log2": Rule("out = log₂ x", "∂out/∂x = 1/(x·ln 2): x gets g/(x·ln 2)"),
+    "Log10": Rule("out = log₁₀ x", "∂out/∂x = 1/(x·ln 10): x gets g/(x·ln 10)"),
+    "Exp2": Rule("out = 2ˣ", "∂out/∂x = 2ˣ·ln 2: x gets g·out·ln 2"),
+    "Erfinv": Rule("out = erf⁻¹ x", "∂out/∂x = (√π/2)·exp(out²): x gets g·(√π/2)·exp(out²)"),
+    "Xlogy": Rule("out = a·ln b (0 where a = 0)", "∂out/∂a = ln b (0 where a = 0 and b ≤ 0), "
+                  "∂out/∂b = a/b", _AB),
+    "Remainder": Rule("out = a mod b, the sign of b", "∂out/∂a = 1, ∂out/∂b = −floor(a/b)",
+                      _AB),
+    "Fmod": Rule("out = fmod(a, b), the sign of a", "∂out/∂a = 1, ∂out/∂b = −trunc(a/b)", _AB),
+    "RoundedDiv": Rule("out = a / b rounded (floor or toward zero)",
+                       "piecewise constant: both inputs get 0", _AB),
+    "Inverse": Rule("out = A⁻¹", "A gets −A⁻ᵀ·g·A⁻ᵀ", ("A",)),
+    "Det": Rule("out = det A", "∂out/∂A = det A·A⁻ᵀ (the cofactor matrix): A gets g·det A·A⁻ᵀ",
+                ("A",)),
+    "LogAbsDet": Rule("out = ln |det A|", "∂out/∂A = A⁻ᵀ: A gets g·A⁻ᵀ", ("A",)),
+    "Solve": Rule("out = X with A·X = B", "B gets A⁻ᵀ·g (a solve), A gets −(A⁻ᵀ·g)·Xᵀ",
+                  ("A", "B")),
 }
 
 
