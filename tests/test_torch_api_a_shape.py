@@ -136,10 +136,12 @@ TIED = hnp.arrays(np.float64, (3, 4), elements=st.integers(0, 2).map(float))
 @settings(max_examples=25, deadline=None)
 @given(data=TIED)
 def test_ties_like_torch(data):
-    """Full max/min/median share the gradient among ties; max(dim) gives it to the first
-    index; a stable sort keeps tied entries in order (torch's stable=True)."""
+    """Full max/min/median share the gradient among ties; max(dim), as a function or a
+    method, gives it to the first index; a stable sort keeps tied entries in order
+    (torch's stable=True)."""
     for f in (lambda m, x: m.max(x), lambda m, x: m.min(x), lambda m, x: m.median(x),
-              lambda m, x: m.max(x, 1).values, lambda m, x: m.min(x, 0).values):
+              lambda m, x: m.max(x, 1).values, lambda m, x: m.min(x, 0).values,
+              lambda m, x: x.max(1).values, lambda m, x: x.min(dim=0, keepdim=True).values):
         x, tx = tg.tensor(data, requires_grad=True), torch.tensor(data, requires_grad=True)
         f(tg, x).sum().backward()
         f(torch, tx).sum().backward()

@@ -28,7 +28,7 @@ from .ops import linalg as _la
 from .ops import movement as _mv
 from .ops import reduce as _red
 from .torch_math import MathMethods, array2string_options, floor_divide
-from .torch_shape import ShapeMethods
+from .torch_shape import ShapeMethods, along
 
 Axis = int | Sequence[int] | None
 _new_tensor = object.__new__
@@ -49,6 +49,15 @@ def _axis(t: Tensor, axis: Axis, dim: Axis, op: str) -> int | tuple | None:
 
 def _keep(keepdims: bool, keepdim: bool | None) -> bool:
     return bool(keepdims or keepdim)
+
+
+def _at_index(t: Tensor, index: Tensor, axis: int, keep: bool) -> MinMaxResult:
+    """``max(dim)``/``min(dim)``: the values taken at ``index`` (argmax/argmin with
+    keepdim), so the gradient goes to that entry alone, as in PyTorch."""
+    values = t.clone() if t.ndim == 0 else along(t, index.data, axis)
+    if not keep and t.ndim:
+        values, index = values.squeeze(axis), index.squeeze(axis)
+    return MinMaxResult(values, index)
 
 
 def _shape_args(shape: tuple) -> tuple:
@@ -850,7 +859,9 @@ class Tensor(ShapeMethods, MathMethods):
         dim: int | None = None,
         keepdim: bool | None = None,
     ) -> Tensor | MinMaxResult:
-        """The maximum; with an axis, ``(values, indices)`` as in PyTorch (see ``amax``).
+        """The maximum; with an axis, ``(values, indices)`` as in PyTorch: the values are
+        taken at the indices, so the gradient goes to the returned (first) maximum of each
+        slice, as in PyTorch. Tied entries of a full ``max()`` share it (see ``amax``).
 
         >>> import tinygrad_edu as tg
         >>> x = tg.tensor([[1.0, 5.0], [7.0, 2.0]])
@@ -863,8 +874,7 @@ class Tensor(ShapeMethods, MathMethods):
         _dims.check_reduced_sizes(self.shape, a, "max")
         if a is None:
             return self.amax()
-        kd = _keep(keepdims, keepdim)
-        return MinMaxResult(self.amax(a, kd), self.argmax(a, kd))
+        return _at_index(self, self.argmax(a, True), a, _keep(keepdims, keepdim))
 
     def min(
         self,
@@ -879,8 +889,7 @@ class Tensor(ShapeMethods, MathMethods):
         _dims.check_reduced_sizes(self.shape, a, "min")
         if a is None:
             return self.amin()
-        kd = _keep(keepdims, keepdim)
-        return MinMaxResult(self.amin(a, kd), self.argmin(a, kd))
+        return _at_index(self, self.argmin(a, True), a, _keep(keepdims, keepdim))
 
     def argmax(
         self,

@@ -51,7 +51,7 @@ def _sizes(sizes: tuple) -> tuple:
     return tuple(int(s) for s in sizes)
 
 
-def _along(t: Any, index: np.ndarray, dim: int) -> Any:
+def along(t: Any, index: np.ndarray, dim: int) -> Any:
     """``t`` indexed by ``index`` along ``dim`` and by position elsewhere (``gather``)."""
     grids = np.indices(index.shape, sparse=True)
     return t[tuple(index if d == dim else g for d, g in enumerate(grids))]
@@ -235,7 +235,7 @@ class ShapeMethods:
         """
         d = _dim(self, dim, "gather")
         idx = _check_index(self, d, index, "gather")
-        return _along(self, idx, d)
+        return along(self, idx, d)
 
     def scatter_add(self, dim: int, index: Any, src: Any) -> Any:
         """A copy of ``self`` with ``src``'s entries added at ``index`` along ``dim`` (the
@@ -415,7 +415,7 @@ class ShapeMethods:
         idx = self.argsort(dim, descending)
         if self.ndim == 0:
             return ValuesIndices(self.clone(), idx)
-        return ValuesIndices(_along(self, idx.data, _dim(self, dim, "sort")), idx)
+        return ValuesIndices(along(self, idx.data, _dim(self, dim, "sort")), idx)
 
     def topk(self, k: int, dim: int = -1, largest: bool = True, sorted: bool = True
              ) -> ValuesIndices:
@@ -736,7 +736,7 @@ def roll(input: Any, shifts: Any, dims: Any = None) -> Any:
     return input.roll(shifts, dims)
 
 
-def _extreme(name: str, pick: str, argpick: str, elementwise: str) -> Any:
+def _extreme(name: str, elementwise: str) -> Any:
     def function(input: Any, dim: Any = None, keepdim: bool = False, *,
                  other: Any = None, out: Any = None) -> Any:
         if out is not None:
@@ -744,28 +744,23 @@ def _extreme(name: str, pick: str, argpick: str, elementwise: str) -> Any:
         if hasattr(dim, "_ctx") or other is not None:  # tg.max(a, b): elementwise
             return getattr(input, elementwise)(dim if other is None else other)
         if dim is None:
-            return getattr(input, pick)()
-        d = _dim(input, dim, name)
-        idx = getattr(input, argpick)(d, keepdim=True)
-        values = input if input.ndim == 0 else _along(input, idx.data, d)
-        if not keepdim and input.ndim:
-            values, idx = values.squeeze(d), idx.squeeze(d)
-        return ValuesIndices(values, idx)
+            return getattr(input, name)()
+        return getattr(input, name)(dim=dim, keepdim=keepdim)
 
     function.__name__ = function.__qualname__ = name
     return function
 
 
-max = _extreme("max", "amax", "argmax", "maximum")
+max = _extreme("max", "maximum")
 max.__doc__ = """The largest entry (tied entries share the gradient, as in PyTorch); with
 ``dim``, ``(values, indices)`` (the gradient goes to the index); ``tg.max(a, b)`` is
 ``tg.maximum(a, b)``.
 
 >>> import tinygrad_edu as tg
 >>> tg.max(tg.tensor([[1.0, 5.0], [7.0, 2.0]]), dim=1)
-ValuesIndices(values=tensor([5., 7.]), indices=tensor([1, 0]))
+MinMaxResult(values=tensor([5., 7.]), indices=tensor([1, 0]))
 """
-min = _extreme("min", "amin", "argmin", "minimum")
+min = _extreme("min", "minimum")
 min.__doc__ = """The smallest entry; see :func:`max`.
 
 >>> import tinygrad_edu as tg
