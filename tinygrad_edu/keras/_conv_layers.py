@@ -202,13 +202,7 @@ class Conv2D(Layer):
                              f"input must be known and divisible by groups={self.groups}, "
                              f"got input shape {tuple(input_shape)}")
         kh, kw = self.kernel_size
-        self.add_weight("kernel", (kh, kw, channels // self.groups, self.filters),
-                        self.kernel_initializer, regularizer=self.kernel_regularizer)
-        if self.use_bias:
-            self.add_weight("bias", (self.filters,), self.bias_initializer,
-                            regularizer=self.bias_regularizer)
-        else:
-            self.register_parameter("bias", None)
+        self.add_kernel_and_bias((kh, kw, channels // self.groups, self.filters))
         super().build(input_shape)
 
     def forward(self, inputs: Tensor) -> Tensor:

@@ -222,6 +222,17 @@ class Layer(WeightLists, nn.Module):
         return tuple(self._build_input_shape)
 
     # ----------------------------------------------------------------- weights
+    def add_kernel_and_bias(self, kernel_shape: tuple[int, ...]) -> None:
+        """The ``kernel`` of ``kernel_shape`` and, with ``use_bias``, a ``bias`` of its last
+        size, from the layer's initializers and regularizers (Dense, Conv2D)."""
+        self.add_weight("kernel", kernel_shape, self.kernel_initializer,
+                        regularizer=self.kernel_regularizer)
+        if self.use_bias:
+            self.add_weight("bias", (kernel_shape[-1],), self.bias_initializer,
+                            regularizer=self.bias_regularizer)
+        else:
+            self.register_parameter("bias", None)
+
     def add_weight(self, name: str, shape: Sequence[int], initializer: Any = "glorot_uniform",
                    trainable: bool = True, dtype: Any = None,
                    regularizer: Any = None) -> nn.Parameter:
@@ -465,13 +476,7 @@ class Dense(Layer):
         if in_dim is None:
             raise ValueError(f"Dense layer {self.name!r}: the last axis of the input must be "
                              f"known to build the kernel, got input shape {tuple(input_shape)}")
-        self.add_weight("kernel", (in_dim, self.units), self.kernel_initializer,
-                        regularizer=self.kernel_regularizer)
-        if self.use_bias:
-            self.add_weight("bias", (self.units,), self.bias_initializer,
-                            regularizer=self.bias_regularizer)
-        else:
-            self.register_parameter("bias", None)
+        self.add_kernel_and_bias((in_dim, self.units))
         super().build(input_shape)
 
     def forward(self, inputs: Tensor) -> Tensor:
