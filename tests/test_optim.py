@@ -615,3 +615,19 @@ def test_a_step_that_changes_nothing_starts_no_new_in_place_epoch(make, foreach)
     (w * w).sum().backward()
     opt.step()  # an update: one new epoch for the step
     assert flags.inplace_epoch == before + 1
+
+
+@pytest.mark.parametrize("make", [lambda ps: optim.SGD(ps, lr=0.1),
+                                  lambda ps: optim.Adam(ps, lr=0.1)])
+def test_a_tensor_stored_in_data_by_old_pytorch_style_gets_a_clear_error_at_step(make) -> None:
+    """`p.data = p.data - lr * p.grad` (p.grad is a Tensor) leaves a Tensor in .data; the
+    next step must say so and how to write the update, not fail deep inside."""
+    w = tg.tensor(np.ones((3, 1)), requires_grad=True)
+    x = tg.tensor(np.ones((4, 3)))
+    opt = make([w])
+    (x @ w).sum().backward()
+    w.data = w.data - 0.1 * w.grad
+    opt.zero_grad()
+    (x @ w).sum().backward()
+    with pytest.raises(TypeError, match=r"holds a Tensor.*p\.data -= lr \* p\.grad\.data"):
+        opt.step()
