@@ -244,6 +244,15 @@ class Tensor(ShapeMethods, MathMethods):
     def numel(self) -> int:
         return int(self.data.size)
 
+    def multinomial(self, num_samples: int, replacement: bool = False, *,
+                    generator: Any = None) -> Tensor:
+        """Indices drawn from each row's weights; see :func:`tinygrad_edu.multinomial`."""
+        from .creation import multinomial
+
+        return multinomial(self, num_samples, replacement, generator=generator)
+
+    nelement = numel  # PyTorch's older name, still in courses: sum(p.nelement() for p in ...)
+
     def size(self, dim: int | None = None) -> tuple | int:
         """The shape (PyTorch's ``size()``), or the length of one dimension."""
         if dim is None:
@@ -287,6 +296,11 @@ class Tensor(ShapeMethods, MathMethods):
         """Keep ``.grad`` for this non-leaf tensor after backward (leaves always keep it)."""
         if self._ctx is not None:
             self._retains_grad = True
+
+    @property
+    def retains_grad(self) -> bool:
+        """Whether ``retain_grad()`` was called on this non-leaf tensor (False for leaves)."""
+        return self._retains_grad
 
     def register_hook(self, hook: Callable[[Tensor], Tensor | None]) -> RemovableHandle:
         """Call ``hook(grad)`` when this tensor's gradient is computed; a returned tensor
