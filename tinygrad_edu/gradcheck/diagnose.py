@@ -439,7 +439,9 @@ def _some_entries_rule(name: str, h: np.ndarray, g: np.ndarray, shape: tuple,
                        indices: np.ndarray | None, floor: float) -> list[Hypothesis]:
     bad = _entry_rel(h, g, floor) > MATCH
     n_bad, n = int(bad.sum()), bad.size
-    if n_bad == 0 or n_bad == n:
+    # an entry 0 in both (an embedding row the batch does not use) is no evidence that the
+    # formula is right anywhere: "some entries" needs a right entry with a gradient
+    if n_bad == 0 or not (~bad & ((np.abs(g) > floor) | (np.abs(h) > floor))).any():
         return []
     flat = np.flatnonzero(bad) if indices is None else np.asarray(indices)[bad]
     where = [tuple(int(i) for i in np.unravel_index(f, shape)) for f in flat[:5]]
