@@ -183,6 +183,12 @@ class Tensor(ShapeMethods, MathMethods):
         g = self._grad
         if type(g) is np.ndarray:
             g = self._grad = Tensor._wrap(g)
+        elif g is None and self._ctx is not None and not self._retains_grad:
+            warnings.warn(
+                f"The .grad of a tensor that is not a leaf (made by {self._ctx.name}) is "
+                "not kept by backward() and is None: call .retain_grad() on it before "
+                "backward(), or read the .grad of the leaf you meant", UserWarning,
+                stacklevel=2)
         return g
 
     @grad.setter
