@@ -291,8 +291,9 @@ class ShapeMethods:
                 f"index_add: self ({self.dtype}) and source ({src.dtype}) must have the same "
                 f"dtype; convert one (source.to(self.dtype))")
         n = self.shape[d]
-        if idx.size and not (-n <= idx.min() and idx.max() < n):
-            raise IndexError(f"index_add: index out of range for dim {d} of size {n}")
+        if idx.size and not (idx.min() >= 0 and idx.max() < n):  # PyTorch: no negatives
+            raise IndexError(f"index_add: index out of range for dim {d} of size {n} (from "
+                             f"0 to {n - 1}), got {idx.min() if idx.min() < 0 else idx.max()}")
         if not isinstance(alpha, int | float) or alpha != 1:
             src = src * alpha
         return self + ScatterAdd.apply(src, shape=self.shape, index=(slice(None),) * d + (idx,))
