@@ -180,15 +180,21 @@ class Tensor(ShapeMethods, MathMethods):
         array, so a training step makes no Tensor per parameter); the first read here wraps
         it, once: ``p.grad is p.grad``, and writing into ``p.grad`` changes what ``step()``
         uses, as in PyTorch."""
-        g = self._grad
-        if type(g) is np.ndarray:
-            g = self._grad = Tensor._wrap(g)
-        elif g is None and self._ctx is not None and not self._retains_grad:
+        g = self._kept_grad()
+        if g is None and self._ctx is not None and not self._retains_grad:
             warnings.warn(
                 f"The .grad of a tensor that is not a leaf (made by {self._ctx.name}) is "
                 "not kept by backward() and is None: call .retain_grad() on it before "
                 "backward(), or read the .grad of the leaf you meant", UserWarning,
                 stacklevel=2)
+        return g
+
+    def _kept_grad(self) -> Tensor | None:
+        """``.grad`` without the non-leaf warning: for library code that walks a graph and
+        reads every node's (the drawings)."""
+        g = self._grad
+        if type(g) is np.ndarray:
+            g = self._grad = Tensor._wrap(g)
         return g
 
     @grad.setter

@@ -537,7 +537,7 @@ def _label(node: Node, show_values: bool, show_grads: bool, outputs: set[int]) -
         data = t.data if isinstance(t, Tensor) else t
         if show_values and not (kind == "op" and id(t) in outputs):
             lines.extend(_format.summarize(data, "data"))
-        grad = getattr(t, "grad", None)
+        grad = t._kept_grad() if isinstance(t, Tensor) else None
         if show_grads and grad is not None:
             lines.extend(_format.summarize(grad.data, "grad"))
     if node.folded:

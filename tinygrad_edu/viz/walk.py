@@ -241,7 +241,8 @@ def build(
                         nodes[pk] = Node(pk, "value", "", np.asarray(p))
                     edges.append((pk, k))
             node.first_nonfinite = bad and inputs_finite
-        node.nonfinite = bad or (t.grad is not None and _format.nonfinite(t.grad.data))
+        grad = t._kept_grad()
+        node.nonfinite = bad or (grad is not None and _format.nonfinite(grad.data))
         nodes[k] = node
 
     out_ids: list[str] = []
