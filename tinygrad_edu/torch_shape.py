@@ -309,6 +309,45 @@ class ShapeMethods:
         """
         return _into_self(self, "index_add_", "index_add", source, dim, index, alpha=alpha)
 
+    def index_put(self, indices: Any, values: Any, accumulate: bool = False) -> Any:
+        """A copy of ``self`` with ``values`` written at ``self[indices]`` (a tuple of index
+        tensors); with ``accumulate=True`` added, repeated indices adding up (an embedding's
+        gradient: ``zeros_like(C).index_put((Xb,), demb, accumulate=True)``).
+
+        >>> import tinygrad_edu as tg
+        >>> tg.zeros(3).index_put((tg.tensor([0, 0, 2]),), tg.tensor(1.0), accumulate=True)
+        tensor([2., 0., 1.])
+        """
+        from .ops.movement import ScatterAdd
+
+        if not isinstance(indices, tuple | list):
+            raise TypeError(f"index_put: indices must be a tuple of tensors, got "
+                            f"{type(indices).__name__}; write (index,)")
+        idx = tuple(_array(i) for i in indices)
+        for i in idx:
+            if i.dtype != bool and not _integral(i.dtype):
+                raise TypeError(f"index_put: indices must be integer or bool tensors, got "
+                                f"{i.dtype}")
+        v = values if hasattr(values, "_ctx") else type(self)._wrap(
+            np.asarray(values, self.dtype))
+        if v.dtype != self.dtype:
+            raise TypeError(f"index_put: values ({v.dtype}) must have self's dtype "
+                            f"({self.dtype}); convert them (values.to({self.dtype}))")
+        if accumulate:
+            try:
+                return self + ScatterAdd.apply(v, shape=self.shape, index=idx)
+            except (IndexError, ValueError) as e:
+                raise type(e)(f"index_put: {e} (self of shape {self.shape}, values of shape "
+                              f"{v.shape})") from None
+        out = self.clone()
+        out[idx] = v
+        return out
+
+    def index_put_(self, indices: Any, values: Any, accumulate: bool = False) -> Any:
+        """In-place ``index_put`` (differentiable in both, as ``x[idx] = v`` is)."""
+        return _into_self(self, "index_put_", "index_put", values, indices,
+                          accumulate=accumulate)
+
     def scatter(self, dim: int, index: Any, src: Any = None, *, value: Any = None,
                 reduce: str | None = None) -> Any:
         """A copy of ``self`` with ``src``'s entries (or ``value``) written at ``index`` along
