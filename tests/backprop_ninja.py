@@ -188,6 +188,14 @@ def dC_by_index_add(torch, C, Xb, demb):
     return dC
 
 
+def dC_by_index_put(torch, C, Xb, demb):
+    """dC with index_put_ and accumulate=True (a plain ``dC[Xb] += demb`` would not add up
+    the rows of a repeated index)."""
+    dC = torch.zeros_like(C)
+    dC.index_put_((Xb,), demb, accumulate=True)
+    return dC
+
+
 def dC_by_one_hot(torch, F, C, Xb, demb):
     """dC as a matrix product with the one-hot encoding of Xb."""
     onehot = F.one_hot(Xb.view(-1), num_classes=C.shape[0]).to(demb.dtype)

@@ -88,7 +88,8 @@ def test_every_gradient_agrees_with_pytorch_and_with_autograd(seed, n, n_embd, n
     for lib_name, run in (("tg", ours), ("torch", theirs)):
         lib, F = LIBS[lib_name]
         C, demb, Xb = run["params"][0], run["emb"][0], lib.tensor(x)
-        for dC in (bn.dC_by_index_add(lib, C, Xb, demb), bn.dC_by_one_hot(lib, F, C, Xb, demb)):
+        for dC in (bn.dC_by_index_add(lib, C, Xb, demb), bn.dC_by_index_put(lib, C, Xb, demb),
+                   bn.dC_by_one_hot(lib, F, C, Xb, demb)):
             np.testing.assert_allclose(dC.detach().numpy(), run["C"][1].numpy(), rtol=1e-10,
                                        atol=1e-14)
 
@@ -249,6 +250,25 @@ def test_index_add_into_a_constant_keeps_the_sources_gradient_and_errors_name_th
             tg.zeros(4, 2).index_add_(0, tg.tensor([bad]), tg.ones(1, 2))
     with pytest.raises(RuntimeError, match="index_add_"):  # a parameter, while recording
         tg.zeros(4, 2, requires_grad=True).index_add_(0, tg.tensor([0]), tg.ones(1, 2))
+
+
+def test_index_put_values_and_gradients_match_pytorch() -> None:
+    results = []
+    for lib, _ in LIBS.values():
+        w = lib.ones(1, requires_grad=True)
+        demb = lib.arange(8.0).view(2, 2, 2) * w
+        dC = lib.zeros(4, 2)
+        dC.index_put_((lib.tensor([[0, 1], [1, 1]]),), demb, accumulate=True)
+        a = lib.zeros(3, 2, requires_grad=True)
+        b = (a * 1).index_put((lib.tensor([0, 2]), lib.tensor([1, 0])), lib.tensor([5.0, 6.0]))
+        ((dC * lib.arange(8.0).view(4, 2)).sum() + (b * lib.arange(6.0).view(3, 2)).sum()
+         ).backward()
+        results.append((dC.tolist(), w.grad.tolist(), b.tolist(), a.grad.tolist()))
+    assert results[0] == results[1]
+    with pytest.raises(IndexError, match=r"index_put: .*index 5 is out of bounds.*shape \(3,\)"):
+        tg.zeros(3).index_put_((tg.tensor([5]),), tg.tensor(1.0), accumulate=True)
+    with pytest.raises(TypeError, match=r"index_put: values \(float64\) must have self's"):
+        tg.zeros(3).index_put((tg.tensor([1]),), tg.ones(1, dtype=tg.float64))
 
 
 def test_scatter_add_in_place_matches_pytorch() -> None:
