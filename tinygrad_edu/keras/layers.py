@@ -120,8 +120,33 @@ def _check_name(name: Any, what: str) -> str:
     return name
 
 
+FUNCTIONAL_HINT = (
+    "For the outputs of a Sequential's layers (feature extraction) call the layers in turn: "
+    "h = x; features = []; for layer in model.layers: h = layer(h); features.append(h). "
+    "To put new layers on top of trained ones, make a Sequential of them: "
+    "keras.Sequential(model.layers[:-1] + [keras.layers.Dense(10)]) (the layers, and their "
+    "weights, are shared). For any other graph, subclass keras.Model and define call()."
+)
+
+_SYMBOLIC = ("input", "output", "inputs", "outputs")
+
+
 class WeightLists:
-    """Keras's weight lists of a layer or model, in Keras's order (``Parameter``s)."""
+    """Keras's weight lists of a layer or model, in Keras's order (``Parameter``s).
+    Asking for the symbolic ``input`` / ``output`` / ``inputs`` / ``outputs`` of Keras's
+    functional API says it is not supported and what to write instead.
+    """
+
+    def __getattr__(self, name: str) -> Any:
+        try:
+            return super().__getattr__(name)  # type: ignore[misc]
+        except AttributeError:
+            if name not in _SYMBOLIC:
+                raise
+            raise AttributeError(
+                f"{type(self).__name__} {getattr(self, 'name', '')!r} has no .{name}: "
+                "tinygrad_edu.keras has no symbolic tensors (Keras's functional API), so "
+                f"layers and models have no .{name}. {FUNCTIONAL_HINT}") from None
 
     @property
     def weights(self) -> list[nn.Parameter]:

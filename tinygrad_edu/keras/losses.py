@@ -208,8 +208,10 @@ class Loss:
         """Per-sample losses."""
         return type(self).fn(y_true, y_pred, **self.kwargs)
 
-    def __call__(self, y_true: Any, y_pred: Any) -> Tensor:
-        return _mean(self.call(y_true, y_pred))
+    def __call__(self, y_true: Any, y_pred: Any, sample_weight: Any = None) -> Tensor:
+        """The mean over samples of the per-sample losses, each multiplied by its
+        ``sample_weight`` when given (Keras's ``sum(loss * w) / n``)."""
+        return reduce_weighted(self.call(y_true, y_pred), sample_weight)
 
     def get_config(self) -> dict[str, Any]:
         return {"name": self.name, **self.kwargs}
@@ -326,6 +328,28 @@ def _mean(v: Any) -> Tensor:
     return v.mean() if v.ndim else v
 
 
+def reduce_weighted(values: Any, sample_weight: Any = None) -> Tensor:
+    """Keras's default reduction (``sum_over_batch_size``): the mean of the per-sample
+    losses, each first multiplied by its sample's weight: ``sum(loss_i * w_i) / n``, so
+    weights of 2 double a sample's pull and the loss is not renormalised by ``sum(w)``.
+
+    >>> import tinygrad_edu as tg
+    >>> reduce_weighted(tg.tensor([1.0, 3.0]), [1.0, 0.0]).item()
+    0.5
+    """
+    if sample_weight is None:
+        return _mean(values)
+    if not isinstance(values, Tensor):
+        values = Tensor(np.asarray(values, dtype=np.float32))
+    w = np.asarray(sample_weight.data if isinstance(sample_weight, Tensor) else sample_weight,
+                   dtype=values.dtype)
+    if values.ndim == 0 or w.shape[:1] != values.shape[:1] or w.size != values.shape[0]:
+        raise ValueError(f"sample_weight of shape {w.shape} does not give one weight per "
+                         f"sample for per-sample losses of shape {values.shape}")
+    w = w.reshape(values.shape[0], *([1] * (values.ndim - 1)))
+    return (values * w).sum() / float(values.data.size)
+
+
 def get(identifier: Any) -> Callable[..., Any]:
     """A loss from a name, a config dict, a ``Loss`` or a function ``fn(y_true, y_pred)``."""
     if isinstance(identifier, str):
@@ -360,6 +384,13 @@ def serialize(identifier: Any) -> Any:
     return None
 
 
+def _per_sample(fn: Callable[..., Any], y_true: Any, y_pred: Tensor) -> Any:
+    """A ``Loss`` object's per-sample values (its ``call``), or a function's result."""
+    if isinstance(fn, Loss):
+        return fn.call(y_true, y_pred)
+    return fn(y_true, y_pred)
+
+
 def as_training_loss(identifier: Any) -> Callable[[Tensor, Any], Tensor]:
     """``loss(pred, target) -> scalar`` for ``tinygrad_edu.train.fit``: Keras's loss (called
     as ``fn(y_true, y_pred)``) averaged over the samples. A ``tinygrad_edu.nn`` loss module
@@ -370,8 +401,8 @@ def as_training_loss(identifier: Any) -> Callable[[Tensor, Any], Tensor]:
         return identifier
     fn = get(identifier)
 
-    def training_loss(pred: Tensor, target: Any) -> Tensor:
-        return _mean(fn(target, pred))
+    def training_loss(pred: Tensor, target: Any, sample_weight: Any = None) -> Tensor:
+        return reduce_weighted(_per_sample(fn, target, pred), sample_weight)
 
     training_loss.__name__ = getattr(fn, "name", getattr(fn, "__name__", "loss"))
     return training_loss

@@ -264,6 +264,8 @@ def _build_layer(entry: Any, custom_objects: dict[str, Any], path: str) -> Any:
         raise SerializationError(f"{path}: malformed layer entry in the model config: "
                                  f"{str(entry)[:80]}")
     name = entry.get("class_name")
+    if name == "Sequential":  # a model used as a layer (transfer learning)
+        return _build_sequential(entry["config"], custom_objects, path)
     cls = LAYER_CLASSES.get(name) if isinstance(name, str) else None
     custom = custom_objects.get(name) if isinstance(name, str) else None
     if cls is None and isinstance(custom, type) and issubclass(custom, Layer):
@@ -310,25 +312,33 @@ def _parse_config(path: str, content: Any) -> dict[str, Any]:
     return config
 
 
+def _build_sequential(body: Any, custom_objects: dict[str, Any], path: str) -> Any:
+    """A Sequential from its config: its layers (Sequentials nested in it too), in order."""
+    from .models import Sequential
+
+    layers_config = body.get("layers") if isinstance(body, dict) else None
+    if not isinstance(layers_config, list):
+        raise SerializationError(f"{path}: the model config has no layer list")
+    model = Sequential(name=body.get("name"))
+    for entry in layers_config:
+        layer = _build_layer(entry, custom_objects, path)
+        with weights_from_file():
+            model.add(layer)
+    if body.get("trainable", True) is False:
+        model.trainable = False
+    return model
+
+
 def load_model(filepath: str | os.PathLike, custom_objects: dict[str, Any] | None = None,
                compile: bool = True) -> Any:
     """Rebuild a model saved by ``model.save``: same layers, names and weights, compiled
     with the saved settings (and optimizer state) unless ``compile=False``."""
-    from .models import Sequential
-
     path, content = _read(filepath)
     config = _parse_config(path, content)
     custom_objects = dict(custom_objects or {})
     body = config["config"]
-    layers_config = body.get("layers")
-    if not isinstance(layers_config, list):
-        raise SerializationError(f"{path}: the model config has no layer list")
     try:
-        model = Sequential(name=body.get("name"))
-        for entry in layers_config:
-            layer = _build_layer(entry, custom_objects, path)
-            with weights_from_file():
-                model.add(layer)
+        model = _build_sequential(body, custom_objects, path)
     except (TypeError, ValueError, MemoryError) as e:
         if isinstance(e, SerializationError):
             raise
@@ -347,8 +357,6 @@ def load_model(filepath: str | os.PathLike, custom_objects: dict[str, Any] | Non
             opt_state = _checked_optimizer_state(path, model, model.optimizer,
                                                  content["optimizer"])
     model.load_state_dict(weights)  # everything was checked: from here nothing fails
-    if body.get("trainable", True) is False:
-        model.trainable = False
     if opt_state is not None:
         model.optimizer.build(list(model.parameters())).load_state_dict(opt_state)
     return model
