@@ -343,7 +343,12 @@ def reduce_weighted(values: Any, sample_weight: Any = None) -> Tensor:
         values = Tensor(np.asarray(values, dtype=np.float32))
     w = np.asarray(sample_weight.data if isinstance(sample_weight, Tensor) else sample_weight,
                    dtype=values.dtype)
-    if values.ndim == 0 or w.shape[:1] != values.shape[:1] or w.size != values.shape[0]:
+    if values.ndim == 0:
+        raise ValueError("sample weights need one loss per sample, but the loss returned one "
+                         "number for the whole batch; reduce only over the last axis (e.g. "
+                         "return ((y_pred - y_true) ** 2).mean(axis=-1)) so each sample's "
+                         "loss can be weighted")
+    if w.shape[:1] != values.shape[:1] or w.size != values.shape[0]:
         raise ValueError(f"sample_weight of shape {w.shape} does not give one weight per "
                          f"sample for per-sample losses of shape {values.shape}")
     w = w.reshape(values.shape[0], *([1] * (values.ndim - 1)))

@@ -146,7 +146,12 @@ def _read(filepath: str | os.PathLike) -> tuple[str, Any]:
 def load_weights(model: Any, filepath: str | os.PathLike) -> None:
     """Load weights from a ``save_weights`` or ``save`` file into a built model. Every
     weight is checked (name, shape, a real number dtype) before any is assigned, so a file
-    that does not fit leaves the model as it was."""
+    that does not fit leaves the model as it was.
+
+    As in Keras, weights are matched by the model's structure, not by the layers'
+    generated names: a file saved from one model loads into a fresh model built by the
+    same code (whose layers are ``dense_7``... instead of ``dense``...) when the weights'
+    shapes agree in order. With the same names, names decide."""
     path, content = _read(filepath)
     if isinstance(content, dict) and "keras_config" in content:
         content = content.get("weights")
@@ -155,8 +160,21 @@ def load_weights(model: Any, filepath: str | os.PathLike) -> None:
     if not model.built:
         raise ValueError(f"load_weights: build model {model.name!r} first (give it an input "
                          "shape or call it on data), so its weights exist")
-    model.load_state_dict(_checked_weights(path, model, content,
+    model.load_state_dict(_checked_weights(path, model, _by_structure(content, model),
                                            f"do not fit model {model.name!r}"))
+
+
+def _by_structure(weights: dict[str, Any], model: Any) -> dict[str, Any]:
+    """``weights`` renamed to the model's weight names, in order, when their names differ
+    but the shapes agree one by one (the same architecture, other layer names); else as
+    they are (and the name check reports the difference)."""
+    own = model.state_dict()
+    if set(weights) == set(own) or len(weights) != len(own):
+        return weights
+    shapes = [getattr(v, "shape", None) for v in weights.values()]
+    if shapes != [tuple(t.shape) for t in own.values()]:
+        return weights
+    return OrderedDict(zip(own, weights.values()))
 
 
 def _array_problem(what: str, value: Any, shape: tuple[int, ...]) -> str | None:
