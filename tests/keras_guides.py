@@ -9,6 +9,7 @@ from __future__ import annotations
 IMPORTS = {
     "import keras\n": "from tinygrad_edu import keras\n",
     "from keras import layers\n": "from tinygrad_edu.keras import layers\n",
+    "from keras import ops\n": "from tinygrad_edu.keras import ops\n",
 }
 
 
@@ -396,6 +397,68 @@ recorder = RecordRate()
 model.fit(x_train, y_train, batch_size=100, epochs=3, callbacks=[recorder], verbose=0)
 '''
 
+CUSTOM = DIGITS + '''
+import keras
+from keras import layers
+from keras import ops
+
+keras.utils.set_random_seed(0)
+
+def get_uncompiled_model():
+    return keras.Sequential([keras.Input(shape=(784,)), layers.Dense(10, activation="softmax")])
+
+def custom_mean_squared_error(y_true, y_pred):
+    return ops.mean(ops.square(y_true - y_pred), axis=-1)
+
+model = get_uncompiled_model()
+model.compile(optimizer=keras.optimizers.Adam(), loss=custom_mean_squared_error)
+y_train_one_hot = ops.one_hot(y_train, num_classes=10)
+function_history = model.fit(x_train, y_train_one_hot, batch_size=64, epochs=1, verbose=0)
+
+class CustomMSE(keras.losses.Loss):
+    def __init__(self, regularization_factor=0.1, name="custom_mse"):
+        super().__init__(name=name)
+        self.regularization_factor = regularization_factor
+
+    def call(self, y_true, y_pred):
+        mse = ops.mean(ops.square(y_true - y_pred), axis=-1)
+        reg = ops.mean(ops.square(0.5 - y_pred), axis=-1)
+        return mse + reg * self.regularization_factor
+
+model = get_uncompiled_model()
+model.compile(optimizer=keras.optimizers.Adam(), loss=CustomMSE())
+class_history = model.fit(x_train, y_train_one_hot, batch_size=64, epochs=1, verbose=0)
+
+class CategoricalTruePositives(keras.metrics.Metric):
+    def __init__(self, name="categorical_true_positives", **kwargs):
+        super().__init__(name=name, **kwargs)
+        self.true_positives = self.add_variable(shape=(), name="ctp", initializer="zeros")
+
+    def update_state(self, y_true, y_pred, sample_weight=None):
+        y_pred = ops.argmax(y_pred, axis=1)
+        values = ops.cast(ops.cast(y_true, "int32") == ops.cast(y_pred, "int32"), "float32")
+        if sample_weight is not None:
+            values = ops.multiply(values, ops.cast(sample_weight, "float32"))
+        self.true_positives.assign_add(ops.sum(values))
+
+    def result(self):
+        return self.true_positives
+
+    def reset_state(self):
+        self.true_positives.assign(0.0)
+
+model = get_uncompiled_model()
+model.compile(optimizer=keras.optimizers.RMSprop(learning_rate=1e-3),
+              loss=keras.losses.SparseCategoricalCrossentropy(),
+              metrics=[CategoricalTruePositives()])
+metric_history = model.fit(x_train, y_train, batch_size=64, epochs=2, verbose=0,
+                           validation_data=(x_val, y_val))
+
+summed = get_uncompiled_model()
+summed.compile(optimizer=keras.optimizers.SGD(learning_rate=0.0),
+               loss=keras.losses.SparseCategoricalCrossentropy(reduction="sum"))
+'''
+
 SCRIPTS = {"sequential": SEQUENTIAL, "feature_extraction_ours": FEATURE_EXTRACTION_OURS,
            "transfer": TRANSFER, "training": TRAINING, "weighting": WEIGHTING,
-           "callbacks": CALLBACKS, "schedule": SCHEDULE}
+           "callbacks": CALLBACKS, "schedule": SCHEDULE, "custom": CUSTOM}

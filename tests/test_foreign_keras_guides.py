@@ -364,3 +364,35 @@ def test_a_per_step_schedule_trains_as_the_same_per_epoch_rates(tmp_path) -> Non
                       callbacks=[keras.callbacks.ReduceLROnPlateau(monitor="loss")])
     with pytest.raises(TypeError, match="not settable"):
         scheduled.optimizer.learning_rate = 0.01
+
+
+# ----------------------------------------------------------------------- custom losses & metrics
+def test_custom_losses_and_metric_written_with_keras_ops(guides) -> None:
+    ns, _ = _script(guides, "custom")
+    x, y = ns["x_test"], ns["y_test"]
+    one_hot = np.eye(10)[y]
+    for history, extra in ((ns["function_history"], 0.0), (ns["class_history"], 0.1)):
+        model = history.model
+        p = model.predict(x, verbose=0).astype(np.float64)
+        expected = (((one_hot - p) ** 2).mean(axis=-1) + extra * ((0.5 - p) ** 2).mean(axis=-1))
+        np.testing.assert_allclose(model.evaluate(x, one_hot, batch_size=64, verbose=0),
+                                   expected.mean(), rtol=1e-5)
+    metric_history = ns["metric_history"]
+    hits = metric_history.history["val_categorical_true_positives"]
+    correct = (metric_history.model.predict(ns["x_val"], verbose=0).argmax(axis=1)
+               == ns["y_val"]).sum()
+    assert hits[-1] == correct  # counted afresh for the 100 validation samples
+    assert all(0 <= h <= 400 and h == int(h) for h in
+               metric_history.history["categorical_true_positives"])
+    # reduction="sum": each batch's loss is its sum; the epoch value weighs batches by size
+    summed = ns["summed"]
+    per_sample = _sparse_ce(summed.predict(x, verbose=0), y)
+    sums = [per_sample[i:i + 64].sum() * len(per_sample[i:i + 64]) for i in range(0, 200, 64)]
+    np.testing.assert_allclose(summed.evaluate(x, y, batch_size=64, verbose=0),
+                               sum(sums) / 200, rtol=1e-5)
+    with pytest.raises(AttributeError, match="np.fft"):
+        _ = keras.ops.fft
+    with pytest.raises(AttributeError, match="downloads pretrained weights"):
+        _ = keras.applications
+    with pytest.raises(ValueError, match="reduction must be one of"):
+        keras.losses.MeanSquaredError(reduction="mean")

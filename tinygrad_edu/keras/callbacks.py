@@ -116,6 +116,9 @@ class ModelCheckpoint(_train_callbacks.ModelCheckpoint):
     def __init__(self, filepath: str | os.PathLike, monitor: str = "val_loss",
                  verbose: int = 0, save_best_only: bool = False,
                  save_weights_only: bool = False, mode: str = "auto") -> None:
+        from .saving import _check_path
+
+        _check_path(filepath, overwrite=True)  # Keras's .keras / .weights.h5: say what to use
         super().__init__(filepath, monitor=monitor, verbose=verbose,
                          save_best_only=save_best_only, mode=mode)
         self.save_weights_only = bool(save_weights_only)

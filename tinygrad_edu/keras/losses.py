@@ -195,13 +195,26 @@ kld = KLD = kl_divergence
 logcosh = log_cosh
 
 
+DEFAULT_REDUCTION = "sum_over_batch_size"
+_REDUCTIONS = ("sum_over_batch_size", "auto", "sum", "none", None)
+
+
 class Loss:
-    """A loss object: ``loss(y_true, y_pred)`` returns the mean over samples (a scalar)."""
+    """A loss object: ``loss(y_true, y_pred, sample_weight=None)`` applies its
+    ``reduction`` to the per-sample losses (each multiplied by its weight):
+    ``'sum_over_batch_size'`` (the default: ``sum(loss * w) / n``), ``'sum'``, or
+    ``'none'`` / ``None`` (one value per sample). Subclass it and define
+    ``call(y_true, y_pred)`` returning one loss per sample for a loss of your own."""
 
     fn: Callable[..., Tensor] = staticmethod(mean_squared_error)
 
-    def __init__(self, name: str | None = None, **kwargs: Any) -> None:
+    def __init__(self, name: str | None = None, reduction: str | None = DEFAULT_REDUCTION,
+                 **kwargs: Any) -> None:
+        if reduction not in _REDUCTIONS:
+            raise ValueError(f"{type(self).__name__}: reduction must be one of "
+                             f"{list(_REDUCTIONS)}, got {reduction!r}")
         self.name = name or _snake(type(self).__name__)
+        self.reduction = reduction
         self.kwargs = kwargs
 
     def call(self, y_true: Any, y_pred: Any) -> Tensor:
@@ -209,12 +222,19 @@ class Loss:
         return type(self).fn(y_true, y_pred, **self.kwargs)
 
     def __call__(self, y_true: Any, y_pred: Any, sample_weight: Any = None) -> Tensor:
-        """The mean over samples of the per-sample losses, each multiplied by its
-        ``sample_weight`` when given (Keras's ``sum(loss * w) / n``)."""
-        return reduce_weighted(self.call(y_true, y_pred), sample_weight)
+        """The per-sample losses, each multiplied by its ``sample_weight`` when given,
+        reduced as ``reduction`` says."""
+        values = self.call(y_true, y_pred)
+        if self.reduction in ("sum_over_batch_size", "auto"):
+            return reduce_weighted(values, sample_weight)
+        weighted = reduce_weighted(values, sample_weight, reduce=False)
+        return weighted.sum() if self.reduction == "sum" else weighted
 
     def get_config(self) -> dict[str, Any]:
-        return {"name": self.name, **self.kwargs}
+        config = {"name": self.name, **self.kwargs}
+        if self.reduction != DEFAULT_REDUCTION:
+            config["reduction"] = self.reduction
+        return config
 
     def __repr__(self) -> str:
         return f"{type(self).__name__}({', '.join(f'{k}={v!r}' for k, v in self.kwargs.items())})"
@@ -285,8 +305,9 @@ class Huber(Loss):
 
     fn = staticmethod(huber)
 
-    def __init__(self, delta: float = 1.0, name: str | None = None) -> None:
-        super().__init__(name, delta=float(delta))
+    def __init__(self, delta: float = 1.0, name: str | None = None,
+                 reduction: str | None = DEFAULT_REDUCTION) -> None:
+        super().__init__(name, reduction, delta=float(delta))
 
 
 class BinaryCrossentropy(Loss):
@@ -294,8 +315,9 @@ class BinaryCrossentropy(Loss):
 
     fn = staticmethod(binary_crossentropy)
 
-    def __init__(self, from_logits: bool = False, name: str | None = None) -> None:
-        super().__init__(name, from_logits=bool(from_logits))
+    def __init__(self, from_logits: bool = False, name: str | None = None,
+                 reduction: str | None = DEFAULT_REDUCTION) -> None:
+        super().__init__(name, reduction, from_logits=bool(from_logits))
 
 
 class CategoricalCrossentropy(Loss):
@@ -303,8 +325,9 @@ class CategoricalCrossentropy(Loss):
 
     fn = staticmethod(categorical_crossentropy)
 
-    def __init__(self, from_logits: bool = False, name: str | None = None) -> None:
-        super().__init__(name, from_logits=bool(from_logits))
+    def __init__(self, from_logits: bool = False, name: str | None = None,
+                 reduction: str | None = DEFAULT_REDUCTION) -> None:
+        super().__init__(name, reduction, from_logits=bool(from_logits))
 
 
 class SparseCategoricalCrossentropy(Loss):
@@ -312,8 +335,9 @@ class SparseCategoricalCrossentropy(Loss):
 
     fn = staticmethod(sparse_categorical_crossentropy)
 
-    def __init__(self, from_logits: bool = False, name: str | None = None) -> None:
-        super().__init__(name, from_logits=bool(from_logits))
+    def __init__(self, from_logits: bool = False, name: str | None = None,
+                 reduction: str | None = DEFAULT_REDUCTION) -> None:
+        super().__init__(name, reduction, from_logits=bool(from_logits))
 
 
 _CLASSES = {c.__name__: c for c in (
@@ -328,19 +352,20 @@ def _mean(v: Any) -> Tensor:
     return v.mean() if v.ndim else v
 
 
-def reduce_weighted(values: Any, sample_weight: Any = None) -> Tensor:
+def reduce_weighted(values: Any, sample_weight: Any = None, reduce: bool = True) -> Tensor:
     """Keras's default reduction (``sum_over_batch_size``): the mean of the per-sample
     losses, each first multiplied by its sample's weight: ``sum(loss_i * w_i) / n``, so
-    weights of 2 double a sample's pull and the loss is not renormalised by ``sum(w)``.
+    weights of 2 double a sample's pull and the loss is not renormalised by ``sum(w)``
+    (``reduce=False``: the weighted per-sample losses).
 
     >>> import tinygrad_edu as tg
     >>> reduce_weighted(tg.tensor([1.0, 3.0]), [1.0, 0.0]).item()
     0.5
     """
-    if sample_weight is None:
-        return _mean(values)
     if not isinstance(values, Tensor):
         values = Tensor(np.asarray(values, dtype=np.float32))
+    if sample_weight is None:
+        return _mean(values) if reduce else values
     w = np.asarray(sample_weight.data if isinstance(sample_weight, Tensor) else sample_weight,
                    dtype=values.dtype)
     if values.ndim == 0:
@@ -351,8 +376,8 @@ def reduce_weighted(values: Any, sample_weight: Any = None) -> Tensor:
     if w.shape[:1] != values.shape[:1] or w.size != values.shape[0]:
         raise ValueError(f"sample_weight of shape {w.shape} does not give one weight per "
                          f"sample for per-sample losses of shape {values.shape}")
-    w = w.reshape(values.shape[0], *([1] * (values.ndim - 1)))
-    return (values * w).sum() / float(values.data.size)
+    weighted = values * w.reshape(values.shape[0], *([1] * (values.ndim - 1)))
+    return weighted.sum() / float(values.data.size) if reduce else weighted
 
 
 def get(identifier: Any) -> Callable[..., Any]:
@@ -389,13 +414,6 @@ def serialize(identifier: Any) -> Any:
     return None
 
 
-def _per_sample(fn: Callable[..., Any], y_true: Any, y_pred: Tensor) -> Any:
-    """A ``Loss`` object's per-sample values (its ``call``), or a function's result."""
-    if isinstance(fn, Loss):
-        return fn.call(y_true, y_pred)
-    return fn(y_true, y_pred)
-
-
 def as_training_loss(identifier: Any) -> Callable[[Tensor, Any], Tensor]:
     """``loss(pred, target) -> scalar`` for ``tinygrad_edu.train.fit``: Keras's loss (called
     as ``fn(y_true, y_pred)``) averaged over the samples. A ``tinygrad_edu.nn`` loss module
@@ -407,7 +425,9 @@ def as_training_loss(identifier: Any) -> Callable[[Tensor, Any], Tensor]:
     fn = get(identifier)
 
     def training_loss(pred: Tensor, target: Any, sample_weight: Any = None) -> Tensor:
-        return reduce_weighted(_per_sample(fn, target, pred), sample_weight)
+        if isinstance(fn, Loss):  # its own reduction
+            return fn(target, pred, sample_weight=sample_weight)
+        return reduce_weighted(fn(target, pred), sample_weight)
 
     training_loss.__name__ = getattr(fn, "name", getattr(fn, "__name__", "loss"))
     return training_loss
