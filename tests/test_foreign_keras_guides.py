@@ -16,6 +16,7 @@ import pytest
 from tinygrad_edu import keras
 from tinygrad_edu.keras import layers
 from tinygrad_edu.serialization import SerializationError
+from tinygrad_edu.train import TrainingWarning
 
 from .keras_guides import FEATURE_EXTRACTION, SCRIPTS, port
 
@@ -234,6 +235,10 @@ def test_class_weight_validation_is_unweighted_and_bad_weights_are_refused() -> 
     h = model.fit(x, y, class_weight={0: 1.0, 1: 10.0}, validation_split=0.2, verbose=0)
     np.testing.assert_allclose(h.history["val_loss"][0],
                                model.evaluate(x[40:], y[40:], verbose=0), rtol=1e-6)
+    w = np.arange(50.0)  # sample weights are split with the samples: the last 10 validate
+    h = model.fit(x, y, sample_weight=w, validation_split=0.2, verbose=0, diagnostics=False)
+    held_out = _sparse_ce(model.predict(x[40:], verbose=0), y[40:], logits=True)
+    np.testing.assert_allclose(h.history["val_loss"][0], (w[40:] * held_out).mean(), rtol=1e-5)
     with pytest.raises(ValueError, match="not both"):
         model.fit(x, y, class_weight={0: 1.0}, sample_weight=np.ones(50), verbose=0)
     with pytest.raises(ValueError, match="give every class a weight"):
@@ -396,3 +401,22 @@ def test_custom_losses_and_metric_written_with_keras_ops(guides) -> None:
         _ = keras.applications
     with pytest.raises(ValueError, match="reduction must be one of"):
         keras.losses.MeanSquaredError(reduction="mean")
+
+
+def test_from_logits_that_does_not_match_the_last_activation_warns() -> None:
+    x, y = np.random.default_rng(0).normal(size=(8, 3)), np.arange(8) % 2
+    cases = [(layers.Dense(2), "sparse_categorical_crossentropy", "expects probabilities"),
+             (layers.Dense(2, activation="softmax"),
+              keras.losses.SparseCategoricalCrossentropy(from_logits=True), "applies softmax"),
+             (layers.Dense(1), keras.losses.BinaryCrossentropy(), "expects probabilities")]
+    for last, loss, message in cases:
+        model = keras.Sequential([keras.Input(shape=(3,)), last])
+        model.compile(optimizer="sgd", loss=loss)
+        with pytest.warns(TrainingWarning, match=message):
+            model.fit(x, y, epochs=1, verbose=0, diagnostics=True)
+    fine = keras.Sequential([keras.Input(shape=(3,)), layers.Dense(2)])
+    fine.compile(optimizer="sgd",
+                 loss=keras.losses.SparseCategoricalCrossentropy(from_logits=True))
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        fine.fit(np.random.default_rng(0).normal(size=(64, 3)), np.arange(64) % 2, verbose=0)

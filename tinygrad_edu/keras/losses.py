@@ -414,6 +414,42 @@ def serialize(identifier: Any) -> Any:
     return None
 
 
+_CROSSENTROPIES = ("sparse_categorical_crossentropy", "categorical_crossentropy",
+                   "binary_crossentropy")
+
+
+def logits_mismatch(identifier: Any, last_activation: str | None) -> str | None:
+    """Why a cross-entropy loss does not fit the model's output, or ``None``: probabilities
+    (a softmax / sigmoid last layer) given to a loss with ``from_logits=True`` (Keras warns
+    too), or raw scores (no activation) given to one expecting probabilities, which it
+    clips to [1e-7, 1 - 1e-7] and trains on nonsense (Keras says nothing).
+
+    >>> print(logits_mismatch("sparse_categorical_crossentropy", "linear"))  # doctest: +ELLIPSIS
+    the loss 'sparse_categorical_crossentropy' expects probabilities (from_logits=False)...
+    >>> logits_mismatch(SparseCategoricalCrossentropy(from_logits=True), "linear") is None
+    True
+    """
+    if isinstance(identifier, str) and identifier.lower() in _CROSSENTROPIES:
+        name, from_logits = identifier.lower(), False
+    elif isinstance(identifier, BinaryCrossentropy | CategoricalCrossentropy
+                    | SparseCategoricalCrossentropy):
+        name, from_logits = identifier.name, identifier.kwargs["from_logits"]
+    else:
+        return None
+    if from_logits and last_activation in ("softmax", "sigmoid"):
+        return (f"the loss {name!r} has from_logits=True, but the last layer applies "
+                f"{last_activation}: its outputs are probabilities, not logits, and the loss "
+                f"applies {last_activation} to them again. Use from_logits=False, or drop the "
+                "last layer's activation")
+    if not from_logits and last_activation == "linear":
+        return (f"the loss {name!r} expects probabilities (from_logits=False), but the last "
+                "layer has no activation: its outputs are raw scores (logits), which the loss "
+                "clips to [1e-7, 1 - 1e-7], so it trains on nonsense. Pass from_logits=True "
+                "(e.g. keras.losses.SparseCategoricalCrossentropy(from_logits=True)), or give "
+                "the last layer activation='softmax' ('sigmoid' for binary_crossentropy)")
+    return None
+
+
 def as_training_loss(identifier: Any) -> Callable[[Tensor, Any], Tensor]:
     """``loss(pred, target) -> scalar`` for ``tinygrad_edu.train.fit``: Keras's loss (called
     as ``fn(y_true, y_pred)``) averaged over the samples. A ``tinygrad_edu.nn`` loss module

@@ -34,6 +34,7 @@ from __future__ import annotations
 import math
 import os
 import time
+import warnings
 from collections.abc import Callable, Iterable, Sequence
 from typing import Any
 
@@ -47,11 +48,11 @@ from ..train import evaluate as _evaluate
 from ..train import fit as _fit
 from ..train import predict as _predict
 from ..train.callbacks import Callback, TerminateOnNaN
-from ..train.errors import TrainingDiverged, TrainingInterrupted
+from ..train.errors import TrainingDiverged, TrainingInterrupted, TrainingWarning, user_stacklevel
 from ..train.history import History
 from ..train.inputs import split_validation
 from ..train.progress import format_logs
-from . import backend, losses, optimizers
+from . import activations, backend, losses, optimizers
 from . import metrics as _metrics
 from .layers import (
     FUNCTIONAL_HINT,
@@ -402,6 +403,8 @@ class Model(WeightLists, nn.Module):
         if class_weight is not None and sample_weight is not None:
             raise ValueError("fit: pass class_weight or sample_weight, not both (Keras refuses "
                              "the pair too); multiply the class weights into sample_weight")
+        if diagnostics:
+            self._check_output_fits_loss()
         data = self._data(x, y, "fit", sample_weight)
         if validation_data is not None:
             validation_data = self._validation_data(validation_data)
@@ -447,6 +450,25 @@ class Model(WeightLists, nn.Module):
             raise ValueError(f"{who}: y is missing; pass the targets: model.{who}(x, y) (or a "
                              "Dataset / DataLoader of (x, y) pairs as x)")
         return (x, y) if sample_weight is None else (x, y, sample_weight)
+
+    def _check_output_fits_loss(self) -> None:
+        """Warn when a cross-entropy loss's ``from_logits`` does not match the activation
+        of the last layer (see :func:`.losses.logits_mismatch`)."""
+        problem = losses.logits_mismatch(self.loss, self._last_activation())
+        if problem is not None:
+            warnings.warn(f"model {self.name!r}: {problem}.", TrainingWarning,
+                          stacklevel=user_stacklevel())
+
+    def _last_activation(self) -> str | None:
+        """The name of the activation the model's output comes out of ('linear' for none),
+        when its last layer says so; ``None`` when it cannot tell."""
+        last = self.layers[-1] if self.layers else None
+        if isinstance(last, Model):
+            return last._last_activation()
+        if type(last).__name__ == "Softmax":
+            return "softmax"
+        spec = getattr(last, "_activation_spec", "unknown")
+        return activations.serialize(spec) if spec != "unknown" else None
 
     def _class_weighted(self, data: Any, class_weight: Any, validation_data: Any,
                         validation_split: float) -> tuple[Any, Any, float]:
