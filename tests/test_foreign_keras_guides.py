@@ -420,3 +420,27 @@ def test_from_logits_that_does_not_match_the_last_activation_warns() -> None:
     with warnings.catch_warnings():
         warnings.simplefilter("error")
         fine.fit(np.random.default_rng(0).normal(size=(64, 3)), np.arange(64) % 2, verbose=0)
+
+
+def test_keras_metric_objects_take_y_true_first_and_accumulate() -> None:
+    """keras.metrics.X()(y_true, y_pred) and update_state(y_true, y_pred): Keras's order
+    (swapped, BinaryAccuracy would score 0 here and R2Score -0.5)."""
+    y_true, y_pred = np.array([1.0, 0.0, 1.0]), np.array([0.9, 0.2, 0.4])
+    assert keras.metrics.BinaryAccuracy()(y_true, y_pred) == pytest.approx(2 / 3)
+    assert keras.metrics.R2Score()(np.array([1.0, 2.0, 3.0]),
+                                   np.array([1.0, 2.0, 2.0])) == pytest.approx(0.5)
+    m = keras.metrics.SparseCategoricalAccuracy()
+    m.update_state([1, 0], [[0.1, 0.9], [0.3, 0.7]])
+    assert m([1], [[0.2, 0.8]]) == pytest.approx(2 / 3)  # both batches so far
+    m.reset_state()
+    assert np.isnan(m.result())
+    with pytest.raises(NotImplementedError, match="sample_weight"):
+        m.update_state([1], [[0.2, 0.8]], sample_weight=[2.0])
+
+
+def test_weight_names_and_missing_callbacks_say_what_they_are() -> None:
+    model = keras.Sequential([keras.Input(shape=(3,)), layers.Dense(2, name="hidden")])
+    assert [w.name for w in model.weights] == ["kernel", "bias"]
+    assert model.weights[0].path == "hidden/kernel"
+    with pytest.raises(AttributeError, match="TensorBoard is not supported.*CSVLogger"):
+        _ = keras.callbacks.TensorBoard

@@ -258,5 +258,23 @@ class CSVLogger(Callback):
             f.flush()
 
 
+_NOT_HERE = {
+    "TensorBoard": "write the logs with CSVLogger('log.csv') (or plot history.history with "
+                   "matplotlib); tinygrad_edu.viz draws the compute graph",
+    "BackupAndRestore": "save with ModelCheckpoint(..., save_weights_only=True) and resume "
+                        "with model.load_weights(path) and fit(..., initial_epoch=...)",
+    "ProgbarLogger": "fit's verbose=1 prints the progress bar",
+    "RemoteMonitor": "use a LambdaCallback(on_epoch_end=...) that sends the logs",
+    "SwapEMAWeights": "keep an average of the weights in a Callback of your own",
+}
+
+
+def __getattr__(name: str) -> Any:
+    if name in _NOT_HERE:
+        raise AttributeError(f"keras.callbacks.{name} is not supported by tinygrad_edu.keras: "
+                             f"{_NOT_HERE[name]}")
+    raise AttributeError(f"module 'tinygrad_edu.keras.callbacks' has no attribute {name!r}")
+
+
 __all__ = ["CSVLogger", "Callback", "EarlyStopping", "History", "LambdaCallback",
            "LearningRateScheduler", "ModelCheckpoint", "ReduceLROnPlateau", "TerminateOnNaN"]

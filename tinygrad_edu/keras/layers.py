@@ -285,6 +285,8 @@ class Layer(WeightLists, nn.Module):
             raise ValueError(f"{type(self).__name__} layer {self.name!r}: {e}") from None
         param.requires_grad = bool(trainable) and self._trainable
         self.register_parameter(_check_name(name, "weight"), param)
+        param.name = name  # Keras's variable.name ('kernel'); its path names the layer too
+        param.path = f"{self.name}/{name}"
         if not trainable:
             self._frozen_weights.add(name)
         if regularizer is not None:

@@ -33,25 +33,62 @@ from ..train import metrics as _m
 from . import losses
 
 
-class MeanSquaredError(_m.MeanSquaredError):
+class _KerasOrder:
+    """Keras's metric API on a ``tinygrad_edu.train`` metric: ``update_state(y_true,
+    y_pred)`` (Keras's argument order; ``fit`` calls ``update(pred, target)``),
+    ``result()``, ``reset_state()``, and calling the metric, which adds the batch to its
+    state and returns the result so far, as in Keras."""
+
+    def update_state(self, y_true: Any, y_pred: Any, sample_weight: Any = None) -> None:
+        if sample_weight is not None:
+            raise NotImplementedError(
+                f"{type(self).__name__}: sample_weight is not supported by tinygrad_edu.keras "
+                "metrics (compile's metrics are unweighted, as in Keras); leave it out")
+        self.update(y_pred, y_true)
+
+    def reset_state(self) -> None:
+        self.reset()
+
+    def __call__(self, y_true: Any, y_pred: Any, sample_weight: Any = None) -> float:
+        self.update_state(y_true, y_pred, sample_weight)
+        return self.result()
+
+
+class MeanSquaredError(_KerasOrder, _m.MeanSquaredError):
     name = "mean_squared_error"
 
 
-class RootMeanSquaredError(_m.RootMeanSquaredError):
+class RootMeanSquaredError(_KerasOrder, _m.RootMeanSquaredError):
     name = "root_mean_squared_error"
 
 
-class MeanAbsoluteError(_m.MeanAbsoluteError):
+class MeanAbsoluteError(_KerasOrder, _m.MeanAbsoluteError):
     name = "mean_absolute_error"
 
 
-class R2Score(_m.R2Score):
+class R2Score(_KerasOrder, _m.R2Score):
     name = "r2_score"
 
 
-BinaryAccuracy = _m.BinaryAccuracy
-CategoricalAccuracy = _m.CategoricalAccuracy
-SparseCategoricalAccuracy = _m.SparseCategoricalAccuracy
+class BinaryAccuracy(_KerasOrder, _m.BinaryAccuracy):
+    """Fraction of ``(y_pred > threshold) == y_true`` for 0/1 targets.
+
+    >>> BinaryAccuracy()(np.array([1.0, 0.0]), np.array([0.9, 0.2]))   # (y_true, y_pred)
+    1.0
+    """
+
+
+class CategoricalAccuracy(_KerasOrder, _m.CategoricalAccuracy):
+    """Fraction of samples whose argmax class is the one-hot target's."""
+
+
+class SparseCategoricalAccuracy(_KerasOrder, _m.SparseCategoricalAccuracy):
+    """Fraction of samples whose argmax class is the integer label.
+
+    >>> m = SparseCategoricalAccuracy()
+    >>> m.update_state([1, 0], [[0.1, 0.9], [0.3, 0.7]]); m.result()
+    0.5
+    """
 
 
 class Variable:
