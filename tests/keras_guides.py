@@ -459,6 +459,44 @@ summed.compile(optimizer=keras.optimizers.SGD(learning_rate=0.0),
                loss=keras.losses.SparseCategoricalCrossentropy(reduction="sum"))
 '''
 
+PYDATASET = DIGITS + '''
+import keras
+from keras import layers
+
+keras.utils.set_random_seed(0)
+
+class ExamplePyDataset(keras.utils.PyDataset):
+    def __init__(self, x, y, batch_size, **kwargs):
+        super().__init__(**kwargs)
+        self.x = x
+        self.y = y
+        self.batch_size = batch_size
+        self.epochs_ended = 0
+
+    def __len__(self):
+        return int(np.ceil(len(self.x) / float(self.batch_size)))
+
+    def __getitem__(self, idx):
+        batch_x = self.x[idx * self.batch_size : (idx + 1) * self.batch_size]
+        batch_y = self.y[idx * self.batch_size : (idx + 1) * self.batch_size]
+        return batch_x, batch_y
+
+    def on_epoch_end(self):
+        self.epochs_ended += 1
+
+train_py_dataset = ExamplePyDataset(x_train, y_train, batch_size=32)
+val_py_dataset = ExamplePyDataset(x_val, y_val, batch_size=32)
+
+model = keras.Sequential([keras.Input(shape=(784,)), layers.Dense(10, activation="softmax")])
+model.compile(optimizer=keras.optimizers.RMSprop(learning_rate=1e-3),
+              loss="sparse_categorical_crossentropy", metrics=["sparse_categorical_accuracy"])
+history = model.fit(train_py_dataset, batch_size=64, validation_data=val_py_dataset, epochs=2,
+                    verbose=0)
+results = model.evaluate(val_py_dataset, verbose=0)
+predictions = model.predict(val_py_dataset, verbose=0)
+'''
+
 SCRIPTS = {"sequential": SEQUENTIAL, "feature_extraction_ours": FEATURE_EXTRACTION_OURS,
            "transfer": TRANSFER, "training": TRAINING, "weighting": WEIGHTING,
-           "callbacks": CALLBACKS, "schedule": SCHEDULE, "custom": CUSTOM}
+           "callbacks": CALLBACKS, "schedule": SCHEDULE, "custom": CUSTOM,
+           "pydataset": PYDATASET}

@@ -444,3 +444,17 @@ def test_weight_names_and_missing_callbacks_say_what_they_are() -> None:
     assert model.weights[0].path == "hidden/kernel"
     with pytest.raises(AttributeError, match="TensorBoard is not supported.*CSVLogger"):
         _ = keras.callbacks.TensorBoard
+
+
+def test_a_pydataset_of_batches_trains_validates_and_predicts(guides) -> None:
+    ns, _ = _script(guides, "pydataset")
+    history = ns["history"]
+    assert history.params["steps"] == 13  # ceil(400 / 32) batches, batch_size=64 ignored
+    assert ns["train_py_dataset"].epochs_ended == 2
+    model, x_val, y_val = ns["model"], ns["x_val"], ns["y_val"]
+    probs = model.predict(x_val, verbose=0)
+    np.testing.assert_array_equal(ns["predictions"], probs)
+    loss, acc = ns["results"]  # batches of 32, 32, 32 and 4, averaged over the 100 samples
+    np.testing.assert_allclose(loss, _sparse_ce(probs, y_val).mean(), rtol=1e-5)
+    assert acc == np.mean(probs.argmax(axis=1) == y_val)
+    np.testing.assert_allclose(history.history["val_loss"][-1], loss, rtol=1e-6)

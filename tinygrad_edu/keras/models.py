@@ -47,7 +47,7 @@ from ..tensor import Tensor
 from ..train import evaluate as _evaluate
 from ..train import fit as _fit
 from ..train import predict as _predict
-from ..train.callbacks import Callback, TerminateOnNaN
+from ..train.callbacks import Callback, LambdaCallback, TerminateOnNaN
 from ..train.errors import TrainingDiverged, TrainingInterrupted, TrainingWarning, user_stacklevel
 from ..train.history import History
 from ..train.inputs import split_validation
@@ -64,6 +64,7 @@ from .layers import (
     regularization_losses,
 )
 from .saving import load_model
+from .utils import PyDataset
 
 _NOT_BUILT = (
     "This model has not yet been built. Build it by calling it on a batch of data (fit, "
@@ -88,6 +89,10 @@ def _is_dataset(x: Any) -> bool:
 
 def _sample_shape(x: Any) -> tuple[int, ...]:
     """The shape of one batch's inputs as the model will see them (1-D x: one feature)."""
+    if isinstance(x, DataLoader) and x.batch_size is None:  # items are batches
+        item = x.dataset[0]
+        first = item[0] if isinstance(item, tuple | list) else item
+        return np.shape(first.data if isinstance(first, Tensor) else first)
     if isinstance(x, DataLoader):
         x = x.dataset
     if _is_dataset(x):
@@ -405,7 +410,11 @@ class Model(WeightLists, nn.Module):
                              "the pair too); multiply the class weights into sample_weight")
         if diagnostics:
             self._check_output_fits_loss()
-        data = self._data(x, y, "fit", sample_weight)
+        data = self._data(x, y, "fit", sample_weight, shuffle=bool(shuffle))
+        if isinstance(x, PyDataset):  # its batches decide; Keras ignores batch_size too
+            batch_size = None
+            callbacks = [*(callbacks or []),
+                         LambdaCallback(on_epoch_end=lambda epoch, logs: x.on_epoch_end())]
         if validation_data is not None:
             validation_data = self._validation_data(validation_data)
         if class_weight is not None:
@@ -436,10 +445,14 @@ class Model(WeightLists, nn.Module):
         return history
 
     @staticmethod
-    def _data(x: Any, y: Any, who: str, sample_weight: Any = None) -> Any:
-        """``(x, y)``, ``(x, y, sample_weight)`` or a Dataset / DataLoader given as ``x``."""
+    def _data(x: Any, y: Any, who: str, sample_weight: Any = None,
+              shuffle: bool = False) -> Any:
+        """``(x, y)``, ``(x, y, sample_weight)`` or a Dataset / DataLoader given as ``x``
+        (a ``PyDataset`` of batches becomes a loader of its batches)."""
         if x is None:
             raise ValueError(f"{who}: x is missing")
+        if isinstance(x, PyDataset):
+            x = DataLoader(x, batch_size=None, shuffle=shuffle)
         if y is None:
             if _is_dataset(x):
                 if sample_weight is not None:
@@ -487,6 +500,8 @@ class Model(WeightLists, nn.Module):
 
     @staticmethod
     def _validation_data(data: Any) -> Any:
+        if isinstance(data, PyDataset):
+            return DataLoader(data, batch_size=None)
         if isinstance(data, tuple | list):
             if len(data) == 3 and data[2] is None:
                 data = data[:2]
@@ -521,6 +536,8 @@ class Model(WeightLists, nn.Module):
         ``batch_size`` samples at a time, default 32). Warns (``TrainingWarning``) when
         ``x`` lies outside the inputs of the last ``fit`` or in their sparse tail."""
         _unsupported("predict", steps=steps, callbacks=callbacks)
+        if isinstance(x, PyDataset):
+            x = DataLoader(x, batch_size=None)
         self._ensure_built(x)
         t0 = time.perf_counter()
         out = _predict(self, x, batch_size=batch_size).numpy()

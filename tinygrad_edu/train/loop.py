@@ -399,8 +399,9 @@ def _first_batch_checks(diag: Diagnostics, loss_fn: Any, arrays: tuple | None, l
     src = arrays if arrays is not None else (xb.data, yb.data)
     y_check = src[1] if yb.dtype.kind == "f" else None
     where = "" if arrays is not None else " (in the first batch)"
-    try:
-        n_samples: int | None = len(loader.dataset)
+    try:  # a loader without batching yields whole batches: its length is not a count
+        n_samples: int | None = (len(loader.dataset)
+                                 if getattr(loader, "batch_size", 1) is not None else None)
     except TypeError:
         n_samples = None
     diag.check_data(np.asarray(src[0]), y_check, where, n_samples)
