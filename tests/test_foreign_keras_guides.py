@@ -458,3 +458,19 @@ def test_a_pydataset_of_batches_trains_validates_and_predicts(guides) -> None:
     np.testing.assert_allclose(loss, _sparse_ce(probs, y_val).mean(), rtol=1e-5)
     assert acc == np.mean(probs.argmax(axis=1) == y_val)
     np.testing.assert_allclose(history.history["val_loss"][-1], loss, rtol=1e-6)
+
+
+def test_checkpoint_threshold_and_save_freq(tmp_path) -> None:
+    x, y = np.random.default_rng(0).normal(size=(20, 2)), np.zeros((20, 1))
+    model = keras.Sequential([keras.Input(shape=(2,)), layers.Dense(1)])
+    model.compile(optimizer=keras.optimizers.SGD(learning_rate=0.0), loss="mse")
+    loss = model.evaluate(x, y, verbose=0)
+    for threshold, saved in ((loss / 2, 0), (loss * 2, 1)):  # lr 0: the loss stays `loss`
+        path = tmp_path / f"t{saved}" / "w_{epoch}.npz"
+        ckpt = keras.callbacks.ModelCheckpoint(os.fspath(path), monitor="loss",
+                                               save_best_only=True, save_weights_only=True,
+                                               initial_value_threshold=threshold)
+        model.fit(x, y, epochs=2, verbose=0, callbacks=[ckpt], diagnostics=False)
+        assert len(os.listdir(path.parent)) == saved if saved else not path.parent.exists()
+    with pytest.raises(NotImplementedError, match="save_freq='epoch'"):
+        keras.callbacks.ModelCheckpoint(os.fspath(tmp_path / "w.npz"), save_freq=100)

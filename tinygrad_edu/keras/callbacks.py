@@ -111,17 +111,30 @@ class ModelCheckpoint(_train_callbacks.ModelCheckpoint):
     ``save_best_only=True``): ``model.save(path)``, or ``model.save_weights(path)`` with
     ``save_weights_only=True``. ``filepath`` may hold ``{epoch}`` (1-based) and logged
     values, e.g. ``"ckpt/model-{epoch:02d}-{val_loss:.3f}.npz"``; the extension
-    (``.npz`` or ``.safetensors``) picks the format."""
+    (``.npz`` or ``.safetensors``) picks the format. ``initial_value_threshold``: with
+    ``save_best_only``, save only values better than it. ``save_freq`` must be
+    ``'epoch'`` (saving every N batches is not supported)."""
 
     def __init__(self, filepath: str | os.PathLike, monitor: str = "val_loss",
                  verbose: int = 0, save_best_only: bool = False,
-                 save_weights_only: bool = False, mode: str = "auto") -> None:
+                 save_weights_only: bool = False, mode: str = "auto",
+                 save_freq: Any = "epoch", initial_value_threshold: float | None = None) -> None:
         from .saving import _check_path
 
         _check_path(filepath, overwrite=True)  # Keras's .keras / .weights.h5: say what to use
+        if save_freq != "epoch":
+            raise NotImplementedError(f"ModelCheckpoint: save_freq={save_freq!r} (every N "
+                                      "batches) is not supported by tinygrad_edu.keras; use "
+                                      "save_freq='epoch' (the default)")
         super().__init__(filepath, monitor=monitor, verbose=verbose,
                          save_best_only=save_best_only, mode=mode)
         self.save_weights_only = bool(save_weights_only)
+        self.initial_value_threshold = initial_value_threshold
+
+    def on_train_begin(self, logs: dict | None = None) -> None:
+        super().on_train_begin(logs)
+        if self.initial_value_threshold is not None:
+            self.best = float(self.initial_value_threshold)
 
     def _save(self, path: str) -> None:
         if self.save_weights_only:
