@@ -474,3 +474,19 @@ def test_checkpoint_threshold_and_save_freq(tmp_path) -> None:
         assert len(os.listdir(path.parent)) == saved if saved else not path.parent.exists()
     with pytest.raises(NotImplementedError, match="save_freq='epoch'"):
         keras.callbacks.ModelCheckpoint(os.fspath(tmp_path / "w.npz"), save_freq=100)
+
+
+def test_keras2_decay_is_inverse_time_decay_and_missing_layers_list_ours() -> None:
+    with pytest.warns(DeprecationWarning, match="InverseTimeDecay"):
+        opt = keras.optimizers.SGD(learning_rate=0.5, decay=0.25, momentum=0.9, nesterov=True)
+    rng = np.random.default_rng(6)
+    x, y = rng.normal(size=(8, 2)), rng.normal(size=(8, 1))
+    model = keras.Sequential([keras.Input(shape=(2,)), layers.Dense(1)])
+    model.compile(optimizer=opt, loss="mse")
+    rates = []
+    record = keras.callbacks.LambdaCallback(
+        on_batch_begin=lambda batch, logs: rates.append(opt.learning_rate))
+    model.fit(x, y, batch_size=2, epochs=1, verbose=0, callbacks=[record], diagnostics=False)
+    assert rates == pytest.approx([0.5 / (1 + 0.25 * t) for t in range(4)])
+    with pytest.raises(AttributeError, match="LSTM is not in tinygrad_edu.keras.*Dense"):
+        _ = layers.LSTM

@@ -853,6 +853,15 @@ LAYER_CLASSES: dict[str, type[Layer]] = {
 }
 """The layer classes ``load_model`` may build, by class name (a file cannot name others)."""
 
+def __getattr__(name: str) -> Any:
+    if name.startswith("__"):
+        raise AttributeError(name)
+    raise AttributeError(
+        f"keras.layers.{name} is not in tinygrad_edu.keras; its layers are "
+        f"{', '.join(sorted(LAYER_CLASSES))} (a layer of your own: subclass keras.layers.Layer"
+        " and define build() and call())")
+
+
 __all__ = ["LAYER_CLASSES", "Activation", "AveragePooling2D", "AvgPool2D",
            "BatchNormalization", "Conv2D", "Convolution2D", "Dense", "Dropout", "Flatten",
            "GlobalAveragePooling2D", "GlobalAvgPool2D", "GlobalMaxPool2D",

@@ -115,9 +115,20 @@ class Optimizer:
             warnings.warn("the `lr` argument is deprecated; use `learning_rate`",
                           DeprecationWarning, stacklevel=3)
             learning_rate = kwargs.pop("lr")
+        decay = kwargs.pop("decay", None)
         if kwargs:
             raise TypeError(f"{type(self).__name__}: unexpected keyword arguments "
                             f"{sorted(kwargs)}")
+        if decay:  # Keras 2's lr / (1 + decay * iterations), now a schedule
+            if isinstance(learning_rate, LearningRateSchedule):
+                raise ValueError(f"{type(self).__name__}: pass decay or a learning-rate "
+                                 "schedule, not both")
+            warnings.warn("the `decay` argument is deprecated (Keras 2); it is Keras 2's "
+                          "lr / (1 + decay * iterations), which is keras.optimizers.schedules."
+                          f"InverseTimeDecay({learning_rate}, decay_steps=1, "
+                          f"decay_rate={decay}): pass that as learning_rate",
+                          DeprecationWarning, stacklevel=3)
+            learning_rate = schedules.InverseTimeDecay(float(learning_rate), 1, float(decay))
         if sum(v is not None for v in (clipnorm, clipvalue, global_clipnorm)) > 1:
             raise ValueError("only one of clipnorm, clipvalue and global_clipnorm can be set")
         for arg, value in (("clipnorm", clipnorm), ("clipvalue", clipvalue),
