@@ -490,3 +490,6 @@ def test_keras2_decay_is_inverse_time_decay_and_missing_layers_list_ours() -> No
     assert rates == pytest.approx([0.5 / (1 + 0.25 * t) for t in range(4)])
     with pytest.raises(AttributeError, match="LSTM is not in tinygrad_edu.keras.*Dense"):
         _ = layers.LSTM
+    with pytest.raises(AttributeError, match="metrics.Mean is not.*SparseCategoricalAcc"):
+        _ = keras.metrics.Mean
+    assert not hasattr(keras.optimizers, "Nadam") and hasattr(keras.losses, "Huber")

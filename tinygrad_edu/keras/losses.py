@@ -467,3 +467,9 @@ def as_training_loss(identifier: Any) -> Callable[[Tensor, Any], Tensor]:
 
     training_loss.__name__ = getattr(fn, "name", getattr(fn, "__name__", "loss"))
     return training_loss
+
+
+def __getattr__(name: str) -> Any:
+    from .backend import missing_name
+
+    raise missing_name("keras.losses", name, [*_CLASSES, *_FUNCTIONS, "Loss"])

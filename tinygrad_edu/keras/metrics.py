@@ -295,3 +295,9 @@ def names(metrics: Sequence[str | _m.Metric]) -> list[str]:
 __all__ = ["BinaryAccuracy", "CategoricalAccuracy", "MeanAbsoluteError", "MeanSquaredError",
            "Metric", "R2Score", "RootMeanSquaredError", "SparseCategoricalAccuracy", "Variable",
            "names", "resolve"]
+
+
+def __getattr__(name: str) -> Any:
+    from .backend import missing_name
+
+    raise missing_name("keras.metrics", name, __all__)

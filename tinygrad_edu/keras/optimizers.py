@@ -508,3 +508,9 @@ def serialize(optimizer: Any) -> dict[str, Any] | None:
 
 __all__ = ["SGD", "Adadelta", "Adagrad", "Adam", "AdamW", "Optimizer", "RMSprop", "get",
            "schedules", "serialize"]
+
+
+def __getattr__(name: str) -> Any:
+    from .backend import missing_name
+
+    raise missing_name("keras.optimizers", name, __all__)
