@@ -332,6 +332,7 @@ class LossHistory(keras.callbacks.Callback):
 
     def on_batch_end(self, batch, logs):
         self.per_batch_losses.append(logs.get("loss"))
+        self.batch_keys = sorted(logs)
 
     def on_epoch_end(self, epoch, logs=None):
         self.epochs_seen.append((epoch, sorted(logs)))

@@ -288,6 +288,7 @@ def test_callbacks_guide_early_stopping_checkpoints_and_custom_callback(guides) 
     assert "Epoch 1: val_loss improved from inf to" in printed
     cb = ns["loss_history"]
     assert len(cb.per_batch_losses) == epochs * 5  # 320 samples in batches of 64
+    assert cb.batch_keys == ["batch_loss", "loss", "size", "sparse_categorical_accuracy"]
     assert cb.epochs_seen[0] == (0, ["loss", "sparse_categorical_accuracy", "val_loss",
                                      "val_sparse_categorical_accuracy"])
     # a constant loss: best at epoch 0, no improvement for 2 epochs, stop after epoch 2

@@ -345,8 +345,9 @@ def fit(model: Any, loss_fn: Any, optimizer: Any, data: Any, epochs: int = 1,
                     for m in train_metrics:
                         m.update(pred, yb)
                     if batch_logs:
-                        cbs.on_batch_end(step, {"loss": total / count, "batch_loss": value,
-                                                "size": n})
+                        cbs.on_batch_end(step, {"loss": total / count,
+                                                **{m.name: m.result() for m in train_metrics},
+                                                "batch_loss": value, "size": n})
                 logs = {"loss": total / max(count, 1),
                         **{m.name: m.result() for m in train_metrics}}
                 if val_loader is not None:
