@@ -494,3 +494,11 @@ def test_keras2_decay_is_inverse_time_decay_and_missing_layers_list_ours() -> No
     with pytest.raises(AttributeError, match="metrics.Mean is not.*SparseCategoricalAcc"):
         _ = keras.metrics.Mean
     assert not hasattr(keras.optimizers, "Nadam") and hasattr(keras.losses, "Huber")
+
+
+def test_a_callback_hook_that_is_never_called_warns_when_defined() -> None:
+    with pytest.warns(UserWarning, match="on_test_end.*never calls"):
+        class Tester(keras.callbacks.Callback):
+            def on_test_end(self, logs=None):
+                pass
+    assert issubclass(Tester, keras.callbacks.Callback)

@@ -36,6 +36,7 @@ import io
 import math
 import numbers
 import os
+import warnings
 from collections.abc import Callable
 from typing import Any
 
@@ -45,6 +46,10 @@ from ..train import callbacks as _train_callbacks
 from ..train.callbacks import LambdaCallback, ReduceLROnPlateau, TerminateOnNaN, _lr_groups
 from ..train.history import History
 from ..train.weights import restore
+
+_NEVER_CALLED = ("on_test_begin", "on_test_end", "on_test_batch_begin", "on_test_batch_end",
+                 "on_predict_begin", "on_predict_end", "on_predict_batch_begin",
+                 "on_predict_batch_end")
 
 
 class Callback(_train_callbacks.Callback):
@@ -69,6 +74,13 @@ class Callback(_train_callbacks.Callback):
                                  ("on_train_batch_end", "on_batch_end")):
             if keras_name in cls.__dict__ and name not in cls.__dict__:
                 setattr(cls, name, cls.__dict__[keras_name])
+        never = [h for h in _NEVER_CALLED if h in cls.__dict__]
+        if never:
+            warnings.warn(f"{cls.__name__} defines {', '.join(never)}, which tinygrad_edu.keras "
+                          "never calls (evaluate and predict run no callbacks, and fit's "
+                          "validation calls none); fit calls on_train_begin/end, "
+                          "on_epoch_begin/end and on_(train_)batch_begin/end",
+                          UserWarning, stacklevel=2)
 
     def on_train_batch_begin(self, batch: int, logs: dict | None = None) -> None:
         pass
