@@ -502,3 +502,27 @@ def test_a_callback_hook_that_is_never_called_warns_when_defined() -> None:
             def on_test_end(self, logs=None):
                 pass
     assert issubclass(Tester, keras.callbacks.Callback)
+
+
+def test_only_datasets_that_say_so_have_their_third_item_read_as_weights() -> None:
+    from tinygrad_edu.data import TensorDataset
+
+    rng = np.random.default_rng(7)
+    x, y, w = rng.normal(size=(6, 2)), np.arange(6) % 2, np.arange(6.0)
+    model = keras.Sequential([keras.Input(shape=(2,)), layers.Dense(2)])
+    model.compile(optimizer=keras.optimizers.SGD(learning_rate=0.0),
+                  loss=keras.losses.SparseCategoricalCrossentropy(from_logits=True))
+    with pytest.raises(TypeError, match=r"each batch must be \(inputs, targets\)"):
+        model.fit(TensorDataset(x, y, np.arange(6)), verbose=0, diagnostics=False)  # an index
+
+    class Weighted(keras.utils.PyDataset):
+        def __len__(self):
+            return 2
+
+        def __getitem__(self, idx):
+            part = slice(3 * idx, 3 * idx + 3)
+            return x[part], y[part], w[part]
+
+    per_sample = _sparse_ce(model.predict(x, verbose=0), y, logits=True)
+    np.testing.assert_allclose(model.evaluate(Weighted(), verbose=0),
+                               (w * per_sample).mean(), rtol=1e-5)

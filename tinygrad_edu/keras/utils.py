@@ -27,7 +27,7 @@ class PyDataset:
     ``(x, y)``; ``fit`` calls ``on_epoch_end()`` after every epoch and, with
     ``shuffle=True``, visits the batches in a new order each epoch. ``workers``,
     ``use_multiprocessing`` and ``max_queue_size`` are accepted; batches are loaded in the
-    main process.
+    main process. A batch may be ``(x, y, sample_weight)``.
 
     >>> import numpy as np
     >>> class Halves(PyDataset):
@@ -38,6 +38,8 @@ class PyDataset:
     >>> [batch[0].shape for batch in Halves()]
     [(3, 2), (3, 2)]
     """
+
+    yields_sample_weights = True  # a third item of a batch weighs its samples, as in Keras
 
     def __init__(self, workers: int = 1, use_multiprocessing: bool = False,
                  max_queue_size: int = 10) -> None:

@@ -79,6 +79,20 @@ def _sample_weights(w: Any, n: int, dtype: np.dtype, who: str) -> np.ndarray:
     return arr
 
 
+class SampleWeighted(TensorDataset):
+    """The ``TensorDataset`` of ``(x, y, sample_weight)`` arrays: its third array weighs
+    each sample's loss. Only a dataset that says so (``yields_sample_weights = True``, as
+    this one and Keras's ``PyDataset`` do) has its third item read as weights: a third
+    item of any other dataset (an index, say) is refused, not silently used as a weight."""
+
+    yields_sample_weights = True
+
+
+def yields_sample_weights(loader: Any) -> bool:
+    """Whether the batches of ``loader`` are ``(x, y, sample_weight)``."""
+    return getattr(getattr(loader, "dataset", None), "yields_sample_weights", False) is True
+
+
 def _dataset_arrays(ds: Any) -> tuple[np.ndarray, np.ndarray] | None:
     """The (x, y) arrays behind a TensorDataset (or a Subset of one), for the data checks."""
     if isinstance(ds, TensorDataset) and len(ds.arrays) in (2, 3):
@@ -106,7 +120,7 @@ def as_loader(data: Any, batch_size: int | None, shuffle: bool, generator: Gener
         return DataLoader(data, batch_size=bs, shuffle=shuffle, generator=generator), \
             _dataset_arrays(data)
     arrays = arrays_of(data, dtype, who)
-    ds = TensorDataset(*arrays)
+    ds = SampleWeighted(*arrays) if len(arrays) == 3 else TensorDataset(*arrays)
     return DataLoader(ds, batch_size=bs, shuffle=shuffle, generator=generator), arrays[:2]
 
 
@@ -141,15 +155,16 @@ def split_validation(data: Any, fraction: float, shuffle_before_split: bool,
     return Subset(data, idx[:split_at]), Subset(data, idx[split_at:])
 
 
-def unpack(batch: Any) -> tuple[Any, Any, Any]:
-    """A batch as ``(inputs, targets, sample_weight)``; the weights are ``None`` for an
-    ``(inputs, targets)`` batch."""
-    if isinstance(batch, tuple | list) and len(batch) in (2, 3):
+def unpack(batch: Any, weighted: bool = False) -> tuple[Any, Any, Any]:
+    """A batch as ``(inputs, targets, sample_weight)``: the weights are the third item of a
+    ``weighted`` loader's batches (see :class:`SampleWeighted`), else ``None``."""
+    if isinstance(batch, tuple | list) and (len(batch) == 2 or (weighted and len(batch) == 3)):
         return batch[0], batch[1], batch[2] if len(batch) == 3 else None
     size = f" of length {len(batch)}" if isinstance(batch, tuple | list) else ""
     raise TypeError(
-        f"each batch must be (inputs, targets) or (inputs, targets, sample_weight), got "
-        f"{type(batch).__name__}{size}; give fit a dataset whose items are (x, y) pairs"
+        f"each batch must be (inputs, targets), got {type(batch).__name__}{size}; give fit a "
+        "dataset whose items are (x, y) pairs (sample weights: pass (x, y, sample_weight) "
+        "arrays)"
     )
 
 

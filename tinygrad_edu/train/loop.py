@@ -115,9 +115,10 @@ def _run_eval(model: Any, loss_fn: Any, loader: Any, metrics: list[Metric],
     total, count = 0.0, 0
     for m in metrics:
         m.reset()
+    weighted = inputs.yields_sample_weights(loader)
     with no_grad():
         for batch in loader:
-            x, y, w = inputs.unpack(batch)
+            x, y, w = inputs.unpack(batch, weighted)
             pred = model(inputs.cast_input(x, dtype))
             y = inputs.align_target(pred, y)
             n = len(y) if y.ndim else 1
@@ -281,6 +282,7 @@ def fit(model: Any, loss_fn: Any, optimizer: Any, data: Any, epochs: int = 1,
         val_loader, _ = inputs.as_loader(validation_data, val_bs, False, None, dtype,
                                          "fit: validation_data")
     steps = len(loader)
+    weighted = inputs.yields_sample_weights(loader)
     if steps == 0:
         raise ValueError(f"fit: no training batches ({len(loader.dataset)} samples, "
                          f"batch_size={loader.batch_size}, drop_last={loader.drop_last})")
@@ -319,7 +321,7 @@ def fit(model: Any, loss_fn: Any, optimizer: Any, data: Any, epochs: int = 1,
                     stepped = False
                     if batch_logs:
                         cbs.on_batch_begin(step)
-                    xb, yb, wb = inputs.unpack(batch)
+                    xb, yb, wb = inputs.unpack(batch, weighted)
                     xb = inputs.cast_input(xb, dtype)
                     if diag is not None:
                         diag.begin_batch(epoch, step)
