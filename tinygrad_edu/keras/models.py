@@ -697,7 +697,10 @@ def _class_weights_per_sample(class_weight: Any, data: tuple) -> np.ndarray:
                              "one-hot rows or 0/1), got continuous values")
     labels = labels.astype(np.int64).reshape(-1)
     keys = [int(k) for k in class_weight]
-    if labels.size and (labels.min() < 0 or labels.max() > max(keys)):
+    if labels.size and labels.min() < 0:
+        raise ValueError(f"fit: class_weight needs class labels 0, 1, ..., got "
+                         f"{int(labels.min())}")
+    if labels.size and labels.max() > max(keys):
         raise ValueError(f"fit: class_weight has weights for classes {sorted(keys)}, but the "
                          f"targets hold class {int(labels.max())}; give every class a weight")
     table = np.ones(max(keys) + 1, dtype=np.float64)
