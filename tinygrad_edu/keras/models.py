@@ -458,7 +458,7 @@ class Model(WeightLists, nn.Module):
                 if sample_weight is not None:
                     raise NotImplementedError(
                         f"{who}: sample_weight with a Dataset / DataLoader is not supported; "
-                        "pass arrays model.{who}(x, y, sample_weight=w)")
+                        f"pass arrays model.{who}(x, y, sample_weight=w)")
                 return x
             raise ValueError(f"{who}: y is missing; pass the targets: model.{who}(x, y) (or a "
                              "Dataset / DataLoader of (x, y) pairs as x)")
@@ -473,9 +473,11 @@ class Model(WeightLists, nn.Module):
                           stacklevel=user_stacklevel())
 
     def _last_activation(self) -> str | None:
-        """The name of the activation the model's output comes out of ('linear' for none),
-        when its last layer says so; ``None`` when it cannot tell."""
-        last = self.layers[-1] if self.layers else None
+        """The name of the activation a Sequential's output comes out of ('linear' for
+        none), when its last layer says so; ``None`` when it cannot tell (a subclassed
+        model's call() decides which layer is last)."""
+        stack = getattr(self, "_stack", None)
+        last = stack[-1] if stack else None
         if isinstance(last, Model):
             return last._last_activation()
         if type(last).__name__ == "Softmax":
