@@ -526,3 +526,22 @@ def test_only_datasets_that_say_so_have_their_third_item_read_as_weights() -> No
     per_sample = _sparse_ce(model.predict(x, verbose=0), y, logits=True)
     np.testing.assert_allclose(model.evaluate(Weighted(), verbose=0),
                                (w * per_sample).mean(), rtol=1e-5)
+
+
+def test_a_layer_of_a_frozen_model_stays_frozen_as_in_keras() -> None:
+    """base.trainable = False, then base.layers[-1].trainable = True: Keras trains nothing
+    of base (a non-trainable model hides its layers' weights)."""
+    base = keras.Sequential([keras.Input(shape=(3,)), layers.Dense(4), layers.Dense(4)])
+    base.trainable = False
+    base.layers[-1].trainable = True
+    model = keras.Sequential([base, layers.Dense(1)])
+    assert len(model.trainable_weights) == 2 and len(base.trainable_weights) == 0
+    model.compile(optimizer=keras.optimizers.SGD(learning_rate=0.1), loss="mse")
+    before = base.get_weights()
+    rng = np.random.default_rng(8)
+    model.fit(rng.normal(size=(16, 3)), rng.normal(size=(16, 1)), verbose=0,
+              diagnostics=False)
+    for a, b in zip(before, base.get_weights()):
+        np.testing.assert_array_equal(a, b)
+    base.trainable = True  # unfreezing the model unfreezes its layers
+    assert len(model.trainable_weights) == 6

@@ -317,9 +317,11 @@ class Layer(WeightLists, nn.Module):
         self._trainable = bool(value)
         self._apply_trainable()
 
-    def _apply_trainable(self) -> None:
+    def _apply_trainable(self, allowed: bool = True) -> None:
+        """Set which weights train: all but ``add_weight(trainable=False)`` ones, when this
+        layer and (``allowed``) every model around it are trainable."""
         for name, p in self.named_parameters():
-            p.requires_grad = self._trainable and name not in self._frozen_weights
+            p.requires_grad = allowed and self._trainable and name not in self._frozen_weights
 
     def get_weights(self) -> list[np.ndarray]:
         """Copies of the weights as numpy arrays (a Dense layer: ``[kernel, bias]``)."""

@@ -274,6 +274,28 @@ class Model(WeightLists, nn.Module):
         for layer in self.layers:
             layer.trainable = value
 
+    def _sync_trainable(self, allowed: bool = True) -> None:
+        """Keras's rule: a layer's weights train only if the layer and every model around
+        it are trainable, so ``base.trainable = False`` keeps a layer of ``base`` frozen
+        even after ``base.layers[-1].trainable = True`` (Keras then trains nothing of
+        ``base``). Run before training and before counting weights."""
+        allowed = allowed and self._trainable
+        for layer in self.layers:
+            if isinstance(layer, Model):
+                layer._sync_trainable(allowed)
+            else:
+                layer._apply_trainable(allowed)
+
+    @property
+    def trainable_weights(self) -> list[nn.Parameter]:
+        self._sync_trainable()
+        return super().trainable_weights
+
+    @property
+    def non_trainable_weights(self) -> list[nn.Parameter]:
+        self._sync_trainable()
+        return super().non_trainable_weights
+
     def get_weights(self) -> list[np.ndarray]:
         """Copies of all weights as numpy arrays, layer by layer (a Dense layer gives
         ``kernel`` of shape (in, out), then ``bias``)."""
@@ -370,6 +392,7 @@ class Model(WeightLists, nn.Module):
                                "compile() first with loss=..., e.g. loss='mse'")
 
     def _bound_optimizer(self) -> Any:
+        self._sync_trainable()
         params = list(self.parameters())
         if not params:
             raise ValueError(f"model {self.name!r} has no weights to train")
@@ -618,6 +641,7 @@ class Model(WeightLists, nn.Module):
         """Print a table of the layers: name (type), output shape, parameter count, and the
         totals (Keras's layout). ``print_fn`` receives the text line by line."""
         self._require_built("summary")
+        self._sync_trainable()
         line_length = line_length or 65
         positions = list(positions or [0.45, 0.85, 1.0])
         if positions[-1] <= 1:
