@@ -524,8 +524,9 @@ def test_only_datasets_that_say_so_have_their_third_item_read_as_weights() -> No
             return x[part], y[part], w[part]
 
     per_sample = _sparse_ce(model.predict(x, verbose=0), y, logits=True)
-    np.testing.assert_allclose(model.evaluate(Weighted(), verbose=0),
-                               (w * per_sample).mean(), rtol=1e-5)
+    np.testing.assert_allclose(model.evaluate(Weighted(), batch_size=4, verbose=0),
+                               (w * per_sample).mean(), rtol=1e-5)  # batch_size ignored
+    assert model.predict(Weighted(), batch_size=4, verbose=0).shape == (6, 2)
 
 
 def test_a_layer_of_a_frozen_model_stays_frozen_as_in_keras() -> None:

@@ -422,6 +422,11 @@ class Model(WeightLists, nn.Module):
         ``tinygrad_edu.data`` Dataset/DataLoader of ``(x, y)`` pairs and ``y=None``);
         returns the ``History`` (also kept as ``model.history``). Keras's arguments and
         defaults; ``diagnostics`` is tinygrad_edu's (see ``tinygrad_edu.train.fit``).
+        ``x`` may be a ``keras.utils.PyDataset`` of batches. ``sample_weight`` (one weight
+        per sample) or ``class_weight`` (``{class: weight}``) multiply each sample's loss:
+        the loss is ``sum(w * loss) / n``, metrics are unweighted, and validation samples
+        carry only their own weights (``validation_data=(x, y, w)``; with
+        ``validation_split`` the held-out part of ``sample_weight``, never class weights).
         Interrupted by Ctrl-C (``TrainingInterrupted``, a ``KeyboardInterrupt``) or stopped
         by ``TrainingDiverged``, it still leaves the finished epochs in ``model.history``."""
         self._require_compiled("fit")
@@ -547,6 +552,8 @@ class Model(WeightLists, nn.Module):
         self._require_compiled("evaluate")
         _unsupported("evaluate", steps=steps, callbacks=callbacks)
         data = self._data(x, y, "evaluate", sample_weight)
+        if isinstance(x, PyDataset):  # its batches decide, as in Keras
+            batch_size = None
         self._ensure_built(data if _is_dataset(data) else data[0])
         resolved = _metrics.resolve(self._metric_specs)
         t0 = time.perf_counter()
@@ -561,8 +568,8 @@ class Model(WeightLists, nn.Module):
         ``batch_size`` samples at a time, default 32). Warns (``TrainingWarning``) when
         ``x`` lies outside the inputs of the last ``fit`` or in their sparse tail."""
         _unsupported("predict", steps=steps, callbacks=callbacks)
-        if isinstance(x, PyDataset):
-            x = DataLoader(x, batch_size=None)
+        if isinstance(x, PyDataset):  # its batches decide, as in Keras
+            x, batch_size = DataLoader(x, batch_size=None), None
         self._ensure_built(x)
         t0 = time.perf_counter()
         out = _predict(self, x, batch_size=batch_size).numpy()
