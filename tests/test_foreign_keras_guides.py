@@ -546,3 +546,18 @@ def test_a_layer_of_a_frozen_model_stays_frozen_as_in_keras() -> None:
         np.testing.assert_array_equal(a, b)
     base.trainable = True  # unfreezing the model unfreezes its layers
     assert len(model.trainable_weights) == 6
+
+
+def test_monitoring_a_metric_of_your_own_needs_a_mode(guides) -> None:
+    ns, _ = _script(guides, "custom")
+    model = ns["metric_history"].model
+    x, y = ns["x_val"], ns["y_val"]
+    monitor = "val_categorical_true_positives"
+    for callback in (keras.callbacks.EarlyStopping(monitor=monitor),
+                     keras.callbacks.ModelCheckpoint("unused.npz", monitor=monitor)):
+        with pytest.raises(ValueError, match="mode='max'"):
+            model.fit(x, y, epochs=1, validation_data=(x, y), callbacks=[callback], verbose=0)
+    stop = keras.callbacks.EarlyStopping(monitor=monitor, mode="max", patience=0)
+    model.fit(x, y, epochs=3, validation_data=(x, y), callbacks=[stop], verbose=0,
+              diagnostics=False)
+    assert stop.mode == "max"

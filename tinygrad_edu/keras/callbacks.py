@@ -89,6 +89,25 @@ class Callback(_train_callbacks.Callback):
         pass
 
 
+def refuse_unknown_direction(callback: Any) -> None:
+    """With ``mode='auto'``, a monitored metric of your own (a ``keras.metrics.Metric``
+    subclass) has no known direction: Keras refuses to guess, and so does this (the name
+    rule would take 'min', silently wrong for a count of hits)."""
+    if not getattr(callback, "auto_mode", False) or callback.model is None:
+        return
+    from .metrics import Metric
+
+    base = callback.monitor.removeprefix("val_")
+    for spec in getattr(callback.model, "_metric_specs", []):
+        custom = isinstance(spec, Metric) or (isinstance(spec, type)
+                                              and issubclass(spec, Metric))
+        if custom and getattr(spec, "name", None) == base:
+            raise ValueError(
+                f"{type(callback).__name__} received monitor={callback.monitor!r}, a metric of "
+                "your own, and cannot tell whether it should be maximized or minimized. Pass "
+                "mode='max' to keep its highest value, or mode='min' for its lowest.")
+
+
 class EarlyStopping(_train_callbacks.EarlyStopping):
     """Stop training when ``monitor`` (default ``'val_loss'``) has not improved by more than
     ``min_delta`` for ``patience`` epochs; Keras's arguments and defaults
@@ -104,6 +123,10 @@ class EarlyStopping(_train_callbacks.EarlyStopping):
     """
 
     stops_on_improvements_short_of_baseline = False
+
+    def on_train_begin(self, logs: dict | None = None) -> None:
+        refuse_unknown_direction(self)
+        super().on_train_begin(logs)
 
     def _stop(self, epoch: int) -> None:
         super()._stop(epoch)
@@ -144,6 +167,7 @@ class ModelCheckpoint(_train_callbacks.ModelCheckpoint):
         self.initial_value_threshold = initial_value_threshold
 
     def on_train_begin(self, logs: dict | None = None) -> None:
+        refuse_unknown_direction(self)
         super().on_train_begin(logs)
         if self.initial_value_threshold is not None:
             self.best = float(self.initial_value_threshold)

@@ -136,6 +136,7 @@ class _Monitor(Callback):
     def __init__(self, monitor: str, mode: str, min_delta: float) -> None:
         super().__init__()
         self.monitor = monitor
+        self.auto_mode = mode == "auto"  # the direction was guessed from the name
         self.mode = _resolve_mode(mode, monitor, type(self).__name__)
         self.min_delta = abs(float(min_delta))
         self._warned_missing = False
