@@ -22,6 +22,9 @@ from hypothesis import strategies as st
 import tinygrad_edu as tg
 from tests import d2l_scripts
 
+# PyTorch warns where the chapters write float(l.sum()) of a loss that requires grad
+pytestmark = pytest.mark.filterwarnings("ignore:Converting a tensor with requires_grad")
+
 OURS = d2l_scripts.namespace("tinygrad_edu")
 THEIRS = d2l_scripts.namespace("torch")
 
@@ -362,3 +365,69 @@ def test_type_refuses_what_pytorch_refuses() -> None:
         x.type("float32")
     with pytest.raises(RuntimeError, match="CPU only"):
         x.type("torch.cuda.FloatTensor")
+
+
+# --------------------------------------------------------------------------- preliminaries
+@settings(max_examples=10, deadline=None)
+@given(n=st.integers(1, 4), m=st.integers(1, 4), seed=st.integers(0, 2**16))
+def test_mv_and_cumsum_with_axis_follow_pytorch(n: int, m: int, seed: int) -> None:
+    rng = np.random.default_rng(seed)
+    ours, theirs = _both({"A": rng.standard_normal((n, m)), "x": rng.standard_normal(m)},
+                         grad=("A", "x"))
+    got = tg.mv(ours["A"], ours["x"]) * ours["A"].cumsum(axis=1)[:, -1]
+    want = torch.mv(theirs["A"], theirs["x"]) * theirs["A"].cumsum(axis=1)[:, -1]
+    got.sum().backward()
+    want.sum().backward()
+    np.testing.assert_allclose(got.detach().numpy(), want.detach().numpy(), rtol=1e-12)
+    for k in ("A", "x"):
+        np.testing.assert_allclose(ours[k].grad.numpy(), theirs[k].grad.numpy(), rtol=1e-12,
+                                   atol=1e-14)
+    assert ours["A"].mv(ours["x"]).shape == (n,)
+    assert tg.cumsum(ours["A"], dim=0).tolist() == theirs["A"].cumsum(0).tolist()
+
+
+def test_mv_and_cumsum_refuse_what_pytorch_refuses() -> None:
+    with pytest.raises(RuntimeError, match=r"mv: size mismatch, mat 2x3 and vec \(4\)"):
+        tg.mv(tg.ones(2, 3), tg.ones(4))
+    with pytest.raises(RuntimeError, match=r"mv: a matrix .* got shapes \(2, 3\) and \(3, 1\)"):
+        tg.mv(tg.ones(2, 3), tg.ones(3, 1))
+    with pytest.raises(TypeError, match="cumsum.. needs its dimension once"):
+        tg.ones(3).cumsum()
+    with pytest.raises(TypeError, match="cumprod.. needs its dimension once"):
+        tg.ones(3).cumprod(0, axis=0)
+
+
+# --------------------------------------------------------------------------- data in a graph
+def _scaled(data, w, n: int):
+    """A Dataset of n items w * i: each one in w's graph."""
+
+    class Scaled(data.Dataset):
+        def __len__(self) -> int:
+            return n
+
+        def __getitem__(self, i: int):
+            return w * i
+
+    return Scaled()
+
+
+@settings(max_examples=10, deadline=None)
+@given(n=st.integers(1, 7), batch_size=st.integers(1, 4), seed=st.integers(0, 2**16))
+def test_batches_of_tensors_in_a_graph_keep_their_gradient(n: int, batch_size: int,
+                                                           seed: int) -> None:
+    """A TensorDataset of (x * w, y), and a Dataset whose items are w * i: each batch carries
+    the gradient back to w, as in PyTorch (they were constants here before)."""
+    rng = np.random.default_rng(seed)
+    ours, theirs = _both({"x": rng.standard_normal((n, 2)), "w": rng.standard_normal(2),
+                          "y": rng.standard_normal(n)}, grad=("w",))
+    for lib, t in ((tg, ours), (torch, theirs)):
+        data = lib.utils.data
+        features = t["x"] * t["w"]
+        loss = 0
+        for xb, yb in data.DataLoader(data.TensorDataset(features, t["y"]), batch_size):
+            loss = loss + ((xb.sum(1) - yb) ** 2).sum()
+        for wb in data.DataLoader(_scaled(data, t["w"], n), batch_size):
+            loss = loss + wb.pow(2).sum()
+        loss.backward()
+        assert data.TensorDataset(features, t["y"])[0][0].requires_grad
+    np.testing.assert_allclose(ours["w"].grad.numpy(), theirs["w"].grad.numpy(), rtol=1e-10)
