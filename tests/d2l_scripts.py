@@ -265,6 +265,12 @@ def dropout_concise_net(num_inputs, num_outputs, dropout1=0.2, dropout2=0.5):
     return net.apply(init_weights)
 
 
+def train_concise(net, train_iter, test_iter, num_epochs=5, lr=0.1):
+    loss = nn.CrossEntropyLoss(reduction='none')
+    trainer = torch.optim.SGD(net.parameters(), lr=lr)
+    return train_ch3(net, train_iter, test_iter, loss, num_epochs, trainer)
+
+
 # --- weight decay -------------------------------------------------------------------------
 def init_params(num_inputs):
     w = torch.normal(0, 1, size=(num_inputs, 1), requires_grad=True)

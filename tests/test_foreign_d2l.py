@@ -211,6 +211,20 @@ def test_dropout_nets_follow_pytorch_in_eval_and_drop_in_train() -> None:
     np.testing.assert_array_equal(concise(tg.tensor(x)).numpy(), concise(tg.tensor(x)).numpy())
 
 
+def test_concise_classifier_trains_like_pytorch() -> None:
+    """nn.Sequential with Flatten and Dropout(0), CrossEntropyLoss(reduction='none'), SGD:
+    train_ch3's Module and Optimizer branches (net.train()/net.eval() every epoch)."""
+    x, y = _classes(9, 256)
+    torch.manual_seed(4)
+    theirs = THEIRS["dropout_concise_net"](16, 10, 0.0, 0.0)
+    ours = OURS["dropout_concise_net"](16, 10, 0.0, 0.0)
+    _copy_weights(ours, theirs)
+    got = OURS["train_concise"](ours, *_loaders(tg, x, y), num_epochs=10, lr=1.0)
+    want = THEIRS["train_concise"](theirs, *_loaders(torch, x, y), num_epochs=10, lr=1.0)
+    np.testing.assert_allclose(got, want, rtol=1e-4, atol=1e-6)
+    assert not ours.training and got[-1][0] < 0.7 * got[0][0] and got[-1][2] > 0.3
+
+
 # --------------------------------------------------------------------------- weight decay
 def _regression_loaders(lib, n: int = 40, d: int = 20):
     rng = np.random.default_rng(6)
@@ -336,6 +350,8 @@ def test_normal_in_its_three_forms() -> None:
         tg.normal(tg.zeros(2, requires_grad=True), 1.0)
     with tg.no_grad():
         assert tg.normal(tg.zeros(2, requires_grad=True), 1.0).shape == (2,)
+    with pytest.raises(TypeError, match="must be floating point, got int64"):
+        tg.normal(tg.tensor([1, 2]), 1.0)  # PyTorch: not implemented for 'Long'
 
 
 @pytest.mark.parametrize("factory", ["zeros", "ones", "rand", "randn", "empty"])

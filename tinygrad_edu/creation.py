@@ -227,6 +227,9 @@ def normal(
     mean_arr, std_arr = (v.data if isinstance(v, Tensor) else v for v in (mean, std))
     shape = np.broadcast_shapes(np.shape(mean_arr), np.shape(std_arr))
     out_dtype = np.result_type(*(t.dtype for t in tensors))
+    if out_dtype.kind != "f":
+        raise TypeError(f"normal(mean, std): a tensor mean or std must be floating point, got "
+                        f"{out_dtype}; convert it first, e.g. mean.float()")
     arr = numpy_rng(generator).normal(mean_arr, std_arr, shape).astype(out_dtype)
     return _make(arr, requires_grad)
 
