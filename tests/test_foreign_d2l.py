@@ -447,3 +447,16 @@ def test_batches_of_tensors_in_a_graph_keep_their_gradient(n: int, batch_size: i
         loss.backward()
         assert data.TensorDataset(features, t["y"])[0][0].requires_grad
     np.testing.assert_allclose(ours["w"].grad.numpy(), theirs["w"].grad.numpy(), rtol=1e-10)
+
+
+@pytest.mark.parametrize("name", ["FloatTensor", "DoubleTensor", "LongTensor", "IntTensor",
+                                  "BoolTensor"])
+def test_legacy_constructors_follow_pytorch(name: str) -> None:
+    """torch.FloatTensor([1, 2, 3]) as d2l's custom-layer chapter writes it, or sizes."""
+    for args in (([1, 2, 3],), ([[1.5], [0.0]],), (2, 3), ()):
+        ours, theirs = getattr(tg, name)(*args), getattr(torch, name)(*args)
+        assert (ours.type(), tuple(ours.shape)) == (theirs.type(), tuple(theirs.shape))
+        if args and not isinstance(args[0], int):
+            assert ours.tolist() == theirs.tolist()
+    with pytest.raises(TypeError, match=rf"{name}\(\) takes data .* or sizes as ints"):
+        getattr(tg, name)([1], [2])

@@ -35,6 +35,11 @@ from .autograd import (
     set_grad_enabled,
 )
 from .creation import (
+    BoolTensor,
+    DoubleTensor,
+    FloatTensor,
+    IntTensor,
+    LongTensor,
     arange,
     as_tensor,
     empty,
@@ -100,7 +105,12 @@ from .viz import draw_graph
 __version__ = "0.1.0"
 
 __all__ = [
+    "BoolTensor",
     "Context",
+    "DoubleTensor",
+    "FloatTensor",
+    "IntTensor",
+    "LongTensor",
     "GradcheckError",
     "History",
     "LostGradientError",

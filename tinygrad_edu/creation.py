@@ -274,3 +274,27 @@ def empty(*size: Any, dtype: Any = None, requires_grad: bool = False) -> Tensor:
 @_on_cpu
 def empty_like(t: Any, dtype: Any = None, requires_grad: bool = False) -> Tensor:
     return zeros_like(t, dtype=dtype, requires_grad=requires_grad)
+
+
+def _legacy_constructor(type_name: str, dtype: Any) -> Callable:
+    """PyTorch's legacy ``torch.FloatTensor(...)``: from data (``FloatTensor([1, 2])``), or
+    zeros of a size (``FloatTensor(2, 3)``; PyTorch leaves those values uninitialized)."""
+
+    def constructor(*args: Any, device: Any = None) -> Tensor:
+        check_device(device)
+        if all(isinstance(a, int) and not isinstance(a, bool) for a in args):
+            return zeros(*(args or (0,)), dtype=dtype)
+        if len(args) != 1:
+            raise TypeError(f"{type_name}() takes data (a list, array or tensor) or sizes as "
+                            f"ints, got {len(args)} arguments: {args!r}")
+        return tensor(args[0], dtype=dtype)
+
+    constructor.__name__ = constructor.__qualname__ = type_name
+    return constructor
+
+
+FloatTensor = _legacy_constructor("FloatTensor", np.float32)
+DoubleTensor = _legacy_constructor("DoubleTensor", np.float64)
+LongTensor = _legacy_constructor("LongTensor", np.int64)
+IntTensor = _legacy_constructor("IntTensor", np.int32)
+BoolTensor = _legacy_constructor("BoolTensor", np.bool_)
