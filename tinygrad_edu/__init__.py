@@ -35,6 +35,11 @@ from .autograd import (
     set_grad_enabled,
 )
 from .creation import (
+    BoolTensor,
+    DoubleTensor,
+    FloatTensor,
+    IntTensor,
+    LongTensor,
     arange,
     as_tensor,
     empty,
@@ -44,6 +49,7 @@ from .creation import (
     full,
     full_like,
     linspace,
+    normal,
     ones,
     ones_like,
     rand,
@@ -99,7 +105,12 @@ from .viz import draw_graph
 __version__ = "0.1.0"
 
 __all__ = [
+    "BoolTensor",
     "Context",
+    "DoubleTensor",
+    "FloatTensor",
+    "IntTensor",
+    "LongTensor",
     "GradcheckError",
     "History",
     "LostGradientError",
@@ -170,6 +181,7 @@ __all__ = [
     "rand",
     "rand_like",
     "randint",
+    "normal",
     "randn",
     "randn_like",
     "randperm",

@@ -794,7 +794,23 @@ class Tensor(ShapeMethods, MathMethods):
     def bool(self) -> Tensor:
         return self.astype(np.bool_)
 
-    type = to
+    def type(self, dtype: Any = None, non_blocking: bool = False, **kwargs: Any) -> Any:
+        """PyTorch's ``type``: with no argument the legacy type name (``'torch.FloatTensor'``),
+        as a string; with a dtype or such a name, the tensor converted to it.
+
+        >>> import tinygrad_edu as tg
+        >>> x = tg.ones(2)
+        >>> x.type(), x.type(tg.int64).dtype, x.type("torch.LongTensor").type()
+        ('torch.FloatTensor', dtype('int64'), 'torch.LongTensor')
+        """
+        if dtype is None:
+            return f"torch.{_LEGACY_TYPE_NAMES[self.dtype.name]}"
+        if isinstance(dtype, str):
+            dtype = _dtype_from_type_name(dtype)
+        elif isinstance(dtype, Tensor):
+            raise TypeError("type(): dtype must be a type, str, or dtype object, got a Tensor; "
+                            "to take another tensor's dtype use x.type_as(other) or x.to(other)")
+        return self.astype(dtype)
 
     # ----------------------------------------------------------------- reductions
     def sum(
@@ -1170,6 +1186,25 @@ _COMPARISONS = {
 
 def _as_tuple(a: int | tuple) -> tuple:
     return a if isinstance(a, tuple) else (a,)
+
+
+_LEGACY_TYPE_NAMES = {
+    "float32": "FloatTensor", "float64": "DoubleTensor", "float16": "HalfTensor",
+    "int64": "LongTensor", "int32": "IntTensor", "int16": "ShortTensor", "int8": "CharTensor",
+    "uint8": "ByteTensor", "bool": "BoolTensor", "complex64": "ComplexFloatTensor",
+    "complex128": "ComplexDoubleTensor",
+}
+
+
+def _dtype_from_type_name(name: str) -> np.dtype:
+    """The dtype of a legacy type name such as ``'torch.FloatTensor'``, or a clear error."""
+    by_name = {f"torch.{v}": np.dtype(k) for k, v in _LEGACY_TYPE_NAMES.items()}
+    if name in by_name:
+        return by_name[name]
+    if name.startswith("torch.cuda."):
+        _device.check_device("cuda")
+    raise ValueError(f"type(): invalid type {name!r}; give a dtype (x.type(torch.float64)) "
+                     f"or one of {', '.join(sorted(by_name))}")
 
 
 def _is_dtype(name: str) -> bool:
