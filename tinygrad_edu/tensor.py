@@ -16,6 +16,7 @@ import numpy as np
 from . import device as _device
 from . import dims as _dims
 from . import dtypes
+from .autograd import api as _api
 from .autograd import engine
 from .autograd import function as _function
 from .autograd import inplace as _inplace
@@ -85,6 +86,13 @@ class MinMaxResult(NamedTuple):
             "max(dim)/min(dim) return (values, indices) as in PyTorch; use .values, or "
             "amax(dim)/amin(dim) for the values alone"
         )
+
+
+_NON_LEAF_GRAD = (
+    "The .grad attribute of a Tensor that is not a leaf Tensor is being accessed: backward() "
+    "does not fill it (it is None). Call .retain_grad() on the tensor before backward() to "
+    "keep its gradient, or read the .grad of the leaf (the parameter) instead."
+)
 
 
 class RemovableHandle:
@@ -183,6 +191,8 @@ class Tensor(ShapeMethods, MathMethods):
         g = self._grad
         if type(g) is np.ndarray:
             g = self._grad = Tensor._wrap(g)
+        elif g is None and self._ctx is not None and not self._retains_grad:
+            warnings.warn(_NON_LEAF_GRAD, UserWarning, stacklevel=2)
         return g
 
     @grad.setter
@@ -285,8 +295,15 @@ class Tensor(ShapeMethods, MathMethods):
 
     def retain_grad(self) -> None:
         """Keep ``.grad`` for this non-leaf tensor after backward (leaves always keep it)."""
+        if not self._requires_grad:
+            raise RuntimeError("can't retain_grad on a tensor that has requires_grad=False")
         if self._ctx is not None:
             self._retains_grad = True
+
+    @property
+    def retains_grad(self) -> bool:
+        """Whether this non-leaf tensor keeps its ``.grad`` (``retain_grad()`` was called)."""
+        return self._retains_grad
 
     def register_hook(self, hook: Callable[[Tensor], Tensor | None]) -> RemovableHandle:
         """Call ``hook(grad)`` when this tensor's gradient is computed; a returned tensor
@@ -313,8 +330,10 @@ class Tensor(ShapeMethods, MathMethods):
         gradient: Any = None,
         retain_graph: bool | None = None,
         create_graph: bool = False,
+        inputs: Any = None,
     ) -> None:
-        """Accumulate the gradient of this tensor into ``.grad`` of every leaf it depends on.
+        """Accumulate the gradient of this tensor into ``.grad`` of every leaf it depends on
+        (of the tensors in ``inputs`` only, when given).
 
         A single-element tensor needs no ``gradient``; otherwise pass one of its shape. The
         graph is freed afterwards unless ``retain_graph=True``. With ``create_graph=True`` the
@@ -326,7 +345,10 @@ class Tensor(ShapeMethods, MathMethods):
         >>> x.grad
         tensor(4.)
         """
-        engine.backward(self, gradient, retain_graph, create_graph)
+        if inputs is None:
+            engine.backward(self, gradient, retain_graph, create_graph)
+        else:
+            _api.backward(self, gradient, retain_graph, create_graph, inputs)
 
     # ----------------------------------------------------------------- printing
     def __format__(self, spec: str) -> str:
