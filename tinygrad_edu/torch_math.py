@@ -965,6 +965,7 @@ class MathMethods:
     relu_ = _inplace_unary("relu_", "relu")
     rsqrt_ = _inplace_unary("rsqrt_", "rsqrt")
     clip_ = _inplace_unary("clip_", "clamp")
+    index_add_ = _inplace_unary("index_add_", "index_add")
 
 
 # functions whose method form takes the tensor as the first argument (x.mm(w) = tg.mm(x, w));

@@ -11,6 +11,7 @@ from .custom import Function, FunctionCtx, once_differentiable
 from .engine import grad, unbroadcast
 from .function import Context
 from .grad_mode import (
+    AnomalyError,
     detect_anomaly,
     enable_grad,
     is_anomaly_enabled,
@@ -22,6 +23,7 @@ from .grad_mode import (
 from .jit import CompiledStep, compile_step
 
 __all__ = [
+    "AnomalyError",
     "CompiledStep",
     "Context",
     "Function",

@@ -171,6 +171,8 @@ class Function:
                 cls.setup_context(ctx, args, out)
         finally:
             flags.grad_enabled = prev
+        if flags.anomaly:  # where the node was made, for an anomaly found in its backward
+            ctx.created_at = _function._user_frame()
         return _record_outputs(cls, ctx, args, out, record)
 
 

@@ -18,7 +18,7 @@ import numpy as np
 from . import function as _function
 from . import versions
 from .function import Context
-from .grad_mode import flags
+from .grad_mode import AnomalyError, flags
 from .inplace import resolve_parents
 
 
@@ -93,7 +93,7 @@ def _check_backward(ctx: Context, grad_out: Any, grads: tuple) -> None:
         arr = np.asarray(getattr(g, "data", g))
         if arr.dtype.kind in "fc" and not np.isfinite(arr).all():
             where = getattr(ctx, "created_at", None) or "(made before anomaly detection was on)"
-            raise FloatingPointError(
+            raise AnomalyError(
                 f"{ctx.name}Backward produced inf/nan in the gradient of its input {i} "
                 f"(shape {arr.shape}) from a finite incoming gradient.\n"
                 f"the op was created at:\n  {where}"

@@ -149,11 +149,17 @@ class set_grad_enabled:
         flags.grad_enabled = self._prev
 
 
+class AnomalyError(FloatingPointError, RuntimeError):
+    """What :class:`detect_anomaly` raises: a ``FloatingPointError`` that is also PyTorch's
+    ``RuntimeError``, so ``except RuntimeError`` written for PyTorch catches it too."""
+
+
 class detect_anomaly:
     """Find the operation that first makes a NaN or inf, in forward or in backward.
 
     While active, every operation checks its result; the first one whose result is not finite
-    (while its inputs were) raises ``FloatingPointError`` naming the op, its input shapes and the
+    (while its inputs were) raises :class:`AnomalyError` (a ``FloatingPointError`` and a
+    ``RuntimeError``) naming the op, its input shapes and the
     line of user code that created it. Costs one ``isfinite`` pass per op, so it is off by
     default. Also usable as a decorator.
 
