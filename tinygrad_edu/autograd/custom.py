@@ -41,6 +41,8 @@ tensor([1.      , 2.718282])
 from __future__ import annotations
 
 import functools
+import inspect
+import warnings
 from collections.abc import Callable
 from typing import Any
 
@@ -83,6 +85,8 @@ class FunctionCtx(Context):
         saved = self.saved
         if saved is None:
             return Context.saved_tensors.fget(self)  # raises: backward freed them
+        if self._tensor_mode and self.__dict__.get("_intermediates"):
+            warnings.warn(_intermediates_message(self), UserWarning, stacklevel=2)
         n = self._n_saved
         Tensor = _function.Tensor
         return tuple(t if t is None or t.data is a else Tensor._wrap(a)
@@ -105,6 +109,17 @@ class FunctionCtx(Context):
         """Accepted for PyTorch code; an output that got no gradient always gets zeros in
         ``backward`` (what PyTorch passes by default), never None."""
         self.__dict__["materialize_grads"] = bool(value)
+
+
+def _intermediates_message(ctx: FunctionCtx) -> str:
+    shapes = ", ".join(f"{tuple(t.shape)} {t.dtype}" for t in ctx._intermediates)
+    return (
+        f"{ctx.name} saved a tensor computed inside forward ({shapes}), neither an input nor "
+        "an output. forward runs without recording, so with create_graph=True the second "
+        "derivative does not see how that tensor depends on the inputs, and may be wrong. Save "
+        "the inputs and recompute it in backward, or return it as an output (PyTorch's docs on "
+        "double backward say the same)."
+    )
 
 
 class Function:
@@ -156,6 +171,11 @@ class Function:
         if flags.tracer is not None:
             flags.tracer.refuse(f"it calls the custom autograd Function {cls.__name__}")
         Tensor = _function.Tensor
+        split = cls.setup_context is not Function.setup_context
+        if split:  # as PyTorch: setup_context sees every argument, defaults included
+            bound = inspect.signature(cls.forward).bind(*args, **kwargs)
+            bound.apply_defaults()
+            args, kwargs = bound.args, {}
         ctx = cls._node._backward_cls()
         ctx.saved = ()
         needs = tuple(isinstance(a, Tensor) and a._requires_grad for a in args)
@@ -164,11 +184,11 @@ class Function:
         prev = flags.grad_enabled
         flags.grad_enabled = False
         try:
-            if cls.setup_context is Function.setup_context:
-                out = cls.forward(ctx, *args, **kwargs)
-            else:
-                out = cls.forward(*args, **kwargs)
+            if split:
+                out = cls.forward(*args)
                 cls.setup_context(ctx, args, out)
+            else:
+                out = cls.forward(ctx, *args, **kwargs)
         finally:
             flags.grad_enabled = prev
         if flags.anomaly:  # where the node was made, for an anomaly found in its backward
@@ -207,6 +227,7 @@ def _record_outputs(cls: type, ctx: FunctionCtx, args: tuple, out: Any, record: 
         if differentiable:
             diff.append(i)
     if diff:
+        _find_intermediates(ctx, args, out if several else (out,), outs)
         ctx._outputs_info = tuple((o.shape, o.dtype) if isinstance(o, Tensor) else None
                                   for o in outs)
         ctx.parents = args
@@ -217,6 +238,19 @@ def _record_outputs(cls: type, ctx: FunctionCtx, args: tuple, out: Any, record: 
         else:
             _pack(cls, ctx, [outs[i] for i in diff], diff)
     return tuple(outs) if several else outs[0]
+
+
+def _find_intermediates(ctx: FunctionCtx, *known: Any) -> None:
+    """Remember the saved float tensors that are neither inputs nor outputs (see
+    ``saved_tensors``)."""
+    n = ctx._n_saved
+    if not n:
+        return
+    ids = {id(t) for group in known for t in group}
+    found = [t for t in ctx.saved[:n]
+             if t is not None and id(t) not in ids and t.data.dtype.kind in "fc"]
+    if found:
+        ctx.__dict__["_intermediates"] = found
 
 
 def _attach(t: Any, ctx: Context) -> None:
