@@ -452,3 +452,44 @@ def test_saving_an_intermediate_warns_when_differentiated_twice() -> None:
     with warnings.catch_warnings():
         warnings.simplefilter("error")
         assert tg.autograd.gradgradcheck(TanhSavingItsOutput.apply, (x,))
+
+
+# ----------------------------------------------------------------- grad modes and grad()
+def test_set_grad_enabled_as_a_decorator_holds_only_while_the_function_runs() -> None:
+    results = []
+    for lib in (tg, torch):
+        @lib.set_grad_enabled(False)
+        def double(t):
+            return t * 2
+
+        after_decorating = lib.is_grad_enabled()  # it used to stay False from here on
+        x = lib.ones(2, requires_grad=True)
+        results.append((after_decorating, double(x).requires_grad, lib.is_grad_enabled(),
+                        (x * 2).requires_grad))
+        mode = lib.set_grad_enabled(False)  # a call sets the mode at once ...
+        with mode:  # ... and a with block restores it
+            inside = lib.is_grad_enabled()
+        results.append((inside, lib.is_grad_enabled()))
+    assert results[0] == results[2] == (True, False, True, True)
+    assert results[1] == results[3] == (False, True)
+
+
+def test_grad_materialize_grads_gives_zeros_for_unused_inputs_as_in_pytorch() -> None:
+    results = []
+    for lib in (tg, torch):
+        x, y = lib.ones(2, requires_grad=True), lib.ones(3, requires_grad=True)
+        results.append([g.numpy() for g in lib.autograd.grad((x * 2).sum(), [x, y],
+                                                              materialize_grads=True)])
+        with pytest.raises(RuntimeError, match="allow_unused"):
+            lib.autograd.grad((x * 2).sum(), [x, y])
+    _same(results[0], results[1], "materialize_grads")
+
+
+def test_an_optimizer_step_between_forward_and_backward_is_named() -> None:
+    w = tg.tensor([1.0, 2.0], requires_grad=True)
+    opt = tg.optim.Adam([w], lr=0.1)
+    loss = (w**2).sum()
+    (w * 3).sum().backward()
+    opt.step()  # changes w, which loss's backward needs
+    with pytest.raises(RuntimeError, match=r"gradient of Pow .* \(Adam.step\(\)\)"):
+        loss.backward()

@@ -471,12 +471,16 @@ def grad(
     grad_outputs: Any = None,
     retain_graph: bool | None = None,
     create_graph: bool = False,
-    allow_unused: bool = False,
+    allow_unused: bool | None = None,
+    *,
+    materialize_grads: bool = False,
 ) -> tuple:
     """Gradients of ``outputs`` with respect to ``inputs``, returned (not accumulated).
 
     Like ``torch.autograd.grad``. With ``create_graph=True`` the results are differentiable,
-    so higher derivatives are ``grad`` of a ``grad``.
+    so higher derivatives are ``grad`` of a ``grad``. An input the outputs do not depend on
+    is an error, or gets ``None`` with ``allow_unused=True``, or zeros with
+    ``materialize_grads=True``.
 
     >>> import tinygrad_edu as tg
     >>> x = tg.tensor(3.0, requires_grad=True)
@@ -512,6 +516,8 @@ def grad(
     assert result is not None
     out = []
     for i, g in enumerate(result):
+        if g is None and materialize_grads:
+            g = np.zeros(inputs[i].data.shape, inputs[i].data.dtype)
         if g is None:
             if not allow_unused:
                 raise RuntimeError(

@@ -140,13 +140,27 @@ class set_grad_enabled:
 
     def __init__(self, mode: bool) -> None:
         self._prev = flags.grad_enabled
-        flags.grad_enabled = bool(mode)
+        self.mode = bool(mode)
+        flags.grad_enabled = self.mode
 
     def __enter__(self) -> None:
-        pass
+        flags.grad_enabled = self.mode
 
     def __exit__(self, *exc: object) -> None:
         flags.grad_enabled = self._prev
+
+    def __call__(self, func: F) -> F:
+        """``@set_grad_enabled(False)``: the mode holds while ``func`` runs, not from the
+        moment the decorator is written (as in PyTorch)."""
+        flags.grad_enabled = self._prev
+        mode = self.mode
+
+        @functools.wraps(func)
+        def wrapper(*args: Any, **kwargs: Any) -> Any:
+            with set_grad_enabled(mode):
+                return func(*args, **kwargs)
+
+        return wrapper  # type: ignore[return-value]
 
 
 class AnomalyError(FloatingPointError, RuntimeError):
