@@ -493,3 +493,37 @@ def test_an_optimizer_step_between_forward_and_backward_is_named() -> None:
     opt.step()  # changes w, which loss's backward needs
     with pytest.raises(RuntimeError, match=r"gradient of Pow .* \(Adam.step\(\)\)"):
         loss.backward()
+
+
+# "Autograd mechanics", gradients at points where a function is not differentiable: PyTorch's
+# choices (a subgradient, 0 at the origin of atan2, ties shared or picked) must be ours
+_KINKS = {
+    "relu at 0": (lambda lib, x: x.relu(), [0.0, 1.0, -1.0]),
+    "abs at 0": (lambda lib, x: x.abs(), [0.0, 1.0, -1.0]),
+    "sqrt at 0": (lambda lib, x: x.sqrt(), [0.0, 4.0]),
+    "norm of zero": (lambda lib, x: x.norm(), [0.0, 0.0]),
+    "max with a tie": (lambda lib, x: x.max(), [1.0, 3.0, 3.0]),
+    "amax with a tie": (lambda lib, x: x.amax(), [1.0, 3.0, 3.0]),
+    "min(dim) with a tie": (lambda lib, x: x.reshape(1, 3).min(dim=1).values, [2.0, 1.0, 1.0]),
+    "clamp at its bounds": (lambda lib, x: x.clamp(0.0, 1.0), [0.0, 1.0, 0.5, 2.0]),
+    "prod with one zero": (lambda lib, x: x.prod(), [0.0, 2.0, 3.0]),
+    "prod with two zeros": (lambda lib, x: x.prod(), [0.0, 0.0, 3.0]),
+    "where masking sqrt of a negative": (
+        lambda lib, x: lib.where(x > 0, x.sqrt(), lib.zeros_like(x)), [-1.0, 4.0]),
+    "atan2 at the origin": (lambda lib, x: lib.atan2(x, x * 2), [0.0, 1.0]),
+    "xlogy at 0": (lambda lib, x: lib.xlogy(x, x), [0.0, 1.0]),
+    "median with ties": (lambda lib, x: x.median(), [1.0, 2.0, 2.0, 3.0]),
+}
+
+
+@pytest.mark.parametrize("name", sorted(_KINKS))
+def test_gradients_at_non_differentiable_points_are_pytorchs(name: str) -> None:
+    fn, values = _KINKS[name]
+    grads = []
+    for lib in (tg, torch):
+        x = lib.tensor(values, dtype=lib.float64, requires_grad=True)
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", RuntimeWarning)
+            fn(lib, x).sum().backward()
+        grads.append(x.grad.numpy())
+    np.testing.assert_array_equal(grads[0], grads[1])
