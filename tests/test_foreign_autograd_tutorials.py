@@ -527,3 +527,42 @@ def test_gradients_at_non_differentiable_points_are_pytorchs(name: str) -> None:
             fn(lib, x).sum().backward()
         grads.append(x.grad.numpy())
     np.testing.assert_array_equal(grads[0], grads[1])
+
+
+@pytest.mark.filterwarnings("ignore:Using backward.. with create_graph=True")  # PyTorch's
+def test_hooks_fire_in_pytorchs_order_with_post_accumulate_hooks() -> None:
+    logs = []
+    for lib in (tg, torch):
+        log: list = []
+        w = lib.tensor([1.0, 2.0], requires_grad=True)
+        w.grad = lib.tensor([10.0, 10.0])
+        w.register_post_accumulate_grad_hook(
+            lambda p, log=log: log.append(("post", p.grad.tolist())))
+        w.register_hook(lambda g, log=log: log.append(("pre", g.tolist())) or g * 2)
+        for create_graph in (False, True):
+            (w * w).sum().backward(create_graph=create_graph)
+        logs.append(log)
+        with pytest.raises(RuntimeError, match="non-leaf"):
+            (w * 2).register_post_accumulate_grad_hook(lambda p: None)
+    assert logs[0] == logs[1]
+
+
+def test_an_optimizer_step_inside_backward_trains_as_in_pytorch() -> None:
+    """PyTorch's recipe: one optimizer per parameter, stepped by a post-accumulate hook."""
+    rng = np.random.default_rng(2)
+    w0, x, y = rng.standard_normal((3, 1)), rng.standard_normal((8, 3)), rng.standard_normal((8, 1))
+    finals = []
+    for lib in (tg, torch):
+        w = lib.tensor(w0.copy(), requires_grad=True)
+        opts = {w: lib.optim.Adam([w], lr=0.1)}
+
+        def step(p, opts=opts):
+            opts[p].step()
+            opts[p].zero_grad()
+
+        w.register_post_accumulate_grad_hook(step)
+        for _ in range(5):
+            ((lib.tensor(x) @ w - lib.tensor(y)) ** 2).mean().backward()
+        finals.append(w.detach().numpy().copy())
+        assert w.grad is None
+    assert_close(finals[0], finals[1], rtol=1e-10)

@@ -324,6 +324,23 @@ class Tensor(ShapeMethods, MathMethods):
         self._hooks[key] = hook
         return RemovableHandle(self._hooks, key)
 
+    def register_post_accumulate_grad_hook(self, hook: Callable[[Tensor], None]) -> Any:
+        """Call ``hook(tensor)`` after backward has added to this leaf's ``.grad`` (PyTorch's
+        hook for an optimizer step fused into backward). Returns a handle with ``remove()``.
+
+        >>> import tinygrad_edu as tg
+        >>> w = tg.tensor([1.0, 2.0], requires_grad=True)
+        >>> seen = []
+        >>> _ = w.register_post_accumulate_grad_hook(lambda p: seen.append(p.grad.tolist()))
+        >>> (w * 3).sum().backward()
+        >>> seen
+        [[3.0, 3.0]]
+        """
+        if self._ctx is not None:
+            raise RuntimeError("post accumulate grad hooks cannot be registered on non-leaf "
+                               "tensors (backward does not fill their .grad)")
+        return self.register_hook(engine.PostAccumulateGradHook(hook))
+
     # ----------------------------------------------------------------- autograd
     def backward(
         self,

@@ -237,6 +237,8 @@ def run_backward(
                     captured[i] = g
             elif ctx is None or t._retains_grad:
                 _leaf_accumulate(t, g, create_graph, not t._hooks and id(t) in owned)
+                if t._hooks and ctx is None:
+                    _run_post_accumulate_hooks(t)
             if ctx is None:
                 continue
             parents = ctx.parents
@@ -390,6 +392,7 @@ def _run_plain(root: Any, seed: Any, retain_graph: bool) -> None:
             g = pop_grad(k)
             if t._hooks:
                 _leaf_accumulate(t, _run_hooks(t, g), False, False)
+                _run_post_accumulate_hooks(t)
             elif t._grad is None and type(g) is np.ndarray and g.dtype is t.data.dtype and (
                 k not in shared
             ):  # _leaf_accumulate's common case inlined: g becomes the new .grad as it is
@@ -418,10 +421,32 @@ def _wrong_count(ctx: Context, grads: tuple) -> None:
     )
 
 
+class PostAccumulateGradHook:
+    """A hook of ``register_post_accumulate_grad_hook``: kept with the gradient hooks (so a
+    tensor without hooks pays nothing), called with the tensor after its ``.grad`` is
+    updated, not with the gradient before."""
+
+    __slots__ = ("hook",)
+
+    def __init__(self, hook: Any) -> None:
+        self.hook = hook
+
+
+def _run_post_accumulate_hooks(t: Any) -> None:
+    for hook in list(t._hooks.values()):
+        if type(hook) is PostAccumulateGradHook and hook.hook(t) is not None:
+            raise RuntimeError(
+                f"post-accumulate-grad hook {_hook_name(hook.hook)!r} returned a value; it must "
+                "return None (it may change tensor.grad in place)"
+            )
+
+
 def _run_hooks(t: Any, g: Any) -> Any:
     Tensor = _function.Tensor
     is_tensor = isinstance(g, Tensor)
     for hook in t._hooks.values():
+        if type(hook) is PostAccumulateGradHook:
+            continue
         out = check_hook_result(hook, g, hook(g if is_tensor else Tensor._wrap(g)))
         if out is not None:
             g = out if is_tensor else (out.data if isinstance(out, Tensor) else out)
