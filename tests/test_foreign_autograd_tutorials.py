@@ -566,3 +566,13 @@ def test_an_optimizer_step_inside_backward_trains_as_in_pytorch() -> None:
         finals.append(w.detach().numpy().copy())
         assert w.grad is None
     assert_close(finals[0], finals[1], rtol=1e-10)
+
+
+@pytest.mark.parametrize("make", [
+    lambda: tg.tensor([1 + 2j], requires_grad=True),
+    lambda: tg.tensor([1.0, -2.0], requires_grad=True) * 1j,
+])
+def test_complex_gradients_are_refused_not_given_without_pytorchs_convention(make) -> None:
+    # d|x·i|/dx came out as -sign(x) and the gradient of z² as 2z (PyTorch: sign(x), 2·conj z)
+    with pytest.raises(TypeError, match="complex"):
+        make()

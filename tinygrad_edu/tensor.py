@@ -162,6 +162,12 @@ class Tensor(ShapeMethods, MathMethods):
     @requires_grad.setter
     def requires_grad(self, value: bool) -> None:
         value = bool(value)
+        if value and self.data.dtype.kind == "c":
+            raise TypeError(
+                f"complex tensors ({self.data.dtype}) cannot require gradients in tinygrad_edu: "
+                "PyTorch's gradients of complex values follow a conjugate convention that is not "
+                "implemented. Keep the real and imaginary parts as two real tensors."
+            )
         if value and self.data.dtype.kind not in "fc":
             raise TypeError(
                 f"only floating-point tensors can require gradients, and this one is "

@@ -106,9 +106,9 @@ class FunctionCtx(Context):
         )
 
     def set_materialize_grads(self, value: bool) -> None:
-        """Accepted for PyTorch code; an output that got no gradient always gets zeros in
-        ``backward`` (what PyTorch passes by default), never None."""
-        self.__dict__["materialize_grads"] = bool(value)
+        """Accepted for PyTorch code, without effect: an output that got no gradient always
+        gets zeros in ``backward`` (PyTorch's default), never None; a backward written to
+        handle None gives the same result with zeros, its gradient being linear in them."""
 
 
 def _intermediates_message(ctx: FunctionCtx) -> str:
@@ -221,6 +221,8 @@ def _record_outputs(cls: type, ctx: FunctionCtx, args: tuple, out: Any, record: 
         if not isinstance(o, Tensor):
             continue
         differentiable = record and o.data.dtype.kind in "fc" and id(o) not in skip
+        if differentiable and o.data.dtype.kind == "c":
+            _function.complex_refused(cls.__name__, args)
         if id(o) in arg_ids or id(o) in seen or o._ctx is not None or o._requires_grad:
             o = outs[i] = Tensor._wrap(o.data)  # an input or a value from outside: an alias
         seen.add(id(o))

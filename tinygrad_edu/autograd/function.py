@@ -295,8 +295,10 @@ class Function:
             out = _fix_output(cls, ctx, out)
         t = _new_tensor(Tensor)
         t.data = out
-        # float32 and float64 (numpy's dtype singletons) by identity; then any float or complex
-        if record and ((dt := out.dtype) is _FLOAT32 or dt is _FLOAT64 or dt.kind in "fc"):
+        # float32 and float64 (numpy's dtype singletons) by identity; then any float; complex
+        # results are refused (their gradients would need PyTorch's conjugate convention)
+        if record and ((dt := out.dtype) is _FLOAT32 or dt is _FLOAT64 or dt.kind == "f" or (
+                dt.kind == "c" and complex_refused(cls.__name__, args))):
             t._requires_grad = True
             t._ctx = ctx
             ctx.parents = args
@@ -326,6 +328,17 @@ class Function:
         ctx.saved = ()
         ctx.needs_input_grad = (False,) * len(args)
         return cls.forward(ctx, *args, **kwargs)
+
+
+def complex_refused(name: str, args: tuple) -> NoReturn:
+    """An op would record a complex result computed from tensors that require grad: refuse,
+    rather than give gradients without PyTorch's conjugate (Wirtinger) convention."""
+    raise TypeError(
+        f"{name}: its result is complex (inputs: {_describe_inputs(args)}) and computed from "
+        "tensors that require grad; tinygrad_edu does not differentiate complex values "
+        "(PyTorch's gradients of them follow a conjugate convention it does not implement). "
+        "Work with the real and imaginary parts as real tensors, or detach() first."
+    )
 
 
 def _forward_error(cls: type[Function], e: Exception, args: tuple) -> NoReturn:
