@@ -5,7 +5,9 @@ Eager execution pays, per op, for a Tensor, a graph node, the argument checks an
 backward, the topological sort and the per-edge shape and dtype checks. On small nets that
 is most of a step. A captured step runs the same primitives' ``forward`` and ``backward``
 rules on the same arrays, in the same order, as straight-line generated code: the results
-are bit-identical to eager, and what is left is numpy's own per-call cost.
+are bit-identical to eager, and what is left is numpy's own per-call cost. (Unless a pair of
+ops is rewritten into one, which only a captured step can do since it knows the whole graph:
+see :mod:`.jit_fusions`; those agree to rounding, and ``fuse=False`` turns them off.)
 
 How it works. The first two calls run eagerly while every op is recorded (inputs, options,
 which arrays flow where), and backward is recorded edge by edge (un-broadcasts, casts,
@@ -59,6 +61,7 @@ from .engine import (
 )
 from .function import _fix_output
 from .grad_mode import flags
+from .jit_fusions import find_fusions
 
 
 class NotCapturable(Exception):
@@ -297,8 +300,11 @@ def _traced_backward(rec: _Recording, loss: Any) -> None:
 # ----------------------------------------------------------------------------- code
 
 
-def _generate(rec: _Recording) -> Callable:
-    """Straight-line Python for one replay: ``replay(I) -> list of output arrays``."""
+def _generate(rec: _Recording, fuse: bool) -> Callable:
+    """Straight-line Python for one replay: ``replay(I) -> list of output arrays``; with
+    ``fuse``, pairs of ops that :mod:`.jit_fusions` rewrites run as one."""
+    fusions = find_fusions(rec) if fuse else {}
+    fused_cats = {f.cat: f for f in fusions.values()}
     ns: dict[str, Any] = {
         "ndarray": np.ndarray,
         "FIX": _fix_output,
@@ -315,6 +321,13 @@ def _generate(rec: _Recording) -> Callable:
     for k in range(len(rec.exts)):
         add(f"    e{k} = E[{k}].data")
     for i, (cls, ctx, srcs, kwargs) in enumerate(rec.fwd):
+        if i in fused_cats:  # computed by the fused op
+            continue
+        fusion = fusions.get(i)
+        if fusion is not None:
+            add(f"    # {cls.__name__} of the {rec.fwd[fusion.cat][0].__name__} op {fusion.cat}, "
+                f"as {fusion.cls.__name__}")
+            cls, ctx, srcs, kwargs = fusion.cls, fusion.ctx, fusion.srcs, fusion.kwargs
         ns[f"F{i}"] = cls.forward
         ns[f"C{i}"] = ctx
         ns[f"T{i}"] = cls
@@ -347,12 +360,22 @@ def _generate(rec: _Recording) -> Callable:
             add(f"        del g_{_source_name(s)}")
             continue
         _, i, wrapped, edges = step
-        call = f"B{i}(C{i}, g_v{i})"
-        ns[f"B{i}"] = rec.fwd[i][0].backward
-        add(f"        r = ({call},)" if wrapped else f"        r = {call}")
-        add(f"        C{i}.saved = EMPTY")
-        add(f"        del g_v{i}")
+        fusion = fusions.get(i)
+        if i in fused_cats:  # the pieces' gradients, made by the fused op
+            add(f"        r = R{i}")
+            add(f"        del R{i}")
+        else:
+            call = f"B{i}(C{i}, g_v{i})"
+            ns[f"B{i}"] = (rec.fwd[i][0] if fusion is None else fusion.cls).backward
+            add(f"        r = ({call},)" if wrapped else f"        r = {call}")
+            add(f"        C{i}.saved = EMPTY")
+            add(f"        del g_v{i}")
         for pos, ps, ub, cast, acc in edges:
+            if fusion is not None:
+                if ps == ("op", fusion.cat):  # kept for the concatenation's turn
+                    add(f"        R{fusion.cat} = r")
+                    continue
+                pos = fusion.position(pos)
             expr = f"r[{pos}]"
             if ub is not None:
                 ns[f"S{n}"], ns[f"N{n}"] = ub, rec.fwd[i][0].__name__ + "Backward"
@@ -401,10 +424,12 @@ class CompiledStep:
     replayed calls, ``source`` shows the generated code.
     """
 
-    def __init__(self, fn: Callable, optimizer: Any = None, *, max_programs: int = 8) -> None:
+    def __init__(self, fn: Callable, optimizer: Any = None, *, max_programs: int = 8,
+                 fuse: bool = True) -> None:
         self.fn = fn
         self.optimizer = optimizer
         self.max_programs = max_programs
+        self.fuse = fuse
         self.replays = 0
         self._programs: dict[tuple, _Program] = {}
         self._warned: set[str] = set()
@@ -510,7 +535,7 @@ class CompiledStep:
                 if why is not None:
                     self._give_up(prog, why)
                 else:
-                    prog.replay = _generate(rec)
+                    prog.replay = _generate(rec, self.fuse)
                     prog.source = prog.replay.source
                     prog.exts = rec.exts
                     prog.ext_sig = [(e.data.shape, e.data.dtype) for e in rec.exts]
@@ -544,12 +569,16 @@ class CompiledStep:
             )
 
 
-def compile_step(fn: Callable, optimizer: Any = None, *, max_programs: int = 8) -> CompiledStep:
+def compile_step(fn: Callable, optimizer: Any = None, *, max_programs: int = 8,
+                 fuse: bool = True) -> CompiledStep:
     """Capture a training step: ``fn(*inputs)`` returns the loss (or a tuple, loss first).
 
     Each call of the result does ``optimizer.zero_grad()``, ``fn``, ``backward`` and
     ``optimizer.step()``; from the third call on, by replaying a recording of the first two
-    (see :mod:`tinygrad_edu.autograd.jit`). Results are bit-identical to eager execution.
-    Keep ``max_programs`` recordings (one per distinct input shapes).
+    (see :mod:`tinygrad_edu.autograd.jit`). Results are bit-identical to eager execution,
+    except where ``fuse`` lets a pair of ops run as one (see
+    :mod:`tinygrad_edu.autograd.jit_fusions`: a concatenation that only feeds a matrix
+    product), which agrees to rounding; ``fuse=False`` replays every op as recorded. Keep
+    ``max_programs`` recordings (one per distinct input shapes).
     """
-    return CompiledStep(fn, optimizer, max_programs=max_programs)
+    return CompiledStep(fn, optimizer, max_programs=max_programs, fuse=fuse)

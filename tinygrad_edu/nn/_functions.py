@@ -117,6 +117,74 @@ class DenseOp(Function):
     backward = _affine_backward(kernel_in_out=True)
 
 
+class ConcatAffine(Function):
+    """``cat(pieces, axis=-1) @ k (+ b)`` without the concatenated matrix: the sum of each
+    piece's product with its rows of ``k``. 2-D float arrays of one dtype only.
+
+    Eager execution cannot know that a concatenation only feeds a product; a captured step
+    can (``compile_step`` puts this op in place of the pair, see
+    :mod:`tinygrad_edu.autograd.jit_fusions`). A bias column, ``cat([ones, a]) @ w`` as in
+    the seeds, is the usual case: the concatenation copies row by row, and its gradient,
+    sliced out of the product's, is a strided array that makes every later elementwise pass
+    several times slower. Here each piece's gradient is its own contiguous product.
+
+    Inputs: the pieces, then the weight (``(in, out)``, or ``(out, in)`` when
+    ``weight_out_in``: ``nn.Linear``'s), then the bias when ``has_bias``. Equal to the pair
+    up to rounding (the products are summed in another order).
+
+    >>> import numpy as np
+    >>> a, b, k = np.ones((4, 1)), np.arange(8.0).reshape(4, 2), np.arange(6.0).reshape(3, 2)
+    >>> ctx = ConcatAffine._backward_cls()
+    >>> out = ConcatAffine.forward(ctx, a, b, k, sizes=(1, 2), weight_out_in=False,
+    ...                            has_bias=False)
+    >>> bool(np.allclose(out, np.concatenate([a, b], axis=1) @ k))
+    True
+    """
+
+    _fresh_grads = True  # every gradient is a new product
+
+    @staticmethod
+    def forward(ctx, *args, sizes, weight_out_in, has_bias):
+        n = len(sizes)
+        pieces, w = args[:n], args[n]
+        k = w.T if weight_out_in else w
+        ctx.saved = (*pieces, k)
+        ctx.sizes, ctx.weight_out_in = sizes, weight_out_in
+        out = None
+        start = 0
+        for x, size in zip(pieces, sizes):
+            part = np.dot(x, k[start:start + size])
+            start += size
+            if out is None:
+                out = part
+            else:
+                out += part
+        if has_bias:
+            out += args[n + 1]
+        return out
+
+    @staticmethod
+    def backward(ctx, g):
+        *pieces, k = ctx.saved
+        needs = ctx.needs_input_grad
+        n = len(pieces)
+        grads = []
+        start = 0
+        gk = np.empty(k.shape, k.dtype) if needs[n] else None
+        for x, size, need in zip(pieces, ctx.sizes, needs):
+            rows = slice(start, start + size)
+            start += size
+            grads.append(np.dot(g, k[rows].T) if need else None)
+            if gk is not None:
+                np.dot(x.T, g, out=gk[rows])
+        if gk is not None and ctx.weight_out_in:
+            gk = np.ascontiguousarray(gk.T)  # (out, in), as nn.Linear's weight
+        grads.append(gk)
+        if len(needs) > n + 1:  # the bias: as _sum_rows
+            grads.append(np.dot(cached_ones((g.shape[0],), g.dtype), g) if needs[n + 1] else None)
+        return tuple(grads)
+
+
 def _named_error(kind: type, message: str) -> Exception:
     err = kind(message)
     err.named_op = True  # the message names the function: Function.apply keeps it

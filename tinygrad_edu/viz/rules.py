@@ -137,6 +137,10 @@ RULES: dict[str, Rule] = {
                    "the rows", ("x", "W", "b")),
     "DenseOp": Rule("out = x @ K + b", "x gets g @ Kᵀ, K gets xᵀ @ g, b gets g summed over "
                     "the rows", ("x", "K", "b")),
+    "ConcatAffine": Rule("out = [x₁ x₂ …] @ K + b, without joining the pieces (a captured "
+                         "step's rewrite of a concatenation feeding a product)",
+                         "each piece xᵢ gets g @ Kᵢᵀ (Kᵢ: its rows of K), K gets the xᵢᵀ @ g "
+                         "stacked, b gets g summed over the rows"),
     "MSELoss": Rule("out = mean (or sum) of (x − y)²",
                     "x gets 2·(x − y)·g/n, y gets −2·(x − y)·g/n (n = 1 for a sum)",
                     ("x", "y")),
