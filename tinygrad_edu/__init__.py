@@ -23,7 +23,6 @@ from . import (  # the layers above the core; the core itself never imports them
 from . import numpy_interop as _numpy_interop  # noqa: F401  (installs numpy dispatch)
 from .autograd import (
     Context,
-    Function,
     compile_step,
     detect_anomaly,
     enable_grad,
@@ -34,6 +33,7 @@ from .autograd import (
     set_detect_anomaly,
     set_grad_enabled,
 )
+from .autograd.function import Function  # the library's kind; tg.autograd.Function is PyTorch's
 from .creation import (
     BoolTensor,
     DoubleTensor,

@@ -844,8 +844,20 @@ class inference_mode(_ModeContext):
     def __init__(self, mode: bool = True) -> None:
         self.mode = bool(mode)
 
+    _depth = 0  # how many inference_mode(True) blocks are open (is_inference_mode_enabled)
+
     def _enter_value(self) -> bool:
         return False if self.mode else self._prev
+
+    def __enter__(self) -> None:
+        super().__enter__()
+        if self.mode:
+            inference_mode._depth += 1
+
+    def __exit__(self, *exc: object) -> None:
+        super().__exit__(*exc)
+        if self.mode:
+            inference_mode._depth -= 1
 
     def __call__(self, func: Callable) -> Callable:
         mode = self.mode
@@ -856,6 +868,17 @@ class inference_mode(_ModeContext):
                 return func(*args, **kwargs)
 
         return wrapper
+
+
+def is_inference_mode_enabled() -> bool:
+    """Whether an ``inference_mode()`` block is open (PyTorch's name).
+
+    >>> import tinygrad_edu as tg
+    >>> with tg.inference_mode():
+    ...     tg.is_inference_mode_enabled()
+    True
+    """
+    return inference_mode._depth > 0
 
 
 _PRINT_DEFAULTS = {"precision": None, "threshold": 200, "edgeitems": 3, "linewidth": None,
@@ -961,6 +984,7 @@ class MathMethods:
     relu_ = _inplace_unary("relu_", "relu")
     rsqrt_ = _inplace_unary("rsqrt_", "rsqrt")
     clip_ = _inplace_unary("clip_", "clamp")
+    index_add_ = _inplace_unary("index_add_", "index_add")
 
 
 # functions whose method form takes the tensor as the first argument (x.mm(w) = tg.mm(x, w));
@@ -1012,6 +1036,7 @@ __all__ = [
     "frac",
     "inference_mode",
     "inverse",
+    "is_inference_mode_enabled",
     "isclose",
     "isfinite",
     "isinf",

@@ -257,6 +257,28 @@ class ShapeMethods:
         placed, _ = _scattered(self, dim, index, src, "scatter_add")
         return self + placed
 
+    def index_add(self, dim: int, index: Any, source: Any, *, alpha: float = 1) -> Any:
+        """A copy of ``self`` with ``alpha * source[..., i, ...]`` added at position
+        ``index[i]`` of dim ``dim`` (repeated indices add up). Differentiable in ``self`` and
+        ``source``.
+
+        >>> import tinygrad_edu as tg
+        >>> tg.zeros(3, 2).index_add(0, tg.tensor([2, 0, 2]), tg.ones(3, 2))
+        tensor([[1., 1.],
+                [0., 0.],
+                [2., 2.]])
+        """
+        d = _dim(self, dim, "index_add")
+        idx = _index_array(index, "index_add").reshape(-1)
+        src = source if hasattr(source, "_ctx") else type(self)._wrap(np.asarray(source))
+        want = (*self.shape[:d], len(idx), *self.shape[d + 1:])
+        if tuple(src.shape) != want:
+            raise ValueError(f"index_add: source has shape {tuple(src.shape)}, but an input of "
+                             f"shape {self.shape} with {len(idx)} indices along dim {d} needs "
+                             f"{want}")
+        where = idx.reshape((1,) * d + (-1,) + (1,) * (self.ndim - d - 1))
+        return self.scatter_add(d, np.broadcast_to(where, want), src * alpha if alpha != 1 else src)
+
     def scatter(self, dim: int, index: Any, src: Any = None, *, value: Any = None,
                 reduce: str | None = None) -> Any:
         """A copy of ``self`` with ``src``'s entries (or ``value``) written at ``index`` along
