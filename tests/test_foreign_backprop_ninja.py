@@ -240,7 +240,7 @@ def test_index_add_into_a_constant_keeps_the_sources_gradient_and_errors_name_th
     assert dC.tolist() == [[6.0, 8.0], [0.0, 0.0], [0.0, 0.0], [12.0, 16.0]]
     (dC * tg.arange(8.0).view(4, 2)).sum().backward()
     assert demb.grad.tolist() == [[12.0, 14.0], [0.0, 2.0], [12.0, 14.0]]
-    with pytest.raises(ValueError, match=r"index_add: source of shape \(3, 3\).*\(3, 2\)"):
+    with pytest.raises(ValueError, match=r"index_add: source has shape \(3, 3\).*needs \(3, 2\)"):
         tg.zeros(4, 2).index_add(0, tg.tensor([0, 1, 2]), tg.ones(3, 3))
     with pytest.raises(TypeError, match=r"index_add: self \(float32\) and source \(float64\)"):
         tg.zeros(4, 2).index_add(0, tg.tensor([0]), tg.ones(1, 2, dtype=tg.float64))
@@ -333,7 +333,7 @@ def test_reading_the_grad_of_a_tensor_that_did_not_retain_it_warns() -> None:
     y, z = x * 2, x * 3
     z.retain_grad()
     (y * z).sum().backward()
-    with pytest.warns(UserWarning, match=r"not a leaf \(made by Mul\).*retain_grad\(\)"):
+    with pytest.warns(UserWarning, match=r"not a leaf Tensor.*retain_grad\(\)"):
         assert y.grad is None
     with warnings.catch_warnings():
         warnings.simplefilter("error")

@@ -579,10 +579,8 @@ def test_fit_returns_keras_history_with_validation_keys():
     assert h.params["steps"] == math.ceil(150 / 16) and h.model is model
     h2 = model.fit(x, y, epochs=1, validation_data=(x[:10], y[:10]), verbose=0)
     assert "val_loss" in h2.history
-    with pytest.raises(NotImplementedError, match="sample weights"):
-        model.fit(x, y, validation_data=(x, y, np.ones(len(x))), verbose=0)
-    with pytest.raises(NotImplementedError, match="class_weight is not supported"):
-        model.fit(x, y, class_weight={0: 1.0}, verbose=0)
+    with pytest.raises(ValueError, match="class_weight needs class labels"):
+        model.fit(x, y, class_weight={0: 1.0}, verbose=0)  # a regression target
     with pytest.raises(ValueError, match="y is missing"):
         model.fit(x, verbose=0)
 

@@ -23,7 +23,6 @@ from . import (  # the layers above the core; the core itself never imports them
 from . import numpy_interop as _numpy_interop  # noqa: F401  (installs numpy dispatch)
 from .autograd import (
     Context,
-    Function,
     compile_step,
     detect_anomaly,
     enable_grad,
@@ -34,7 +33,13 @@ from .autograd import (
     set_detect_anomaly,
     set_grad_enabled,
 )
+from .autograd.function import Function  # the library's kind; tg.autograd.Function is PyTorch's
 from .creation import (
+    BoolTensor,
+    DoubleTensor,
+    FloatTensor,
+    IntTensor,
+    LongTensor,
     arange,
     as_tensor,
     empty,
@@ -45,6 +50,7 @@ from .creation import (
     full_like,
     linspace,
     multinomial,
+    normal,
     ones,
     ones_like,
     rand,
@@ -105,7 +111,12 @@ any = _method_function("any")
 __version__ = "0.1.0"
 
 __all__ = [
+    "BoolTensor",
     "Context",
+    "DoubleTensor",
+    "FloatTensor",
+    "IntTensor",
+    "LongTensor",
     "GradcheckError",
     "History",
     "LostGradientError",
@@ -177,6 +188,7 @@ __all__ = [
     "rand",
     "rand_like",
     "randint",
+    "normal",
     "randn",
     "randn_like",
     "randperm",

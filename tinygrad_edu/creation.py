@@ -9,6 +9,7 @@ from typing import Any
 import numpy as np
 
 from . import dtypes
+from .autograd import is_grad_enabled
 from .device import check_device
 from .random import Generator, numpy_rng
 from .tensor import Tensor, _shape_args
@@ -21,6 +22,22 @@ def _on_cpu(factory: Callable) -> Callable:
     def wrapper(*args: Any, device: Any = None, **kwargs: Any) -> Tensor:
         check_device(device)
         return factory(*args, **kwargs)
+
+    return wrapper
+
+
+def _size_keyword(factory: Callable) -> Callable:
+    """Accept PyTorch's ``size=`` keyword as well as the sizes themselves:
+    ``rand(size=(2, 4))`` is ``rand(2, 4)``."""
+
+    @functools.wraps(factory)
+    def wrapper(*size: Any, **kwargs: Any) -> Tensor:
+        if "size" in kwargs:
+            if size:
+                raise TypeError(f"{factory.__name__}() got the size twice: as {size} and as "
+                                f"size={kwargs['size']}; give one of them")
+            size = (kwargs.pop("size"),)
+        return factory(*size, **kwargs)
 
     return wrapper
 
@@ -69,12 +86,14 @@ def as_tensor(data: Any, dtype: Any = None) -> Tensor:
 
 
 @_on_cpu
+@_size_keyword
 def zeros(*size: Any, dtype: Any = None, requires_grad: bool = False) -> Tensor:
     """A tensor of zeros: ``zeros(2, 3)`` or ``zeros((2, 3))``."""
     return _make(np.zeros(_shape_args(size), dtype=_float_dtype(dtype)), requires_grad)
 
 
 @_on_cpu
+@_size_keyword
 def ones(*size: Any, dtype: Any = None, requires_grad: bool = False) -> Tensor:
     """A tensor of ones: ``ones(2, 3)`` or ``ones((2, 3))``."""
     return _make(np.ones(_shape_args(size), dtype=_float_dtype(dtype)), requires_grad)
@@ -151,6 +170,7 @@ def eye(n: int, m: int | None = None, dtype: Any = None, requires_grad: bool = F
 
 
 @_on_cpu
+@_size_keyword
 def rand(
     *size: Any, generator: Generator | None = None, dtype: Any = None, requires_grad: bool = False
 ) -> Tensor:
@@ -160,11 +180,57 @@ def rand(
 
 
 @_on_cpu
+@_size_keyword
 def randn(
     *size: Any, generator: Generator | None = None, dtype: Any = None, requires_grad: bool = False
 ) -> Tensor:
     """Standard normal samples."""
     arr = numpy_rng(generator).standard_normal(_shape_args(size)).astype(_float_dtype(dtype))
+    return _make(arr, requires_grad)
+
+
+@_on_cpu
+def normal(
+    mean: Any = 0.0,
+    std: Any = 1.0,
+    size: Any = None,
+    *,
+    generator: Generator | None = None,
+    dtype: Any = None,
+    requires_grad: bool = False,
+) -> Tensor:
+    """Normal samples, PyTorch's ``torch.normal``: ``normal(0, 0.01, size=(2, 1))`` with
+    Python numbers and a size, or elementwise ``normal(mean, std)`` where either is a tensor
+    (the result takes the tensors' broadcast shape and dtype).
+
+    >>> import tinygrad_edu as tg
+    >>> tg.normal(0, 1, (2, 3)).shape, tg.normal(tg.zeros(4), 1.0).shape
+    ((2, 3), (4,))
+    """
+    tensors = [v for v in (mean, std) if isinstance(v, Tensor)]
+    if not tensors:
+        if size is None:
+            raise TypeError(
+                f"normal({mean!r}, {std!r}) needs a size when mean and std are numbers, "
+                f"as in PyTorch: normal({mean!r}, {std!r}, size=(2, 3))")
+        shape = _shape_args((size,))
+        arr = numpy_rng(generator).normal(mean, std, shape).astype(_float_dtype(dtype))
+        return _make(arr, requires_grad)
+    if size is not None:
+        raise TypeError("normal(mean, std, size): size is only for numbers mean and std; "
+                        "with a tensor mean or std the result takes their shape")
+    if any(t.requires_grad for t in tensors) and is_grad_enabled():
+        raise RuntimeError(
+            "normal(mean, std) with a mean or std that requires grad: the sample does not "
+            "carry a gradient to them (PyTorch gives zeros there). To learn them, write "
+            "mean + std * randn_like(std) (the reparameterization), which does.")
+    mean_arr, std_arr = (v.data if isinstance(v, Tensor) else v for v in (mean, std))
+    shape = np.broadcast_shapes(np.shape(mean_arr), np.shape(std_arr))
+    out_dtype = np.result_type(*(t.dtype for t in tensors))
+    if out_dtype.kind != "f":
+        raise TypeError(f"normal(mean, std): a tensor mean or std must be floating point, got "
+                        f"{out_dtype}; convert it first, e.g. mean.float()")
+    arr = numpy_rng(generator).normal(mean_arr, std_arr, shape).astype(out_dtype)
     return _make(arr, requires_grad)
 
 
@@ -231,6 +297,7 @@ def randperm(n: int, generator: Generator | None = None) -> Tensor:
 
 
 @_on_cpu
+@_size_keyword
 def empty(*size: Any, dtype: Any = None, requires_grad: bool = False) -> Tensor:
     """PyTorch's ``empty``; here the values are zeros (numpy memory is cheap to clear)."""
     return zeros(*size, dtype=dtype, requires_grad=requires_grad)
@@ -239,3 +306,27 @@ def empty(*size: Any, dtype: Any = None, requires_grad: bool = False) -> Tensor:
 @_on_cpu
 def empty_like(t: Any, dtype: Any = None, requires_grad: bool = False) -> Tensor:
     return zeros_like(t, dtype=dtype, requires_grad=requires_grad)
+
+
+def _legacy_constructor(type_name: str, dtype: Any) -> Callable:
+    """PyTorch's legacy ``torch.FloatTensor(...)``: from data (``FloatTensor([1, 2])``), or
+    zeros of a size (``FloatTensor(2, 3)``; PyTorch leaves those values uninitialized)."""
+
+    def constructor(*args: Any, device: Any = None) -> Tensor:
+        check_device(device)
+        if all(isinstance(a, int) and not isinstance(a, bool) for a in args):
+            return zeros(*(args or (0,)), dtype=dtype)
+        if len(args) != 1:
+            raise TypeError(f"{type_name}() takes data (a list, array or tensor) or sizes as "
+                            f"ints, got {len(args)} arguments: {args!r}")
+        return tensor(args[0], dtype=dtype)
+
+    constructor.__name__ = constructor.__qualname__ = type_name
+    return constructor
+
+
+FloatTensor = _legacy_constructor("FloatTensor", np.float32)
+DoubleTensor = _legacy_constructor("DoubleTensor", np.float64)
+LongTensor = _legacy_constructor("LongTensor", np.int64)
+IntTensor = _legacy_constructor("IntTensor", np.int32)
+BoolTensor = _legacy_constructor("BoolTensor", np.bool_)

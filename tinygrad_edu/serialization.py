@@ -324,7 +324,7 @@ def save(obj: Any, path: str | os.PathLike) -> None:
     """
     path = os.fspath(path)
     ext = check_extension(path)
-    if not isinstance(obj, Mapping | list | tuple):
+    if not isinstance(obj, Mapping | list | tuple | Tensor | np.ndarray):
         raise SerializationError(
             f"save() stores a state dict or a nested state, got {type(obj).__name__}"
             + ("; save its state instead: save(obj.state_dict(), path)"

@@ -16,6 +16,7 @@ import numpy as np
 from . import device as _device
 from . import dims as _dims
 from . import dtypes
+from .autograd import api as _api
 from .autograd import engine
 from .autograd import function as _function
 from .autograd import inplace as _inplace
@@ -87,6 +88,13 @@ class MinMaxResult(NamedTuple):
         )
 
 
+_NON_LEAF_GRAD = (
+    "The .grad attribute of a Tensor that is not a leaf Tensor is being accessed: backward() "
+    "does not fill it (it is None). Call .retain_grad() on the tensor before backward() to "
+    "keep its gradient, or read the .grad of the leaf (the parameter) instead."
+)
+
+
 class RemovableHandle:
     """Returned by ``register_hook``; ``remove()`` unregisters the hook."""
 
@@ -154,6 +162,12 @@ class Tensor(ShapeMethods, MathMethods):
     @requires_grad.setter
     def requires_grad(self, value: bool) -> None:
         value = bool(value)
+        if value and self.data.dtype.kind == "c":
+            raise TypeError(
+                f"complex tensors ({self.data.dtype}) cannot require gradients in tinygrad_edu: "
+                "PyTorch's gradients of complex values follow a conjugate convention that is not "
+                "implemented. Keep the real and imaginary parts as two real tensors."
+            )
         if value and self.data.dtype.kind not in "fc":
             raise TypeError(
                 f"only floating-point tensors can require gradients, and this one is "
@@ -180,21 +194,11 @@ class Tensor(ShapeMethods, MathMethods):
         array, so a training step makes no Tensor per parameter); the first read here wraps
         it, once: ``p.grad is p.grad``, and writing into ``p.grad`` changes what ``step()``
         uses, as in PyTorch."""
-        g = self._kept_grad()
-        if g is None and self._ctx is not None and not self._retains_grad:
-            warnings.warn(
-                f"The .grad of a tensor that is not a leaf (made by {self._ctx.name}) is "
-                "not kept by backward() and is None: call .retain_grad() on it before "
-                "backward(), or read the .grad of the leaf you meant", UserWarning,
-                stacklevel=2)
-        return g
-
-    def _kept_grad(self) -> Tensor | None:
-        """``.grad`` without the non-leaf warning: for library code that walks a graph and
-        reads every node's (the drawings)."""
         g = self._grad
         if type(g) is np.ndarray:
             g = self._grad = Tensor._wrap(g)
+        elif g is None and self._ctx is not None and not self._retains_grad:
+            warnings.warn(_NON_LEAF_GRAD, UserWarning, stacklevel=2)
         return g
 
     @grad.setter
@@ -306,12 +310,14 @@ class Tensor(ShapeMethods, MathMethods):
 
     def retain_grad(self) -> None:
         """Keep ``.grad`` for this non-leaf tensor after backward (leaves always keep it)."""
+        if not self._requires_grad:
+            raise RuntimeError("can't retain_grad on a tensor that has requires_grad=False")
         if self._ctx is not None:
             self._retains_grad = True
 
     @property
     def retains_grad(self) -> bool:
-        """Whether ``retain_grad()`` was called on this non-leaf tensor (False for leaves)."""
+        """Whether this non-leaf tensor keeps its ``.grad`` (``retain_grad()`` was called)."""
         return self._retains_grad
 
     def register_hook(self, hook: Callable[[Tensor], Tensor | None]) -> RemovableHandle:
@@ -333,14 +339,33 @@ class Tensor(ShapeMethods, MathMethods):
         self._hooks[key] = hook
         return RemovableHandle(self._hooks, key)
 
+    def register_post_accumulate_grad_hook(self, hook: Callable[[Tensor], None]) -> Any:
+        """Call ``hook(tensor)`` after backward has added to this leaf's ``.grad`` (PyTorch's
+        hook for an optimizer step fused into backward). Returns a handle with ``remove()``.
+
+        >>> import tinygrad_edu as tg
+        >>> w = tg.tensor([1.0, 2.0], requires_grad=True)
+        >>> seen = []
+        >>> _ = w.register_post_accumulate_grad_hook(lambda p: seen.append(p.grad.tolist()))
+        >>> (w * 3).sum().backward()
+        >>> seen
+        [[3.0, 3.0]]
+        """
+        if self._ctx is not None:
+            raise RuntimeError("post accumulate grad hooks cannot be registered on non-leaf "
+                               "tensors (backward does not fill their .grad)")
+        return self.register_hook(engine.PostAccumulateGradHook(hook))
+
     # ----------------------------------------------------------------- autograd
     def backward(
         self,
         gradient: Any = None,
         retain_graph: bool | None = None,
         create_graph: bool = False,
+        inputs: Any = None,
     ) -> None:
-        """Accumulate the gradient of this tensor into ``.grad`` of every leaf it depends on.
+        """Accumulate the gradient of this tensor into ``.grad`` of every leaf it depends on
+        (of the tensors in ``inputs`` only, when given).
 
         A single-element tensor needs no ``gradient``; otherwise pass one of its shape. The
         graph is freed afterwards unless ``retain_graph=True``. With ``create_graph=True`` the
@@ -352,7 +377,10 @@ class Tensor(ShapeMethods, MathMethods):
         >>> x.grad
         tensor(4.)
         """
-        engine.backward(self, gradient, retain_graph, create_graph)
+        if inputs is None:
+            engine.backward(self, gradient, retain_graph, create_graph)
+        else:
+            _api.backward(self, gradient, retain_graph, create_graph, inputs)
 
     # ----------------------------------------------------------------- printing
     def __format__(self, spec: str) -> str:
@@ -820,7 +848,23 @@ class Tensor(ShapeMethods, MathMethods):
     def bool(self) -> Tensor:
         return self.astype(np.bool_)
 
-    type = to
+    def type(self, dtype: Any = None, non_blocking: bool = False, **kwargs: Any) -> Any:
+        """PyTorch's ``type``: with no argument the legacy type name (``'torch.FloatTensor'``),
+        as a string; with a dtype or such a name, the tensor converted to it.
+
+        >>> import tinygrad_edu as tg
+        >>> x = tg.ones(2)
+        >>> x.type(), x.type(tg.int64).dtype, x.type("torch.LongTensor").type()
+        ('torch.FloatTensor', dtype('int64'), 'torch.LongTensor')
+        """
+        if dtype is None:
+            return f"torch.{_LEGACY_TYPE_NAMES[self.dtype.name]}"
+        if isinstance(dtype, str):
+            dtype = _dtype_from_type_name(dtype)
+        elif isinstance(dtype, Tensor):
+            raise TypeError("type(): dtype must be a type, str, or dtype object, got a Tensor; "
+                            "to take another tensor's dtype use x.type_as(other) or x.to(other)")
+        return self.astype(dtype)
 
     # ----------------------------------------------------------------- reductions
     def sum(
@@ -1196,6 +1240,25 @@ _COMPARISONS = {
 
 def _as_tuple(a: int | tuple) -> tuple:
     return a if isinstance(a, tuple) else (a,)
+
+
+_LEGACY_TYPE_NAMES = {
+    "float32": "FloatTensor", "float64": "DoubleTensor", "float16": "HalfTensor",
+    "int64": "LongTensor", "int32": "IntTensor", "int16": "ShortTensor", "int8": "CharTensor",
+    "uint8": "ByteTensor", "bool": "BoolTensor", "complex64": "ComplexFloatTensor",
+    "complex128": "ComplexDoubleTensor",
+}
+
+
+def _dtype_from_type_name(name: str) -> np.dtype:
+    """The dtype of a legacy type name such as ``'torch.FloatTensor'``, or a clear error."""
+    by_name = {f"torch.{v}": np.dtype(k) for k, v in _LEGACY_TYPE_NAMES.items()}
+    if name in by_name:
+        return by_name[name]
+    if name.startswith("torch.cuda."):
+        _device.check_device("cuda")
+    raise ValueError(f"type(): invalid type {name!r}; give a dtype (x.type(torch.float64)) "
+                     f"or one of {', '.join(sorted(by_name))}")
 
 
 def _is_dtype(name: str) -> bool:

@@ -122,6 +122,25 @@ def bmm(input: Any, mat2: Any) -> Any:
 
 
 @_refuses_out
+def mv(input: Any, vec: Any) -> Any:
+    """The product of a matrix (n, m) and a vector (m,): a vector (n,).
+
+    >>> import tinygrad_edu as tg
+    >>> tg.mv(tg.ones(2, 3), tg.tensor([1.0, 2.0, 3.0]))
+    tensor([6., 6.])
+    """
+    a, b = _t(input), _t(vec)
+    if a.ndim != 2 or b.ndim != 1:
+        raise _shape_error("mv", f"a matrix (2-D) and a vector (1-D) expected, got shapes "
+                           f"{a.shape} and {b.shape}; use tg.matmul for other shapes")
+    if a.shape[1] != b.shape[0]:
+        raise _shape_error("mv", f"size mismatch, mat {a.shape[0]}x{a.shape[1]} and vec "
+                           f"({b.shape[0]}): the matrix needs as many columns as the vector has "
+                           "elements")
+    return _la.MatMul.apply(a, b)
+
+
+@_refuses_out
 def dot(input: Any, tensor: Any) -> Any:
     """The dot product of two 1-D tensors of the same length (a 0-d tensor).
 
@@ -831,8 +850,20 @@ class inference_mode(_ModeContext):
     def __init__(self, mode: bool = True) -> None:
         self.mode = bool(mode)
 
+    _depth = 0  # how many inference_mode(True) blocks are open (is_inference_mode_enabled)
+
     def _enter_value(self) -> bool:
         return False if self.mode else self._prev
+
+    def __enter__(self) -> None:
+        super().__enter__()
+        if self.mode:
+            inference_mode._depth += 1
+
+    def __exit__(self, *exc: object) -> None:
+        super().__exit__(*exc)
+        if self.mode:
+            inference_mode._depth -= 1
 
     def __call__(self, func: Callable) -> Callable:
         mode = self.mode
@@ -843,6 +874,17 @@ class inference_mode(_ModeContext):
                 return func(*args, **kwargs)
 
         return wrapper
+
+
+def is_inference_mode_enabled() -> bool:
+    """Whether an ``inference_mode()`` block is open (PyTorch's name).
+
+    >>> import tinygrad_edu as tg
+    >>> with tg.inference_mode():
+    ...     tg.is_inference_mode_enabled()
+    True
+    """
+    return inference_mode._depth > 0
 
 
 _PRINT_DEFAULTS = {"precision": None, "threshold": 200, "edgeitems": 3, "linewidth": None,
@@ -954,7 +996,8 @@ class MathMethods:
 # add, sub and div replace Tensor's aliases of its operators (for alpha= and rounding_mode=)
 _METHODS = (
     "add", "sub", "div",
-    "mm", "bmm", "dot", "outer", "norm", "rsqrt", "fmod", "lerp", "logit", "isinf", "isclose",
+    "mm", "mv", "bmm", "dot", "outer", "norm", "rsqrt", "fmod", "lerp", "logit", "isinf",
+    "isclose",
     "allclose", "equal", "nan_to_num", "frac", "sgn", "inverse", "det", "logdet", "tan", "atan",
     "asin", "acos", "sinh", "cosh", "asinh", "acosh", "atanh", "arctan", "arcsin", "arccos",
     "arcsinh", "arccosh", "arctanh", "atan2", "arctan2", "log2", "log10", "exp2", "xlogy",
@@ -998,6 +1041,7 @@ __all__ = [
     "frac",
     "inference_mode",
     "inverse",
+    "is_inference_mode_enabled",
     "isclose",
     "isfinite",
     "isinf",
@@ -1014,6 +1058,7 @@ __all__ = [
     "mm",
     "mul",
     "multiply",
+    "mv",
     "nan_to_num",
     "neg",
     "negative",

@@ -44,6 +44,14 @@ def _dim(t: Any, dim: Any, op: str) -> int:
     return _dims.normalize_dim(dim, t.ndim, op, t.shape)
 
 
+def _dim_or_axis(dim: Any, axis: Any, op: str) -> Any:
+    """The one dimension given as ``dim`` or as numpy's ``axis`` (PyTorch takes either)."""
+    if (dim is None) == (axis is None):
+        raise TypeError(f"{op}() needs its dimension once, as dim or as axis "
+                        f"(got dim={dim!r}, axis={axis!r})")
+    return axis if dim is None else dim
+
+
 def _sizes(sizes: tuple) -> tuple:
     """``f(2, 3)`` and ``f((2, 3))`` alike."""
     if len(sizes) == 1 and isinstance(sizes[0], Sequence | np.ndarray):
@@ -282,10 +290,8 @@ class ShapeMethods:
         src = source if hasattr(source, "_ctx") else type(self)._wrap(np.asarray(source))
         want = (*self.shape[:d], idx.size, *self.shape[d + 1:])
         if src.shape != want:
-            raise ValueError(
-                f"index_add: source of shape {src.shape} does not fit: with an index of "
-                f"{idx.size} entries along dim {d} of self (shape {self.shape}) it must have "
-                f"shape {want}")
+            raise ValueError(f"index_add: source has shape {src.shape}, but an input of shape "
+                             f"{self.shape} with {idx.size} indices along dim {d} needs {want}")
         if src.dtype != self.dtype:
             raise TypeError(
                 f"index_add: self ({self.dtype}) and source ({src.dtype}) must have the same "
@@ -457,23 +463,26 @@ class ShapeMethods:
             dim = _dim(self, dim, "prod")
         return _nf().prod(self, dim, _scan_dtype(self, dtype), keepdims=keepdim)
 
-    def cumsum(self, dim: int, *, dtype: Any = None) -> Any:
-        """Running sums along ``dim``.
+    def cumsum(self, dim: int | None = None, *, dtype: Any = None, axis: int | None = None) -> Any:
+        """Running sums along ``dim`` (``axis=``, numpy's name, as PyTorch accepts it).
 
         >>> import tinygrad_edu as tg
-        >>> tg.tensor([1, 2, 3]).cumsum(0)
-        tensor([1, 3, 6])
+        >>> tg.tensor([1, 2, 3]).cumsum(0), tg.tensor([[1, 2]]).cumsum(axis=1)
+        (tensor([1, 3, 6]), tensor([[1, 3]]))
         """
-        return _nf().cumsum(self, _dim(self, dim, "cumsum"), _scan_dtype(self, dtype))
+        d = _dim(self, _dim_or_axis(dim, axis, "cumsum"), "cumsum")
+        return _nf().cumsum(self, d, _scan_dtype(self, dtype))
 
-    def cumprod(self, dim: int, *, dtype: Any = None) -> Any:
-        """Running products along ``dim``.
+    def cumprod(self, dim: int | None = None, *, dtype: Any = None,
+                axis: int | None = None) -> Any:
+        """Running products along ``dim`` (or ``axis=``).
 
         >>> import tinygrad_edu as tg
         >>> tg.tensor([1.0, 2.0, 3.0]).cumprod(0)
         tensor([1., 2., 6.])
         """
-        return _nf().cumprod(self, _dim(self, dim, "cumprod"), _scan_dtype(self, dtype))
+        d = _dim(self, _dim_or_axis(dim, axis, "cumprod"), "cumprod")
+        return _nf().cumprod(self, d, _scan_dtype(self, dtype))
 
     def trace(self) -> Any:
         """The sum of the main diagonal of a 2-d tensor.

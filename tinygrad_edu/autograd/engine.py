@@ -18,7 +18,7 @@ import numpy as np
 from . import function as _function
 from . import versions
 from .function import Context
-from .grad_mode import flags
+from .grad_mode import AnomalyError, flags
 from .inplace import resolve_parents
 
 
@@ -93,7 +93,7 @@ def _check_backward(ctx: Context, grad_out: Any, grads: tuple) -> None:
         arr = np.asarray(getattr(g, "data", g))
         if arr.dtype.kind in "fc" and not np.isfinite(arr).all():
             where = getattr(ctx, "created_at", None) or "(made before anomaly detection was on)"
-            raise FloatingPointError(
+            raise AnomalyError(
                 f"{ctx.name}Backward produced inf/nan in the gradient of its input {i} "
                 f"(shape {arr.shape}) from a finite incoming gradient.\n"
                 f"the op was created at:\n  {where}"
@@ -242,6 +242,8 @@ def run_backward(
                     captured[i] = g
             elif ctx is None or t._retains_grad:
                 _leaf_accumulate(t, g, create_graph, not t._hooks and id(t) in owned)
+                if t._hooks and ctx is None:
+                    _run_post_accumulate_hooks(t)
             if ctx is None:
                 continue
             parents = ctx.parents
@@ -395,6 +397,7 @@ def _run_plain(root: Any, seed: Any, retain_graph: bool) -> None:
             g = pop_grad(k)
             if t._hooks:
                 _leaf_accumulate(t, _run_hooks(t, g), False, False)
+                _run_post_accumulate_hooks(t)
             elif t._grad is None and type(g) is np.ndarray and g.dtype is t.data.dtype and (
                 k not in shared
             ):  # _leaf_accumulate's common case inlined: g becomes the new .grad as it is
@@ -423,10 +426,32 @@ def _wrong_count(ctx: Context, grads: tuple) -> None:
     )
 
 
+class PostAccumulateGradHook:
+    """A hook of ``register_post_accumulate_grad_hook``: kept with the gradient hooks (so a
+    tensor without hooks pays nothing), called with the tensor after its ``.grad`` is
+    updated, not with the gradient before."""
+
+    __slots__ = ("hook",)
+
+    def __init__(self, hook: Any) -> None:
+        self.hook = hook
+
+
+def _run_post_accumulate_hooks(t: Any) -> None:
+    for hook in list(t._hooks.values()):
+        if type(hook) is PostAccumulateGradHook and hook.hook(t) is not None:
+            raise RuntimeError(
+                f"post-accumulate-grad hook {_hook_name(hook.hook)!r} returned a value; it must "
+                "return None (it may change tensor.grad in place)"
+            )
+
+
 def _run_hooks(t: Any, g: Any) -> Any:
     Tensor = _function.Tensor
     is_tensor = isinstance(g, Tensor)
     for hook in t._hooks.values():
+        if type(hook) is PostAccumulateGradHook:
+            continue
         out = check_hook_result(hook, g, hook(g if is_tensor else Tensor._wrap(g)))
         if out is not None:
             g = out if is_tensor else (out.data if isinstance(out, Tensor) else out)
@@ -476,12 +501,16 @@ def grad(
     grad_outputs: Any = None,
     retain_graph: bool | None = None,
     create_graph: bool = False,
-    allow_unused: bool = False,
+    allow_unused: bool | None = None,
+    *,
+    materialize_grads: bool = False,
 ) -> tuple:
     """Gradients of ``outputs`` with respect to ``inputs``, returned (not accumulated).
 
     Like ``torch.autograd.grad``. With ``create_graph=True`` the results are differentiable,
-    so higher derivatives are ``grad`` of a ``grad``.
+    so higher derivatives are ``grad`` of a ``grad``. An input the outputs do not depend on
+    is an error, or gets ``None`` with ``allow_unused=True``, or zeros with
+    ``materialize_grads=True``.
 
     >>> import tinygrad_edu as tg
     >>> x = tg.tensor(3.0, requires_grad=True)
@@ -517,6 +546,8 @@ def grad(
     assert result is not None
     out = []
     for i, g in enumerate(result):
+        if g is None and materialize_grads:
+            g = np.zeros(inputs[i].data.shape, inputs[i].data.dtype)
         if g is None:
             if not allow_unused:
                 raise RuntimeError(

@@ -40,7 +40,7 @@ from typing import Any, NoReturn
 
 import numpy as np
 
-from .grad_mode import flags
+from .grad_mode import AnomalyError, flags
 
 # Bound by tinygrad_edu.tensor once the Tensor class exists (it imports this module).
 Tensor: Any = None
@@ -108,6 +108,25 @@ class Context:
     def __repr__(self) -> str:
         return f"<{type(self).__name__}>"
 
+    @property
+    def _saved_self(self) -> Any:
+        """PyTorch's name for a saved first input: that input itself."""
+        return _saved_input(self, 0, "_saved_self")
+
+    @property
+    def _saved_other(self) -> Any:
+        """PyTorch's name for a saved second input: that input itself."""
+        return _saved_input(self, 1, "_saved_other")
+
+    @property
+    def _saved_result(self) -> Any:
+        """PyTorch's name for a saved output: a Tensor of its values."""
+        own = {id(getattr(p, "data", None)) for p in self.parents}
+        found = [v for v in self.saved or () if isinstance(v, np.ndarray) and id(v) not in own]
+        if len(found) != 1:
+            raise _no_saved(self, "_saved_result")
+        return Tensor._wrap(found[0])
+
 
 _new_tensor = object.__new__
 _ndarray = np.ndarray
@@ -123,6 +142,24 @@ _NEEDED_1 = (True,)
 # Creation numbers of recorded nodes: a node's inputs were all made before it, so backward may
 # run the nodes in decreasing creation order (see ``engine.backward_order``).
 _next_seq = itertools.count(1).__next__
+
+
+def _saved_input(ctx: Context, i: int, name: str) -> Any:
+    parents = ctx.parents
+    if i < len(parents) and isinstance(parents[i], Tensor) and any(
+            v is parents[i].data for v in ctx.saved or ()):
+        return parents[i]
+    raise _no_saved(ctx, name)
+
+
+def _no_saved(ctx: Context, name: str) -> AttributeError:
+    state = ("freed by backward" if ctx.saved is None
+             else _describe_inputs(ctx.saved) or "nothing")
+    return AttributeError(
+        f"{type(ctx).__name__} has no {name}: tinygrad_edu does not name saved values as "
+        f"PyTorch does; grad_fn.saved_tensors holds what {ctx.name} saved ({state}), and "
+        "grad_fn.next_functions its inputs' nodes"
+    )
 
 
 def _describe_inputs(args: tuple) -> str:
@@ -252,14 +289,16 @@ class Function:
                 record = record and flags.grad_enabled
                 ctx.needs_input_grad = tuple(marks) if record else (False,) * n
                 out = cls.forward(ctx, *arrays, **kwargs)
-        except (ValueError, IndexError, TypeError) as e:
+        except (ValueError, IndexError, TypeError, AttributeError) as e:
             _forward_error(cls, e, args)
         if type(out) is not _ndarray:
             out = _fix_output(cls, ctx, out)
         t = _new_tensor(Tensor)
         t.data = out
-        # float32 and float64 (numpy's dtype singletons) by identity; then any float or complex
-        if record and ((dt := out.dtype) is _FLOAT32 or dt is _FLOAT64 or dt.kind in "fc"):
+        # float32 and float64 (numpy's dtype singletons) by identity; then any float; complex
+        # results are refused (their gradients would need PyTorch's conjugate convention)
+        if record and ((dt := out.dtype) is _FLOAT32 or dt is _FLOAT64 or dt.kind == "f" or (
+                dt.kind == "c" and complex_refused(cls.__name__, args))):
             t._requires_grad = True
             t._ctx = ctx
             ctx.parents = args
@@ -291,10 +330,30 @@ class Function:
         return cls.forward(ctx, *args, **kwargs)
 
 
+def complex_refused(name: str, args: tuple) -> NoReturn:
+    """An op would record a complex result computed from tensors that require grad: refuse,
+    rather than give gradients without PyTorch's conjugate (Wirtinger) convention."""
+    raise TypeError(
+        f"{name}: its result is complex (inputs: {_describe_inputs(args)}) and computed from "
+        "tensors that require grad; tinygrad_edu does not differentiate complex values "
+        "(PyTorch's gradients of them follow a conjugate convention it does not implement). "
+        "Work with the real and imaginary parts as real tensors, or detach() first."
+    )
+
+
 def _forward_error(cls: type[Function], e: Exception, args: tuple) -> NoReturn:
     """Re-raise an error of ``forward`` with the op's name and its inputs' shapes."""
     if getattr(e, "named_op", False):  # its message already names the function
         raise e
+    if isinstance(e, AttributeError):
+        if "numpy.ndarray" not in str(e):
+            raise e
+        raise AttributeError(
+            f"{cls.__name__}.forward: {e}. A tinygrad_edu.Function runs forward and backward on "
+            "numpy arrays (np.exp(x), x.T, x @ w). For PyTorch's custom Function, whose forward "
+            "and backward get Tensors (i.exp(), x.mm(w.t())), subclass "
+            "tinygrad_edu.autograd.Function (torch.autograd.Function) instead."
+        ) from None
     kind = next(k for k in (IndexError, ValueError, TypeError) if isinstance(e, k))
     raise kind(f"{cls.__name__}: {e} (inputs: {_describe_inputs(args)})") from None
 
@@ -335,8 +394,18 @@ def _check_forward(cls: type[Function], ctx: Context, args: tuple, out: np.ndarr
         arr = a.data if isinstance(a, Tensor) else a
         if isinstance(arr, np.ndarray) and arr.dtype.kind in "fc" and not np.isfinite(arr).all():
             return  # not this op's doing: an input was already non-finite
-    raise FloatingPointError(
+    raise AnomalyError(
         f"{cls.__name__} produced inf/nan in forward (output shape {out.shape}, {out.dtype}) "
         f"from inputs of shape {', '.join(str(np.shape(getattr(a, 'data', a))) for a in args)}"
         f"\nthe op was created at:\n  {ctx.created_at}"
     )
+
+
+def __getattr__(name: str) -> Any:
+    """PyTorch's ``torch.autograd.function`` names for custom Functions (``from
+    torch.autograd.function import once_differentiable``), from :mod:`.custom`."""
+    if name in ("once_differentiable", "FunctionCtx"):
+        from . import custom
+
+        return getattr(custom, name)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

@@ -140,20 +140,40 @@ class set_grad_enabled:
 
     def __init__(self, mode: bool) -> None:
         self._prev = flags.grad_enabled
-        flags.grad_enabled = bool(mode)
+        self.mode = bool(mode)
+        flags.grad_enabled = self.mode
 
     def __enter__(self) -> None:
-        pass
+        flags.grad_enabled = self.mode
 
     def __exit__(self, *exc: object) -> None:
         flags.grad_enabled = self._prev
+
+    def __call__(self, func: F) -> F:
+        """``@set_grad_enabled(False)``: the mode holds while ``func`` runs, not from the
+        moment the decorator is written (as in PyTorch)."""
+        flags.grad_enabled = self._prev
+        mode = self.mode
+
+        @functools.wraps(func)
+        def wrapper(*args: Any, **kwargs: Any) -> Any:
+            with set_grad_enabled(mode):
+                return func(*args, **kwargs)
+
+        return wrapper  # type: ignore[return-value]
+
+
+class AnomalyError(FloatingPointError, RuntimeError):
+    """What :class:`detect_anomaly` raises: a ``FloatingPointError`` that is also PyTorch's
+    ``RuntimeError``, so ``except RuntimeError`` written for PyTorch catches it too."""
 
 
 class detect_anomaly:
     """Find the operation that first makes a NaN or inf, in forward or in backward.
 
     While active, every operation checks its result; the first one whose result is not finite
-    (while its inputs were) raises ``FloatingPointError`` naming the op, its input shapes and the
+    (while its inputs were) raises :class:`AnomalyError` (a ``FloatingPointError`` and a
+    ``RuntimeError``) naming the op, its input shapes and the
     line of user code that created it. Costs one ``isfinite`` pass per op, so it is off by
     default. Also usable as a decorator.
 

@@ -73,6 +73,11 @@ class _Tracer:
 
     def __init__(self) -> None:
         self.ops: list[tuple] = []
+        self.refused: str | None = None  # why the call cannot be replayed, if known
+
+    def refuse(self, reason: str) -> None:
+        """Mark the call as not replayable (Python code runs that a replay would skip)."""
+        self.refused = self.refused or reason
 
     def record(self, cls: type, ctx: Any, args: tuple, kwargs: dict, out: Any) -> None:
         self.ops.append((cls, ctx, args, kwargs, out))
@@ -499,6 +504,8 @@ class CompiledStep:
         outs = self._outputs(out)
         rec = None
         try:
+            if tracer.refused:
+                raise NotCapturable(tracer.refused)
             if flags.inplace_epoch != epoch:
                 raise NotCapturable(
                     "the step function changes a tensor in place (e.g. batch norm's running "

@@ -44,6 +44,10 @@ def default_collate(batch: Sequence[Any]) -> Any:
         raise ValueError("default_collate: empty batch")
     first = batch[0]
     if isinstance(first, Tensor):
+        if any(isinstance(s, Tensor) and s.requires_grad for s in batch):
+            from ..functional import stack  # samples in a graph: their batch keeps it
+
+            return stack(batch)
         return Tensor._wrap(np.stack([s.data for s in batch]))
     if isinstance(first, np.ndarray | np.generic):
         return Tensor._wrap(np.stack([np.asarray(s) for s in batch]))

@@ -57,7 +57,9 @@ class TensorDataset(Dataset):
     """Samples are the rows of equally long arrays or tensors: ``ds[i] = (x[i], y[i], ...)``.
 
     The arrays are kept as they are (no copy; dtypes unchanged); items and batches come out
-    as Tensors. Fetching a batch (``__getitems__``) indexes each array once.
+    as Tensors. Fetching a batch (``__getitems__``) indexes each array once. A tensor that
+    requires grad is indexed as a tensor, so its items and batches keep the gradient, as
+    in PyTorch.
 
     >>> import numpy as np
     >>> ds = TensorDataset(np.zeros((5, 2)), np.ones(5))
@@ -83,20 +85,29 @@ class TensorDataset(Dataset):
                 f"samples), got lengths {lengths}"
             )
         self.arrays: tuple[np.ndarray, ...] = tuple(arrays)
+        # tensors in a graph (or parameters), by position: indexed as tensors, never as arrays
+        self._in_graph = {i: t for i, t in enumerate(tensors)
+                          if isinstance(t, Tensor) and t.requires_grad}
 
     @property
     def tensors(self) -> tuple[Tensor, ...]:
         """The arrays as Tensors (sharing memory), as in PyTorch."""
-        return tuple(Tensor._wrap(a) for a in self.arrays)
+        return tuple(self._in_graph[i] if i in self._in_graph else Tensor._wrap(a)
+                     for i, a in enumerate(self.arrays))
 
     def __len__(self) -> int:
         return len(self.arrays[0])
 
     def __getitem__(self, index: int) -> tuple[Tensor, ...]:
+        if self._in_graph:
+            return tuple(t[index] for t in self.tensors)
         return tuple(Tensor._wrap(np.asarray(a[index])) for a in self.arrays)
 
     def __getitems__(self, indices: Any) -> tuple[Tensor, ...]:
         """A whole batch: ``indices`` is a sequence of ints, an int array or a slice."""
+        if self._in_graph:
+            rows = indices if isinstance(indices, slice) else np.asarray(indices, dtype=np.intp)
+            return tuple(t[rows] for t in self.tensors)
         if isinstance(indices, slice):
             # a view, read-only so that an in-place op on a batch cannot change the data
             out = []

@@ -34,6 +34,7 @@ from . import (
     losses,
     metrics,
     models,
+    ops,
     optimizers,
     regularizers,
     saving,
@@ -56,8 +57,20 @@ __all__ = [
     "losses",
     "metrics",
     "models",
+    "ops",
     "optimizers",
     "regularizers",
     "saving",
     "utils",
 ]
+
+
+def __getattr__(name: str) -> object:
+    if name == "applications":
+        raise AttributeError(
+            "keras.applications (Xception, ResNet, ... with ImageNet weights) is not part of "
+            "tinygrad_edu.keras: it downloads pretrained weights. Build the base model as a "
+            "Sequential, load weights you saved with save_weights(), set "
+            "base_model.trainable = False and stack a head on it: "
+            "keras.Sequential([base_model, keras.layers.Dense(10)])")
+    raise AttributeError(f"module 'tinygrad_edu.keras' has no attribute {name!r}")

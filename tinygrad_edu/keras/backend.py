@@ -83,3 +83,16 @@ def class_from_config(config: dict, classes: dict[str, type], kind: str) -> type
         raise ValueError(f"unknown {kind} config {config!r}; known classes: "
                          f"{', '.join(sorted(classes))}")
     return cls
+
+
+def missing_name(module: str, name: str, available: Any) -> AttributeError:
+    """The ``AttributeError`` of a Keras name a facade module lacks, listing what it has
+    (for the modules' ``__getattr__``).
+
+    >>> print(missing_name("keras.metrics", "Mean", ["AUC", "Precision"]))
+    keras.metrics.Mean is not in tinygrad_edu.keras; keras.metrics has: AUC, Precision
+    """
+    if name.startswith("__"):
+        return AttributeError(name)
+    return AttributeError(f"{module}.{name} is not in tinygrad_edu.keras; {module} has: "
+                          f"{', '.join(sorted(available))}")

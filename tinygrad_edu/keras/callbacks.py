@@ -36,6 +36,7 @@ import io
 import math
 import numbers
 import os
+import warnings
 from collections.abc import Callable
 from typing import Any
 
@@ -45,6 +46,10 @@ from ..train import callbacks as _train_callbacks
 from ..train.callbacks import LambdaCallback, ReduceLROnPlateau, TerminateOnNaN, _lr_groups
 from ..train.history import History
 from ..train.weights import restore
+
+_NEVER_CALLED = ("on_test_begin", "on_test_end", "on_test_batch_begin", "on_test_batch_end",
+                 "on_predict_begin", "on_predict_end", "on_predict_batch_begin",
+                 "on_predict_batch_end")
 
 
 class Callback(_train_callbacks.Callback):
@@ -69,12 +74,38 @@ class Callback(_train_callbacks.Callback):
                                  ("on_train_batch_end", "on_batch_end")):
             if keras_name in cls.__dict__ and name not in cls.__dict__:
                 setattr(cls, name, cls.__dict__[keras_name])
+        never = [h for h in _NEVER_CALLED if h in cls.__dict__]
+        if never:
+            warnings.warn(f"{cls.__name__} defines {', '.join(never)}, which tinygrad_edu.keras "
+                          "never calls (evaluate and predict run no callbacks, and fit's "
+                          "validation calls none); fit calls on_train_begin/end, "
+                          "on_epoch_begin/end and on_(train_)batch_begin/end",
+                          UserWarning, stacklevel=2)
 
     def on_train_batch_begin(self, batch: int, logs: dict | None = None) -> None:
         pass
 
     def on_train_batch_end(self, batch: int, logs: dict | None = None) -> None:
         pass
+
+
+def refuse_unknown_direction(callback: Any) -> None:
+    """With ``mode='auto'``, a monitored metric of your own (a ``keras.metrics.Metric``
+    subclass) has no known direction: Keras refuses to guess, and so does this (the name
+    rule would take 'min', silently wrong for a count of hits)."""
+    if not getattr(callback, "auto_mode", False) or callback.model is None:
+        return
+    from .metrics import Metric
+
+    base = callback.monitor.removeprefix("val_")
+    for spec in getattr(callback.model, "_metric_specs", []):
+        custom = isinstance(spec, Metric) or (isinstance(spec, type)
+                                              and issubclass(spec, Metric))
+        if custom and getattr(spec, "name", None) == base:
+            raise ValueError(
+                f"{type(callback).__name__} received monitor={callback.monitor!r}, a metric of "
+                "your own, and cannot tell whether it should be maximized or minimized. Pass "
+                "mode='max' to keep its highest value, or mode='min' for its lowest.")
 
 
 class EarlyStopping(_train_callbacks.EarlyStopping):
@@ -92,6 +123,10 @@ class EarlyStopping(_train_callbacks.EarlyStopping):
     """
 
     stops_on_improvements_short_of_baseline = False
+
+    def on_train_begin(self, logs: dict | None = None) -> None:
+        refuse_unknown_direction(self)
+        super().on_train_begin(logs)
 
     def _stop(self, epoch: int) -> None:
         super()._stop(epoch)
@@ -111,14 +146,31 @@ class ModelCheckpoint(_train_callbacks.ModelCheckpoint):
     ``save_best_only=True``): ``model.save(path)``, or ``model.save_weights(path)`` with
     ``save_weights_only=True``. ``filepath`` may hold ``{epoch}`` (1-based) and logged
     values, e.g. ``"ckpt/model-{epoch:02d}-{val_loss:.3f}.npz"``; the extension
-    (``.npz`` or ``.safetensors``) picks the format."""
+    (``.npz`` or ``.safetensors``) picks the format. ``initial_value_threshold``: with
+    ``save_best_only``, save only values better than it. ``save_freq`` must be
+    ``'epoch'`` (saving every N batches is not supported)."""
 
     def __init__(self, filepath: str | os.PathLike, monitor: str = "val_loss",
                  verbose: int = 0, save_best_only: bool = False,
-                 save_weights_only: bool = False, mode: str = "auto") -> None:
+                 save_weights_only: bool = False, mode: str = "auto",
+                 save_freq: Any = "epoch", initial_value_threshold: float | None = None) -> None:
+        from .saving import _check_path
+
+        _check_path(filepath, overwrite=True)  # Keras's .keras / .weights.h5: say what to use
+        if save_freq != "epoch":
+            raise NotImplementedError(f"ModelCheckpoint: save_freq={save_freq!r} (every N "
+                                      "batches) is not supported by tinygrad_edu.keras; use "
+                                      "save_freq='epoch' (the default)")
         super().__init__(filepath, monitor=monitor, verbose=verbose,
                          save_best_only=save_best_only, mode=mode)
         self.save_weights_only = bool(save_weights_only)
+        self.initial_value_threshold = initial_value_threshold
+
+    def on_train_begin(self, logs: dict | None = None) -> None:
+        refuse_unknown_direction(self)
+        super().on_train_begin(logs)
+        if self.initial_value_threshold is not None:
+            self.best = float(self.initial_value_threshold)
 
     def _save(self, path: str) -> None:
         if self.save_weights_only:
@@ -253,6 +305,24 @@ class CSVLogger(Callback):
         with open(self.filename, "a", newline="") as f:
             f.write(buffer.getvalue())
             f.flush()
+
+
+_NOT_HERE = {
+    "TensorBoard": "write the logs with CSVLogger('log.csv') (or plot history.history with "
+                   "matplotlib); tinygrad_edu.viz draws the compute graph",
+    "BackupAndRestore": "save with ModelCheckpoint(..., save_weights_only=True) and resume "
+                        "with model.load_weights(path) and fit(..., initial_epoch=...)",
+    "ProgbarLogger": "fit's verbose=1 prints the progress bar",
+    "RemoteMonitor": "use a LambdaCallback(on_epoch_end=...) that sends the logs",
+    "SwapEMAWeights": "keep an average of the weights in a Callback of your own",
+}
+
+
+def __getattr__(name: str) -> Any:
+    if name in _NOT_HERE:
+        raise AttributeError(f"keras.callbacks.{name} is not supported by tinygrad_edu.keras: "
+                             f"{_NOT_HERE[name]}")
+    raise AttributeError(f"module 'tinygrad_edu.keras.callbacks' has no attribute {name!r}")
 
 
 __all__ = ["CSVLogger", "Callback", "EarlyStopping", "History", "LambdaCallback",

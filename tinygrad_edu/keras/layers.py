@@ -120,8 +120,33 @@ def _check_name(name: Any, what: str) -> str:
     return name
 
 
+FUNCTIONAL_HINT = (
+    "For the outputs of a Sequential's layers (feature extraction) call the layers in turn: "
+    "h = x; features = []; for layer in model.layers: h = layer(h); features.append(h). "
+    "To put new layers on top of trained ones, make a Sequential of them: "
+    "keras.Sequential(model.layers[:-1] + [keras.layers.Dense(10)]) (the layers, and their "
+    "weights, are shared). For any other graph, subclass keras.Model and define call()."
+)
+
+_SYMBOLIC = ("input", "output", "inputs", "outputs")
+
+
 class WeightLists:
-    """Keras's weight lists of a layer or model, in Keras's order (``Parameter``s)."""
+    """Keras's weight lists of a layer or model, in Keras's order (``Parameter``s).
+    Asking for the symbolic ``input`` / ``output`` / ``inputs`` / ``outputs`` of Keras's
+    functional API says it is not supported and what to write instead.
+    """
+
+    def __getattr__(self, name: str) -> Any:
+        try:
+            return super().__getattr__(name)  # type: ignore[misc]
+        except AttributeError:
+            if name not in _SYMBOLIC:
+                raise
+            raise AttributeError(
+                f"{type(self).__name__} {getattr(self, 'name', '')!r} has no .{name}: "
+                "tinygrad_edu.keras has no symbolic tensors (Keras's functional API), so "
+                f"layers and models have no .{name}. {FUNCTIONAL_HINT}") from None
 
     @property
     def weights(self) -> list[nn.Parameter]:
@@ -260,6 +285,8 @@ class Layer(WeightLists, nn.Module):
             raise ValueError(f"{type(self).__name__} layer {self.name!r}: {e}") from None
         param.requires_grad = bool(trainable) and self._trainable
         self.register_parameter(_check_name(name, "weight"), param)
+        param.name = name  # Keras's variable.name ('kernel'); its path names the layer too
+        param.path = f"{self.name}/{name}"
         if not trainable:
             self._frozen_weights.add(name)
         if regularizer is not None:
@@ -290,9 +317,11 @@ class Layer(WeightLists, nn.Module):
         self._trainable = bool(value)
         self._apply_trainable()
 
-    def _apply_trainable(self) -> None:
+    def _apply_trainable(self, allowed: bool = True) -> None:
+        """Set which weights train: all but ``add_weight(trainable=False)`` ones, when this
+        layer and (``allowed``) every model around it are trainable."""
         for name, p in self.named_parameters():
-            p.requires_grad = self._trainable and name not in self._frozen_weights
+            p.requires_grad = allowed and self._trainable and name not in self._frozen_weights
 
     def get_weights(self) -> list[np.ndarray]:
         """Copies of the weights as numpy arrays (a Dense layer: ``[kernel, bias]``)."""
@@ -825,6 +854,15 @@ LAYER_CLASSES: dict[str, type[Layer]] = {
         BatchNormalization)
 }
 """The layer classes ``load_model`` may build, by class name (a file cannot name others)."""
+
+def __getattr__(name: str) -> Any:
+    if name.startswith("__"):
+        raise AttributeError(name)
+    raise AttributeError(
+        f"keras.layers.{name} is not in tinygrad_edu.keras; its layers are "
+        f"{', '.join(sorted(LAYER_CLASSES))} (a layer of your own: subclass keras.layers.Layer"
+        " and define build() and call())")
+
 
 __all__ = ["LAYER_CLASSES", "Activation", "AveragePooling2D", "AvgPool2D",
            "BatchNormalization", "Conv2D", "Convolution2D", "Dense", "Dropout", "Flatten",

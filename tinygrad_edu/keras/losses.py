@@ -195,24 +195,46 @@ kld = KLD = kl_divergence
 logcosh = log_cosh
 
 
+DEFAULT_REDUCTION = "sum_over_batch_size"
+_REDUCTIONS = ("sum_over_batch_size", "auto", "sum", "none", None)
+
+
 class Loss:
-    """A loss object: ``loss(y_true, y_pred)`` returns the mean over samples (a scalar)."""
+    """A loss object: ``loss(y_true, y_pred, sample_weight=None)`` applies its
+    ``reduction`` to the per-sample losses (each multiplied by its weight):
+    ``'sum_over_batch_size'`` (the default: ``sum(loss * w) / n``), ``'sum'``, or
+    ``'none'`` / ``None`` (one value per sample). Subclass it and define
+    ``call(y_true, y_pred)`` returning one loss per sample for a loss of your own."""
 
     fn: Callable[..., Tensor] = staticmethod(mean_squared_error)
 
-    def __init__(self, name: str | None = None, **kwargs: Any) -> None:
+    def __init__(self, name: str | None = None, reduction: str | None = DEFAULT_REDUCTION,
+                 **kwargs: Any) -> None:
+        if reduction not in _REDUCTIONS:
+            raise ValueError(f"{type(self).__name__}: reduction must be one of "
+                             f"{list(_REDUCTIONS)}, got {reduction!r}")
         self.name = name or _snake(type(self).__name__)
+        self.reduction = reduction
         self.kwargs = kwargs
 
     def call(self, y_true: Any, y_pred: Any) -> Tensor:
         """Per-sample losses."""
         return type(self).fn(y_true, y_pred, **self.kwargs)
 
-    def __call__(self, y_true: Any, y_pred: Any) -> Tensor:
-        return _mean(self.call(y_true, y_pred))
+    def __call__(self, y_true: Any, y_pred: Any, sample_weight: Any = None) -> Tensor:
+        """The per-sample losses, each multiplied by its ``sample_weight`` when given,
+        reduced as ``reduction`` says."""
+        values = self.call(y_true, y_pred)
+        if self.reduction in ("sum_over_batch_size", "auto"):
+            return reduce_weighted(values, sample_weight)
+        weighted = reduce_weighted(values, sample_weight, reduce=False)
+        return weighted.sum() if self.reduction == "sum" else weighted
 
     def get_config(self) -> dict[str, Any]:
-        return {"name": self.name, **self.kwargs}
+        config = {"name": self.name, **self.kwargs}
+        if self.reduction != DEFAULT_REDUCTION:
+            config["reduction"] = self.reduction
+        return config
 
     def __repr__(self) -> str:
         return f"{type(self).__name__}({', '.join(f'{k}={v!r}' for k, v in self.kwargs.items())})"
@@ -283,8 +305,9 @@ class Huber(Loss):
 
     fn = staticmethod(huber)
 
-    def __init__(self, delta: float = 1.0, name: str | None = None) -> None:
-        super().__init__(name, delta=float(delta))
+    def __init__(self, delta: float = 1.0, name: str | None = None,
+                 reduction: str | None = DEFAULT_REDUCTION) -> None:
+        super().__init__(name, reduction, delta=float(delta))
 
 
 class BinaryCrossentropy(Loss):
@@ -292,8 +315,9 @@ class BinaryCrossentropy(Loss):
 
     fn = staticmethod(binary_crossentropy)
 
-    def __init__(self, from_logits: bool = False, name: str | None = None) -> None:
-        super().__init__(name, from_logits=bool(from_logits))
+    def __init__(self, from_logits: bool = False, name: str | None = None,
+                 reduction: str | None = DEFAULT_REDUCTION) -> None:
+        super().__init__(name, reduction, from_logits=bool(from_logits))
 
 
 class CategoricalCrossentropy(Loss):
@@ -301,8 +325,9 @@ class CategoricalCrossentropy(Loss):
 
     fn = staticmethod(categorical_crossentropy)
 
-    def __init__(self, from_logits: bool = False, name: str | None = None) -> None:
-        super().__init__(name, from_logits=bool(from_logits))
+    def __init__(self, from_logits: bool = False, name: str | None = None,
+                 reduction: str | None = DEFAULT_REDUCTION) -> None:
+        super().__init__(name, reduction, from_logits=bool(from_logits))
 
 
 class SparseCategoricalCrossentropy(Loss):
@@ -310,8 +335,9 @@ class SparseCategoricalCrossentropy(Loss):
 
     fn = staticmethod(sparse_categorical_crossentropy)
 
-    def __init__(self, from_logits: bool = False, name: str | None = None) -> None:
-        super().__init__(name, from_logits=bool(from_logits))
+    def __init__(self, from_logits: bool = False, name: str | None = None,
+                 reduction: str | None = DEFAULT_REDUCTION) -> None:
+        super().__init__(name, reduction, from_logits=bool(from_logits))
 
 
 _CLASSES = {c.__name__: c for c in (
@@ -324,6 +350,34 @@ def _mean(v: Any) -> Tensor:
     if not isinstance(v, Tensor):
         v = Tensor(np.asarray(v, dtype=np.float32))
     return v.mean() if v.ndim else v
+
+
+def reduce_weighted(values: Any, sample_weight: Any = None, reduce: bool = True) -> Tensor:
+    """Keras's default reduction (``sum_over_batch_size``): the mean of the per-sample
+    losses, each first multiplied by its sample's weight: ``sum(loss_i * w_i) / n``, so
+    weights of 2 double a sample's pull and the loss is not renormalised by ``sum(w)``
+    (``reduce=False``: the weighted per-sample losses).
+
+    >>> import tinygrad_edu as tg
+    >>> reduce_weighted(tg.tensor([1.0, 3.0]), [1.0, 0.0]).item()
+    0.5
+    """
+    if not isinstance(values, Tensor):
+        values = Tensor(np.asarray(values, dtype=np.float32))
+    if sample_weight is None:
+        return _mean(values) if reduce else values
+    w = np.asarray(sample_weight.data if isinstance(sample_weight, Tensor) else sample_weight,
+                   dtype=values.dtype)
+    if values.ndim == 0:
+        raise ValueError("sample weights need one loss per sample, but the loss returned one "
+                         "number for the whole batch; reduce only over the last axis (e.g. "
+                         "return ((y_pred - y_true) ** 2).mean(axis=-1)) so each sample's "
+                         "loss can be weighted")
+    if w.shape[:1] != values.shape[:1] or w.size != values.shape[0]:
+        raise ValueError(f"sample_weight of shape {w.shape} does not give one weight per "
+                         f"sample for per-sample losses of shape {values.shape}")
+    weighted = values * w.reshape(values.shape[0], *([1] * (values.ndim - 1)))
+    return weighted.sum() / float(values.data.size) if reduce else weighted
 
 
 def get(identifier: Any) -> Callable[..., Any]:
@@ -360,6 +414,42 @@ def serialize(identifier: Any) -> Any:
     return None
 
 
+_CROSSENTROPIES = ("sparse_categorical_crossentropy", "categorical_crossentropy",
+                   "binary_crossentropy")
+
+
+def logits_mismatch(identifier: Any, last_activation: str | None) -> str | None:
+    """Why a cross-entropy loss does not fit the model's output, or ``None``: probabilities
+    (a softmax / sigmoid last layer) given to a loss with ``from_logits=True`` (Keras warns
+    too), or raw scores (no activation) given to one expecting probabilities, which it
+    clips to [1e-7, 1 - 1e-7] and trains on nonsense (Keras says nothing).
+
+    >>> print(logits_mismatch("sparse_categorical_crossentropy", "linear"))  # doctest: +ELLIPSIS
+    the loss 'sparse_categorical_crossentropy' expects probabilities (from_logits=False)...
+    >>> logits_mismatch(SparseCategoricalCrossentropy(from_logits=True), "linear") is None
+    True
+    """
+    if isinstance(identifier, str) and identifier.lower() in _CROSSENTROPIES:
+        name, from_logits = identifier.lower(), False
+    elif isinstance(identifier, BinaryCrossentropy | CategoricalCrossentropy
+                    | SparseCategoricalCrossentropy):
+        name, from_logits = identifier.name, identifier.kwargs["from_logits"]
+    else:
+        return None
+    if from_logits and last_activation in ("softmax", "sigmoid"):
+        return (f"the loss {name!r} has from_logits=True, but the last layer applies "
+                f"{last_activation}: its outputs are probabilities, not logits, and the loss "
+                f"applies {last_activation} to them again. Use from_logits=False, or drop the "
+                "last layer's activation")
+    if not from_logits and last_activation == "linear":
+        return (f"the loss {name!r} expects probabilities (from_logits=False), but the last "
+                "layer has no activation: its outputs are raw scores (logits), which the loss "
+                "clips to [1e-7, 1 - 1e-7], so it trains on nonsense. Pass from_logits=True "
+                "(e.g. keras.losses.SparseCategoricalCrossentropy(from_logits=True)), or give "
+                "the last layer activation='softmax' ('sigmoid' for binary_crossentropy)")
+    return None
+
+
 def as_training_loss(identifier: Any) -> Callable[[Tensor, Any], Tensor]:
     """``loss(pred, target) -> scalar`` for ``tinygrad_edu.train.fit``: Keras's loss (called
     as ``fn(y_true, y_pred)``) averaged over the samples. A ``tinygrad_edu.nn`` loss module
@@ -370,8 +460,16 @@ def as_training_loss(identifier: Any) -> Callable[[Tensor, Any], Tensor]:
         return identifier
     fn = get(identifier)
 
-    def training_loss(pred: Tensor, target: Any) -> Tensor:
-        return _mean(fn(target, pred))
+    def training_loss(pred: Tensor, target: Any, sample_weight: Any = None) -> Tensor:
+        if isinstance(fn, Loss):  # its own reduction
+            return fn(target, pred, sample_weight=sample_weight)
+        return reduce_weighted(fn(target, pred), sample_weight)
 
     training_loss.__name__ = getattr(fn, "name", getattr(fn, "__name__", "loss"))
     return training_loss
+
+
+def __getattr__(name: str) -> Any:
+    from .backend import missing_name
+
+    raise missing_name("keras.losses", name, [*_CLASSES, *_FUNCTIONS, "Loss"])

@@ -34,6 +34,7 @@ from __future__ import annotations
 import math
 import os
 import time
+import warnings
 from collections.abc import Callable, Iterable, Sequence
 from typing import Any
 
@@ -46,13 +47,15 @@ from ..tensor import Tensor
 from ..train import evaluate as _evaluate
 from ..train import fit as _fit
 from ..train import predict as _predict
-from ..train.callbacks import Callback, TerminateOnNaN
-from ..train.errors import TrainingDiverged, TrainingInterrupted
+from ..train.callbacks import Callback, LambdaCallback, TerminateOnNaN
+from ..train.errors import TrainingDiverged, TrainingInterrupted, TrainingWarning, user_stacklevel
 from ..train.history import History
+from ..train.inputs import split_validation
 from ..train.progress import format_logs
-from . import backend, losses, optimizers
+from . import activations, backend, losses, optimizers
 from . import metrics as _metrics
 from .layers import (
+    FUNCTIONAL_HINT,
     InputLayer,
     Layer,
     WeightLists,
@@ -61,6 +64,7 @@ from .layers import (
     regularization_losses,
 )
 from .saving import load_model
+from .utils import PyDataset
 
 _NOT_BUILT = (
     "This model has not yet been built. Build it by calling it on a batch of data (fit, "
@@ -85,6 +89,10 @@ def _is_dataset(x: Any) -> bool:
 
 def _sample_shape(x: Any) -> tuple[int, ...]:
     """The shape of one batch's inputs as the model will see them (1-D x: one feature)."""
+    if isinstance(x, DataLoader) and x.batch_size is None:  # items are batches
+        item = x.dataset[0]
+        first = item[0] if isinstance(item, tuple | list) else item
+        return np.shape(first.data if isinstance(first, Tensor) else first)
     if isinstance(x, DataLoader):
         x = x.dataset
     if _is_dataset(x):
@@ -125,8 +133,9 @@ class _PenalizedLoss:
         self.loss_fn = loss_fn
         self.model = model
 
-    def __call__(self, pred: Tensor, target: Tensor) -> Tensor:
-        total = self.loss_fn(pred, target)
+    def __call__(self, pred: Tensor, target: Tensor, sample_weight: Any = None) -> Tensor:
+        total = (self.loss_fn(pred, target) if sample_weight is None
+                 else self.loss_fn(pred, target, sample_weight=sample_weight))
         for penalty in self.model.losses:
             total = total + penalty
         return total
@@ -157,7 +166,8 @@ class Model(WeightLists, nn.Module):
         if args or "inputs" in kwargs or "outputs" in kwargs:
             raise NotImplementedError(
                 "Model(inputs, outputs), Keras's functional API, is not supported by "
-                "tinygrad_edu.keras: use Sequential([...]), or subclass Model and define call()"
+                "tinygrad_edu.keras: use Sequential([...]), or subclass Model and define "
+                f"call(). {FUNCTIONAL_HINT}"
             )
         if kwargs:
             raise TypeError(f"Unrecognized keyword arguments passed to {type(self).__name__}: "
@@ -264,6 +274,28 @@ class Model(WeightLists, nn.Module):
         for layer in self.layers:
             layer.trainable = value
 
+    def _sync_trainable(self, allowed: bool = True) -> None:
+        """Keras's rule: a layer's weights train only if the layer and every model around
+        it are trainable, so ``base.trainable = False`` keeps a layer of ``base`` frozen
+        even after ``base.layers[-1].trainable = True`` (Keras then trains nothing of
+        ``base``). Run before training and before counting weights."""
+        allowed = allowed and self._trainable
+        for layer in self.layers:
+            if isinstance(layer, Model):
+                layer._sync_trainable(allowed)
+            else:
+                layer._apply_trainable(allowed)
+
+    @property
+    def trainable_weights(self) -> list[nn.Parameter]:
+        self._sync_trainable()
+        return super().trainable_weights
+
+    @property
+    def non_trainable_weights(self) -> list[nn.Parameter]:
+        self._sync_trainable()
+        return super().non_trainable_weights
+
     def get_weights(self) -> list[np.ndarray]:
         """Copies of all weights as numpy arrays, layer by layer (a Dense layer gives
         ``kernel`` of shape (in, out), then ``bias``)."""
@@ -360,6 +392,7 @@ class Model(WeightLists, nn.Module):
                                "compile() first with loss=..., e.g. loss='mse'")
 
     def _bound_optimizer(self) -> Any:
+        self._sync_trainable()
         params = list(self.parameters())
         if not params:
             raise ValueError(f"model {self.name!r} has no weights to train")
@@ -389,18 +422,34 @@ class Model(WeightLists, nn.Module):
         ``tinygrad_edu.data`` Dataset/DataLoader of ``(x, y)`` pairs and ``y=None``);
         returns the ``History`` (also kept as ``model.history``). Keras's arguments and
         defaults; ``diagnostics`` is tinygrad_edu's (see ``tinygrad_edu.train.fit``).
+        ``x`` may be a ``keras.utils.PyDataset`` of batches. ``sample_weight`` (one weight
+        per sample) or ``class_weight`` (``{class: weight}``) multiply each sample's loss:
+        the loss is ``sum(w * loss) / n``, metrics are unweighted, and validation samples
+        carry only their own weights (``validation_data=(x, y, w)``; with
+        ``validation_split`` the held-out part of ``sample_weight``, never class weights).
         Interrupted by Ctrl-C (``TrainingInterrupted``, a ``KeyboardInterrupt``) or stopped
         by ``TrainingDiverged``, it still leaves the finished epochs in ``model.history``."""
         self._require_compiled("fit")
-        _unsupported("fit", class_weight=class_weight, sample_weight=sample_weight,
-                     steps_per_epoch=steps_per_epoch, validation_steps=validation_steps)
+        _unsupported("fit", steps_per_epoch=steps_per_epoch, validation_steps=validation_steps)
         if validation_freq != 1:
             raise NotImplementedError("fit: validation_freq other than 1 is not supported")
-        data = self._data(x, y, "fit")
-        self._ensure_built(data if _is_dataset(data) else data[0])
-        opt = self._bound_optimizer()
+        if class_weight is not None and sample_weight is not None:
+            raise ValueError("fit: pass class_weight or sample_weight, not both (Keras refuses "
+                             "the pair too); multiply the class weights into sample_weight")
+        if diagnostics:
+            self._check_output_fits_loss()
+        data = self._data(x, y, "fit", sample_weight, shuffle=bool(shuffle))
+        if isinstance(x, PyDataset):  # its batches decide; Keras ignores batch_size too
+            batch_size = None
+            callbacks = [*(callbacks or []),
+                         LambdaCallback(on_epoch_end=lambda epoch, logs: x.on_epoch_end())]
         if validation_data is not None:
             validation_data = self._validation_data(validation_data)
+        if class_weight is not None:
+            data, validation_data, validation_split = self._class_weighted(
+                data, class_weight, validation_data, validation_split)
+        self._ensure_built(data if _is_dataset(data) else data[0])
+        opt = self._bound_optimizer()
         self.stop_training = False
         try:
             history = _fit(self, self._loss_with_penalties(), opt, data, epochs=epochs,
@@ -424,25 +473,72 @@ class Model(WeightLists, nn.Module):
         return history
 
     @staticmethod
-    def _data(x: Any, y: Any, who: str) -> Any:
+    def _data(x: Any, y: Any, who: str, sample_weight: Any = None,
+              shuffle: bool = False) -> Any:
+        """``(x, y)``, ``(x, y, sample_weight)`` or a Dataset / DataLoader given as ``x``
+        (a ``PyDataset`` of batches becomes a loader of its batches)."""
         if x is None:
             raise ValueError(f"{who}: x is missing")
+        if isinstance(x, PyDataset):
+            x = DataLoader(x, batch_size=None, shuffle=shuffle)
         if y is None:
             if _is_dataset(x):
+                if sample_weight is not None:
+                    raise NotImplementedError(
+                        f"{who}: sample_weight with a Dataset / DataLoader is not supported; "
+                        f"pass arrays model.{who}(x, y, sample_weight=w)")
                 return x
             raise ValueError(f"{who}: y is missing; pass the targets: model.{who}(x, y) (or a "
                              "Dataset / DataLoader of (x, y) pairs as x)")
-        return (x, y)
+        return (x, y) if sample_weight is None else (x, y, sample_weight)
+
+    def _check_output_fits_loss(self) -> None:
+        """Warn when a cross-entropy loss's ``from_logits`` does not match the activation
+        of the last layer (see :func:`.losses.logits_mismatch`)."""
+        problem = losses.logits_mismatch(self.loss, self._last_activation())
+        if problem is not None:
+            warnings.warn(f"model {self.name!r}: {problem}.", TrainingWarning,
+                          stacklevel=user_stacklevel())
+
+    def _last_activation(self) -> str | None:
+        """The name of the activation a Sequential's output comes out of ('linear' for
+        none), when its last layer says so; ``None`` when it cannot tell (a subclassed
+        model's call() decides which layer is last)."""
+        stack = getattr(self, "_stack", None)
+        last = stack[-1] if stack else None
+        if isinstance(last, Model):
+            return last._last_activation()
+        if type(last).__name__ == "Softmax":
+            return "softmax"
+        spec = getattr(last, "_activation_spec", "unknown")
+        return activations.serialize(spec) if spec != "unknown" else None
+
+    def _class_weighted(self, data: Any, class_weight: Any, validation_data: Any,
+                        validation_split: float) -> tuple[Any, Any, float]:
+        """The training data with each sample weighted by its class; as in Keras, the
+        validation samples (held out first, the last ``validation_split`` of them) are
+        not weighted."""
+        if _is_dataset(data):
+            raise NotImplementedError("fit: class_weight with a Dataset / DataLoader is not "
+                                      "supported; pass arrays model.fit(x, y, class_weight=...)")
+        if validation_split and validation_data is None:
+            data, validation_data = split_validation(data, validation_split, False, None,
+                                                     self._dtype())
+            validation_split = 0.0
+        return ((*data, _class_weights_per_sample(class_weight, data)), validation_data,
+                validation_split)
 
     @staticmethod
     def _validation_data(data: Any) -> Any:
+        if isinstance(data, PyDataset):
+            return DataLoader(data, batch_size=None)
         if isinstance(data, tuple | list):
-            if len(data) == 3:
-                raise NotImplementedError("validation_data with sample weights (x, y, w) is not "
-                                          "supported; pass (x_val, y_val)")
-            if len(data) != 2:
-                raise ValueError(f"validation_data must be (x_val, y_val), got a "
-                                 f"{type(data).__name__} of length {len(data)}")
+            if len(data) == 3 and data[2] is None:
+                data = data[:2]
+            if len(data) not in (2, 3):
+                raise ValueError(f"validation_data must be (x_val, y_val) or (x_val, y_val, "
+                                 f"val_sample_weight), got a {type(data).__name__} of length "
+                                 f"{len(data)}")
             return tuple(data)
         return data
 
@@ -454,18 +550,17 @@ class Model(WeightLists, nn.Module):
         order of ``compile(metrics=...)``; a dict with ``return_dict=True``. Averaged over
         all samples, in inference mode (Dropout off)."""
         self._require_compiled("evaluate")
-        _unsupported("evaluate", sample_weight=sample_weight, steps=steps, callbacks=callbacks)
-        data = self._data(x, y, "evaluate")
+        _unsupported("evaluate", steps=steps, callbacks=callbacks)
+        data = self._data(x, y, "evaluate", sample_weight)
+        if isinstance(x, PyDataset):  # its batches decide, as in Keras
+            batch_size = None
         self._ensure_built(data if _is_dataset(data) else data[0])
         resolved = _metrics.resolve(self._metric_specs)
         t0 = time.perf_counter()
         logs = _evaluate(self, self._loss_with_penalties(), data, batch_size=batch_size,
                          metrics=resolved)
         self._report(verbose, data, batch_size, t0, logs)
-        if return_dict:
-            return logs
-        values = [logs["loss"], *(logs[n] for n in _metrics.names(resolved))]
-        return values[0] if len(values) == 1 else values
+        return self._results(logs, resolved, return_dict)
 
     def predict(self, x: Any, batch_size: int | None = None, verbose: Any = "auto",
                 steps: int | None = None, callbacks: Any = None) -> np.ndarray:
@@ -473,6 +568,8 @@ class Model(WeightLists, nn.Module):
         ``batch_size`` samples at a time, default 32). Warns (``TrainingWarning``) when
         ``x`` lies outside the inputs of the last ``fit`` or in their sparse tail."""
         _unsupported("predict", steps=steps, callbacks=callbacks)
+        if isinstance(x, PyDataset):  # its batches decide, as in Keras
+            x, batch_size = DataLoader(x, batch_size=None), None
         self._ensure_built(x)
         t0 = time.perf_counter()
         out = _predict(self, x, batch_size=batch_size).numpy()
@@ -502,18 +599,44 @@ class Model(WeightLists, nn.Module):
         print(f"{steps}/{steps} - {secs:.0f}s - {per_text}" + (f" - {body}" if body else ""))
 
     # ----------------------------------------------------------------- batches
-    def train_on_batch(self, x: Any, y: Any) -> Any:
+    def train_on_batch(self, x: Any, y: Any = None, sample_weight: Any = None,
+                       class_weight: Any = None, return_dict: bool = False) -> Any:
         """One update on one batch; returns the loss (and metrics) of that batch, before
-        the update, as Keras does."""
+        the update, as Keras does (a dict with ``return_dict=True``)."""
         self._require_compiled("train_on_batch")
         self._ensure_built(x)
         opt = self._bound_optimizer()
         resolved = _metrics.resolve(self._metric_specs)
-        h = _fit(self, self._loss_with_penalties(), opt, (x, y), epochs=1,
+        data = self._data(x, y, "train_on_batch", sample_weight)
+        if class_weight is not None:
+            data = (*data, _class_weights_per_sample(class_weight, data))
+        h = _fit(self, self._loss_with_penalties(), opt, data, epochs=1,
                  batch_size=_sample_shape(x)[0],
                  shuffle=False, metrics=resolved, verbose=0, diagnostics=False)
-        values = [h.history["loss"][-1], *(h.history[n][-1] for n in _metrics.names(resolved))]
+        return self._results({k: v[-1] for k, v in h.history.items()}, resolved, return_dict)
+
+    def test_on_batch(self, x: Any, y: Any = None, sample_weight: Any = None,
+                      return_dict: bool = False) -> Any:
+        """``evaluate`` on one batch."""
+        return self.evaluate(x, y, batch_size=_sample_shape(x)[0], sample_weight=sample_weight,
+                             verbose=0, return_dict=return_dict)
+
+    @staticmethod
+    def _results(logs: dict[str, float], resolved: list, return_dict: bool) -> Any:
+        """Keras's return value of evaluate / train_on_batch: the logs as a dict, the loss
+        alone (no metrics), or ``[loss, *metrics]`` in ``metrics_names`` order."""
+        if return_dict:
+            return logs
+        values = [logs["loss"], *(logs[n] for n in _metrics.names(resolved))]
         return values[0] if len(values) == 1 else values
+
+    @property
+    def metrics_names(self) -> list[str]:
+        """The names of ``evaluate``'s values, in order: ``['loss', *metrics]``
+        (Keras 2's meaning; ``history.history`` uses the same keys)."""
+        if not self.compiled:
+            return []
+        return ["loss", *_metrics.names(_metrics.resolve(self._metric_specs))]
 
     def predict_on_batch(self, x: Any) -> np.ndarray:
         """``predict`` on one batch."""
@@ -525,6 +648,7 @@ class Model(WeightLists, nn.Module):
         """Print a table of the layers: name (type), output shape, parameter count, and the
         totals (Keras's layout). ``print_fn`` receives the text line by line."""
         self._require_built("summary")
+        self._sync_trainable()
         line_length = line_length or 65
         positions = list(positions or [0.45, 0.85, 1.0])
         if positions[-1] <= 1:
@@ -588,11 +712,54 @@ class Model(WeightLists, nn.Module):
         return f"<{type(self).__name__} name={self.name}, built={self.built}>"
 
 
+def _class_weights_per_sample(class_weight: Any, data: tuple) -> np.ndarray:
+    """Keras's ``class_weight``: each sample's weight is its class's entry (the label for
+    integer targets, the argmax of one-hot rows, the 0/1 value of a binary target);
+    classes missing from the dict weigh 1, as in Keras 3."""
+    if not isinstance(class_weight, dict):
+        raise TypeError(f"fit: class_weight must be a dict {{class index: weight}}, got "
+                        f"{type(class_weight).__name__}")
+    y = data[1]
+    y = np.asarray(y.data if isinstance(y, Tensor) else y)
+    if y.ndim >= 2 and y.shape[-1] > 1:
+        labels = y.argmax(axis=-1)
+    else:
+        labels = y.reshape(len(y), -1)[:, 0] if y.ndim else y
+        if labels.dtype.kind == "f" and not (np.mod(labels, 1) == 0).all():
+            raise ValueError("fit: class_weight needs class labels as targets (integers, "
+                             "one-hot rows or 0/1), got continuous values")
+    labels = labels.astype(np.int64).reshape(-1)
+    keys = [int(k) for k in class_weight]
+    if labels.size and labels.min() < 0:
+        raise ValueError(f"fit: class_weight needs class labels 0, 1, ..., got "
+                         f"{int(labels.min())}")
+    if labels.size and labels.max() > max(keys):
+        raise ValueError(f"fit: class_weight has weights for classes {sorted(keys)}, but the "
+                         f"targets hold class {int(labels.max())}; give every class a weight")
+    table = np.ones(max(keys) + 1, dtype=np.float64)
+    for k, v in class_weight.items():
+        table[int(k)] = float(v)
+    return table[labels]
+
+
 def _shape_text(layer: Any) -> str:
     try:
         return str(layer.output_shape)
     except (AttributeError, ValueError):
         return "?"
+
+
+def _declared_input_shape(layer: Any) -> tuple | None:
+    """The input shape a Sequential's first layer fixes: its declared ``input_shape`` /
+    ``input_dim``, or, for a layer (or model) already built with weights (reused from
+    another model), the shape it was built for."""
+    declared = getattr(layer, "_batch_input_shape", None)
+    if declared is not None:
+        return declared
+    built_for = getattr(layer, "_build_input_shape", None)
+    if layer.built and built_for is not None and any(True for _ in layer.parameters()):
+        return built_for
+    return None
 
 
 class Sequential(Model):
@@ -636,7 +803,7 @@ class Sequential(Model):
 
     def add(self, layer: Layer) -> None:
         """Append a layer (built at once if the model's input shape is known)."""
-        if not isinstance(layer, Layer):
+        if not isinstance(layer, Layer | Model):
             hint = (" (a tinygrad_edu.nn module: use tinygrad_edu.nn.Sequential for those, or "
                     "the Keras layers here)" if isinstance(layer, nn.Module) else "")
             raise TypeError(f"Only instances of keras Layer can be added to a Sequential "
@@ -651,9 +818,10 @@ class Sequential(Model):
             raise ValueError(f"layer name {layer.name!r} clashes with the Sequential attribute "
                              "of that name; choose another name")
         shape = self._output_shape_so_far()
-        if shape is None and not self._stack and layer._batch_input_shape is not None:
-            shape = layer._batch_input_shape
-            self._build_input_shape = (None, *shape[1:])
+        if shape is None and not self._stack:
+            shape = _declared_input_shape(layer)
+            if shape is not None:
+                self._build_input_shape = (None, *shape[1:])
         if shape is not None and not layer.built:
             layer.build(shape)
         elif shape is not None and layer.built and layer._build_input_shape is not None \

@@ -18,7 +18,9 @@ A Keras optimizer is created without the model's weights (as in Keras, ``compile
 before the weights may exist); ``fit`` binds it with ``build(weights)``, which returns the
 ``tinygrad_edu.optim.Optimizer`` that does the updates (so ``ReduceLROnPlateau`` and
 ``state_dict()`` work as for any optimizer). ``learning_rate`` reads and sets the bound
-optimizer's rate.
+optimizer's rate. ``learning_rate`` may be a schedule from :mod:`.schedules`
+(``keras.optimizers.schedules.ExponentialDecay(...)``): each update then uses
+``schedule(iterations)``, counted in steps, as in Keras.
 
 >>> import numpy as np
 >>> import tinygrad_edu as tg
@@ -47,7 +49,9 @@ import numpy as np
 from .. import optim
 from ..autograd.versions import bump_many
 from ..tensor import Tensor
+from . import schedules
 from .backend import class_from_config
+from .schedules import LearningRateSchedule
 
 
 class _Bound(optim.Optimizer):
@@ -62,12 +66,19 @@ class _Bound(optim.Optimizer):
         if not group["lr"] >= 0:
             raise ValueError(f"Invalid learning rate: {group['lr']}")
 
+    @property
+    def lr_schedule(self) -> LearningRateSchedule | None:
+        """The Keras schedule that sets ``lr`` before every update (or ``None``)."""
+        return self.rule._schedule
+
     def _update_group(self, group: dict[str, Any]) -> None:
         rule = self.rule
         pairs = [(p, p.grad.data) for p in group["params"] if p.grad is not None]
         if not pairs:
             return
         grads = rule._clip([g for _, g in pairs])
+        if rule._schedule is not None:  # the rate of the step about to be taken
+            group["lr"] = float(rule._schedule(group["iterations"]))
         lr = float(group["lr"])
         group["iterations"] += 1
         t = group["iterations"]
@@ -104,9 +115,20 @@ class Optimizer:
             warnings.warn("the `lr` argument is deprecated; use `learning_rate`",
                           DeprecationWarning, stacklevel=3)
             learning_rate = kwargs.pop("lr")
+        decay = kwargs.pop("decay", None)
         if kwargs:
             raise TypeError(f"{type(self).__name__}: unexpected keyword arguments "
                             f"{sorted(kwargs)}")
+        if decay:  # Keras 2's lr / (1 + decay * iterations), now a schedule
+            if isinstance(learning_rate, LearningRateSchedule):
+                raise ValueError(f"{type(self).__name__}: pass decay or a learning-rate "
+                                 "schedule, not both")
+            warnings.warn("the `decay` argument is deprecated (Keras 2); it is Keras 2's "
+                          "lr / (1 + decay * iterations), which is keras.optimizers.schedules."
+                          f"InverseTimeDecay({learning_rate}, decay_steps=1, "
+                          f"decay_rate={decay}): pass that as learning_rate",
+                          DeprecationWarning, stacklevel=3)
+            learning_rate = schedules.InverseTimeDecay(float(learning_rate), 1, float(decay))
         if sum(v is not None for v in (clipnorm, clipvalue, global_clipnorm)) > 1:
             raise ValueError("only one of clipnorm, clipvalue and global_clipnorm can be set")
         for arg, value in (("clipnorm", clipnorm), ("clipvalue", clipvalue),
@@ -115,6 +137,14 @@ class Optimizer:
                                       or isinstance(value, bool) or not value > 0):
                 raise ValueError(f"{type(self).__name__}: {arg} must be a positive number, "
                                  f"got {value!r}")
+        self._schedule = learning_rate if isinstance(learning_rate, LearningRateSchedule) \
+            else None
+        if self._schedule is not None:
+            learning_rate = self._schedule(0)
+        elif callable(learning_rate):
+            raise TypeError(f"{type(self).__name__}: learning_rate must be a number or a "
+                            "keras.optimizers.schedules.LearningRateSchedule (subclass it and "
+                            "define __call__(self, step)), got a plain function")
         lr = float(learning_rate)
         if not lr >= 0 or math.isinf(lr):
             raise ValueError(f"{type(self).__name__}: learning_rate must be a non-negative "
@@ -145,13 +175,21 @@ class Optimizer:
 
     @property
     def learning_rate(self) -> float:
-        """The current learning rate (``ReduceLROnPlateau`` changes it during ``fit``)."""
+        """The current learning rate (``ReduceLROnPlateau`` changes it during ``fit``); with
+        a schedule, the rate of the next update, ``schedule(iterations)``."""
+        if self._schedule is not None:
+            return float(self._schedule(self.iterations))
         if self._bound is not None:
             return float(self._bound.param_groups[0]["lr"])
         return self._initial_lr
 
     @learning_rate.setter
     def learning_rate(self, value: float) -> None:
+        if self._schedule is not None:
+            raise TypeError(f"this {type(self).__name__} was created with a learning-rate "
+                            f"schedule ({type(self._schedule).__name__}), so its learning "
+                            "rate is not settable (as in Keras); create the optimizer with a "
+                            "number instead")
         if self._bound is not None:
             self._bound.param_groups[0]["lr"] = float(value)
         else:
@@ -190,7 +228,9 @@ class Optimizer:
     # ----------------------------------------------------------------- configs
     def get_config(self) -> dict[str, Any]:
         """The optimizer's arguments (JSON-able), as ``from_config`` takes them."""
-        config = {"name": self.name, "learning_rate": self.learning_rate,
+        lr: Any = (schedules.serialize(self._schedule) if self._schedule is not None
+                   else self.learning_rate)
+        config = {"name": self.name, "learning_rate": lr,
                   "weight_decay": self.weight_decay, "clipnorm": self.clipnorm,
                   "clipvalue": self.clipvalue, "global_clipnorm": self.global_clipnorm}
         config.update({k: getattr(self, k) for k in self._config_keys})
@@ -198,11 +238,15 @@ class Optimizer:
 
     @classmethod
     def from_config(cls, config: dict[str, Any]) -> Optimizer:
+        config = dict(config)
+        if isinstance(config.get("learning_rate"), dict):
+            config["learning_rate"] = schedules.deserialize(config["learning_rate"])
         return cls(**config)
 
     def __repr__(self) -> str:
         args = ", ".join(f"{k}={getattr(self, k)!r}" for k in self._config_keys)
-        return f"{type(self).__name__}(learning_rate={self.learning_rate:g}" + (
+        lr = repr(self._schedule) if self._schedule is not None else f"{self.learning_rate:g}"
+        return f"{type(self).__name__}(learning_rate={lr}" + (
             f", {args})" if args else ")")
 
 
@@ -463,4 +507,10 @@ def serialize(optimizer: Any) -> dict[str, Any] | None:
 
 
 __all__ = ["SGD", "Adadelta", "Adagrad", "Adam", "AdamW", "Optimizer", "RMSprop", "get",
-           "serialize"]
+           "schedules", "serialize"]
+
+
+def __getattr__(name: str) -> Any:
+    from .backend import missing_name
+
+    raise missing_name("keras.optimizers", name, __all__)

@@ -146,7 +146,12 @@ def _read(filepath: str | os.PathLike) -> tuple[str, Any]:
 def load_weights(model: Any, filepath: str | os.PathLike) -> None:
     """Load weights from a ``save_weights`` or ``save`` file into a built model. Every
     weight is checked (name, shape, a real number dtype) before any is assigned, so a file
-    that does not fit leaves the model as it was."""
+    that does not fit leaves the model as it was.
+
+    As in Keras, weights are matched by the model's structure, not by the layers'
+    generated names: a file saved from one model loads into a fresh model built by the
+    same code (whose layers are ``dense_7``... instead of ``dense``...) when the weights'
+    shapes agree in order. With the same names, names decide."""
     path, content = _read(filepath)
     if isinstance(content, dict) and "keras_config" in content:
         content = content.get("weights")
@@ -155,8 +160,21 @@ def load_weights(model: Any, filepath: str | os.PathLike) -> None:
     if not model.built:
         raise ValueError(f"load_weights: build model {model.name!r} first (give it an input "
                          "shape or call it on data), so its weights exist")
-    model.load_state_dict(_checked_weights(path, model, content,
+    model.load_state_dict(_checked_weights(path, model, _by_structure(content, model),
                                            f"do not fit model {model.name!r}"))
+
+
+def _by_structure(weights: dict[str, Any], model: Any) -> dict[str, Any]:
+    """``weights`` renamed to the model's weight names, in order, when their names differ
+    but the shapes agree one by one (the same architecture, other layer names); else as
+    they are (and the name check reports the difference)."""
+    own = model.state_dict()
+    if set(weights) == set(own) or len(weights) != len(own):
+        return weights
+    shapes = [getattr(v, "shape", None) for v in weights.values()]
+    if shapes != [tuple(t.shape) for t in own.values()]:
+        return weights
+    return OrderedDict(zip(own, weights.values()))
 
 
 def _array_problem(what: str, value: Any, shape: tuple[int, ...]) -> str | None:
@@ -264,6 +282,8 @@ def _build_layer(entry: Any, custom_objects: dict[str, Any], path: str) -> Any:
         raise SerializationError(f"{path}: malformed layer entry in the model config: "
                                  f"{str(entry)[:80]}")
     name = entry.get("class_name")
+    if name == "Sequential":  # a model used as a layer (transfer learning)
+        return _build_sequential(entry["config"], custom_objects, path)
     cls = LAYER_CLASSES.get(name) if isinstance(name, str) else None
     custom = custom_objects.get(name) if isinstance(name, str) else None
     if cls is None and isinstance(custom, type) and issubclass(custom, Layer):
@@ -310,25 +330,33 @@ def _parse_config(path: str, content: Any) -> dict[str, Any]:
     return config
 
 
+def _build_sequential(body: Any, custom_objects: dict[str, Any], path: str) -> Any:
+    """A Sequential from its config: its layers (Sequentials nested in it too), in order."""
+    from .models import Sequential
+
+    layers_config = body.get("layers") if isinstance(body, dict) else None
+    if not isinstance(layers_config, list):
+        raise SerializationError(f"{path}: the model config has no layer list")
+    model = Sequential(name=body.get("name"))
+    for entry in layers_config:
+        layer = _build_layer(entry, custom_objects, path)
+        with weights_from_file():
+            model.add(layer)
+    if body.get("trainable", True) is False:
+        model.trainable = False
+    return model
+
+
 def load_model(filepath: str | os.PathLike, custom_objects: dict[str, Any] | None = None,
                compile: bool = True) -> Any:
     """Rebuild a model saved by ``model.save``: same layers, names and weights, compiled
     with the saved settings (and optimizer state) unless ``compile=False``."""
-    from .models import Sequential
-
     path, content = _read(filepath)
     config = _parse_config(path, content)
     custom_objects = dict(custom_objects or {})
     body = config["config"]
-    layers_config = body.get("layers")
-    if not isinstance(layers_config, list):
-        raise SerializationError(f"{path}: the model config has no layer list")
     try:
-        model = Sequential(name=body.get("name"))
-        for entry in layers_config:
-            layer = _build_layer(entry, custom_objects, path)
-            with weights_from_file():
-                model.add(layer)
+        model = _build_sequential(body, custom_objects, path)
     except (TypeError, ValueError, MemoryError) as e:
         if isinstance(e, SerializationError):
             raise
@@ -347,8 +375,6 @@ def load_model(filepath: str | os.PathLike, custom_objects: dict[str, Any] | Non
             opt_state = _checked_optimizer_state(path, model, model.optimizer,
                                                  content["optimizer"])
     model.load_state_dict(weights)  # everything was checked: from here nothing fails
-    if body.get("trainable", True) is False:
-        model.trainable = False
     if opt_state is not None:
         model.optimizer.build(list(model.parameters())).load_state_dict(opt_state)
     return model

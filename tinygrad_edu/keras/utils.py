@@ -18,7 +18,48 @@ import numpy as np
 from ..random import manual_seed
 from .backend import clear_session
 
-__all__ = ["clear_session", "set_random_seed", "to_categorical"]
+__all__ = ["PyDataset", "clear_session", "set_random_seed", "to_categorical"]
+
+
+class PyDataset:
+    """Keras's ``PyDataset``: a dataset of whole **batches**. Subclass it, define
+    ``__len__`` (the number of batches) and ``__getitem__(idx)`` returning the batch
+    ``(x, y)``; ``fit`` calls ``on_epoch_end()`` after every epoch and, with
+    ``shuffle=True``, visits the batches in a new order each epoch. ``workers``,
+    ``use_multiprocessing`` and ``max_queue_size`` are accepted; batches are loaded in the
+    main process. A batch may be ``(x, y, sample_weight)``.
+
+    >>> import numpy as np
+    >>> class Halves(PyDataset):
+    ...     def __len__(self):
+    ...         return 2
+    ...     def __getitem__(self, idx):
+    ...         return np.full((3, 2), idx), np.zeros(3)
+    >>> [batch[0].shape for batch in Halves()]
+    [(3, 2), (3, 2)]
+    """
+
+    yields_sample_weights = True  # a third item of a batch weighs its samples, as in Keras
+
+    def __init__(self, workers: int = 1, use_multiprocessing: bool = False,
+                 max_queue_size: int = 10) -> None:
+        self.workers = workers
+        self.use_multiprocessing = use_multiprocessing
+        self.max_queue_size = max_queue_size
+
+    def __len__(self) -> int:
+        raise NotImplementedError(f"{type(self).__name__} must define __len__ (the number of "
+                                  "batches)")
+
+    def __getitem__(self, index: int) -> Any:
+        raise NotImplementedError(f"{type(self).__name__} must define __getitem__(idx), "
+                                  "returning the batch (x, y)")
+
+    def __iter__(self) -> Any:
+        return (self[i] for i in range(len(self)))
+
+    def on_epoch_end(self) -> None:
+        """Called after every epoch of ``fit`` (e.g. to reshuffle the samples)."""
 
 
 def set_random_seed(seed: int) -> None:

@@ -57,5 +57,7 @@ class Arctan2(Function):
     def backward(ctx, g):
         y, x = ctx.saved_tensors
         ny, nx = ctx.needs_input_grad
-        scale = g / (x * x + y * y)
+        r2 = x * x + y * y
+        origin = r2 == 0  # PyTorch's gradient at the origin (no direction there): 0, not NaN
+        scale = np.where(origin, 0.0, g / np.where(origin, 1.0, r2))
         return (scale * x if ny else None), (-scale * y if nx else None)

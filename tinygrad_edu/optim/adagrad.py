@@ -125,4 +125,4 @@ class Adagrad(Optimizer):
                 update /= std
                 data += update
         finally:
-            bump_many(changed)
+            bump_many(changed, f"{type(self).__name__}.step()")

@@ -161,7 +161,7 @@ class Adam(Optimizer):
                 update /= denom
                 data += update
         finally:
-            bump_many(changed)
+            bump_many(changed, f"{type(self).__name__}.step()")
 
 
 class AdamW(Adam):

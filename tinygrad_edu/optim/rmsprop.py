@@ -157,4 +157,4 @@ class RMSprop(Optimizer):
                     update /= avg
                     data += update
         finally:
-            bump_many(changed)
+            bump_many(changed, f"{type(self).__name__}.step()")

@@ -130,4 +130,4 @@ class SGD(Optimizer):
                     g = g + buf * momentum_ if nesterov else buf
                 data -= g * lr_
         finally:
-            bump_many(changed)
+            bump_many(changed, f"{type(self).__name__}.step()")

@@ -136,6 +136,7 @@ class _Monitor(Callback):
     def __init__(self, monitor: str, mode: str, min_delta: float) -> None:
         super().__init__()
         self.monitor = monitor
+        self.auto_mode = mode == "auto"  # the direction was guessed from the name
         self.mode = _resolve_mode(mode, monitor, type(self).__name__)
         self.min_delta = abs(float(min_delta))
         self._warned_missing = False
@@ -313,6 +314,13 @@ class LambdaCallback(Callback):
 
 
 def _lr_groups(optimizer: Any, who: str) -> list[dict]:
+    schedule = getattr(optimizer, "lr_schedule", None)
+    if schedule is not None:
+        raise TypeError(
+            f"{who} cannot set the learning rate of an optimizer whose learning_rate is a "
+            f"schedule ({type(schedule).__name__}), which sets it before every step (Keras "
+            f"refuses this too); use either the schedule or {who}"
+        )
     groups = getattr(optimizer, "param_groups", None)
     if not groups or "lr" not in groups[0]:
         raise TypeError(
@@ -351,6 +359,8 @@ class ReduceLROnPlateau(_Monitor):
         self.on_train_begin()
 
     def on_train_begin(self, logs: dict | None = None) -> None:
+        if self.optimizer is not None:  # refuse an unsuitable optimizer before any epoch
+            _lr_groups(self.optimizer, "ReduceLROnPlateau")
         self.best = self._worst()
         self.wait = 0
         self.cooldown_counter = 0

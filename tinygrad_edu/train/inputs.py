@@ -4,6 +4,8 @@
   model's float dtype, float inputs and targets too (once, up front); a 1-D ``x`` becomes a
   column ``(n, 1)`` (one feature per sample), as Keras does. Integer targets stay integers
   (class labels) until the first batch shows they are regression targets.
+- ``(x, y, sample_weight)`` adds one weight per sample (Keras's ``sample_weight``): the
+  loss of each sample is multiplied by it (see :func:`unpack`).
 - A ``Dataset`` is batched by a ``DataLoader``; a ``DataLoader`` is used as it is.
 
 >>> import numpy as np
@@ -35,13 +37,14 @@ def to_array(v: Any, what: str) -> np.ndarray:
     return arr
 
 
-def arrays_of(data: Any, dtype: np.dtype, who: str) -> tuple[np.ndarray, np.ndarray]:
-    """``(x, y)`` as arrays ready for training (see the module docstring)."""
-    if not (isinstance(data, tuple | list) and len(data) == 2):
+def arrays_of(data: Any, dtype: np.dtype, who: str) -> tuple[np.ndarray, ...]:
+    """``(x, y)`` or ``(x, y, sample_weight)`` as arrays ready for training (see the
+    module docstring)."""
+    if not (isinstance(data, tuple | list) and len(data) in (2, 3)):
         size = f" of length {len(data)}" if isinstance(data, tuple | list) else ""
         raise TypeError(
-            f"{who}: data must be (x, y) arrays/tensors, a Dataset or a DataLoader, got "
-            f"{type(data).__name__}{size}"
+            f"{who}: data must be (x, y) or (x, y, sample_weight) arrays/tensors, a Dataset or "
+            f"a DataLoader, got {type(data).__name__}{size}"
         )
     x = to_array(data[0], f"{who}: x")
     y = to_array(data[1], f"{who}: y")
@@ -57,12 +60,42 @@ def arrays_of(data: Any, dtype: np.dtype, who: str) -> tuple[np.ndarray, np.ndar
         x = x.astype(dtype)
     if y.dtype.kind == "f" and y.dtype != dtype:
         y = y.astype(dtype)
-    return x, y
+    if len(data) == 2:
+        return x, y
+    return x, y, _sample_weights(data[2], len(x), dtype, who)
+
+
+def _sample_weights(w: Any, n: int, dtype: np.dtype, who: str) -> np.ndarray:
+    """One finite, non-negative float weight per sample, shape ``(n,)``."""
+    arr = to_array(w, f"{who}: sample_weight")
+    if arr.ndim == 2 and arr.shape[1] == 1:
+        arr = arr[:, 0]
+    if arr.shape != (n,):
+        raise ValueError(f"{who}: sample_weight must hold one weight per sample, shape ({n},), "
+                         f"got shape {arr.shape}")
+    arr = arr.astype(dtype)
+    if not (np.isfinite(arr).all() and (arr >= 0).all()):
+        raise ValueError(f"{who}: sample_weight must be finite and non-negative")
+    return arr
+
+
+class SampleWeighted(TensorDataset):
+    """The ``TensorDataset`` of ``(x, y, sample_weight)`` arrays: its third array weighs
+    each sample's loss. Only a dataset that says so (``yields_sample_weights = True``, as
+    this one and Keras's ``PyDataset`` do) has its third item read as weights: a third
+    item of any other dataset (an index, say) is refused, not silently used as a weight."""
+
+    yields_sample_weights = True
+
+
+def yields_sample_weights(loader: Any) -> bool:
+    """Whether the batches of ``loader`` are ``(x, y, sample_weight)``."""
+    return getattr(getattr(loader, "dataset", None), "yields_sample_weights", False) is True
 
 
 def _dataset_arrays(ds: Any) -> tuple[np.ndarray, np.ndarray] | None:
     """The (x, y) arrays behind a TensorDataset (or a Subset of one), for the data checks."""
-    if isinstance(ds, TensorDataset) and len(ds.arrays) == 2:
+    if isinstance(ds, TensorDataset) and len(ds.arrays) in (2, 3):
         return ds.arrays[0], ds.arrays[1]
     if isinstance(ds, Subset):
         inner = _dataset_arrays(ds.dataset)
@@ -86,9 +119,9 @@ def as_loader(data: Any, batch_size: int | None, shuffle: bool, generator: Gener
             data, tuple | list | np.ndarray | Tensor):
         return DataLoader(data, batch_size=bs, shuffle=shuffle, generator=generator), \
             _dataset_arrays(data)
-    x, y = arrays_of(data, dtype, who)
-    ds = TensorDataset(x, y)
-    return DataLoader(ds, batch_size=bs, shuffle=shuffle, generator=generator), (x, y)
+    arrays = arrays_of(data, dtype, who)
+    ds = SampleWeighted(*arrays) if len(arrays) == 3 else TensorDataset(*arrays)
+    return DataLoader(ds, batch_size=bs, shuffle=shuffle, generator=generator), arrays[:2]
 
 
 def split_validation(data: Any, fraction: float, shuffle_before_split: bool,
@@ -103,8 +136,8 @@ def split_validation(data: Any, fraction: float, shuffle_before_split: bool,
             "dataset with random_split and pass validation_data"
         )
     if isinstance(data, tuple | list):
-        x, y = arrays_of(data, dtype, "fit")
-        n = len(x)
+        arrays = arrays_of(data, dtype, "fit")
+        n = len(arrays[0])
     else:
         n = len(data)
     split_at = math.floor(n * (1.0 - fraction))
@@ -116,20 +149,22 @@ def split_validation(data: Any, fraction: float, shuffle_before_split: bool,
     order = numpy_rng(generator).permutation(n) if shuffle_before_split else None
     if isinstance(data, tuple | list):
         if order is not None:
-            x, y = x[order], y[order]
-        return (x[:split_at], y[:split_at]), (x[split_at:], y[split_at:])
+            arrays = tuple(a[order] for a in arrays)
+        return (tuple(a[:split_at] for a in arrays), tuple(a[split_at:] for a in arrays))
     idx = order if order is not None else np.arange(n)
     return Subset(data, idx[:split_at]), Subset(data, idx[split_at:])
 
 
-def unpack(batch: Any) -> tuple[Any, Any]:
-    """A batch as ``(inputs, targets)``."""
-    if isinstance(batch, tuple | list) and len(batch) == 2:
-        return batch[0], batch[1]
+def unpack(batch: Any, weighted: bool = False) -> tuple[Any, Any, Any]:
+    """A batch as ``(inputs, targets, sample_weight)``: the weights are the third item of a
+    ``weighted`` loader's batches (see :class:`SampleWeighted`), else ``None``."""
+    if isinstance(batch, tuple | list) and (len(batch) == 2 or (weighted and len(batch) == 3)):
+        return batch[0], batch[1], batch[2] if len(batch) == 3 else None
     size = f" of length {len(batch)}" if isinstance(batch, tuple | list) else ""
     raise TypeError(
         f"each batch must be (inputs, targets), got {type(batch).__name__}{size}; give fit a "
-        "dataset whose items are (x, y) pairs"
+        "dataset whose items are (x, y) pairs (sample weights: pass (x, y, sample_weight) "
+        "arrays)"
     )
 
 

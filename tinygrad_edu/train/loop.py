@@ -18,6 +18,7 @@ PyTorch-style models, losses and optimizers.
 from __future__ import annotations
 
 import contextlib
+import inspect
 import sys
 from collections.abc import Iterable, Sequence
 from typing import Any
@@ -78,6 +79,25 @@ def _loss_value(loss: Any) -> float:
     return float(data.reshape(()))
 
 
+def _batch_loss(loss_fn: Any, pred: Tensor, y: Tensor, weight: Any) -> Any:
+    """``loss_fn(pred, y)``, or with per-sample weights ``loss_fn(pred, y,
+    sample_weight=weight)``: the loss must then weigh each sample's loss itself (Keras's
+    losses in ``tinygrad_edu.keras`` do: ``sum(loss_i * w_i) / n``)."""
+    if weight is None:
+        return loss_fn(pred, y)
+    try:
+        accepts = "sample_weight" in inspect.signature(loss_fn).parameters
+    except (TypeError, ValueError):
+        accepts = False
+    if not accepts:
+        raise TypeError(
+            f"sample weights were given but the loss {getattr(loss_fn, '__name__', loss_fn)!r} "
+            "does not take sample_weight=; use a loss that weighs each sample (a "
+            "tinygrad_edu.keras loss in model.compile), or leave the weights out"
+        )
+    return loss_fn(pred, y, sample_weight=weight)
+
+
 def _metrics(metrics: Sequence[Any] | None, warn: bool) -> list[Metric]:
     if metrics is None:
         return []
@@ -95,13 +115,14 @@ def _run_eval(model: Any, loss_fn: Any, loader: Any, metrics: list[Metric],
     total, count = 0.0, 0
     for m in metrics:
         m.reset()
+    weighted = inputs.yields_sample_weights(loader)
     with no_grad():
         for batch in loader:
-            x, y = inputs.unpack(batch)
+            x, y, w = inputs.unpack(batch, weighted)
             pred = model(inputs.cast_input(x, dtype))
             y = inputs.align_target(pred, y)
             n = len(y) if y.ndim else 1
-            total += _loss_value(loss_fn(pred, y)) * n
+            total += _loss_value(_batch_loss(loss_fn, pred, y, w)) * n
             count += n
             for m in metrics:
                 m.update(pred, y)
@@ -206,7 +227,9 @@ def fit(model: Any, loss_fn: Any, optimizer: Any, data: Any, epochs: int = 1,
     - ``data``: ``(x, y)`` arrays/tensors, a ``Dataset`` of ``(x, y)`` items, or a
       ``DataLoader`` (which then decides batch size and shuffling). Inputs are cast to the
       model's float dtype; a 1-D ``x`` is one feature per sample; targets of shape ``(n,)``
-      are matched to predictions of shape ``(n, 1)``.
+      are matched to predictions of shape ``(n, 1)``. ``(x, y, sample_weight)`` weighs
+      each sample's loss (``loss_fn`` is then called with ``sample_weight=``; metrics are
+      not weighted, as Keras's compiled metrics); ``validation_data`` may carry weights too.
     - ``batch_size``: samples per update (default 32).
     - ``shuffle``: reshuffle the training samples every epoch, with ``generator`` (default:
       the global generator, seeded by ``tinygrad_edu.manual_seed``).
@@ -259,6 +282,7 @@ def fit(model: Any, loss_fn: Any, optimizer: Any, data: Any, epochs: int = 1,
         val_loader, _ = inputs.as_loader(validation_data, val_bs, False, None, dtype,
                                          "fit: validation_data")
     steps = len(loader)
+    weighted = inputs.yields_sample_weights(loader)
     if steps == 0:
         raise ValueError(f"fit: no training batches ({len(loader.dataset)} samples, "
                          f"batch_size={loader.batch_size}, drop_last={loader.drop_last})")
@@ -297,7 +321,7 @@ def fit(model: Any, loss_fn: Any, optimizer: Any, data: Any, epochs: int = 1,
                     stepped = False
                     if batch_logs:
                         cbs.on_batch_begin(step)
-                    xb, yb = inputs.unpack(batch)
+                    xb, yb, wb = inputs.unpack(batch, weighted)
                     xb = inputs.cast_input(xb, dtype)
                     if diag is not None:
                         diag.begin_batch(epoch, step)
@@ -306,7 +330,7 @@ def fit(model: Any, loss_fn: Any, optimizer: Any, data: Any, epochs: int = 1,
                     if first and diag is not None:
                         first = False
                         _first_batch_checks(diag, loss_fn, arrays, loader, xb, yb, pred)
-                    loss = loss_fn(pred, yb)
+                    loss = _batch_loss(loss_fn, pred, yb, wb)
                     value = _loss_value(loss)
                     if diag is not None:
                         diag.check_loss(value, epoch, step, epochs, (xb, yb))
@@ -323,8 +347,9 @@ def fit(model: Any, loss_fn: Any, optimizer: Any, data: Any, epochs: int = 1,
                     for m in train_metrics:
                         m.update(pred, yb)
                     if batch_logs:
-                        cbs.on_batch_end(step, {"loss": total / count, "batch_loss": value,
-                                                "size": n})
+                        cbs.on_batch_end(step, {"loss": total / count,
+                                                **{m.name: m.result() for m in train_metrics},
+                                                "batch_loss": value, "size": n})
                 logs = {"loss": total / max(count, 1),
                         **{m.name: m.result() for m in train_metrics}}
                 if val_loader is not None:
@@ -377,8 +402,9 @@ def _first_batch_checks(diag: Diagnostics, loss_fn: Any, arrays: tuple | None, l
     src = arrays if arrays is not None else (xb.data, yb.data)
     y_check = src[1] if yb.dtype.kind == "f" else None
     where = "" if arrays is not None else " (in the first batch)"
-    try:
-        n_samples: int | None = len(loader.dataset)
+    try:  # a loader without batching yields whole batches: its length is not a count
+        n_samples: int | None = (len(loader.dataset)
+                                 if getattr(loader, "batch_size", 1) is not None else None)
     except TypeError:
         n_samples = None
     diag.check_data(np.asarray(src[0]), y_check, where, n_samples)

@@ -537,9 +537,9 @@ def _label(node: Node, show_values: bool, show_grads: bool, outputs: set[int]) -
         data = t.data if isinstance(t, Tensor) else t
         if show_values and not (kind == "op" and id(t) in outputs):
             lines.extend(_format.summarize(data, "data"))
-        grad = t._kept_grad() if isinstance(t, Tensor) else None
+        grad = getattr(t, "_grad", None)  # not .grad: reading a non-leaf's .grad warns
         if show_grads and grad is not None:
-            lines.extend(_format.summarize(grad.data, "grad"))
+            lines.extend(_format.summarize(getattr(grad, "data", grad), "grad"))
     if node.folded:
         lines.append(f"+{node.folded} constant input{'s' if node.folded > 1 else ''}")
     if node.nonfinite:

@@ -96,6 +96,14 @@ RULES: dict[str, Rule] = {
                   "x was clipped"),
     "Cast": Rule("out = x in another dtype", "∂out/∂x = 1: x gets g, cast back to its dtype"),
     "Clone": Rule("out = a copy of x", "∂out/∂x = 1: x gets g"),
+    # the parts of a custom autograd.Function with several outputs (tinygrad_edu.autograd.custom)
+    "OutputPart": Rule("out = one output of a custom Function: a part of its packed outputs",
+                       "the packed outputs get g at this output's place, zeros elsewhere",
+                       ("packed",)),
+    "PlacePart": Rule("out = g placed into zeros (an OutputPart's gradient)",
+                      "g gets its part of the incoming gradient", ("g",)),
+    "OnceDifferentiable": Rule("out = a gradient made by a @once_differentiable backward",
+                               "refuses: that backward cannot be differentiated again", ("g",)),
     "Rounding": Rule("out = round, floor, ceil or sign of x", "∂out/∂x = 0 almost "
                      "everywhere: no gradient flows through"),
     # shape and indexing

@@ -241,8 +241,8 @@ def build(
                         nodes[pk] = Node(pk, "value", "", np.asarray(p))
                     edges.append((pk, k))
             node.first_nonfinite = bad and inputs_finite
-        grad = t._kept_grad()
-        node.nonfinite = bad or (grad is not None and _format.nonfinite(grad.data))
+        g = t._grad  # not .grad: reading a non-leaf's .grad warns
+        node.nonfinite = bad or (g is not None and _format.nonfinite(getattr(g, "data", g)))
         nodes[k] = node
 
     out_ids: list[str] = []
