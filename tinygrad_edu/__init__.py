@@ -49,6 +49,7 @@ from .creation import (
     full,
     full_like,
     linspace,
+    multinomial,
     normal,
     ones,
     ones_like,
@@ -99,8 +100,13 @@ from .torch_math import __all__ as _torch_math_all
 from .torch_math import pow  # noqa: F401  (kept out of __all__: must not shadow Python's pow)
 from .torch_shape import *  # noqa: F403  (the module defines __all__)
 from .torch_shape import __all__ as _torch_shape_all
+from .torch_shape import _method_function
 from .train import History, TrainingDiverged, TrainingWarning, fit
 from .viz import draw_graph
+
+# tg.all(x) and tg.any(x), kept out of __all__ (a star import must not shadow Python's)
+all = _method_function("all")
+any = _method_function("any")
 
 __version__ = "0.1.0"
 
@@ -173,6 +179,7 @@ __all__ = [
     "linspace",
     "long",
     "manual_seed",
+    "multinomial",
     "no_grad",
     "numpy_grad",
     "numpy_value_and_grad",

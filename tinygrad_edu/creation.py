@@ -258,6 +258,38 @@ def randint(
     return Tensor._wrap(numpy_rng(generator).integers(low, high, size=size, dtype=dtype))
 
 
+def multinomial(input: Any, num_samples: int, replacement: bool = False, *,
+                generator: Generator | None = None) -> Tensor:
+    """``num_samples`` category indices per row of ``input`` (1-d or 2-d), drawn with
+    probabilities proportional to the row's non-negative weights (they need not sum to 1);
+    without ``replacement`` no index repeats within a row. int64, no gradient.
+
+    >>> import tinygrad_edu as tg
+    >>> tg.multinomial(tg.tensor([0.0, 1.0, 0.0]), 2, replacement=True)
+    tensor([1, 1])
+    """
+    w = np.asarray(input.data if isinstance(input, Tensor) else input, dtype=np.float64)
+    if w.ndim not in (1, 2) or w.shape[-1] == 0:
+        raise ValueError(f"multinomial: prob_dist must be 1 or 2 dim and not empty, got shape "
+                         f"{w.shape}")
+    rows = w.reshape(-1, w.shape[-1])
+    if not np.isfinite(rows).all() or (rows < 0).any():
+        raise ValueError("multinomial: probability tensor contains either inf, nan or element "
+                         "< 0")
+    sums = rows.sum(axis=1)
+    if (sums <= 0).any():
+        raise ValueError(f"multinomial: invalid multinomial distribution (sum of probabilities "
+                         f"<= 0) in row {int(np.argmax(sums <= 0))}")
+    if not replacement and num_samples > (rows > 0).sum(axis=1).min():
+        raise ValueError(f"multinomial: cannot sample {num_samples} indices without "
+                         f"replacement from a row with only {(rows > 0).sum(axis=1).min()} "
+                         "non-zero weights; pass replacement=True or fewer samples")
+    rng = numpy_rng(generator)
+    out = np.stack([rng.choice(len(p), size=num_samples, replace=replacement, p=p / p.sum())
+                    for p in rows])
+    return Tensor._wrap(out.astype(np.int64).reshape(*w.shape[:-1], num_samples))
+
+
 @_on_cpu
 def randperm(n: int, generator: Generator | None = None) -> Tensor:
     """A random permutation of ``0..n-1`` (int64)."""

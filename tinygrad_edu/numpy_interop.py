@@ -471,9 +471,11 @@ def _into_out(name: str, out: tuple, compute: Callable, call: Callable, args: tu
         return target
     if flags.grad_enabled and (_needs_grad(args) or _needs_grad(kwargs)):
         raise TypeError(
-            f"{name}(..., out=<numpy array>): the result requires grad and a numpy array "
-            "cannot hold a gradient; assign the result instead (y = f(x)), or detach() the "
-            "inputs if no gradient is needed"
+            f"{name}(..., out=<numpy array of shape {target.shape}, {target.dtype}>): the "
+            "result requires grad and a numpy array cannot hold a gradient; assign the result "
+            "instead (y = f(x)), or detach() the inputs if no gradient is needed. A parameter "
+            "update written `p.data += -lr * grad` (p.data is p's numpy array) takes a grad "
+            "computed under `with no_grad():`, or grad.detach()"
         )
     return call(*_unwrap(args), out=target, **{k: _unwrap(v) for k, v in kwargs.items()})
 

@@ -260,6 +260,15 @@ class Tensor(ShapeMethods, MathMethods):
     def numel(self) -> int:
         return int(self.data.size)
 
+    def multinomial(self, num_samples: int, replacement: bool = False, *,
+                    generator: Any = None) -> Tensor:
+        """Indices drawn from each row's weights; see :func:`tinygrad_edu.multinomial`."""
+        from .creation import multinomial
+
+        return multinomial(self, num_samples, replacement, generator=generator)
+
+    nelement = numel  # PyTorch's older name, still in courses: sum(p.nelement() for p in ...)
+
     def size(self, dim: int | None = None) -> tuple | int:
         """The shape (PyTorch's ``size()``), or the length of one dimension."""
         if dim is None:

@@ -526,6 +526,12 @@ def isclose(input: Any, other: Any, rtol: float = 1e-05, atol: float = 1e-08,
     >>> tg.isclose(tg.tensor([1.0, float("nan")]), tg.tensor([1.0 + 1e-7, float("nan")]))
     tensor([ True, False])
     """
+    for position, (arg, value) in enumerate((("input", input), ("other", other)), 1):
+        if value is None:  # np.isclose would fail on float - None
+            raise TypeError(
+                f"isclose(): argument '{arg}' (position {position}) must be Tensor, not "
+                "NoneType (a non-leaf tensor's .grad is None unless it called retain_grad() "
+                "before backward())")
     return _nograd(np.isclose(_data(input), _data(other), rtol=rtol, atol=atol,
                               equal_nan=equal_nan))
 
@@ -984,7 +990,6 @@ class MathMethods:
     relu_ = _inplace_unary("relu_", "relu")
     rsqrt_ = _inplace_unary("rsqrt_", "rsqrt")
     clip_ = _inplace_unary("clip_", "clamp")
-    index_add_ = _inplace_unary("index_add_", "index_add")
 
 
 # functions whose method form takes the tensor as the first argument (x.mm(w) = tg.mm(x, w));

@@ -257,10 +257,22 @@ class ShapeMethods:
         placed, _ = _scattered(self, dim, index, src, "scatter_add")
         return self + placed
 
-    def index_add(self, dim: int, index: Any, source: Any, *, alpha: float = 1) -> Any:
-        """A copy of ``self`` with ``alpha * source[..., i, ...]`` added at position
-        ``index[i]`` of dim ``dim`` (repeated indices add up). Differentiable in ``self`` and
-        ``source``.
+    def scatter_add_(self, dim: int, index: Any, src: Any) -> Any:
+        """In-place ``scatter_add`` (repeated indices add up; differentiable in both).
+
+        >>> import tinygrad_edu as tg
+        >>> x = tg.zeros(3)
+        >>> _ = x.scatter_add_(0, tg.tensor([0, 0, 2]), tg.tensor([1.0, 2.0, 3.0]))
+        >>> x
+        tensor([3., 0., 3.])
+        """
+        return _into_self(self, "scatter_add_", "scatter_add", src, dim, index)
+
+    def index_add(self, dim: int, index: Any, source: Any, *, alpha: Any = 1) -> Any:
+        """A copy of ``self`` with ``alpha * source[..., i, ...]`` added to
+        ``self[..., index[i], ...]`` along ``dim`` for every ``i`` (repeated indices add up:
+        an embedding's gradient is ``zeros_like(C).index_add(0, ix.view(-1), demb)``).
+        Differentiable in ``self`` and ``source``.
 
         >>> import tinygrad_edu as tg
         >>> tg.zeros(3, 2).index_add(0, tg.tensor([2, 0, 2]), tg.ones(3, 2))
@@ -268,16 +280,79 @@ class ShapeMethods:
                 [0., 0.],
                 [2., 2.]])
         """
+        from .ops.movement import ScatterAdd
+
         d = _dim(self, dim, "index_add")
-        idx = _index_array(index, "index_add").reshape(-1)
+        idx = _index_array(index, "index_add")
+        if idx.ndim > 1:
+            raise IndexError(f"index_add: index must be 0-d or 1-d, got shape {idx.shape}")
+        idx = idx.reshape(-1)
         src = source if hasattr(source, "_ctx") else type(self)._wrap(np.asarray(source))
-        want = (*self.shape[:d], len(idx), *self.shape[d + 1:])
-        if tuple(src.shape) != want:
-            raise ValueError(f"index_add: source has shape {tuple(src.shape)}, but an input of "
-                             f"shape {self.shape} with {len(idx)} indices along dim {d} needs "
-                             f"{want}")
-        where = idx.reshape((1,) * d + (-1,) + (1,) * (self.ndim - d - 1))
-        return self.scatter_add(d, np.broadcast_to(where, want), src * alpha if alpha != 1 else src)
+        want = (*self.shape[:d], idx.size, *self.shape[d + 1:])
+        if src.shape != want:
+            raise ValueError(f"index_add: source has shape {src.shape}, but an input of shape "
+                             f"{self.shape} with {idx.size} indices along dim {d} needs {want}")
+        if src.dtype != self.dtype:
+            raise TypeError(
+                f"index_add: self ({self.dtype}) and source ({src.dtype}) must have the same "
+                f"dtype; convert one (source.to(self.dtype))")
+        n = self.shape[d]
+        if idx.size and not (idx.min() >= 0 and idx.max() < n):  # PyTorch: no negatives
+            raise IndexError(f"index_add: index out of range for dim {d} of size {n} (from "
+                             f"0 to {n - 1}), got {idx.min() if idx.min() < 0 else idx.max()}")
+        if not isinstance(alpha, int | float) or alpha != 1:
+            src = src * alpha
+        return self + ScatterAdd.apply(src, shape=self.shape, index=(slice(None),) * d + (idx,))
+
+    def index_add_(self, dim: int, index: Any, source: Any, *, alpha: Any = 1) -> Any:
+        """In-place ``index_add`` (differentiable in both, as ``x += ...`` is).
+
+        >>> import tinygrad_edu as tg
+        >>> dC = tg.zeros(3)
+        >>> _ = dC.index_add_(0, tg.tensor([1, 1]), tg.tensor([1.0, 2.0]))
+        >>> dC
+        tensor([0., 3., 0.])
+        """
+        return _into_self(self, "index_add_", "index_add", source, dim, index, alpha=alpha)
+
+    def index_put(self, indices: Any, values: Any, accumulate: bool = False) -> Any:
+        """A copy of ``self`` with ``values`` written at ``self[indices]`` (a tuple of index
+        tensors); with ``accumulate=True`` added, repeated indices adding up (an embedding's
+        gradient: ``zeros_like(C).index_put((Xb,), demb, accumulate=True)``).
+
+        >>> import tinygrad_edu as tg
+        >>> tg.zeros(3).index_put((tg.tensor([0, 0, 2]),), tg.tensor(1.0), accumulate=True)
+        tensor([2., 0., 1.])
+        """
+        from .ops.movement import ScatterAdd
+
+        if not isinstance(indices, tuple | list):
+            raise TypeError(f"index_put: indices must be a tuple of tensors, got "
+                            f"{type(indices).__name__}; write (index,)")
+        idx = tuple(_array(i) for i in indices)
+        for i in idx:
+            if i.dtype != bool and not _integral(i.dtype):
+                raise TypeError(f"index_put: indices must be integer or bool tensors, got "
+                                f"{i.dtype}")
+        v = values if hasattr(values, "_ctx") else type(self)._wrap(
+            np.asarray(values, self.dtype))
+        if v.dtype != self.dtype:
+            raise TypeError(f"index_put: values ({v.dtype}) must have self's dtype "
+                            f"({self.dtype}); convert them (values.to({self.dtype}))")
+        if accumulate:
+            try:
+                return self + ScatterAdd.apply(v, shape=self.shape, index=idx)
+            except (IndexError, ValueError) as e:
+                raise type(e)(f"index_put: {e} (self of shape {self.shape}, values of shape "
+                              f"{v.shape})") from None
+        out = self.clone()
+        out[idx] = v
+        return out
+
+    def index_put_(self, indices: Any, values: Any, accumulate: bool = False) -> Any:
+        """In-place ``index_put`` (differentiable in both, as ``x[idx] = v`` is)."""
+        return _into_self(self, "index_put_", "index_put", values, indices,
+                          accumulate=accumulate)
 
     def scatter(self, dim: int, index: Any, src: Any = None, *, value: Any = None,
                 reduce: str | None = None) -> Any:
@@ -709,6 +784,21 @@ def _scattered(t: Any, dim: int, index: Any, src: Any, op: str) -> tuple:
     return ScatterAdd.apply(part.astype(t.dtype), shape=t.shape, index=targets), targets
 
 
+def _into_self(t: Any, op: str, method: str, operand: Any, *args: Any, **kwargs: Any) -> Any:
+    """``t`` changed in place to ``t.<method>(*args, operand, **kwargs)``: recorded (the graph
+    rebased) when ``t`` or ``operand`` requires grad, a plain write otherwise."""
+    from .autograd import inplace
+
+    def compute(old: Any, value: Any) -> Any:
+        return getattr(old, method)(*args, value, **kwargs)
+
+    if t._records_inplace(operand):
+        return inplace.rebase(t, op, compute, (operand,))
+    value = operand.detach() if hasattr(operand, "_ctx") else operand
+    t._overwrite(op, (Ellipsis,), compute(t.detach(), value))
+    return t
+
+
 def _mask(t: Any, mask: Any, op: str) -> np.ndarray:
     m = _array(mask)
     if m.dtype != bool:
@@ -745,7 +835,8 @@ def _method_function(name: str) -> Any:
 _METHODS = ("chunk", "unbind", "narrow", "index_select", "masked_select", "gather", "prod",
             "cumsum", "cumprod", "sort", "argsort", "topk", "tril", "triu", "diag",
             "diagonal", "trace", "tile", "repeat_interleave", "nonzero", "median",
-            "count_nonzero", "clone", "numel", "scatter", "scatter_add", "take", "masked_fill")
+            "count_nonzero", "clone", "numel", "scatter", "scatter_add", "take", "masked_fill",
+            "index_add")
 globals().update({name: _method_function(name) for name in _METHODS})
 
 
