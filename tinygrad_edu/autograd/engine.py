@@ -420,6 +420,11 @@ def _call_backward_graph(ctx: Context, out: Any, g: Any) -> Any:
 
 
 def _wrong_count(ctx: Context, grads: tuple) -> None:
+    if len(grads) == 1 and isinstance(grads[0], list):  # a list is one value, as in PyTorch
+        raise RuntimeError(
+            f"{ctx.name}.backward returned a list of {len(grads[0])} gradient(s); return them "
+            f"as a tuple, one gradient (or None) per input ({len(ctx.parents)} input(s))"
+        )
     raise RuntimeError(
         f"{ctx.name}.backward returned {len(grads)} gradient(s), but forward took "
         f"{len(ctx.parents)} input(s): return one gradient (or None) per input"

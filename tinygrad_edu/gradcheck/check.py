@@ -125,6 +125,23 @@ def _output_array(o: Any) -> np.ndarray | None:
     return np.array(o.data if isinstance(o, Tensor) else o, dtype=np.float64)
 
 
+def _check_outputs(outputs: tuple) -> None:
+    """Refuse outputs that cannot be checked, instead of passing without checking anything:
+    a number or a numpy array has no graph (its analytical gradient would read as 0)."""
+    for k, o in enumerate(outputs):
+        if isinstance(o, np.ndarray) or not isinstance(o, Tensor):
+            what = "a numpy array" if isinstance(o, np.ndarray) else type(o).__name__
+            raise TypeError(
+                f"gradcheck: fn returned {what} as output {k}, which has no graph to "
+                "differentiate; return the Tensor itself (or a tuple of Tensors), not "
+                ".item(), .numpy(), .data or float(...)")
+    if not any(_is_float_output(o) for o in outputs):
+        raise ValueError(
+            "gradcheck: fn returned no floating-point Tensor (dtypes: "
+            f"{', '.join(str(o.dtype) for o in outputs) or 'no outputs'}), so there is "
+            "nothing to check; return the float result whose gradient you want checked")
+
+
 def _differentiable(inputs: tuple) -> list[int]:
     diff = [i for i, t in enumerate(inputs) if isinstance(t, Tensor) and t.requires_grad]
     if not diff:
@@ -165,6 +182,7 @@ class _Problem:
         self.bases = {j: np.array(inputs[j].data, dtype=np.float64) for j in self.diff}
         self.dtypes = {j: np.dtype(inputs[j].dtype) for j in self.diff}
         self.outputs = _outputs(fn(*inputs))
+        _check_outputs(self.outputs)
         self.float_outputs = [k for k, o in enumerate(self.outputs) if _is_float_output(o)]
 
     def evaluate(self, replace: dict[int, np.ndarray]) -> list:

@@ -78,6 +78,51 @@ def _spread(x: np.ndarray, gap: float) -> np.ndarray:
     return (flat + rank * gap).reshape(x.shape).astype(x.dtype)
 
 
+def _push_away_keeping_order(x: np.ndarray, avoid: Sequence[float], margin: float) -> np.ndarray:
+    """:func:`push_away` for distinct values: a value ``d`` from a point, ``|d| < 2 margin``,
+    goes to ``d + sign(d) * margin * (1 - |d| / (2 margin))`` (``0`` goes to ``+margin``).
+    The map is increasing, so distinct values stay distinct and keep their order, and leaves
+    everything farther than ``2 * margin`` where it was (points closer together than
+    ``4 * margin`` may push a value into each other's margin)."""
+    x = x.astype(np.float64)
+    for p in avoid:
+        d = x - p
+        near = np.abs(d) < 2 * margin
+        side = np.where(d >= 0, 1.0, -1.0)
+        x = np.where(near, p + d + side * margin * (1 - np.abs(d) / (2 * margin)), x)
+    return x
+
+
+def _float_bounds(dtype: np.dtype, low: float, high: float) -> tuple[float, float]:
+    """``low`` and ``high`` rounded inwards to values ``dtype`` holds exactly (hypothesis
+    refuses a float32 bound such as 0.1 that float32 cannot represent)."""
+    lo, hi = np.array([low, high], dtype=np.float64)
+    finite = float(np.finfo(dtype).max)
+    lo, hi = max(lo, -finite), min(hi, finite)
+    lo_d, hi_d = dtype.type(lo), dtype.type(hi)
+    if float(lo_d) < lo:
+        lo_d = np.nextafter(lo_d, dtype.type(np.inf))
+    if float(hi_d) > hi:
+        hi_d = np.nextafter(hi_d, dtype.type(-np.inf))
+    return float(lo_d), float(hi_d)
+
+
+def _elements(dtype: np.dtype, low: float, high: float, avoid: Sequence[float],
+              margin: float) -> st.SearchStrategy:
+    """The values of one entry: integers in ``[ceil(low), floor(high)]`` at least ``margin``
+    from ``avoid`` for an integer dtype, otherwise floats of the dtype's width."""
+    if dtype.kind in "iu":
+        ints = st.integers(int(np.ceil(low)), int(np.floor(high)))
+        if avoid:
+            ints = ints.filter(lambda v: all(abs(v - p) >= margin for p in avoid))
+        return ints
+    if dtype.kind != "f":
+        raise ValueError(f"arrays: dtype {dtype} is neither a float nor an integer type")
+    low, high = _float_bounds(dtype, low, high)
+    return st.floats(low, high, allow_nan=False, allow_infinity=False,
+                     width=8 * dtype.itemsize)
+
+
 def arrays(
     shape: tuple[int, ...] | st.SearchStrategy[tuple[int, ...]],
     dtype: Any = np.float64,
@@ -87,23 +132,33 @@ def arrays(
     margin: float = 0.05,
     distinct: float | None = None,
 ) -> st.SearchStrategy[np.ndarray]:
-    """Float arrays with values in ``[min_value, max_value]`` (NaN- and inf-free).
+    """Arrays with values in ``[min_value, max_value]``: floats (NaN- and inf-free; bounds a
+    float32 cannot hold exactly, such as 0.1, are rounded inwards) or integers (an integer
+    ``dtype``: indices, counts).
 
-    ``avoid`` lists kinks or singularities to stay ``margin`` away from (values may then
-    exceed the bounds by up to ``margin``); ``distinct`` adds a ramp of that step in a
-    shuffled order so that no two values tie (for ``max``, sorting, pooling).
+    ``avoid`` lists kinks or singularities to stay ``margin`` away from (float values may
+    then exceed the bounds by up to ``margin``; integers equal to a point are not drawn);
+    ``distinct`` adds a ramp of that step in a shuffled order so that no two values tie (for
+    ``max``, sorting, pooling), and still keeps them ``margin`` away from ``avoid``.
 
     >>> from hypothesis import find
     >>> find(arrays((4,), avoid=(0.0,), margin=0.1), lambda x: True).tolist()
     [0.1, 0.1, 0.1, 0.1]
+    >>> find(arrays((3,), np.int64, 0, 4, avoid=(0,)), lambda x: True).tolist()
+    [1, 1, 1]
     """
-    elements = st.floats(min_value, max_value, allow_nan=False, allow_infinity=False,
-                         width=64 if np.dtype(dtype) == np.float64 else 32)
-    strategy = hnp.arrays(np.dtype(dtype), shape, elements=elements)
-    if avoid:
-        strategy = strategy.map(lambda a: push_away(a, avoid, margin))
+    dtype = np.dtype(dtype)
+    if distinct and dtype.kind != "f":
+        raise ValueError("arrays: distinct needs a float dtype")
+    strategy = hnp.arrays(dtype, shape,
+                          elements=_elements(dtype, min_value, max_value, avoid, margin))
     if distinct:
-        strategy = strategy.map(lambda a: _spread(a, distinct))
+        def spread(a: np.ndarray) -> np.ndarray:
+            a = _spread(a, distinct)
+            return _push_away_keeping_order(a, avoid, margin).astype(dtype) if avoid else a
+        return strategy.map(spread)
+    if avoid and dtype.kind == "f":
+        strategy = strategy.map(lambda a: push_away(a, avoid, margin))
     return strategy
 
 
