@@ -1,8 +1,8 @@
 """The convolution round's fast paths: ``Conv2d`` (one node: padding, im2col, a batched
-product; col2im in backward) and ``MaxPoolTiles`` (max-pooling whose windows tile the input,
-as strided views). Values, gradients and second-order gradients against PyTorch in float64
-and against central finite differences, over random geometries, including those where the
-pooling fast path must not be taken (overlapping or padded or dilated windows, ceil_mode) and
+product; col2im in backward), ``MaxPoolTiles`` and ``AvgPoolTiles`` (pooling whose windows
+tile the input, as strided views). Values, gradients and second-order gradients against
+PyTorch in float64 and against central finite differences, over random geometries, including
+those where a pooling fast path must not be taken (overlapping, padded or dilated windows) and
 inputs with tied maxima, whose gradient the fast path must share as the general path does."""
 
 from __future__ import annotations
@@ -255,3 +255,70 @@ def test_max_pool2d_input_changed_in_place_after_forward_keeps_its_gradient():
 def test_max_pool2d_window_larger_than_input_is_refused(shape):
     with pytest.raises(ValueError):
         F.max_pool2d(tg.zeros(*shape), 2)
+
+
+@st.composite
+def avg_pool_cases(draw):
+    """An avg_pool2d geometry (tiled or not) and PyTorch's divisor options."""
+    x, opts, _ = draw(pool_cases())
+    x = np.random.default_rng(draw(st.integers(0, 2**32 - 1))).standard_normal(x.shape)
+    del opts["dilation"]
+    opts["count_include_pad"] = draw(st.booleans())
+    opts["divisor_override"] = draw(st.sampled_from([None, None, 3]))
+    return x, opts
+
+
+def _avg_is_tiled(opts) -> bool:
+    """The fast path: stride equal to the kernel, and no padding left to the pooling op (the
+    options other than PyTorch's defaults pad explicitly first)."""
+    k = opts["kernel_size"]
+    defaults = (not opts["ceil_mode"] and opts["count_include_pad"]
+                and opts["divisor_override"] is None)
+    return ((opts["stride"] is None or _pair(opts["stride"]) == k)
+            and (not defaults or _pair(opts["padding"]) == (0, 0)))
+
+
+@settings(max_examples=100, deadline=None)
+@given(avg_pool_cases(), st.integers(0, 2**32 - 1))
+def test_avg_pool2d_values_and_gradients_match_torch(case, seed):
+    x, opts = case
+    t, r = tg.tensor(x, requires_grad=True), torch.tensor(x, requires_grad=True)
+    out, ref = F.avg_pool2d(t, **opts), torch.nn.functional.avg_pool2d(r, **opts)
+    names = set()
+    stack = [out._ctx]
+    while stack:  # every node of the forward graph
+        node = stack.pop()
+        names.add(node.name)
+        stack += [p._ctx for p in node.parents if isinstance(p, tg.Tensor) and p._ctx]
+    assert ("AvgPoolTiles" in names) == _avg_is_tiled(opts)
+    cot = np.random.default_rng(seed).standard_normal(out.shape)
+    (out * cot).sum().backward()
+    (ref * torch.tensor(cot)).sum().backward()
+    assert_close(out.numpy(), ref.detach().numpy(), atol=1e-12, rtol=1e-12, what="value")
+    assert_close(t.grad.numpy(), r.grad.numpy(), atol=1e-12, rtol=1e-12, what="grad")
+
+
+@settings(max_examples=25, deadline=None)
+@given(avg_pool_cases(), st.integers(0, 2**32 - 1))
+def test_avg_pool2d_gradients_match_finite_differences_and_torch_double_backward(case, seed):
+    x, opts = case
+    t, r = tg.tensor(x, requires_grad=True), torch.tensor(x, requires_grad=True)
+    out, ref = F.avg_pool2d(t, **opts), torch.nn.functional.avg_pool2d(r, **opts)
+    cot = np.random.default_rng(seed).standard_normal(out.shape)
+    (g,) = tg.grad((out * cot).sum(), t, retain_graph=True)
+    assert_close(g.numpy(), numeric_vjp(F.avg_pool2d, [x], opts, cot, 0), atol=1e-6, rtol=1e-5)
+    (g,) = tg.grad((out**3).sum(), t, create_graph=True)
+    (rg,) = torch.autograd.grad((ref**3).sum(), r, create_graph=True)
+    (g * g).sum().backward()
+    (rg * rg).sum().backward()
+    assert_close(t.grad.numpy(), r.grad.numpy(), atol=1e-10, rtol=1e-9, what="double backward")
+
+
+def test_avg_pool2d_of_integers_takes_the_general_path(monkeypatch):
+    def refuse(ctx, x, kernel=(2, 2)):
+        raise AssertionError("the tiled fast path must not see an integer input")
+
+    monkeypatch.setattr(tg.ops.conv.AvgPoolTiles, "forward", staticmethod(refuse))
+    out = F.avg_pool2d(tg.tensor(np.arange(16).reshape(1, 1, 4, 4)), 2)
+    assert out.dtype == np.float64
+    assert out.tolist() == [[[[2.5, 4.5], [10.5, 12.5]]]]

@@ -215,7 +215,7 @@ def max_pool2d(
     """
     k = _pair(kernel_size, "kernel_size")
     if _tiled(input, k, stride, padding, dilation):  # windows tile the input: no copy
-        x, unbatched = _batched(_as_tensor(input), "max_pool2d")
+        x, unbatched = _batched(input, "max_pool2d")
         out = _conv.MaxPoolTiles.apply(x, kernel=k)
         return out[0] if unbatched else out
     cols, unbatched = _pool_windows(
@@ -232,6 +232,11 @@ def avg_pool2d(
     padding: int | Sequence[int] = 0,
 ) -> Tensor:
     """Mean over sliding windows (zero padding counted, as PyTorch's default)."""
+    k = _pair(kernel_size, "kernel_size")
+    if _tiled(input, k, stride, padding, 1) and input.dtype.kind == "f":
+        x, unbatched = _batched(input, "avg_pool2d")
+        out = _conv.AvgPoolTiles.apply(x, kernel=k)
+        return out[0] if unbatched else out
     cols, unbatched = _pool_windows(input, kernel_size, stride, padding, 1, 0.0, "avg_pool2d")
     out = cols.mean(axis=2)
     return out[0] if unbatched else out

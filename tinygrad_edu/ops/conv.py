@@ -185,6 +185,27 @@ def _tile_offsets(x: np.ndarray, kernel) -> list[np.ndarray]:
     return [x[:, :, i : oh * kh : kh, j : ow * kw : kw] for i in range(kh) for j in range(kw)]
 
 
+def _spread_tiles(ctx, g):
+    """Backward of a pooling over tiles: element (i, j) of every tile gets the tile's gradient
+    times ``share[k]`` (k = i * kw + j), an array of the output's shape or a number; elements
+    outside every complete tile get 0."""
+    (share,) = ctx.saved_tensors
+    shape, (kh, kw) = ctx.geometry
+    n, c, h, w = shape
+    if ctx._tensor_mode:
+        oh, ow = g.shape[2:]
+        tiles = share.reshape(kh, kw, *share.shape[1:]).transpose(2, 3, 4, 0, 5, 1)
+        gx = (g.reshape(n, c, oh, 1, ow, 1) * tiles).reshape(n, c, oh * kh, ow * kw)
+        if (h, w) == (oh * kh, ow * kw):
+            return gx
+        return gx.pad(((0, 0), (0, 0), (0, h - oh * kh), (0, w - ow * kw)))
+    exact = h % kh == 0 and w % kw == 0
+    gx = np.empty(shape, g.dtype) if exact else np.zeros(shape, g.dtype)
+    for k, v in enumerate(_tile_offsets(gx, (kh, kw))):
+        np.multiply(g, share[k], out=v)
+    return gx
+
+
 class MaxPoolTiles(Function):
     """Max pooling whose windows tile the input (kernel == stride, no padding, no dilation):
     the elementwise maximum of the kh*kw strided views of the tiles, with no window copy
@@ -207,20 +228,24 @@ class MaxPoolTiles(Function):
             ctx.geometry = (x.shape, kernel)
         return out
 
+    backward = staticmethod(_spread_tiles)
+
+
+class AvgPoolTiles(Function):
+    """Average pooling whose windows tile a floating-point input (kernel == stride, no
+    padding): the sum of the kh*kw strided views of the tiles, divided by kh*kw; each element
+    of a tile gets 1/(kh*kw) of its gradient."""
+
     @staticmethod
-    def backward(ctx, g):
-        (share,) = ctx.saved_tensors
-        shape, (kh, kw) = ctx.geometry
-        n, c, h, w = shape
-        if ctx._tensor_mode:
-            oh, ow = g.shape[2:]
-            tiles = share.reshape(kh, kw, n, c, oh, ow).transpose(2, 3, 4, 0, 5, 1)
-            gx = (g.reshape(n, c, oh, 1, ow, 1) * tiles).reshape(n, c, oh * kh, ow * kw)
-            if (h, w) == (oh * kh, ow * kw):
-                return gx
-            return gx.pad(((0, 0), (0, 0), (0, h - oh * kh), (0, w - ow * kw)))
-        exact = h % kh == 0 and w % kw == 0
-        gx = np.empty(shape, g.dtype) if exact else np.zeros(shape, g.dtype)
-        for k, v in enumerate(_tile_offsets(gx, (kh, kw))):
-            np.multiply(share[k], g, out=v)
-        return gx
+    def forward(ctx, x, kernel=(2, 2)):
+        views = _tile_offsets(x, kernel)
+        out = views[0] + views[1] if len(views) > 1 else views[0].copy()
+        for v in views[2:]:
+            out += v
+        out /= len(views)
+        share = np.full((len(views), 1, 1, 1, 1), 1.0 / len(views), dtype=x.dtype)
+        ctx.save_for_backward(share)
+        ctx.geometry = (x.shape, kernel)
+        return out
+
+    backward = staticmethod(_spread_tiles)
