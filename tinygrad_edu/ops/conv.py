@@ -139,9 +139,12 @@ class Conv2d(Function):
         gx = gw = None
         if needs[0]:
             w_mat = w.reshape(groups, o // groups, cg * kh * kw)
-            gcols = np.matmul(w_mat.transpose(0, 2, 1), g4)
-            gcols = gcols.reshape(n, groups * cg, kh, kw, oh, ow)
-            gx = _col2im(gcols, padded, (kh, kw), stride, dilation)
+            if stride == (1, 1):
+                gx = _input_grad_stride1(g, w_mat, padded, (kh, kw), dilation, groups)
+            else:
+                gcols = np.matmul(w_mat.transpose(0, 2, 1), g4)
+                gcols = gcols.reshape(n, groups * cg, kh, kw, oh, ow)
+                gx = _col2im(gcols, padded, (kh, kw), stride, dilation)
             if ph or pw:
                 gx = gx[:, :, ph : padded[2] - ph, pw : padded[3] - pw]
         if needs[1]:
@@ -150,6 +153,29 @@ class Conv2d(Function):
             return gx, gw
         gb = g.sum(axis=(0, 2, 3)) if needs[2] else None
         return gx, gw, gb
+
+
+def _input_grad_stride1(g, w_mat, padded, kernel, dilation, groups) -> np.ndarray:
+    """The (padded) input's gradient of a stride-1 convolution on arrays, col2im on flat rows.
+
+    The patches' gradient is computed for output rows as wide as the padded input (``g``
+    padded with zero columns), so each kernel offset's slab is one shifted run of OH*Wp
+    elements in the flattened image: kh*kw additions over long contiguous runs instead of
+    strided ones with runs of OW. The extra columns carry zeros, so a run that spills past a
+    row's end into the next adds nothing there."""
+    n, o, oh, ow = g.shape
+    _, c, hp, wp = padded
+    (kh, kw), (dh, dw) = kernel, dilation
+    gp = np.zeros((n, o, oh, wp), dtype=g.dtype)
+    gp[:, :, :, :ow] = g
+    gcols = np.matmul(w_mat.transpose(0, 2, 1), gp.reshape(n, groups, o // groups, oh * wp))
+    gcols = gcols.reshape(n, c, kh * kw, oh * wp)
+    flat = np.zeros((n, c, hp * wp + (kw - 1) * dw), dtype=gcols.dtype)
+    for i in range(kh):
+        for j in range(kw):
+            start = i * dh * wp + j * dw
+            flat[:, :, start : start + oh * wp] += gcols[:, :, i * kw + j]
+    return flat[:, :, : hp * wp].reshape(n, c, hp, wp)
 
 
 def _conv2d_backward_graph(ctx, g, x, w):
