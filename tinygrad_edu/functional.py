@@ -138,7 +138,7 @@ def conv2d(
     weight = _as_tensor(weight)
     if weight.ndim != 4:
         raise ValueError(f"conv2d: weight must be (O, C/groups, kh, kw), got {tuple(weight.shape)}")
-    n, c, _, _ = x.shape
+    c = x.shape[1]
     o, cg, kh, kw = weight.shape
     if c != cg * groups or o % groups:
         raise ValueError(
@@ -164,14 +164,11 @@ def conv2d(
             )
     else:
         pad = _pair(padding, "padding")
-    x = _pad2d(x, pad)
-    cols = _conv.Unfold.apply(x, kernel=(kh, kw), stride=st, dilation=dl)
-    oh, ow = cols.shape[-2:]
-    cols = cols.reshape(n, groups, cg * kh * kw, oh * ow)
-    out = weight.reshape(groups, o // groups, cg * kh * kw) @ cols
-    out = out.reshape(n, o, oh, ow)
-    if bias is not None:
-        out = out + _as_tensor(bias).reshape(1, o, 1, 1)
+    opts = {"stride": st, "padding": pad, "dilation": dl, "groups": groups}
+    if bias is None:
+        out = _conv.Conv2d.apply(x, weight, **opts)
+    else:
+        out = _conv.Conv2d.apply(x, weight, _as_tensor(bias).reshape(o), **opts)
     return out[0] if unbatched else out
 
 
@@ -188,6 +185,20 @@ def _pool_windows(x: Tensor, kernel_size, stride, padding, dilation, pad_value, 
     return cols.reshape(n, c, kh * kw, oh, ow), unbatched
 
 
+def _tiled(x: Any, k: tuple[int, int], stride: Any, padding: Any, dilation: Any) -> bool:
+    """Whether pooling windows of size ``k`` tile ``x`` (N, C, H, W) or (C, H, W): stride equal
+    to the kernel, no padding, no dilation, at least one window per axis."""
+    return (
+        isinstance(x, Tensor)
+        and x.ndim in (3, 4)
+        and (stride is None or _pair(stride, "stride") == k)
+        and _pair(padding, "padding") == (0, 0)
+        and _pair(dilation, "dilation") == (1, 1)
+        and x.shape[-2] >= k[0]
+        and x.shape[-1] >= k[1]
+    )
+
+
 def max_pool2d(
     input: Tensor,
     kernel_size: int | Sequence[int],
@@ -202,6 +213,11 @@ def max_pool2d(
     tensor([[[[ 5.,  7.],
               [13., 15.]]]])
     """
+    k = _pair(kernel_size, "kernel_size")
+    if _tiled(input, k, stride, padding, dilation):  # windows tile the input: no copy
+        x, unbatched = _batched(input, "max_pool2d")
+        out = _conv.MaxPoolTiles.apply(x, kernel=k)
+        return out[0] if unbatched else out
     cols, unbatched = _pool_windows(
         input, kernel_size, stride, padding, dilation, -np.inf, "max_pool2d"
     )
@@ -216,6 +232,11 @@ def avg_pool2d(
     padding: int | Sequence[int] = 0,
 ) -> Tensor:
     """Mean over sliding windows (zero padding counted, as PyTorch's default)."""
+    k = _pair(kernel_size, "kernel_size")
+    if _tiled(input, k, stride, padding, 1) and input.dtype.kind == "f":
+        x, unbatched = _batched(input, "avg_pool2d")
+        out = _conv.AvgPoolTiles.apply(x, kernel=k)
+        return out[0] if unbatched else out
     cols, unbatched = _pool_windows(input, kernel_size, stride, padding, 1, 0.0, "avg_pool2d")
     out = cols.mean(axis=2)
     return out[0] if unbatched else out

@@ -123,6 +123,15 @@ RULES: dict[str, Rule] = {
                    "each window's gradient is added back to the pixels it covers (Fold)"),
     "Fold": Rule("out = windows added back into an image (col2im)",
                  "each window gets the gradient of the pixels it covers (Unfold)", ("cols",)),
+    "Conv2d": Rule("out = w ⋆ x + b: each output pixel is the dot product of w with the "
+                   "window of x under it (im2col, then one product)",
+                   "w gets Σ g·window, b gets Σ g, and x gets wᵀg added back to the pixels "
+                   "each window covers (col2im)", ("x", "w", "b")),
+    "MaxPoolTiles": Rule("out = the max of each kh×kw tile of x (the windows tile the image)",
+                         "∂out/∂x = 1 at each tile's maximum, 0 elsewhere (shared equally "
+                         "between tied maxima)"),
+    "AvgPoolTiles": Rule("out = the mean of each kh×kw tile of x (the windows tile the image)",
+                         "every pixel of a tile gets g/(kh·kw)"),
     # reductions
     "Sum": Rule("out = Σ x (over the reduced axes)", "∂out/∂x = 1: x gets g broadcast back "
                 "to x's shape"),
