@@ -66,3 +66,20 @@ def test_budget_splits_a_step_and_leaves_the_primitives_unwrapped(tmp_path: Path
             assert len(values[key]) == 2 and min(values[key]) > 0, key
     text = capsys.readouterr().out
     assert "W2 [foreach=False]" in text and "ratio to numpy" in text
+
+
+def test_the_floor_step_is_the_eager_step_without_the_engine() -> None:
+    """``benchmarks.floor`` times W1's rules called directly: they must compute the same
+    training step as the eager runner, or the floor it reports means nothing."""
+    import numpy as np
+
+    from benchmarks.floor import rules_only
+
+    w = WORKLOADS["W1"]
+    s = w.setup(True)
+    floor, eager = rules_only(s), w.impls["tinygrad_edu"](s)
+    for _ in range(5):
+        floor.step()
+        eager.step()
+    for a, b in zip(floor.params(), eager.params(), strict=True):
+        assert np.array_equal(a, b)
