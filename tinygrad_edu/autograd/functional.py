@@ -240,25 +240,26 @@ def _scalar_output(func: Callable, ins: tuple, caller: str) -> Any:
 def vhp(func: Callable, inputs: Any, v: Any = None, create_graph: bool = False,
         strict: bool = False) -> tuple:
     """``(func(inputs), vᵀ·H)`` for the Hessian H of a single-element function."""
-    in_tuple, ins = _as_tuple(inputs, "inputs", "vhp")
-    with enable_grad():
-        ins = _prepare(ins, create_graph, "vhp")
-        vs = _single(v, ins, "input", "vhp")
-        out = _scalar_output(func, ins, "vhp")
-        first = _grads((out,), ins, (None,), True, strict, "vhp")
-        res = _grads(first, ins, vs, create_graph, strict, "vhp")
-    return _finish(out, create_graph), _finish(res if in_tuple else res[0], create_graph)
+    return _hessian_product(func, inputs, v, create_graph, strict, "vhp")
 
 
 def hvp(func: Callable, inputs: Any, v: Any = None, create_graph: bool = False,
         strict: bool = False) -> tuple:
     """``(func(inputs), H·v)`` for the Hessian H of a single-element function (by the
     double-backward trick, as in PyTorch; equal to ``vhp`` for a symmetric Hessian)."""
-    in_tuple, ins = _as_tuple(inputs, "inputs", "hvp")
+    return _hessian_product(func, inputs, v, create_graph, strict, "hvp")
+
+
+def _hessian_product(func: Callable, inputs: Any, v: Any, create_graph: bool, strict: bool,
+                     caller: str) -> tuple:
+    """``vhp`` (the gradient's vector-Jacobian product) or ``hvp`` (its Jacobian-vector
+    product, by double backward)."""
+    in_tuple, ins = _as_tuple(inputs, "inputs", caller)
     with enable_grad():
-        ins = _prepare(ins, create_graph, "hvp")
-        vs = _single(v, ins, "input", "hvp")
-        out = _scalar_output(func, ins, "hvp")
-        first = _grads((out,), ins, (None,), True, strict, "hvp")
-        res = _double_backward(first, ins, vs, create_graph, strict, "hvp")
+        ins = _prepare(ins, create_graph, caller)
+        vs = _single(v, ins, "input", caller)
+        out = _scalar_output(func, ins, caller)
+        first = _grads((out,), ins, (None,), True, strict, caller)
+        second = _grads if caller == "vhp" else _double_backward
+        res = second(first, ins, vs, create_graph, strict, caller)
     return _finish(out, create_graph), _finish(res if in_tuple else res[0], create_graph)
