@@ -332,3 +332,45 @@ def test_gradient_dtype_follows_the_parameter() -> None:
     w = tg.tensor([1.0, 2.0], requires_grad=True)  # float32
     (w * np.array([1.0, 2.0])).sum().backward()  # float64 constant promotes the forward
     assert w.grad.dtype == np.float32
+
+
+class _ReturnsNumber(tg.Function):
+    """A learner's slip: the derivative (2) returned in place of the gradient (g * 2)."""
+
+    @staticmethod
+    def forward(ctx, x):
+        return 2 * x
+
+    @staticmethod
+    def backward(ctx, g):
+        return 2.0
+
+
+class _BrokenBackward(tg.Function):
+    @staticmethod
+    def forward(ctx, x):
+        return 2 * x
+
+    @staticmethod
+    def backward(ctx, g):
+        return g.no_such_method()  # the learner's own AttributeError
+
+
+@pytest.mark.parametrize("how", ["backward", "grad", "create_graph"])
+def test_a_backward_returning_a_number_is_told_to_return_an_array(how) -> None:
+    x = tg.tensor([1.0, 2.0], requires_grad=True)
+    loss = _ReturnsNumber.apply(x).sum()
+    with pytest.raises(TypeError, match=r"_ReturnsNumber.backward returned a float as the "
+                       r"gradient of its input 0.*g \* c"):
+        if how == "backward":
+            loss.backward()
+        elif how == "grad":
+            tg.autograd.grad(loss, [x])
+        else:
+            loss.backward(create_graph=True)
+
+
+def test_an_attribute_error_inside_a_backward_is_the_learners_own() -> None:
+    x = tg.tensor([1.0, 2.0], requires_grad=True)
+    with pytest.raises(AttributeError, match="no_such_method"):
+        _BrokenBackward.apply(x).sum().backward()

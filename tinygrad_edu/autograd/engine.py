@@ -226,6 +226,7 @@ def run_backward(
     get_grad = grads.get
     owned: set[int] = set()  # gradients (by tensor id) that only this backward refers to
     own = owned.add
+    ctx, in_grads = None, ()  # (for the error message of a gradient that is not an array)
     try:
         for t in order:
             g = pop_grad(id(t), None)
@@ -283,6 +284,9 @@ def run_backward(
                 else:
                     grads[k] = prev + gp
                     own(k)
+    except AttributeError as e:
+        _not_an_array(e, ctx, in_grads)
+        raise
     finally:
         flags.grad_enabled = prev_mode
     return captured if inputs is not None else None
@@ -329,6 +333,7 @@ def _run_plain(root: Any, seed: Any, retain_graph: bool) -> None:
     reach_leaf = leaves.append
     prev_mode = flags.grad_enabled
     flags.grad_enabled = False
+    ctx, in_grads = None, ()  # (for the error message of a gradient that is not an array)
     try:
         while t is not None:
             k = id(t)
@@ -404,6 +409,9 @@ def _run_plain(root: Any, seed: Any, retain_graph: bool) -> None:
                 t._grad = g
             else:
                 _leaf_accumulate(t, g, False, k not in shared)
+    except AttributeError as e:
+        _not_an_array(e, ctx, in_grads)
+        raise
     finally:
         flags.grad_enabled = prev_mode
 
@@ -417,6 +425,21 @@ def _call_backward_graph(ctx: Context, out: Any, g: Any) -> Any:
     finally:
         del ctx._tensor_mode
         del ctx._output
+
+
+def _not_an_array(e: AttributeError, ctx: Context | None, grads: tuple) -> None:
+    """An AttributeError raised by a backward loop itself (not inside a rule or a hook): when
+    a rule returned a gradient that is not an array (``return 2.0``, a list), say so."""
+    tb = e.__traceback__
+    if ctx is None or tb is None or tb.tb_next is not None:
+        return
+    for i, gp in enumerate(grads):
+        if gp is not None and not hasattr(gp, "shape"):
+            raise TypeError(
+                f"{ctx.name}.backward returned a {type(gp).__name__} as the gradient of its "
+                f"input {i}; return a numpy array of that input's shape (for a constant "
+                "derivative c: g * c), or None for no gradient"
+            ) from None
 
 
 def _wrong_count(ctx: Context, grads: tuple) -> None:
