@@ -1,4 +1,4 @@
-"""``Linear`` (a dense layer), ``Identity``, ``Flatten`` and ``Unflatten``."""
+"""``Linear`` (a dense layer), ``LazyLinear``, ``Identity``, ``Flatten`` and ``Unflatten``."""
 
 from __future__ import annotations
 
@@ -89,6 +89,46 @@ class Linear(Module):
     def extra_repr(self) -> str:
         return (f"in_features={self.in_features}, out_features={self.out_features}, "
                 f"bias={self.bias is not None}")
+
+
+class LazyLinear(Linear):
+    """``Linear`` whose ``in_features`` is read from its first input, as PyTorch's
+    ``nn.LazyLinear`` (d2l.ai's layers are written with it).
+
+    Until that first call the weight is an empty (out_features, 0) placeholder; the call gives
+    it its shape and PyTorch's default initialisation, in place, so an optimizer made earlier
+    from ``parameters()`` updates the initialised values. The module then is an ``nn.Linear``.
+
+    >>> import tinygrad_edu as tg
+    >>> from tinygrad_edu import nn
+    >>> layer = nn.LazyLinear(2)
+    >>> layer.weight.shape
+    (2, 0)
+    >>> layer(tg.ones(5, 3)).shape, layer.weight.shape, type(layer).__name__
+    ((5, 2), (2, 3), 'Linear')
+    """
+
+    def __init__(self, out_features: int, bias: bool = True, device: Any = None,
+                 dtype: Any = None, generator: Any = None) -> None:
+        super().__init__(0, out_features, bias, device, dtype, generator)
+        self._generator = generator
+
+    def reset_parameters(self, generator: Any = None) -> None:
+        if self.in_features:  # nothing to draw before the first call gives the shape
+            super().reset_parameters(generator)
+
+    def forward(self, input: Tensor) -> Tensor:
+        x = input.data if isinstance(input, Tensor) else np.asarray(input)
+        if x.ndim == 0:
+            raise ValueError("LazyLinear: the first input must have at least one dimension, "
+                             "its last one being the number of input features")
+        self.in_features = int(x.shape[-1])
+        self.weight.data = np.empty((self.out_features, self.in_features),
+                                    dtype=self.weight.data.dtype)
+        Linear.reset_parameters(self, self._generator)
+        del self._generator
+        self.__class__ = Linear  # as PyTorch's cls_to_become: from now on a plain Linear
+        return Linear.forward(self, input)
 
 
 class Flatten(Module):
