@@ -36,13 +36,9 @@ import numpy as np
 
 from ..nn import functional as F
 from ..tensor import Tensor
-from . import activations, initializers, regularizers
 from .layers import (
     Layer,
     Shape,
-    _activation_config,
-    _initializer_config,
-    regularizer_configs,
     unsupported_arguments,
 )
 
@@ -182,15 +178,8 @@ class Conv2D(Layer):
         super().__init__(**kwargs)
         self.filters, self.groups, self.padding = int(filters), int(groups), mode
         self.kernel_size, self.strides, self.dilation_rate = kernel, stride, dilation
-        self.use_bias = bool(use_bias)
-        self._activation_spec = activation
-        self.activation = activations.get(activation)
-        self._kernel_init_spec = kernel_initializer
-        self._bias_init_spec = bias_initializer
-        self.kernel_initializer = initializers.get(kernel_initializer)
-        self.bias_initializer = initializers.get(bias_initializer)
-        self.kernel_regularizer = regularizers.get(kernel_regularizer)
-        self.bias_regularizer = regularizers.get(bias_regularizer)
+        self.set_kernel_options(activation, use_bias, kernel_initializer, bias_initializer,
+                                kernel_regularizer, bias_regularizer)
         if self._batch_input_shape is not None:
             self.build(self._batch_input_shape)
 
@@ -234,12 +223,7 @@ class Conv2D(Layer):
         return {**super().get_config(), "filters": self.filters,
                 "kernel_size": list(self.kernel_size), "strides": list(self.strides),
                 "padding": self.padding, "dilation_rate": list(self.dilation_rate),
-                "groups": self.groups,
-                "activation": _activation_config(self._activation_spec, self.name),
-                "use_bias": self.use_bias,
-                "kernel_initializer": _initializer_config(self._kernel_init_spec, self.name),
-                "bias_initializer": _initializer_config(self._bias_init_spec, self.name),
-                **regularizer_configs(self, "kernel_regularizer", "bias_regularizer")}
+                "groups": self.groups, **self.kernel_config()}
 
 
 class _Pooling2D(Layer):

@@ -247,6 +247,29 @@ class Layer(WeightLists, nn.Module):
         return tuple(self._build_input_shape)
 
     # ----------------------------------------------------------------- weights
+    def set_kernel_options(self, activation: Any, use_bias: bool, kernel_initializer: Any,
+                           bias_initializer: Any, kernel_regularizer: Any,
+                           bias_regularizer: Any) -> None:
+        """Keep the options of a layer with a kernel and a bias (Dense, Conv2D): resolved for
+        :meth:`add_kernel_and_bias` and ``call``, and as written for :meth:`kernel_config`."""
+        self.use_bias = bool(use_bias)
+        self._activation_spec = activation
+        self.activation = activations.get(activation)
+        self._kernel_init_spec = kernel_initializer
+        self._bias_init_spec = bias_initializer
+        self.kernel_initializer = initializers.get(kernel_initializer)
+        self.bias_initializer = initializers.get(bias_initializer)
+        self.kernel_regularizer = regularizers.get(kernel_regularizer)
+        self.bias_regularizer = regularizers.get(bias_regularizer)
+
+    def kernel_config(self) -> dict[str, Any]:
+        """The config entries of :meth:`set_kernel_options`' options."""
+        return {"activation": _activation_config(self._activation_spec, self.name),
+                "use_bias": self.use_bias,
+                "kernel_initializer": _initializer_config(self._kernel_init_spec, self.name),
+                "bias_initializer": _initializer_config(self._bias_init_spec, self.name),
+                **regularizer_configs(self, "kernel_regularizer", "bias_regularizer")}
+
     def add_kernel_and_bias(self, kernel_shape: tuple[int, ...]) -> None:
         """The ``kernel`` of ``kernel_shape`` and, with ``use_bias``, a ``bias`` of its last
         size, from the layer's initializers and regularizers (Dense, Conv2D)."""
@@ -487,16 +510,9 @@ class Dense(Layer):
                               kernel_constraint=kernel_constraint,
                               bias_constraint=bias_constraint)
         super().__init__(**kwargs)
-        self.kernel_regularizer = regularizers.get(kernel_regularizer)
-        self.bias_regularizer = regularizers.get(bias_regularizer)
         self.units = int(units)
-        self.use_bias = bool(use_bias)
-        self._activation_spec = activation
-        self.activation = activations.get(activation)
-        self._kernel_init_spec = kernel_initializer
-        self._bias_init_spec = bias_initializer
-        self.kernel_initializer = initializers.get(kernel_initializer)
-        self.bias_initializer = initializers.get(bias_initializer)
+        self.set_kernel_options(activation, use_bias, kernel_initializer, bias_initializer,
+                                kernel_regularizer, bias_regularizer)
         if self._batch_input_shape is not None:
             self.build(self._batch_input_shape)
 
@@ -524,12 +540,7 @@ class Dense(Layer):
         return (*tuple(input_shape)[:-1], self.units)
 
     def get_config(self) -> dict[str, Any]:
-        return {**super().get_config(), "units": self.units,
-                "activation": _activation_config(self._activation_spec, self.name),
-                "use_bias": self.use_bias,
-                "kernel_initializer": _initializer_config(self._kernel_init_spec, self.name),
-                "bias_initializer": _initializer_config(self._bias_init_spec, self.name),
-                **regularizer_configs(self, "kernel_regularizer", "bias_regularizer")}
+        return {**super().get_config(), "units": self.units, **self.kernel_config()}
 
 
 def regularizer_configs(layer: Layer, *attrs: str) -> dict[str, Any]:
