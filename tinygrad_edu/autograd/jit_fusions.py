@@ -32,10 +32,10 @@ _FLOATS = (np.dtype(np.float32), np.dtype(np.float64))
 
 @dataclass
 class ConcatAffineFusion:
-    """Op ``cat`` (a Concatenate) feeding op ``op`` (a product), replayed as ``cls``."""
+    """Op ``cat`` (a Concatenate) feeding a product (the op it is keyed by in
+    :func:`find_fusions`' result), the two replayed as ``cls``."""
 
     cat: int
-    op: int
     cls: type
     ctx: Any  # the fused op's node
     srcs: list  # argument sources: the pieces', then the weight's (and the bias')
@@ -103,7 +103,7 @@ def find_fusions(rec: Any) -> dict[int, ConcatAffineFusion]:
         fused.saved = ()
         fused.needs_input_grad = tuple(cat_ctx.needs_input_grad) + tuple(ctx.needs_input_grad[1:])
         fusions[i] = ConcatAffineFusion(
-            cat=j, op=i, cls=ConcatAffine, ctx=fused, srcs=[*cat_srcs, *srcs[1:]],
+            cat=j, cls=ConcatAffine, ctx=fused, srcs=[*cat_srcs, *srcs[1:]],
             kwargs={"sizes": tuple(_array(p).shape[1] for p in pieces),
                     "weight_out_in": cls is Linear, "has_bias": bool(bias)},
             n_pieces=len(pieces),

@@ -180,8 +180,8 @@ class ConcatAffine(Function):
         if gk is not None and ctx.weight_out_in:
             gk = np.ascontiguousarray(gk.T)  # (out, in), as nn.Linear's weight
         grads.append(gk)
-        if len(needs) > n + 1:  # the bias: as _sum_rows
-            grads.append(np.dot(cached_ones((g.shape[0],), g.dtype), g) if needs[n + 1] else None)
+        if len(needs) > n + 1:  # the bias
+            grads.append(_sum_rows(g) if needs[n + 1] else None)
         return tuple(grads)
 
 
