@@ -285,7 +285,7 @@ def run_backward(
                     grads[k] = prev + gp
                     own(k)
     except AttributeError as e:
-        _not_an_array(e, ctx, in_grads)
+        _explain_non_array_gradient(e, ctx, in_grads)
         raise
     finally:
         flags.grad_enabled = prev_mode
@@ -410,7 +410,7 @@ def _run_plain(root: Any, seed: Any, retain_graph: bool) -> None:
             else:
                 _leaf_accumulate(t, g, False, k not in shared)
     except AttributeError as e:
-        _not_an_array(e, ctx, in_grads)
+        _explain_non_array_gradient(e, ctx, in_grads)
         raise
     finally:
         flags.grad_enabled = prev_mode
@@ -427,7 +427,7 @@ def _call_backward_graph(ctx: Context, out: Any, g: Any) -> Any:
         del ctx._output
 
 
-def _not_an_array(e: AttributeError, ctx: Context | None, grads: tuple) -> None:
+def _explain_non_array_gradient(e: AttributeError, ctx: Context | None, grads: tuple) -> None:
     """An AttributeError raised by a backward loop itself (not inside a rule or a hook): when
     a rule returned a gradient that is not an array (``return 2.0``, a list), say so."""
     tb = e.__traceback__
