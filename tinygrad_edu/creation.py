@@ -308,9 +308,10 @@ def empty_like(t: Any, dtype: Any = None, requires_grad: bool = False) -> Tensor
     return zeros_like(t, dtype=dtype, requires_grad=requires_grad)
 
 
-def _legacy_constructor(type_name: str, dtype: Any) -> Callable:
+def _legacy_constructor(type_name: str) -> Callable:
     """PyTorch's legacy ``torch.FloatTensor(...)``: from data (``FloatTensor([1, 2])``), or
     zeros of a size (``FloatTensor(2, 3)``; PyTorch leaves those values uninitialized)."""
+    dtype = next(np.dtype(k) for k, v in dtypes.LEGACY_TYPE_NAMES.items() if v == type_name)
 
     def constructor(*args: Any, device: Any = None) -> Tensor:
         check_device(device)
@@ -325,8 +326,8 @@ def _legacy_constructor(type_name: str, dtype: Any) -> Callable:
     return constructor
 
 
-FloatTensor = _legacy_constructor("FloatTensor", np.float32)
-DoubleTensor = _legacy_constructor("DoubleTensor", np.float64)
-LongTensor = _legacy_constructor("LongTensor", np.int64)
-IntTensor = _legacy_constructor("IntTensor", np.int32)
-BoolTensor = _legacy_constructor("BoolTensor", np.bool_)
+FloatTensor = _legacy_constructor("FloatTensor")
+DoubleTensor = _legacy_constructor("DoubleTensor")
+LongTensor = _legacy_constructor("LongTensor")
+IntTensor = _legacy_constructor("IntTensor")
+BoolTensor = _legacy_constructor("BoolTensor")

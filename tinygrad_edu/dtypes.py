@@ -18,6 +18,14 @@ bool_ = np.dtype(np.bool_)
 
 _default_dtype = [float32]
 
+# PyTorch's legacy tensor type names (``x.type()``, ``torch.FloatTensor(...)``), by dtype name
+LEGACY_TYPE_NAMES = {
+    "float32": "FloatTensor", "float64": "DoubleTensor", "float16": "HalfTensor",
+    "int64": "LongTensor", "int32": "IntTensor", "int16": "ShortTensor", "int8": "CharTensor",
+    "uint8": "ByteTensor", "bool": "BoolTensor", "complex64": "ComplexFloatTensor",
+    "complex128": "ComplexDoubleTensor",
+}
+
 
 def set_default_dtype(dtype: Any) -> None:
     """Set the dtype that Python floats (and ``Tensor(list)``, ``rand``, ``zeros``...) get.

@@ -858,7 +858,7 @@ class Tensor(ShapeMethods, MathMethods):
         ('torch.FloatTensor', dtype('int64'), 'torch.LongTensor')
         """
         if dtype is None:
-            return f"torch.{_LEGACY_TYPE_NAMES[self.dtype.name]}"
+            return f"torch.{dtypes.LEGACY_TYPE_NAMES[self.dtype.name]}"
         if isinstance(dtype, str):
             dtype = _dtype_from_type_name(dtype)
         elif isinstance(dtype, Tensor):
@@ -1242,17 +1242,9 @@ def _as_tuple(a: int | tuple) -> tuple:
     return a if isinstance(a, tuple) else (a,)
 
 
-_LEGACY_TYPE_NAMES = {
-    "float32": "FloatTensor", "float64": "DoubleTensor", "float16": "HalfTensor",
-    "int64": "LongTensor", "int32": "IntTensor", "int16": "ShortTensor", "int8": "CharTensor",
-    "uint8": "ByteTensor", "bool": "BoolTensor", "complex64": "ComplexFloatTensor",
-    "complex128": "ComplexDoubleTensor",
-}
-
-
 def _dtype_from_type_name(name: str) -> np.dtype:
     """The dtype of a legacy type name such as ``'torch.FloatTensor'``, or a clear error."""
-    by_name = {f"torch.{v}": np.dtype(k) for k, v in _LEGACY_TYPE_NAMES.items()}
+    by_name = {f"torch.{v}": np.dtype(k) for k, v in dtypes.LEGACY_TYPE_NAMES.items()}
     if name in by_name:
         return by_name[name]
     if name.startswith("torch.cuda."):
