@@ -68,18 +68,22 @@ def test_budget_splits_a_step_and_leaves_the_primitives_unwrapped(tmp_path: Path
     assert "W2 [foreach=False]" in text and "ratio to numpy" in text
 
 
-def test_the_floor_step_is_the_eager_step_without_the_engine() -> None:
-    """``benchmarks.floor`` times W1's rules called directly: they must compute the same
-    training step as the eager runner, or the floor it reports means nothing."""
+@pytest.mark.parametrize("floor_name", ["rules_only", "bare_engine"])
+def test_the_floor_steps_are_the_eager_step_without_the_engine(floor_name: str) -> None:
+    """``benchmarks.floor`` times W1's rules called directly, and through a feature-free
+    engine: both must compute the same training step as the eager runner, bit for bit, or the
+    floors it reports mean nothing."""
     import numpy as np
 
-    from benchmarks.floor import rules_only
+    from benchmarks import floor
 
     w = WORKLOADS["W1"]
     s = w.setup(True)
-    floor, eager = rules_only(s), w.impls["tinygrad_edu"](s)
+    lower, eager = getattr(floor, floor_name)(s), w.impls["tinygrad_edu"](s)
     for _ in range(5):
-        floor.step()
+        lower.step()
         eager.step()
-    for a, b in zip(floor.params(), eager.params(), strict=True):
+    for a, b in zip(lower.params(), eager.params(), strict=True):
         assert np.array_equal(a, b)
+    assert lower.params()[0].shape == s.params[0].shape
+    assert not np.array_equal(lower.params()[0], s.params[0])  # it trained
