@@ -292,6 +292,7 @@ def rebase(
 
     prev = flags.grad_enabled
     flags.grad_enabled = True
+    first = _function._next_seq()  # the ops this change records are numbered after it
     try:
         new = _conform(compute(old, *args), target, op, casting)
         np.copyto(target.data, new.data, casting="unsafe")
@@ -303,7 +304,19 @@ def rebase(
             _adopt(v, _regather(top, v, v_old), v_old, epoch)
     finally:
         flags.grad_enabled = prev
+    _mark_write(op, first, [target, *([] if base is None else [base]), *family])
     return target
+
+
+def _mark_write(op: str, first: int, changed: list) -> None:
+    """Tag the new nodes of the tensors one in-place change gave a new history with
+    ``(op, first)``: the ops recorded for it are those numbered after ``first`` that lead to
+    them. Drawings show them as one box (``viz.collapse.group_writes``), not as the where,
+    scatter and reshape ops that implement, say, ``z[mask] = 0``."""
+    for t in changed:
+        ctx = t._ctx
+        if ctx is not None and ctx._seq > first:  # (not an older node compute returned)
+            ctx._write = (op, first)
 
 
 # ----------------------------------------------------------------------------- engine side
