@@ -172,7 +172,13 @@ def index_put(old: Any, index: tuple, value: Any) -> Any:
         places = np.arange(size).reshape(old.shape)[index]
     except IndexError as e:
         raise IndexError(f"__setitem__: {e} (tensor of shape {old.shape})") from None
-    value = value if isinstance(value, Tensor) else Tensor._wrap(np.asarray(value))
+    if not isinstance(value, Tensor):
+        value = np.asarray(value)
+        if np.can_cast(value.dtype, old.dtype, "same_kind"):
+            # numpy stores a constant in the array's dtype: z[mask] = 0 writes float zeros
+            # (an int64 array of them would make the where float64, then cast back)
+            value = value.astype(old.dtype, copy=False)
+        value = Tensor._wrap(value)
     try:
         value = _broadcast(value, places.shape)
     except ValueError:
