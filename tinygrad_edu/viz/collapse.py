@@ -1,8 +1,12 @@
 """Make a big :class:`~tinygrad_edu.viz.walk.Graph` small enough to read.
 
-Four rewrites, each replacing groups of nodes by one node (edges are re-pointed, duplicates
+Five rewrites, each replacing groups of nodes by one node (edges are re-pointed, duplicates
 between collapsed nodes dropped, the highlighted path kept):
 
+* :func:`group_writes` — one box per in-place change recorded through a graph: ``z[mask] = 0``
+  or ``v += x`` on a view is recorded as where, scatter and reshape ops (see
+  :mod:`tinygrad_edu.autograd.inplace`), which the drawing shows as the one change the user
+  wrote (PyTorch's drawings show ``CopySlices``).
 * :func:`group_by_module` — one box per module. The module of an op is inferred from the
   graph (no forward hooks are needed): a parameter belongs to the module that owns it
   directly (``layers.0.weight`` → ``layers.0``); an op whose only inputs are parameters of one
@@ -68,6 +72,67 @@ def contract(g: Graph, rep: dict[str, str], new: dict[str, Node]) -> Graph:
     path = {(rep.get(s, s), rep.get(d, d)) for s, d in g.path_edges}
     outputs = list(dict.fromkeys(rep.get(o, o) for o in g.outputs))
     return Graph(nodes, edges, outputs, {(s, d) for s, d in path if s != d}, g.after_backward)
+
+
+def write_title(op: str) -> str:
+    """The label of an in-place change, from the name autograd.inplace was given (``+=``,
+    ``clamp_``, ``__setitem__``).
+
+    >>> write_title("__setitem__"), write_title("+="), write_title("clamp_")
+    ('[…] = (in place)', '+= (in place)', 'clamp_ (in place)')
+    """
+    return f"{'[…] =' if op == '__setitem__' else op} (in place)"
+
+
+def group_writes(g: Graph, keep: Collection[str] = ()) -> Graph:
+    """One ``write`` node (id ``write_<n>``) per in-place change recorded through the graph:
+    the nodes autograd.inplace tagged, the ops numbered after the change began that lead to
+    them, and the unnamed constants (masks, indices) only they read. Even a change recorded
+    as one op is boxed (``z += b`` as ``+= (in place)``, its ``Add`` listed), so a drawing
+    says where the code changed a tensor in place. A change with a member in ``keep`` is not
+    boxed."""
+    preds = g.predecessors()
+    succ = g.successors()
+    groups: dict[str, dict[str, None]] = {}
+    titles: dict[str, str] = {}
+    for k, n in g.nodes.items():
+        write = getattr(n.ctx, "_write", None) if n.kind == "op" else None
+        if write is None:
+            continue
+        op, first = write
+        gid = f"write_{first}"
+        titles[gid] = write_title(op)
+        members = groups.setdefault(gid, {})
+        stack = [k]
+        while stack:
+            x = stack.pop()
+            if x in members:
+                continue
+            members[x] = None
+            stack.extend(p for p in preds[x] if g.nodes[p].kind == "op"
+                         and g.nodes[p].ctx._seq > first)
+    rep: dict[str, str] = {}
+    new: dict[str, Node] = {}
+    for gid, members in groups.items():
+        if any(m in keep for m in members):
+            continue
+        for m in list(members):
+            for p in preds[m]:
+                pn = g.nodes[p]
+                if (pn.kind in ("const", "value") and pn.name is None and not pn.is_output
+                        and all(s in members for s in succ[p])):
+                    members[p] = None
+        nodes = [n for k, n in g.nodes.items() if k in members]  # in topological order
+        for n in nodes:
+            rep[n.id] = gid
+        ops = [n for n in nodes if n.kind == "op"]
+        lines = [f"{len(ops)} op{'s' if len(ops) != 1 else ''}: "
+                 + _listing([n.ctx.name for n in ops])]
+        shapes = _out_shapes(g, set(members))
+        if shapes:
+            lines.append("→ " + ", ".join(shapes))
+        new[gid] = _merge_flags(Node(gid, "write", titles[gid], lines=lines), nodes)
+    return contract(g, rep, new) if new else g
 
 
 def _depth(prefix: str) -> int:

@@ -90,7 +90,7 @@ class Explorer:
         views = [{"name": "the graph", "svg": _inline(drawing.svg()),
                   "map": displayed_ids(base, shown)}]
         expand = {}
-        boxes = [n for n in shown.nodes.values() if n.kind in ("module", "chain")]
+        boxes = [n for n in shown.nodes.values() if n.kind in ("module", "chain", "write")]
         for box in boxes[:MAX_EXPANDED]:
             g, _ = layout.collapse(base, keep=box.members)
             expand[box.id] = len(views)

@@ -57,6 +57,7 @@ FILL = {
     "output": "darkolivegreen1",
     "module": "lightsteelblue",
     "chain": "gainsboro",
+    "write": "lightgrey",
     "more": "white",
 }
 NAN_COLOR = "red"
@@ -267,6 +268,7 @@ class Layout:
     def collapse(self, g: Graph, keep: Collection[str] = ()) -> tuple[Graph, list[str]]:
         """``g`` as drawn: boxed by module if asked, then shrunk to ``max_nodes`` (the steps
         taken say how); nodes in ``keep`` stay as they are (``g`` itself is not changed)."""
+        g = _collapse.group_writes(g, keep)
         if self.collapse_modules:
             g = _collapse.group_by_module(g, self.classes, keep)
         steps: list[str] = []
@@ -483,6 +485,8 @@ def _node_style(node: Node) -> dict[str, str]:
         attrs["color"] = "gray50"
     if node.kind == "chain":
         attrs["peripheries"] = "2"
+    if node.kind == "write":
+        styles.append("diagonals")
     if node.kind == "more":
         styles.append("dashed")
     if node.dead:
