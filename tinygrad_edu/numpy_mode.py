@@ -502,6 +502,16 @@ def trace(fn: Callable, args: tuple, argnum: int = 0, kwargs: dict | None = None
     return out, boxed, leaves
 
 
+def check_traced(out: Any, argnum: int, caller: str) -> None:
+    """Fail unless what a traced function returned was computed from its argument."""
+    if not isinstance(out, Tensor):
+        raise TypeError(
+            f"{caller}: the function returned {type(out).__name__} "
+            f"{np.asarray(out).ravel()[:3]!s}..., not a value computed from its argument "
+            f"{argnum}: it does not depend on it through numpy operations"
+        )
+
+
 def numpy_value_and_grad(fn: Callable, argnum: int = 0) -> Callable:
     """``fn``'s value and its gradient with respect to argument ``argnum`` (an array, a number,
     or a dict/list/tuple of them), for ``fn`` written with plain numpy.
@@ -518,12 +528,7 @@ def numpy_value_and_grad(fn: Callable, argnum: int = 0) -> Callable:
 
     def wrapper(*args: Any, **kwargs: Any) -> tuple[float, Any]:
         out, _, leaves = trace(fn, args, argnum, kwargs)
-        if not isinstance(out, Tensor):
-            raise TypeError(
-                f"numpy_grad: the function returned {type(out).__name__} "
-                f"{np.asarray(out).ravel()[:3]!s}..., not a value computed from its argument "
-                f"{argnum}: it does not depend on it through numpy operations"
-            )
+        check_traced(out, argnum, "numpy_grad")
         if out.data.size != 1:
             raise ValueError(f"numpy_grad: the function must return a single number, got an "
                              f"array of shape {out.shape}; reduce it (np.sum, np.mean) first")
