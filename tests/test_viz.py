@@ -686,7 +686,8 @@ def test_big_graphs_get_a_size_bound():
 
 
 @pytest.mark.parametrize(
-    "module", ["__init__", "_format", "walk", "collapse", "render", "graph", "gradnorms"]
+    "module", ["__init__", "_format", "walk", "collapse", "render", "graph", "gradnorms",
+               "numpy_draw"]
 )
 def test_doctests(module):
     mod = importlib.import_module(f"tinygrad_edu.viz.{module}".replace(".__init__", ""))

@@ -11,6 +11,7 @@ True
 from .explorer import Explorer
 from .gradnorms import GradNormRecorder
 from .graph import draw_graph, make_dot
+from .numpy_draw import draw_numpy
 from .plots import plot_decision_boundary, plot_grad_norms, plot_history, plot_regression_1d
 from .render import GraphDrawing, GraphvizNotFoundError
 
@@ -20,6 +21,7 @@ __all__ = [
     "GraphDrawing",
     "GraphvizNotFoundError",
     "draw_graph",
+    "draw_numpy",
     "make_dot",
     "plot_decision_boundary",
     "plot_grad_norms",
