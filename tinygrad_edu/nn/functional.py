@@ -34,6 +34,7 @@ from ._functions import CrossEntropyLoss as _CrossEntropyLoss
 from ._functions import Linear as _Linear
 from ._functions import MSELoss as _MSELoss
 from ._functions import NLLLoss as _NLLLoss
+from ._loss_inputs import warn_if_not_log_probabilities, warn_if_probabilities
 from ._utils import pair as _pair
 
 __all__ = [
@@ -856,6 +857,7 @@ def nll_loss(input: Tensor, target: Any, weight: Any = None, ignore_index: int =
     _check_reduction(reduction, "nll_loss")
     input = _t(input)
     target = _class_target(input, target, "nll_loss")
+    warn_if_not_log_probabilities(input.data, "nll_loss")
     if target.dtype.kind == "f":
         raise ValueError(
             f"nll_loss: takes class indices (integers), got a float target of shape "
@@ -891,6 +893,7 @@ def cross_entropy(input: Tensor, target: Any, weight: Any = None, ignore_index: 
         )
     input = _t(input)
     target = _class_target(input, target, "cross_entropy")
+    warn_if_probabilities(input.data, "cross_entropy")
     w = None if weight is None else _t(weight).data
     return _CrossEntropyLoss.apply(input, target, weight=w, ignore_index=ignore_index,
                                    reduction=reduction, label_smoothing=label_smoothing)

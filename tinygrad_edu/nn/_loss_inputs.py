@@ -1,0 +1,72 @@
+"""Warnings for a classification loss given scores of the wrong kind: the classic mistakes
+that train, only badly, so nothing else would tell the learner.
+
+* probabilities (a ``Softmax`` at the end of the model) given to ``cross_entropy``, which
+  applies ``log_softmax`` itself: the softmax is applied twice, the gradients shrink;
+* scores with positive entries given to ``nll_loss``, which expects log-probabilities (all
+  ``<= 0``): the loss is unbounded below and training drifts.
+
+Each check is a reduction or two over the input, only on the eager call (nothing in the graph).
+"""
+
+from __future__ import annotations
+
+import warnings
+
+import numpy as np
+
+
+def _class_axis(x: np.ndarray) -> int:
+    return 1 if x.ndim >= 2 else 0
+
+
+def warn_if_probabilities(x: np.ndarray, caller: str) -> None:
+    """Warn when every entry of ``x`` is in [0, 1] and each sample's entries sum to 1.
+
+    >>> import numpy as np, warnings
+    >>> with warnings.catch_warnings(record=True) as w:
+    ...     warnings.simplefilter("always")
+    ...     warn_if_probabilities(np.array([[0.25, 0.75]]), "cross_entropy")
+    >>> "applies log_softmax" in str(w[0].message)
+    True
+    """
+    if x.dtype.kind != "f" or x.ndim == 0 or x.size == 0 or x.shape[_class_axis(x)] < 2:
+        return
+    if x.min() < 0 or x.max() > 1:  # logits almost always have a negative entry: one pass
+        return
+    if not np.allclose(x.sum(axis=_class_axis(x)), 1, rtol=0, atol=1e-3):
+        return
+    warnings.warn(
+        f"{caller}: the input looks like probabilities (every entry in [0, 1], each sample's "
+        f"summing to 1), but {caller} applies log_softmax to its input itself, so a softmax "
+        "before it is applied twice (the gradients shrink and training slows or stalls). Give "
+        "it the raw scores (drop the model's final Softmax), or use nll_loss(probs.log(), "
+        "target) if you need the probabilities.",
+        UserWarning,
+        stacklevel=3,
+    )
+
+
+def warn_if_not_log_probabilities(x: np.ndarray, caller: str) -> None:
+    """Warn when ``x`` has a positive entry: log-probabilities are never above 0.
+
+    >>> import numpy as np, warnings
+    >>> with warnings.catch_warnings(record=True) as w:
+    ...     warnings.simplefilter("always")
+    ...     warn_if_not_log_probabilities(np.array([[2.0, -1.0]]), "nll_loss")
+    >>> "log-probabilities" in str(w[0].message)
+    True
+    """
+    if x.dtype.kind != "f" or x.size == 0:
+        return
+    top = x.max()
+    if not top > 1e-2:  # (NaN: not this check's business; log(p + eps) for small eps passes)
+        return
+    warnings.warn(
+        f"{caller}: the input has positive entries (up to {float(top):.4g}), so it is not "
+        f"log-probabilities, which {caller} expects (each is at most 0); on raw scores the "
+        "loss has no lower bound and training drifts. Apply log_softmax over the classes "
+        "first, or use cross_entropy on the raw scores (it does both).",
+        UserWarning,
+        stacklevel=3,
+    )
