@@ -553,6 +553,9 @@ def test_optimizer_argument_errors_like_pytorch() -> None:
         optim.Adam(w)
     with pytest.raises(TypeError, match="ordered collections"):
         optim.Adam({w})
+    with pytest.raises(TypeError, match=r"got the model itself \(Linear\); pass "
+                                        r"model.parameters\(\)"):
+        optim.SGD(tg.nn.Linear(2, 1), lr=0.1)
     with pytest.raises(ValueError, match="non-leaf"):
         optim.Adam([w * 2])
     with pytest.raises(ValueError, match="duplicate"):

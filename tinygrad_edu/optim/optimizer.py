@@ -153,6 +153,12 @@ class Optimizer:
                 "optimizer parameters need to be organized in ordered collections, but the "
                 "ordering of tensors in sets will change between runs. Please use a list instead."
             )
+        if hasattr(params, "parameters") and callable(params.parameters):
+            raise TypeError(
+                f"params argument given to the optimizer should be an iterable of Tensors or "
+                f"dicts, but got the model itself ({type(params).__name__}); pass "
+                "model.parameters()"
+            )
         groups = list(params)
         if not groups:
             raise ValueError("optimizer got an empty parameter list")
