@@ -556,6 +556,15 @@ def test_optimizer_argument_errors_like_pytorch() -> None:
     with pytest.raises(TypeError, match=r"got the model itself \(Linear\); pass "
                                         r"model.parameters\(\)"):
         optim.SGD(tg.nn.Linear(2, 1), lr=0.1)
+    with pytest.raises(TypeError, match=r"model itself \(Sequential\)"):  # lists its layers
+        optim.SGD(tg.nn.Sequential(tg.nn.Linear(2, 1)), lr=0.1)
+
+    class Listed(list):  # a container that lists its parameters (as PyTorch's ParameterList)
+        def parameters(self):
+            return iter(self)
+
+    listed = Listed([tg.zeros(2, requires_grad=True)])
+    assert optim.SGD(listed, lr=0.1).param_groups[0]["params"] == [listed[0]]
     with pytest.raises(ValueError, match="non-leaf"):
         optim.Adam([w * 2])
     with pytest.raises(ValueError, match="duplicate"):

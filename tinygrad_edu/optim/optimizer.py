@@ -15,7 +15,7 @@ the time); ``foreach=True`` always, ``foreach=False`` never. Both give bit-ident
 from __future__ import annotations
 
 import math
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from typing import Any
 
 import numpy as np
@@ -153,13 +153,13 @@ class Optimizer:
                 "optimizer parameters need to be organized in ordered collections, but the "
                 "ordering of tensors in sets will change between runs. Please use a list instead."
             )
-        if hasattr(params, "parameters") and callable(params.parameters):
-            raise TypeError(
-                f"params argument given to the optimizer should be an iterable of Tensors or "
-                f"dicts, but got the model itself ({type(params).__name__}); pass "
-                "model.parameters()"
-            )
+        # a Module passes only if it lists its parameters (ParameterList), not its layers
+        model = callable(getattr(params, "parameters", None))
+        if model and not isinstance(params, Iterable):
+            raise _model_given(params)
         groups = list(params)
+        if model and groups and not isinstance(groups[0], Tensor | dict):
+            raise _model_given(params)
         if not groups:
             raise ValueError("optimizer got an empty parameter list")
         if not isinstance(groups[0], dict):
@@ -361,3 +361,9 @@ class Optimizer:
                     out += f"    {key}: {group[key]}\n"
         return out + ")"
 
+
+def _model_given(model: Any) -> TypeError:
+    return TypeError(
+        "params argument given to the optimizer should be an iterable of Tensors or dicts, "
+        f"but got the model itself ({type(model).__name__}); pass model.parameters()"
+    )
