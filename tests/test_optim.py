@@ -558,12 +558,7 @@ def test_optimizer_argument_errors_like_pytorch() -> None:
         optim.SGD(tg.nn.Linear(2, 1), lr=0.1)
     with pytest.raises(TypeError, match=r"model itself \(Sequential\)"):  # lists its layers
         optim.SGD(tg.nn.Sequential(tg.nn.Linear(2, 1)), lr=0.1)
-
-    class Listed(list):  # a container that lists its parameters (as PyTorch's ParameterList)
-        def parameters(self):
-            return iter(self)
-
-    listed = Listed([tg.zeros(2, requires_grad=True)])
+    listed = tg.nn.ParameterList([tg.zeros(2)])  # lists its parameters: taken as they are
     assert optim.SGD(listed, lr=0.1).param_groups[0]["params"] == [listed[0]]
     with pytest.raises(ValueError, match="non-leaf"):
         optim.Adam([w * 2])

@@ -1,4 +1,5 @@
-"""Containers: ``Sequential`` (a chain of layers), ``ModuleList`` and ``ModuleDict``."""
+"""Containers: ``Sequential`` (a chain of layers), ``ModuleList``, ``ModuleDict``,
+``ParameterList`` and ``ParameterDict``."""
 
 from __future__ import annotations
 
@@ -6,7 +7,9 @@ from collections import OrderedDict
 from collections.abc import Iterable, Iterator
 from typing import Any
 
+from ..tensor import Tensor
 from .module import Module, _addindent
+from .parameter import Parameter
 
 
 def _index(i: Any, n: int, what: str) -> int:
@@ -232,3 +235,126 @@ class ModuleDict(Module):
         m = self[key]
         del self[key]
         return m
+
+
+def _as_parameter(value: Any) -> Any:
+    """A Tensor that is not yet a Parameter becomes one (sharing its memory), as in PyTorch."""
+    if isinstance(value, Tensor) and not isinstance(value, Parameter):
+        return Parameter(value)
+    return value
+
+
+def _parameter_line(key: str, p: Any) -> str:
+    if isinstance(p, Tensor):
+        size = "x".join(str(n) for n in p.shape)
+        return f"({key}): Parameter containing: [{p.dtype} of size {size}]"
+    return f"({key}): Object of type: {type(p).__name__}"
+
+
+class ParameterList(Module):
+    """A list of parameters, registered as ``"0"``, ``"1"``, ... so that ``parameters()``,
+    ``state_dict()`` and optimizers find them; a Tensor put in it becomes a Parameter.
+
+    >>> import tinygrad_edu as tg
+    >>> from tinygrad_edu import nn
+    >>> ws = nn.ParameterList([tg.ones(2, 2) for _ in range(3)])
+    >>> len(ws), [name for name, _ in ws.named_parameters()]
+    (3, ['0', '1', '2'])
+    >>> ws[0].requires_grad
+    True
+    """
+
+    def __init__(self, values: Iterable[Any] | None = None) -> None:
+        super().__init__()
+        if values is not None:
+            self.extend(values)
+
+    def __getitem__(self, idx: int | slice) -> Any:
+        if isinstance(idx, slice):
+            return ParameterList(list(self)[idx])
+        return self._parameters[str(_index(idx, len(self), "ParameterList"))]
+
+    def __setitem__(self, idx: int, value: Any) -> None:
+        self.register_parameter(str(_index(idx, len(self), "ParameterList")),
+                                _as_parameter(value))
+
+    def __len__(self) -> int:
+        return len(self._parameters)
+
+    def __iter__(self) -> Iterator[Any]:
+        return iter(self._parameters.values())
+
+    def __iadd__(self, values: Iterable[Any]) -> ParameterList:
+        return self.extend(values)
+
+    def append(self, value: Any) -> ParameterList:
+        self.register_parameter(str(len(self)), _as_parameter(value))
+        return self
+
+    def extend(self, values: Iterable[Any]) -> ParameterList:
+        for v in values:
+            self.append(v)
+        return self
+
+    def extra_repr(self) -> str:
+        return "\n".join(_parameter_line(k, p) for k, p in self._parameters.items())
+
+
+class ParameterDict(Module):
+    """A dict of parameters, registered under their keys; a Tensor put in it becomes a
+    Parameter. Iterating gives the keys, as a dict does.
+
+    >>> import tinygrad_edu as tg
+    >>> from tinygrad_edu import nn
+    >>> pd = nn.ParameterDict({"scale": tg.ones(3), "shift": tg.zeros(3)})
+    >>> list(pd), [name for name, _ in pd.named_parameters()]
+    (['scale', 'shift'], ['scale', 'shift'])
+    """
+
+    def __init__(self, parameters: Any = None) -> None:
+        super().__init__()
+        if parameters is not None:
+            self.update(parameters)
+
+    def __getitem__(self, key: str) -> Any:
+        return self._parameters[key]
+
+    def __setitem__(self, key: str, value: Any) -> None:
+        self.register_parameter(key, _as_parameter(value))
+
+    def __delitem__(self, key: str) -> None:
+        del self._parameters[key]
+
+    def __len__(self) -> int:
+        return len(self._parameters)
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._parameters)
+
+    def __contains__(self, key: str) -> bool:
+        return key in self._parameters
+
+    def keys(self) -> Iterable[str]:
+        return self._parameters.keys()
+
+    def items(self) -> Iterable[tuple[str, Any]]:
+        return self._parameters.items()
+
+    def values(self) -> Iterable[Any]:
+        return self._parameters.values()
+
+    def get(self, key: str, default: Any = None) -> Any:
+        return self._parameters.get(key, default)
+
+    def update(self, parameters: Any) -> None:
+        items = parameters.items() if hasattr(parameters, "items") else parameters
+        for k, v in items:
+            self[k] = v
+
+    def pop(self, key: str) -> Any:
+        p = self[key]
+        del self[key]
+        return p
+
+    def extra_repr(self) -> str:
+        return "\n".join(_parameter_line(k, p) for k, p in self._parameters.items())
