@@ -15,6 +15,7 @@ the time); ``foreach=True`` always, ``foreach=False`` never. Both give bit-ident
 from __future__ import annotations
 
 import math
+import warnings
 from collections.abc import Callable, Iterable
 from typing import Any
 
@@ -22,6 +23,10 @@ import numpy as np
 
 from ..autograd.grad_mode import enable_grad
 from ..tensor import Tensor
+
+# The first steps check that the gradients were reset in between (a forgotten zero_grad()
+# shows at the second step); later steps pay nothing for it.
+WATCHED_STEPS = 8
 
 
 class _Required:
@@ -241,10 +246,43 @@ class Optimizer:
         if closure is not None:
             with enable_grad():
                 loss = closure()
+        if self._step_count < WATCHED_STEPS:
+            self._check_gradients_were_reset()
         for group in self.param_groups:
             self._update_group(group)
         self._step_count += 1
         return loss
+
+    def _check_gradients_were_reset(self) -> None:
+        """Warn when a gradient was added onto the one the previous step used, which still
+        holds values: ``zero_grad()`` was forgotten, so each step descends the sum of all
+        gradients so far. (Accumulating over several batches between steps is fine; so is
+        ``zero_grad(set_to_none=False)``, which zeroes that array in place.)"""
+        used = self.__dict__.get("_used_grads", {})
+        now = {}
+        stale = []
+        for group in self.param_groups:
+            for p in group["params"]:
+                g = p._grad
+                if g is None:
+                    continue
+                now[id(p)] = g = g if type(g) is np.ndarray else g.data
+                before = used.get(id(p))
+                if before is not None and p.__dict__.get("_grad_base") is before and before.any():
+                    stale.append(p)
+        self._used_grads = now
+        if stale:
+            shapes = ", ".join(str(tuple(p.shape)) for p in stale[:4])
+            warnings.warn(
+                f"{type(self).__name__}.step(): the gradients of {len(stale)} parameter(s) "
+                f"(shapes {shapes}{', ...' if len(stale) > 4 else ''}) still hold those of the "
+                "previous step: zero_grad() was not called since the last step(), so each step "
+                "descends the sum of every gradient so far and training oscillates or "
+                "diverges. Call optimizer.zero_grad() before loss.backward() in every step (to "
+                "accumulate gradients over several batches on purpose, call it after step()).",
+                UserWarning,
+                stacklevel=3,
+            )
 
     def _update_group(self, group: dict[str, Any]) -> None:
         raise NotImplementedError
