@@ -30,7 +30,7 @@ def _setup(make_opt):
 
 @pytest.mark.parametrize("make_opt", OPTIMIZERS)
 def test_a_forgotten_zero_grad_is_warned_about_at_the_second_step(make_opt) -> None:
-    net, opt, loss = _setup(make_opt)
+    _, opt, loss = _setup(make_opt)
     loss().backward()
     with warnings.catch_warnings():
         warnings.simplefilter("error")
@@ -80,7 +80,7 @@ def test_resetting_between_steps_is_never_warned_about(reset, batches) -> None:
 
 
 def test_compile_step_resets_the_gradients_itself() -> None:
-    net, opt, loss = _setup(OPTIMIZERS[0])
+    _, opt, loss = _setup(OPTIMIZERS[0])
     step = tg.compile_step(lambda: loss(), opt)
     with warnings.catch_warnings():
         warnings.simplefilter("error")
