@@ -9,6 +9,7 @@ an earlier epoch than the current one looks at its saved tensors' stamps.
 
 from __future__ import annotations
 
+import weakref
 from collections.abc import Sequence
 from heapq import heapify, heappop, heappush, heapreplace
 from typing import Any
@@ -126,7 +127,8 @@ def _leaf_accumulate(t: Any, g: Any, create_graph: bool, owned: bool = False) ->
             old = old.data
         # `is`: the common case, where numpy's add is quicker without a dtype argument
         g = np.add(old, g) if old.dtype is dt and g.dtype is dt else np.add(old, g, dtype=dt)
-        t._grad_base = old  # what it was added to: optimizers tell a forgotten zero_grad()
+        # what it was added to (not kept alive): optimizers tell a forgotten zero_grad()
+        t._grad_base = weakref.ref(old)
     if not g.flags.c_contiguous and t.data.flags.c_contiguous:
         # PyTorch's layout contract: a .grad is laid out as its tensor is. A transposed
         # gradient (the rule of w.T) would make ``w.grad.view(-1)`` a copy, and an in-place

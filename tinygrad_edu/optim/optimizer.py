@@ -268,7 +268,8 @@ class Optimizer:
                     continue
                 now[id(p)] = g = g if type(g) is np.ndarray else g.data
                 before = used.get(id(p))
-                if before is not None and p.__dict__.get("_grad_base") is before and before.any():
+                base = p.__dict__.get("_grad_base")
+                if before is not None and base is not None and base() is before and before.any():
                     stale.append(p)
         self._used_grads = now
         if stale:
