@@ -72,3 +72,49 @@ def test_the_loss_is_computed_as_before_when_it_warns() -> None:
         ours = F.cross_entropy(tg.tensor(x), tg.tensor([1, 0])).item()
     theirs = torch.nn.functional.cross_entropy(torch.tensor(x), torch.tensor([1, 0])).item()
     assert ours == pytest.approx(theirs, rel=1e-6)
+
+
+def test_a_single_class_is_warned_about() -> None:
+    """nn.Linear(n, 1) + CrossEntropyLoss: the loss is 0 whatever the scores."""
+    scores = tg.randn(8, 1, requires_grad=True)
+    with pytest.warns(UserWarning, match="single class .* always 0 .*binary_cross_entropy_"
+                                         "with_logits"):
+        loss = F.cross_entropy(scores, tg.zeros(8, dtype=tg.int64))
+    loss.backward()
+    assert loss.item() == 0.0 and not scores.grad.numpy().any()  # what the warning says
+
+
+@pytest.mark.parametrize("labels, hint", [([-1.0, 1.0, 1.0, -1.0], r"\(y \+ 1\) / 2"),
+                                          ([1.0, 2.0, 2.0, 1.0], "y - 1"),
+                                          ([0.0, 3.0, 1.0, 0.0], "scale them")])
+@pytest.mark.parametrize("with_logits", [False, True])
+def test_binary_targets_outside_0_1_are_warned_about(labels, hint, with_logits) -> None:
+    scores = tg.randn(4, requires_grad=True)
+    fn = (F.binary_cross_entropy_with_logits if with_logits
+          else lambda s, y: F.binary_cross_entropy(s.sigmoid(), y))
+    with pytest.warns(UserWarning, match=r"target has values outside \[0, 1\].*" + hint):
+        fn(scores, tg.tensor(labels))
+
+
+@settings(max_examples=20, deadline=None)
+@given(n=st.integers(1, 8), data=st.data())
+def test_binary_targets_in_0_1_are_not_warned_about(n, data) -> None:
+    scores = data.draw(tst.tensors((n,), requires_grad=True))
+    probs = data.draw(tst.tensors((n,), min_value=0, max_value=1))
+    labels = tg.tensor(data.draw(tst.arrays((n,), np.int64, 0, 1))).float()
+    for y in (probs, labels):
+        _no_warning(lambda y=y: F.binary_cross_entropy_with_logits(scores, y))
+        _no_warning(lambda y=y: nn.BCELoss()(scores.sigmoid(), y))
+
+
+def test_swapped_arguments_are_warned_about_or_named() -> None:
+    probs = tg.randn(4, 1, requires_grad=True).sigmoid()
+    labels = tg.tensor([[0.0], [1.0], [1.0], [0.0]])
+    with pytest.warns(UserWarning, match=r"binary_cross_entropy: the target requires grad but "
+                      r"the input does not: are the arguments swapped\?"):
+        F.binary_cross_entropy(labels, probs)
+    _no_warning(lambda: F.mse_loss(labels, probs))  # symmetric: nothing to say
+    scores = tg.randn(4, 3, requires_grad=True)
+    with pytest.raises(ValueError, match=r"The input holds int64 values: are the arguments "
+                       r"swapped\? cross_entropy\(input, target\) takes the scores first"):
+        F.cross_entropy(tg.tensor([0, 2, 1, 0]), scores)

@@ -4,7 +4,11 @@ that train, only badly, so nothing else would tell the learner.
 * probabilities (a ``Softmax`` at the end of the model) given to ``cross_entropy``, which
   applies ``log_softmax`` itself: the softmax is applied twice, the gradients shrink;
 * scores with positive entries given to ``nll_loss``, which expects log-probabilities (all
-  ``<= 0``): the loss is unbounded below and training drifts.
+  ``<= 0``): the loss is unbounded below and training drifts;
+* a single class (a last layer of one output) given to ``cross_entropy``: the loss is 0
+  whatever the scores, and nothing trains;
+* targets outside [0, 1] (labels in {-1, 1}, or 1 and 2) given to a binary cross-entropy;
+* the prediction and the target swapped (the target requires grad, the input does not).
 
 Each check is a reduction or two over the input, only on the eager call (nothing in the graph).
 """
@@ -12,6 +16,7 @@ Each check is a reduction or two over the input, only on the eager call (nothing
 from __future__ import annotations
 
 import warnings
+from typing import Any
 
 import numpy as np
 
@@ -70,3 +75,71 @@ def warn_if_not_log_probabilities(x: np.ndarray, caller: str) -> None:
         UserWarning,
         stacklevel=3,
     )
+
+
+def warn_if_single_class(x: np.ndarray, caller: str) -> None:
+    """Warn when the class dimension has size 1: log_softmax over one class is 0.
+
+    >>> import numpy as np, warnings
+    >>> with warnings.catch_warnings(record=True) as w:
+    ...     warnings.simplefilter("always")
+    ...     warn_if_single_class(np.zeros((4, 1)), "cross_entropy")
+    >>> "always 0" in str(w[0].message)
+    True
+    """
+    if x.ndim and x.shape[_class_axis(x)] == 1:
+        warnings.warn(
+            f"{caller}: the input has a single class (dim {_class_axis(x)} of size 1), so the "
+            "loss is always 0 and no gradient flows: nothing will train. For a yes/no "
+            "problem keep the one output and use binary_cross_entropy_with_logits (targets "
+            "0.0/1.0 of the same shape), or give the last layer 2 outputs.",
+            UserWarning,
+            stacklevel=3,
+        )
+
+
+def warn_if_not_binary_targets(y: np.ndarray, caller: str, stacklevel: int = 3) -> None:
+    """Warn when a binary cross-entropy target leaves [0, 1].
+
+    >>> import numpy as np, warnings
+    >>> with warnings.catch_warnings(record=True) as w:
+    ...     warnings.simplefilter("always")
+    ...     warn_if_not_binary_targets(np.array([-1.0, 1.0]), "binary_cross_entropy")
+    >>> "(y + 1) / 2" in str(w[0].message)
+    True
+    """
+    if y.size == 0 or y.dtype.kind not in "fiub":
+        return
+    low, high = y.min(), y.max()
+    if low >= 0 and high <= 1:
+        return
+    hint = ("labels in {-1, 1} become 0/1 as (y + 1) / 2" if low == -1 and high == 1
+            else "labels 1 and 2 become 0/1 as y - 1" if low == 1 and high == 2
+            else "scale them into [0, 1]")
+    warnings.warn(
+        f"{caller}: the target has values outside [0, 1] (min {float(low):.4g}, max "
+        f"{float(high):.4g}), but it must hold 0/1 labels or probabilities; outside [0, 1] "
+        f"the loss has no lower bound and training runs away ({hint}).",
+        UserWarning,
+        stacklevel=stacklevel,
+    )
+
+
+def warn_if_swapped(input: Any, target: Any, caller: str, stacklevel: int = 3) -> None:
+    """Warn when the target requires grad and the input does not: ``loss(target, output)``.
+
+    >>> import tinygrad_edu as tg, warnings
+    >>> with warnings.catch_warnings(record=True) as w:
+    ...     warnings.simplefilter("always")
+    ...     warn_if_swapped(tg.ones(2), tg.ones(2, requires_grad=True), "kl_div")
+    >>> "swapped" in str(w[0].message)
+    True
+    """
+    if getattr(target, "requires_grad", False) and not input.requires_grad:
+        warnings.warn(
+            f"{caller}: the target requires grad but the input does not: are the arguments "
+            f"swapped? {caller}(input, target) takes the model's prediction first and the "
+            "labels second, and it is not symmetric in them.",
+            UserWarning,
+            stacklevel=stacklevel,
+        )

@@ -34,7 +34,13 @@ from ._functions import CrossEntropyLoss as _CrossEntropyLoss
 from ._functions import Linear as _Linear
 from ._functions import MSELoss as _MSELoss
 from ._functions import NLLLoss as _NLLLoss
-from ._loss_inputs import warn_if_not_log_probabilities, warn_if_probabilities
+from ._loss_inputs import (
+    warn_if_not_binary_targets,
+    warn_if_not_log_probabilities,
+    warn_if_probabilities,
+    warn_if_single_class,
+    warn_if_swapped,
+)
 from ._utils import pair as _pair
 
 __all__ = [
@@ -711,6 +717,7 @@ def smooth_l1_loss(input: Tensor, target: Any, reduction: str = "mean",
 
 
 def _binary_target(input: Tensor, target: Any, fname: str) -> Tensor:
+    warn_if_swapped(input, target, fname, stacklevel=4)
     if not isinstance(target, Tensor):
         target = Tensor._wrap(np.asarray(target, dtype=input.dtype))
     elif target.dtype != input.dtype and not target.requires_grad:
@@ -721,6 +728,7 @@ def _binary_target(input: Tensor, target: Any, fname: str) -> Tensor:
             f"input {tuple(input.shape)} (one 0/1 label or probability per output); reshape "
             f"it, e.g. target.reshape({tuple(input.shape)})"
         )
+    warn_if_not_binary_targets(target.data, fname, stacklevel=4)
     return target
 
 
@@ -815,6 +823,9 @@ def _class_target(input: Tensor, target: Any, fname: str) -> Tensor:
         f"probabilities (a float tensor of shape {shape}), but got a {target.dtype} target of "
         f"shape {tshape}."
     )
+    if input.dtype.kind in "iub":  # scores are never integers: labels came first
+        what += (f" The input holds {input.dtype} values: are the arguments swapped? "
+                 f"{fname}(input, target) takes the scores first, then the labels.")
     if kind == "f":
         if tshape == shape:
             return target
@@ -894,6 +905,8 @@ def cross_entropy(input: Tensor, target: Any, weight: Any = None, ignore_index: 
     input = _t(input)
     target = _class_target(input, target, "cross_entropy")
     warn_if_probabilities(input.data, "cross_entropy")
+    warn_if_single_class(input.data, "cross_entropy")
+    warn_if_swapped(input, target, "cross_entropy")
     w = None if weight is None else _t(weight).data
     return _CrossEntropyLoss.apply(input, target, weight=w, ignore_index=ignore_index,
                                    reduction=reduction, label_smoothing=label_smoothing)
