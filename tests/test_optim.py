@@ -626,15 +626,30 @@ def test_a_step_that_changes_nothing_starts_no_new_in_place_epoch(make, foreach)
 
 @pytest.mark.parametrize("make", [lambda ps: optim.SGD(ps, lr=0.1),
                                   lambda ps: optim.Adam(ps, lr=0.1)])
-def test_a_tensor_stored_in_data_by_old_pytorch_style_gets_a_clear_error_at_step(make) -> None:
-    """`p.data = p.data - lr * p.grad` (p.grad is a Tensor) leaves a Tensor in .data; the
-    next step must say so and how to write the update, not fail deep inside."""
+def test_old_pytorch_style_data_assignments_store_the_tensors_array(make) -> None:
+    """`p.data = p.data - lr * p.grad` (p.grad is a Tensor) and `w.data = tg.randn(...)`
+    work as in PyTorch: .data stays a numpy array, and the optimizer goes on training."""
     w = tg.tensor(np.ones((3, 1)), requires_grad=True)
-    x = tg.tensor(np.ones((4, 3)))
+    tw = torch.ones((3, 1), dtype=torch.float64, requires_grad=True)
+    x = np.arange(12.0).reshape(4, 3)
     opt = make([w])
-    (x @ w).sum().backward()
+    topt = (torch.optim.SGD([tw], lr=0.1) if isinstance(opt, optim.SGD)
+            else torch.optim.Adam([tw], lr=0.1))
+    (tg.tensor(x) @ w).sum().backward()
+    (torch.tensor(x) @ tw).sum().backward()
     w.data = w.data - 0.1 * w.grad
-    opt.zero_grad()
-    (x @ w).sum().backward()
-    with pytest.raises(TypeError, match=r"holds a Tensor.*p\.data -= lr \* p\.grad\.data"):
+    tw.data = tw.data - 0.1 * tw.grad
+    assert type(w.data) is np.ndarray
+    for _ in range(2):
+        opt.zero_grad()
+        topt.zero_grad()
+        (tg.tensor(x) @ w).sum().backward()
+        (torch.tensor(x) @ tw).sum().backward()
         opt.step()
+        topt.step()
+    np.testing.assert_allclose(w.data, tw.detach().numpy(), rtol=1e-12)
+    w.data = tg.zeros(2, 2)  # a new shape, as PyTorch allows
+    assert w.shape == (2, 2) and type(w.data) is np.ndarray
+    with pytest.raises(TypeError, match=r"\.data must be a numpy array or a Tensor, got list; "
+                                        r"assign tg.tensor\(value\)"):
+        w.data = [1.0, 2.0]

@@ -7,6 +7,7 @@ numpy spellings are accepted where they differ (``dim``/``axis``, ``keepdim``/``
 
 from __future__ import annotations
 
+import operator
 import warnings
 from collections.abc import Callable, Iterator, Sequence
 from typing import Any, NamedTuple
@@ -124,7 +125,7 @@ class Tensor(ShapeMethods, MathMethods):
     # Every op makes a Tensor, so it sets only the three slots below. The rarer fields are
     # class-level defaults that an instance overrides in its __dict__ when needed (a leaf's
     # grad, a version stamp after an in-place change, hooks, retain_grad).
-    __slots__ = ("__dict__", "__weakref__", "_ctx", "_requires_grad", "data")
+    __slots__ = ("__dict__", "__weakref__", "_ctx", "_data", "_requires_grad")
     __array_priority__ = 1000
     _grad: Tensor | None = None
     _hooks: dict | None = None
@@ -132,7 +133,7 @@ class Tensor(ShapeMethods, MathMethods):
     _view_src: Tensor | None = None  # the tensor whose memory a view method's result shares
 
     def __init__(self, data: Any, requires_grad: bool = False, dtype: Any = None) -> None:
-        self.data = (
+        self._data = (
             data.data
             if isinstance(data, Tensor) and dtype is None
             else dtypes.infer_array(
@@ -148,12 +149,19 @@ class Tensor(ShapeMethods, MathMethods):
     def _wrap(cls, data: np.ndarray) -> Tensor:
         """A constant Tensor around ``data`` (no copy, no checks): for internal use."""
         t = _new_tensor(Tensor)
-        t.data = data
+        t._data = data
         t._ctx = None
         t._requires_grad = False
         return t
 
     # ----------------------------------------------------------------- attributes
+    # ``t.data``: the numpy array of values. A property only for assignment, which takes a
+    # Tensor's array as PyTorch's ``p.data = tensor`` does; reading it (a C getter) costs a
+    # few ns more than the slot ``_data`` that the per-op code reads.
+    data = property(operator.attrgetter("_data"), lambda t, value: _set_data(t, value), doc=(
+        "The values, a numpy array. Assigning a Tensor stores its array (PyTorch's ``p.data = "
+        "tensor``: no gradient is recorded); assigning anything else but an array is an error."))
+
     @property
     def requires_grad(self) -> bool:
         """Whether gradients are computed for this tensor."""
@@ -1262,7 +1270,22 @@ def _is_dtype(name: str) -> bool:
 
 
 def _data(x: Any) -> Any:
-    return x.data if isinstance(x, Tensor) else x
+    return x._data if isinstance(x, Tensor) else x
+
+
+def _set_data(t: Tensor, value: Any) -> None:
+    """``t.data = value``: an array as it is, a Tensor's array (shared), a numpy scalar as a
+    0-d array."""
+    if isinstance(value, Tensor):
+        value = value._data
+    elif isinstance(value, np.generic):
+        value = np.asarray(value)
+    elif not isinstance(value, np.ndarray):
+        raise TypeError(
+            f"a tensor's .data must be a numpy array or a Tensor, got {type(value).__name__}; "
+            "assign tg.tensor(value) or np.asarray(value)"
+        )
+    t._data = value
 
 
 def _scaled(x: Any, alpha: float) -> Any:

@@ -117,7 +117,7 @@ def _leaf_accumulate(t: Any, g: Any, create_graph: bool, owned: bool = False) ->
             t._grad = g if old is None else old + g
             return
         g = g.data
-    dt = t.data.dtype
+    dt = t._data.dtype
     old = t._grad
     if old is None:
         if not owned or type(g) is not np.ndarray or g.dtype is not dt:
@@ -129,7 +129,7 @@ def _leaf_accumulate(t: Any, g: Any, create_graph: bool, owned: bool = False) ->
         g = np.add(old, g) if old.dtype is dt and g.dtype is dt else np.add(old, g, dtype=dt)
         # what it was added to (not kept alive): optimizers tell a forgotten zero_grad()
         t._grad_base = weakref.ref(old)
-    if not g.flags.c_contiguous and t.data.flags.c_contiguous:
+    if not g.flags.c_contiguous and t._data.flags.c_contiguous:
         # PyTorch's layout contract: a .grad is laid out as its tensor is. A transposed
         # gradient (the rule of w.T) would make ``w.grad.view(-1)`` a copy, and an in-place
         # change through it (hand-written clipping) would silently miss ``w.grad``.
@@ -269,7 +269,7 @@ def run_backward(
             for p, need, gp in zip(parents, ctx.needs_input_grad, in_grads):
                 if not need or gp is None:
                     continue
-                pdata = p.data
+                pdata = p._data
                 new = fresh
                 if gp.shape != pdata.shape:
                     gp = unbroadcast(gp, pdata.shape, ctx.name + "Backward")
@@ -367,7 +367,7 @@ def _run_plain(root: Any, seed: Any, retain_graph: bool) -> None:
             for p, need, gp in zip(parents, ctx.needs_input_grad, in_grads):
                 if not need or gp is None:
                     continue
-                pdata = p.data
+                pdata = p._data
                 new = fresh
                 if gp.shape != pdata.shape:
                     gp = unbroadcast(gp, pdata.shape, ctx.name + "Backward")
@@ -406,7 +406,7 @@ def _run_plain(root: Any, seed: Any, retain_graph: bool) -> None:
             if t._hooks:
                 _leaf_accumulate(t, _run_hooks(t, g), False, False)
                 _run_post_accumulate_hooks(t)
-            elif t._grad is None and type(g) is np.ndarray and g.dtype is t.data.dtype and (
+            elif t._grad is None and type(g) is np.ndarray and g.dtype is t._data.dtype and (
                 k not in shared
             ):  # _leaf_accumulate's common case inlined: g becomes the new .grad as it is
                 t._grad = g
@@ -624,22 +624,23 @@ def root_gradient(out: Any, gradient: Any, create_graph: bool, caller: str) -> A
             "the tensors it was computed from has requires_grad=True, or it was computed under "
             "no_grad(). Create the parameters with requires_grad=True."
         )
+    values = out._data
     if gradient is None:
-        if out.data.size != 1:
+        if values.size != 1:
             raise RuntimeError(
                 f"{caller}: the output has shape {tuple(out.shape)}, and a gradient can only be "
                 "implied for a single-element output. Reduce it first (y.sum() or y.mean()), "
                 "or pass gradient=, a tensor of the same shape (ones_like(y) gives the sum)."
             )
-        seed = cached_ones(out.data.shape, out.data.dtype).copy()
+        seed = cached_ones(values.shape, values.dtype).copy()
     else:
         seed = gradient.data if isinstance(gradient, Tensor) else np.asarray(gradient)
-        if seed.shape != out.data.shape:
+        if seed.shape != values.shape:
             raise RuntimeError(
                 f"{caller}: gradient has shape {seed.shape} but the output has shape "
-                f"{out.data.shape}; they must match"
+                f"{values.shape}; they must match"
             )
-        seed = seed.astype(out.data.dtype, copy=False)
+        seed = seed.astype(values.dtype, copy=False)
     if create_graph:
         if isinstance(gradient, Tensor):
             return gradient

@@ -231,12 +231,12 @@ class Function:
                 a, b = args
                 if isinstance(a, Tensor):
                     ra = a._requires_grad
-                    a = a.data
+                    a = a._data
                 else:
                     ra = False
                 if isinstance(b, Tensor):
                     rb = b._requires_grad
-                    b = b.data
+                    b = b._data
                 else:
                     rb = False
                 record = (ra or rb) and flags.grad_enabled
@@ -246,7 +246,7 @@ class Function:
                 a = args[0]
                 if isinstance(a, Tensor):
                     record = a._requires_grad and flags.grad_enabled
-                    a = a.data
+                    a = a._data
                 else:
                     record = False
                 ctx.needs_input_grad = _NEEDED_1 if record else _NOT_NEEDED_1
@@ -255,17 +255,17 @@ class Function:
                 a, b, c = args
                 if isinstance(a, Tensor):
                     ra = a._requires_grad
-                    a = a.data
+                    a = a._data
                 else:
                     ra = False
                 if isinstance(b, Tensor):
                     rb = b._requires_grad
-                    b = b.data
+                    b = b._data
                 else:
                     rb = False
                 if isinstance(c, Tensor):
                     rc = c._requires_grad
-                    c = c.data
+                    c = c._data
                 else:
                     rc = False
                 record = (ra or rb or rc) and flags.grad_enabled
@@ -277,7 +277,7 @@ class Function:
                 record = False
                 for a in args:
                     if isinstance(a, Tensor):
-                        arrays.append(a.data)
+                        arrays.append(a._data)
                         if a._requires_grad:
                             record = True
                             marks.append(True)
@@ -294,7 +294,7 @@ class Function:
         if type(out) is not _ndarray:
             out = _fix_output(cls, ctx, out)
         t = _new_tensor(Tensor)
-        t.data = out
+        t._data = out
         # float32 and float64 (numpy's dtype singletons) by identity; then any float; complex
         # results are refused (their gradients would need PyTorch's conjugate convention)
         if record and ((dt := out.dtype) is _FLOAT32 or dt is _FLOAT64 or dt.kind == "f" or (

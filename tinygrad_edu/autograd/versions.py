@@ -51,17 +51,6 @@ def bump(array: np.ndarray, op: str = "an in-place operation") -> int:
     return bump_many((array,), op)
 
 
-def _not_an_array(value: object, op: str) -> TypeError:
-    """A parameter whose ``.data`` is not a numpy array: most often a Tensor stored by
-    ``p.data = p.data - lr * p.grad`` (``p.grad`` is a Tensor, so the result is one)."""
-    return TypeError(
-        f"a tensor's .data holds a {type(value).__name__}, not a numpy array (found by {op}). "
-        "`p.data = p.data - lr * p.grad` stores a Tensor there (p.grad is a Tensor). Update "
-        "in place instead: `p.data -= lr * p.grad.data`, or `with tg.no_grad(): p -= lr * "
-        "p.grad`; or assign an array: `p.data = p.data - lr * p.grad.numpy()`."
-    )
-
-
 def bump_many(arrays: Sequence[np.ndarray], op: str = "an in-place operation") -> int:
     """Record one in-place change of the memory of all ``arrays`` (an optimizer step): they
     all get the same new epoch, which is later than that of any op recorded before, exactly
@@ -79,10 +68,7 @@ def bump_many(arrays: Sequence[np.ndarray], op: str = "an in-place operation") -
     flags.inplace_epoch = epoch = flags.inplace_epoch + 1
     versions, writers = _versions, _writers
     for array in arrays:
-        try:
-            root = array if array.base is None else memory_root(array)
-        except AttributeError:
-            raise _not_an_array(array, op) from None
+        root = array if array.base is None else memory_root(array)
         key = id(root)
         if key not in versions:  # forget the root when it is freed (before its id is reused)
             weakref.finalize(root, _forget, key)

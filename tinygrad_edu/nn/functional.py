@@ -96,7 +96,7 @@ def linear(input: Tensor, weight: Tensor, bias: Tensor | None = None) -> Tensor:
     (4, 2)
     """
     input = _t(input)
-    x, w = input.data, weight.data  # the arrays' attributes: cheaper than the Tensor properties
+    x, w = input._data, weight._data  # the arrays themselves: cheaper than the properties
     if w.ndim != 2 or x.ndim == 0:  # np.dot would accept these and silently compute nonsense
         raise _linear_error(input, weight)
     # A wrong number of input features makes the product fail; that check (two shapes) is

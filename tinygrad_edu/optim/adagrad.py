@@ -103,7 +103,7 @@ class Adagrad(Optimizer):
                 if gt is None:
                     continue
                 g = gt if type(gt) is np.ndarray else gt.data  # see Tensor.grad
-                data = p.data
+                data = p._data
                 changed.append(data)
                 st = state.get(p) or self._init_state(p, group)
                 step = st["step"] = st["step"] + 1

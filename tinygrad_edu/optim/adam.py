@@ -121,7 +121,7 @@ class Adam(Optimizer):
                 if gt is None:
                     continue
                 g = gt if type(gt) is np.ndarray else gt.data  # see Tensor.grad
-                data = p.data
+                data = p._data
                 changed.append(data)
                 st = state.get(p)
                 if st is None:

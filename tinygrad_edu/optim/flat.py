@@ -118,7 +118,7 @@ class FlatGroup:
         changed = []
         try:
             for p, u in zip(self.params, views):
-                data = p.data
+                data = p._data
                 changed.append(data)
                 data += u
         finally:
@@ -143,7 +143,7 @@ def _same_layout(flat: FlatGroup, params: list) -> list | None:
             continue
         if i == n or p is not laid_out[i]:
             return None
-        data = p.data
+        data = p._data
         if type(g) is not np.ndarray:  # see Tensor.grad
             g = g.data
         if data.shape != shapes[i] or data.dtype != dtype or g.dtype != dtype:

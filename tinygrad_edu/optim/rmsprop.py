@@ -119,7 +119,7 @@ class RMSprop(Optimizer):
                 if gt is None:
                     continue
                 g = gt if type(gt) is np.ndarray else gt.data  # see Tensor.grad
-                data = p.data
+                data = p._data
                 changed.append(data)
                 c = consts.get(data.dtype)
                 if c is None:

@@ -106,7 +106,7 @@ class SGD(Optimizer):
                 if gt is None:
                     continue
                 g = gt if type(gt) is np.ndarray else gt.data  # see Tensor.grad
-                data = p.data
+                data = p._data
                 changed.append(data)
                 if data.dtype is not dtype:
                     dtype = data.dtype
