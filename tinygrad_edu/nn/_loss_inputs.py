@@ -21,6 +21,11 @@ from typing import Any
 import numpy as np
 
 
+def _warn(message: str, stacklevel: int) -> None:
+    """A UserWarning at the caller ``stacklevel`` frames above the checking function."""
+    warnings.warn(message, UserWarning, stacklevel=stacklevel + 1)
+
+
 def _class_axis(x: np.ndarray) -> int:
     return 1 if x.ndim >= 2 else 0
 
@@ -41,14 +46,13 @@ def warn_if_probabilities(x: np.ndarray, caller: str) -> None:
         return
     if not np.allclose(x.sum(axis=_class_axis(x)), 1, rtol=0, atol=1e-3):
         return
-    warnings.warn(
+    _warn(
         f"{caller}: the input looks like probabilities (every entry in [0, 1], each sample's "
         f"summing to 1), but {caller} applies log_softmax to its input itself, so a softmax "
         "before it is applied twice (the gradients shrink and training slows or stalls). Give "
         "it the raw scores (drop the model's final Softmax), or use nll_loss(probs.log(), "
         "target) if you need the probabilities.",
-        UserWarning,
-        stacklevel=3,
+        3,
     )
 
 
@@ -67,13 +71,12 @@ def warn_if_not_log_probabilities(x: np.ndarray, caller: str) -> None:
     top = x.max()
     if not top > 1e-2:  # (NaN: not this check's business; log(p + eps) for small eps passes)
         return
-    warnings.warn(
+    _warn(
         f"{caller}: the input has positive entries (up to {float(top):.4g}), so it is not "
         f"log-probabilities, which {caller} expects (each is at most 0); on raw scores the "
         "loss has no lower bound and training drifts. Apply log_softmax over the classes "
         "first, or use cross_entropy on the raw scores (it does both).",
-        UserWarning,
-        stacklevel=3,
+        3,
     )
 
 
@@ -88,13 +91,12 @@ def warn_if_single_class(x: np.ndarray, caller: str) -> None:
     True
     """
     if x.ndim and x.shape[_class_axis(x)] == 1:
-        warnings.warn(
+        _warn(
             f"{caller}: the input has a single class (dim {_class_axis(x)} of size 1), so the "
             "loss is always 0 and no gradient flows: nothing will train. For a yes/no "
             "problem keep the one output and use binary_cross_entropy_with_logits (targets "
             "0.0/1.0 of the same shape), or give the last layer 2 outputs.",
-            UserWarning,
-            stacklevel=3,
+            3,
         )
 
 
@@ -116,12 +118,11 @@ def warn_if_not_binary_targets(y: np.ndarray, caller: str, stacklevel: int = 3) 
     hint = ("labels in {-1, 1} become 0/1 as (y + 1) / 2" if low == -1 and high == 1
             else "labels 1 and 2 become 0/1 as y - 1" if low == 1 and high == 2
             else "scale them into [0, 1]")
-    warnings.warn(
+    _warn(
         f"{caller}: the target has values outside [0, 1] (min {float(low):.4g}, max "
         f"{float(high):.4g}), but it must hold 0/1 labels or probabilities; outside [0, 1] "
         f"the loss has no lower bound and training runs away ({hint}).",
-        UserWarning,
-        stacklevel=stacklevel,
+        stacklevel,
     )
 
 
@@ -136,10 +137,9 @@ def warn_if_swapped(input: Any, target: Any, caller: str, stacklevel: int = 3) -
     True
     """
     if getattr(target, "requires_grad", False) and not input.requires_grad:
-        warnings.warn(
+        _warn(
             f"{caller}: the target requires grad but the input does not: are the arguments "
             f"swapped? {caller}(input, target) takes the model's prediction first and the "
             "labels second, and it is not symmetric in them.",
-            UserWarning,
-            stacklevel=stacklevel,
+            stacklevel,
         )

@@ -185,7 +185,54 @@ class ModuleList(Module):
         return "ModuleList(\n  " + "\n  ".join(lines) + "\n)"
 
 
-class ModuleDict(Module):
+class _Registry:
+    """The dict side of ModuleDict and ParameterDict, over one of the module's registries
+    (``_store``); ``__setitem__`` registers, as each class does its kind."""
+
+    _store: str
+
+    def _entries(self) -> dict:
+        return self.__dict__[self._store]
+
+    def __getitem__(self, key: str) -> Any:
+        return self._entries()[key]
+
+    def __delitem__(self, key: str) -> None:
+        del self._entries()[key]
+
+    def __len__(self) -> int:
+        return len(self._entries())
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._entries())
+
+    def __contains__(self, key: str) -> bool:
+        return key in self._entries()
+
+    def keys(self) -> Iterable[str]:
+        return self._entries().keys()
+
+    def items(self) -> Iterable[tuple[str, Any]]:
+        return self._entries().items()
+
+    def values(self) -> Iterable[Any]:
+        return self._entries().values()
+
+    def get(self, key: str, default: Any = None) -> Any:
+        return self._entries().get(key, default)
+
+    def update(self, entries: Any) -> None:
+        items = entries.items() if hasattr(entries, "items") else entries
+        for k, v in items:
+            self[k] = v
+
+    def pop(self, key: str) -> Any:
+        value = self[key]
+        del self[key]
+        return value
+
+
+class ModuleDict(_Registry, Module):
     """A dict of sub-modules, registered under their keys.
 
     >>> from tinygrad_edu import nn
@@ -194,48 +241,15 @@ class ModuleDict(Module):
     (['box', 'cls'], ['cls.weight', 'cls.bias'])
     """
 
+    _store = "_modules"
+
     def __init__(self, modules: Any = None) -> None:
         super().__init__()
         if modules is not None:
             self.update(modules)
 
-    def __getitem__(self, key: str) -> Module:
-        return self._modules[key]
-
     def __setitem__(self, key: str, module: Module) -> None:
         self.add_module(key, module)
-
-    def __delitem__(self, key: str) -> None:
-        del self._modules[key]
-
-    def __len__(self) -> int:
-        return len(self._modules)
-
-    def __iter__(self) -> Iterator[str]:
-        return iter(self._modules)
-
-    def __contains__(self, key: str) -> bool:
-        return key in self._modules
-
-    def keys(self) -> Iterable[str]:
-        return self._modules.keys()
-
-    def items(self) -> Iterable[tuple[str, Module]]:
-        return self._modules.items()
-
-    def values(self) -> Iterable[Module]:
-        return self._modules.values()
-
-    def update(self, modules: Any) -> None:
-        items = modules.items() if hasattr(modules, "items") else modules
-        for k, m in items:
-            self[k] = m
-
-    def pop(self, key: str) -> Module:
-        m = self[key]
-        del self[key]
-        return m
-
 
 def _as_parameter(value: Any) -> Any:
     """A Tensor that is not yet a Parameter becomes one (sharing its memory), as in PyTorch."""
@@ -300,7 +314,7 @@ class ParameterList(Module):
         return "\n".join(_parameter_line(k, p) for k, p in self._parameters.items())
 
 
-class ParameterDict(Module):
+class ParameterDict(_Registry, Module):
     """A dict of parameters, registered under their keys; a Tensor put in it becomes a
     Parameter. Iterating gives the keys, as a dict does.
 
@@ -311,50 +325,15 @@ class ParameterDict(Module):
     (['scale', 'shift'], ['scale', 'shift'])
     """
 
+    _store = "_parameters"
+
     def __init__(self, parameters: Any = None) -> None:
         super().__init__()
         if parameters is not None:
             self.update(parameters)
 
-    def __getitem__(self, key: str) -> Any:
-        return self._parameters[key]
-
     def __setitem__(self, key: str, value: Any) -> None:
         self.register_parameter(key, _as_parameter(value))
-
-    def __delitem__(self, key: str) -> None:
-        del self._parameters[key]
-
-    def __len__(self) -> int:
-        return len(self._parameters)
-
-    def __iter__(self) -> Iterator[str]:
-        return iter(self._parameters)
-
-    def __contains__(self, key: str) -> bool:
-        return key in self._parameters
-
-    def keys(self) -> Iterable[str]:
-        return self._parameters.keys()
-
-    def items(self) -> Iterable[tuple[str, Any]]:
-        return self._parameters.items()
-
-    def values(self) -> Iterable[Any]:
-        return self._parameters.values()
-
-    def get(self, key: str, default: Any = None) -> Any:
-        return self._parameters.get(key, default)
-
-    def update(self, parameters: Any) -> None:
-        items = parameters.items() if hasattr(parameters, "items") else parameters
-        for k, v in items:
-            self[k] = v
-
-    def pop(self, key: str) -> Any:
-        p = self[key]
-        del self[key]
-        return p
 
     def extra_repr(self) -> str:
         return "\n".join(_parameter_line(k, p) for k, p in self._parameters.items())
