@@ -128,6 +128,7 @@ class Tensor(ShapeMethods, MathMethods):
     __slots__ = ("__dict__", "__weakref__", "_ctx", "_data", "_requires_grad")
     __array_priority__ = 1000
     _grad: Tensor | None = None
+    _grad_base: Any = None  # a weak reference to the array .grad was last added onto
     _hooks: dict | None = None
     _retains_grad = False
     _view_src: Tensor | None = None  # the tensor whose memory a view method's result shares

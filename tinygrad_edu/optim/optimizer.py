@@ -148,6 +148,7 @@ class Optimizer:
         self.state: dict[Tensor, dict[str, Any]] = {}
         self.param_groups: list[dict[str, Any]] = []
         self._step_count = 0
+        self._used_grads: dict[int, np.ndarray] = {}  # the gradients the last step used
         if isinstance(params, Tensor):
             raise TypeError(
                 "params argument given to the optimizer should be an iterable of Tensors or "
@@ -258,7 +259,7 @@ class Optimizer:
         holds values: ``zero_grad()`` was forgotten, so each step descends the sum of all
         gradients so far. (Accumulating over several batches between steps is fine; so is
         ``zero_grad(set_to_none=False)``, which zeroes that array in place.)"""
-        used = self.__dict__.get("_used_grads", {})
+        used = self._used_grads
         now = {}
         stale = []
         for group in self.param_groups:
@@ -268,10 +269,11 @@ class Optimizer:
                     continue
                 now[id(p)] = g = g if type(g) is np.ndarray else g.data
                 before = used.get(id(p))
-                base = p.__dict__.get("_grad_base")
+                base = p._grad_base  # (not p.__dict__: reading that slows p's attributes)
                 if before is not None and base is not None and base() is before and before.any():
                     stale.append(p)
-        self._used_grads = now
+        # kept for the next watched step only (then the arrays are let go)
+        self._used_grads = now if self._step_count + 1 < WATCHED_STEPS else {}
         if stale:
             shapes = ", ".join(str(tuple(p.shape)) for p in stale[:4])
             warnings.warn(
