@@ -129,6 +129,11 @@ class Tensor(ShapeMethods, MathMethods):
     __array_priority__ = 1000
     _grad: Tensor | None = None
     _grad_base: Any = None  # a weak reference to the array .grad was last added onto
+    # autograd.inplace's: the live views made from this tensor, and its in-place history.
+    # Class defaults, read as attributes: reading an instance's __dict__ makes CPython
+    # keep it as a real dict, and every attribute access of that tensor ~3x slower.
+    _views: Any = None
+    _rebases: list | None = None
     _hooks: dict | None = None
     _retains_grad = False
     _view_src: Tensor | None = None  # the tensor whose memory a view method's result shares

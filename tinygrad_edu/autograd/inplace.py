@@ -64,10 +64,10 @@ def track_view(src: Any, out: Any) -> Any:
 
     Parameters are not tracked: they cannot be changed in place while recording anyway.
     """
-    if out is src or out.data.base is None or (src._ctx is None and src._requires_grad):
+    if out is src or out._data.base is None or (src._ctx is None and src._requires_grad):
         return out
     out._view_src = src
-    views = src.__dict__.get("_views")
+    views = src._views  # (a class default; reading __dict__ would slow the tensor down)
     if views is None:
         views = src._views = weakref.WeakSet()
     views.add(out)
@@ -101,7 +101,7 @@ def _live_views(top: Any) -> list:
     stack = [top]
     while stack:
         t = stack.pop()
-        for v in list(t.__dict__.get("_views") or ()):
+        for v in list(t._views or ()):
             if id(v) not in seen and versions.shares_root(v.data, top.data):
                 seen.add(id(v))
                 found.append(v)
@@ -242,7 +242,7 @@ def _adopt(target: Any, new: Any, old: Any, epoch: int) -> None:
         ctx._epoch = epoch
         if ctx.saved:
             ctx.saved = tuple(target.data if v is new.data else v for v in ctx.saved)
-    rebases = target.__dict__.get("_rebases")
+    rebases = target._rebases
     if rebases is None:
         rebases = target._rebases = []
     rebases.append((epoch, old))
@@ -335,7 +335,7 @@ def resolve_parents(ctx: Any) -> tuple:
     parents = []
     for p in ctx.parents:
         if isinstance(p, Tensor):
-            rebases = p.__dict__.get("_rebases")
+            rebases = p._rebases
             if rebases:
                 for when, old in rebases:
                     if when > epoch:
