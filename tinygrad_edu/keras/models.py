@@ -54,14 +54,28 @@ from ..train.inputs import split_validation
 from ..train.progress import format_logs
 from . import activations, backend, losses, optimizers
 from . import metrics as _metrics
+from .functional import (
+    KerasTensor,
+    flatten,
+    graph_nodes,
+    is_symbolic,
+    run_graph,
+    structure_of,
+    symbolic_call,
+)
 from .layers import (
-    FUNCTIONAL_HINT,
     InputLayer,
     Layer,
     WeightLists,
+    _as_inputs,
     _as_tensor,
     _check_name,
+    _shapes_of,
+    _with_mode,
+    adds_losses,
+    outermost_call,
     regularization_losses,
+    with_training,
 )
 from .saving import load_model
 from .utils import PyDataset
@@ -117,6 +131,12 @@ def _terminated_on_nan(error: TrainingDiverged, callbacks: Any) -> bool:
     return True
 
 
+def _no_loss(pred: Tensor, target: Any, sample_weight: Any = None) -> Tensor:
+    """The compiled loss of a model compiled without one: zero (its layers' ``add_loss``
+    terms are the whole loss), connected to the output so ``backward`` runs."""
+    return (pred * 0.0).sum()
+
+
 def _readable_size(n: float) -> str:
     for unit in ("B", "KB", "MB", "GB"):
         if n < 1024 or unit == "GB":
@@ -161,14 +181,20 @@ class Model(WeightLists, nn.Module):
     ((5, 1), 21)
     """
 
+    def __new__(cls, *args: Any, **kwargs: Any) -> Model:
+        """``keras.Model(inputs, outputs)`` makes a ``Functional`` model (Keras's rule)."""
+        if cls is Model and (args or "inputs" in kwargs or "outputs" in kwargs):
+            return super().__new__(Functional)
+        return super().__new__(cls)
+
     def __init__(self, *args: Any, name: str | None = None, trainable: bool = True,
                  **kwargs: Any) -> None:
         if args or "inputs" in kwargs or "outputs" in kwargs:
             raise NotImplementedError(
-                "Model(inputs, outputs), Keras's functional API, is not supported by "
-                "tinygrad_edu.keras: use Sequential([...]), or subclass Model and define "
-                f"call(). {FUNCTIONAL_HINT}"
-            )
+                f"{type(self).__name__}: a subclass of Model that passes inputs and outputs to "
+                "super().__init__() (a subclassed functional model) is not supported by "
+                "tinygrad_edu.keras: build keras.Model(inputs, outputs) and use it as a layer "
+                "of your subclass, or define call()")
         if kwargs:
             raise TypeError(f"Unrecognized keyword arguments passed to {type(self).__name__}: "
                             f"{kwargs}")
@@ -191,22 +217,25 @@ class Model(WeightLists, nn.Module):
     def call(self, inputs: Tensor) -> Tensor:
         raise NotImplementedError(f"{type(self).__name__} must define call(self, inputs)")
 
-    def forward(self, inputs: Tensor) -> Tensor:
-        return self.call(inputs)
+    def forward(self, inputs: Any, *args: Any, **kwargs: Any) -> Any:
+        return self.call(inputs, *args, **with_training(type(self), kwargs, self.training))
 
-    def __call__(self, inputs: Any, training: bool | None = None) -> Any:
-        x = _as_tensor(inputs, self._dtype())
+    def __call__(self, inputs: Any, training: bool | None = None, **kwargs: Any) -> Any:
+        if is_symbolic(inputs):
+            return symbolic_call(self, inputs, _with_mode(kwargs, training))
+        x = _as_inputs(inputs, self._dtype())
         if not self.built:
             self.built = True
-            self._build_input_shape = (None, *x.shape[1:])
-        if training is None or training == self.training:
-            return nn.Module.__call__(self, x)
-        was = self.training
-        self.train(bool(training))
-        try:
-            return nn.Module.__call__(self, x)
-        finally:
-            self.train(was)
+            self._build_input_shape = _shapes_of(x)
+        with outermost_call(self):
+            if training is None or training == self.training:
+                return nn.Module.__call__(self, x, **kwargs)
+            was = self.training
+            self.train(bool(training))
+            try:
+                return nn.Module.__call__(self, x, **kwargs)
+            finally:
+                self.train(was)
 
     def _dtype(self) -> np.dtype:
         for p in self.parameters():
@@ -327,18 +356,22 @@ class Model(WeightLists, nn.Module):
 
     @property
     def losses(self) -> list[Tensor]:
-        """The penalties of every layer's weight regularizers (nested layers included),
-        from the current weights (Keras's ``model.losses``); training minimises the loss
-        plus their sum."""
+        """The losses ``add_loss`` added in the last forward pass, then the penalties of
+        every layer's weight regularizers (nested layers included), from the current
+        weights (Keras's ``model.losses``); training minimises the loss plus their sum."""
         return regularization_losses(self)
 
     def _loss_with_penalties(self) -> Callable:
-        """The compiled loss, plus the regularizers' penalties when any layer has one: the
-        loss ``fit`` minimises and, as in Keras, reports (``loss``, ``val_loss``,
-        ``evaluate``)."""
-        if not any(isinstance(m, Layer) and m._regularizers for m in self.modules()):
+        """The compiled loss, plus ``losses`` when any layer has a regularizer or adds a
+        loss: the loss ``fit`` minimises and, as in Keras, reports (``loss``, ``val_loss``,
+        ``evaluate``). Compiled without a loss, a model whose layers ``add_loss`` trains on
+        those alone."""
+        if not adds_losses(self):
+            if self._loss_fn is None:
+                raise RuntimeError("compile() was called without a loss and no layer calls "
+                                   "add_loss(); call compile() with loss=..., e.g. loss='mse'")
             return self._loss_fn
-        return _PenalizedLoss(self._loss_fn, self)
+        return _PenalizedLoss(self._loss_fn or _no_loss, self)
 
     @property
     def input_shape(self) -> tuple:
@@ -387,9 +420,6 @@ class Model(WeightLists, nn.Module):
             raise RuntimeError(f"You must call compile() before {who}(): the model has no "
                                "optimizer and loss yet, e.g. model.compile(optimizer='adam', "
                                "loss='mean_squared_error'); call compile() first")
-        if self._loss_fn is None:
-            raise RuntimeError(f"{who}(): compile() was called without a loss; call "
-                               "compile() first with loss=..., e.g. loss='mse'")
 
     def _bound_optimizer(self) -> Any:
         self._sync_trainable()
@@ -666,7 +696,7 @@ class Model(WeightLists, nn.Module):
         lines = [f'Model: "{self.name}"', "_" * line_length,
                  row(["Layer (type)", "Output Shape", "Param #"]), "=" * line_length]
         for layer in self.layers:
-            shape = _shape_text(layer)
+            shape = self._layer_shape(layer)
             count = sum(p.data.size for p in layer.parameters())
             lines.append(row([f"{layer.name} ({type(layer).__name__})", shape, f"{count:,}"]))
         total = sum(p.data.size for p in self.parameters())
@@ -681,6 +711,10 @@ class Model(WeightLists, nn.Module):
                   "_" * line_length]
         for line in lines:
             emit(line)
+
+    def _layer_shape(self, layer: Any) -> str:
+        """The output shape of ``layer`` as ``summary`` prints it."""
+        return _shape_text(layer)
 
     # ----------------------------------------------------------------- saving
     def save(self, filepath: str | os.PathLike, overwrite: bool = True,
@@ -802,7 +836,10 @@ class Sequential(Model):
                 self.add(layer)
 
     def add(self, layer: Layer) -> None:
-        """Append a layer (built at once if the model's input shape is known)."""
+        """Append a layer (built at once if the model's input shape is known); a
+        ``keras.Input(...)`` adds its ``InputLayer``."""
+        if isinstance(layer, KerasTensor) and layer.node is not None and layer.node.is_input:
+            layer = layer.node.layer
         if not isinstance(layer, Layer | Model):
             hint = (" (a tinygrad_edu.nn module: use tinygrad_edu.nn.Sequential for those, or "
                     "the Keras layers here)" if isinstance(layer, nn.Module) else "")
@@ -831,6 +868,8 @@ class Sequential(Model):
             layer.trainable = False
         self._stack.append(layer)
         self.add_module(layer.name, layer)
+        layer.__dict__.setdefault("_sequentials", []).append(self)
+        self.__dict__.pop("_traced", None)
         if isinstance(layer, InputLayer):
             self._build_input_shape = layer.shape
         self.built = self._build_input_shape is not None and all(m.built for m in self._stack)
@@ -881,6 +920,34 @@ class Sequential(Model):
             self.build((None, *x.shape[1:]))
         return super().__call__(inputs, training=training)
 
+    def _trace_symbolic(self) -> tuple[KerasTensor, KerasTensor] | None:
+        """The model's graph on a ``keras.Input`` of its input shape (traced once, when
+        asked for): Keras's ``model.inputs`` / ``model.outputs`` and each layer's
+        ``input`` / ``output``, for feature extraction with ``keras.Model(inputs,
+        outputs)``."""
+        traced = self.__dict__.get("_traced")
+        if traced is None and self._build_input_shape is not None and self._stack:
+            first = self._stack[0]
+            if isinstance(first, InputLayer) and first.__dict__.get("_inbound_nodes"):
+                x = first.__dict__["_inbound_nodes"][0].outputs[0]
+            else:
+                from .layers import Input
+
+                x = Input(batch_shape=self._build_input_shape)
+            start = x
+            for layer in self._stack:
+                if not isinstance(layer, InputLayer):
+                    x = layer(x)
+            traced = self.__dict__["_traced"] = (start, x)
+        return traced
+
+    def _symbolic_attr(self, name: str) -> Any:
+        traced = self._trace_symbolic()
+        if traced is None:
+            return super()._symbolic_attr(name)
+        tensor = traced[0] if name.startswith("input") else traced[1]
+        return [tensor] if name.endswith("s") else tensor
+
     def get_config(self) -> dict[str, Any]:
         """``{'name': ..., 'layers': [{'class_name': 'Dense', 'config': {...}}, ...]}``; the
         first layer's config carries the input shape."""
@@ -893,4 +960,131 @@ class Sequential(Model):
         return {"name": self.name, "trainable": self.trainable, "layers": configs}
 
 
-__all__ = ["Model", "Sequential", "load_model"]
+class Functional(Model):
+    """A model made by ``keras.Model(inputs, outputs)``: the graph of layer calls between
+    ``keras.Input`` tensors and the outputs (one KerasTensor, a list or a dict of them).
+    Its ``layers`` are the ``InputLayer`` s then every layer in the order of the graph, each
+    once however often it is called (shared layers share their weights); calling the model
+    replays the graph on data given in the order (or, as a dict, by the names) of
+    ``inputs``. Models are layers too: call one on KerasTensors to nest it.
+
+    >>> import numpy as np
+    >>> from tinygrad_edu import keras
+    >>> a, b = keras.Input(shape=(2,), name="a"), keras.Input(shape=(3,), name="b")
+    >>> shared = keras.layers.Dense(1, kernel_initializer="ones", name="shared")
+    >>> joined = keras.layers.concatenate([shared(a), shared(keras.layers.Dense(2)(b))])
+    >>> model = keras.Model([a, b], joined)
+    >>> model([np.ones((1, 2)), np.zeros((1, 3))]).tolist()
+    [[2.0, 0.0]]
+    """
+
+    def __init__(self, inputs: Any, outputs: Any, name: str | None = None,
+                 trainable: bool = True) -> None:
+        Model.__init__(self, name=name, trainable=trainable)
+        self._input_list = _graph_ends(inputs, "inputs")
+        self._output_list = _graph_ends(outputs, "outputs")
+        for t in self._input_list:
+            if t.node is None or not t.node.is_input:
+                raise ValueError(f"keras.Model: every input must be made by keras.Input(...), "
+                                 f"got {t!r}, the output of layer {t.node.layer.name!r}")
+        self._inputs_struct = inputs
+        self._outputs_struct = outputs
+        self._nodes = graph_nodes(self._input_list, self._output_list)
+        self._graph_layers: list[Any] = []
+        for layer in [t.node.layer for t in self._input_list] + [n.layer for n in self._nodes]:
+            if any(layer is seen for seen in self._graph_layers):
+                continue
+            if layer.name in self._modules or hasattr(type(self), layer.name):
+                raise ValueError(f"The name {layer.name!r} is used 2 times in the model. All "
+                                 "layer names should be unique.")
+            self._graph_layers.append(layer)
+            self.add_module(layer.name, layer)
+        shapes = [t.shape for t in self._input_list]
+        self._build_input_shape = shapes[0] if len(shapes) == 1 else shapes
+        self.built = True
+
+    @property
+    def layers(self) -> list[Any]:
+        """The ``InputLayer`` s, then the graph's layers in order (Keras lists both)."""
+        return list(self._graph_layers)
+
+    @property
+    def inputs(self) -> list[KerasTensor]:
+        return list(self._input_list)
+
+    @property
+    def outputs(self) -> list[KerasTensor]:
+        return list(self._output_list)
+
+    @property
+    def input(self) -> Any:
+        return self._inputs_struct
+
+    @property
+    def output(self) -> Any:
+        return self._outputs_struct
+
+    @property
+    def input_shape(self) -> Any:
+        shapes = [t.shape for t in self._input_list]
+        return shapes[0] if len(shapes) == 1 else shapes
+
+    @property
+    def output_shape(self) -> Any:
+        return structure_of(self._outputs_struct, lambda t: t.shape)
+
+    def call(self, inputs: Any) -> Any:
+        computed = run_graph(self._input_list, self._nodes, self._input_values(inputs))
+        return structure_of(self._outputs_struct, lambda t: computed[id(t)])
+
+    def _input_values(self, inputs: Any) -> list[Any]:
+        """The data for each input, from one array, a list (in the order of ``inputs``) or a
+        dict keyed by the inputs' names."""
+        wanted = self._input_list
+        if isinstance(inputs, dict):
+            missing = [t.name for t in wanted if t.name not in inputs]
+            if missing:
+                raise ValueError(f"model {self.name!r}: no data for the input(s) {missing}; "
+                                 f"the dict has keys {sorted(inputs)}")
+            return [inputs[t.name] for t in wanted]
+        values = list(inputs) if isinstance(inputs, list | tuple) else [inputs]
+        if len(values) != len(wanted):
+            raise ValueError(f"model {self.name!r} expects {len(wanted)} input(s) "
+                             f"{[t.name for t in wanted]}, but it received {len(values)}")
+        return values
+
+    def _check_input(self, shape: tuple[int, ...]) -> None:
+        if len(self._input_list) == 1:
+            super()._check_input(shape)
+
+    def _layer_shape(self, layer: Any) -> str:
+        """The output shape(s) of ``layer`` in this graph, for ``summary``."""
+        if isinstance(layer, InputLayer):
+            return str(layer.shape)
+        for node in self._nodes:
+            if node.layer is layer:
+                shapes = [t.shape for t in node.outputs]
+                return str(shapes[0] if len(shapes) == 1 else shapes)
+        return "?"
+
+    def get_config(self) -> dict[str, Any]:
+        raise NotImplementedError(
+            f"{type(self).__name__} {self.name!r}: saving a functional model's architecture "
+            "is not supported by tinygrad_edu.keras; save its weights with "
+            "model.save_weights('weights.npz'), rebuild the model with the same code and "
+            "load_weights()")
+
+
+def _graph_ends(structure: Any, what: str) -> list[KerasTensor]:
+    """The KerasTensors of ``Model(inputs=..., outputs=...)``, refusing anything else."""
+    flat = flatten(structure)
+    values = (list(structure.values()) if isinstance(structure, dict)
+              else list(structure) if isinstance(structure, list | tuple) else [structure])
+    if not flat or len(flat) != len(values):
+        raise ValueError(f"keras.Model: {what} must be KerasTensors (from keras.Input and "
+                         f"calls of layers on them), a list or a dict of them, got "
+                         f"{structure!r}")
+    return flat
+
+
+__all__ = ["Functional", "Model", "Sequential", "load_model"]
