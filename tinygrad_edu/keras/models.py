@@ -580,7 +580,7 @@ class Model(WeightLists, nn.Module):
         order of ``compile(metrics=...)``; a dict with ``return_dict=True``. Averaged over
         all samples, in inference mode (Dropout off)."""
         self._require_compiled("evaluate")
-        _unsupported("evaluate", steps=steps, callbacks=callbacks)
+        _unsupported("evaluate", steps=steps)
         data = self._data(x, y, "evaluate", sample_weight)
         if isinstance(x, PyDataset):  # its batches decide, as in Keras
             batch_size = None
@@ -588,7 +588,7 @@ class Model(WeightLists, nn.Module):
         resolved = _metrics.resolve(self._metric_specs)
         t0 = time.perf_counter()
         logs = _evaluate(self, self._loss_with_penalties(), data, batch_size=batch_size,
-                         metrics=resolved)
+                         metrics=resolved, callbacks=list(callbacks or []))
         self._report(verbose, data, batch_size, t0, logs)
         return self._results(logs, resolved, return_dict)
 
@@ -597,12 +597,12 @@ class Model(WeightLists, nn.Module):
         """The model's outputs for ``x`` as a numpy array (inference mode, no gradients,
         ``batch_size`` samples at a time, default 32). Warns (``TrainingWarning``) when
         ``x`` lies outside the inputs of the last ``fit`` or in their sparse tail."""
-        _unsupported("predict", steps=steps, callbacks=callbacks)
+        _unsupported("predict", steps=steps)
         if isinstance(x, PyDataset):  # its batches decide, as in Keras
             x, batch_size = DataLoader(x, batch_size=None), None
         self._ensure_built(x)
         t0 = time.perf_counter()
-        out = _predict(self, x, batch_size=batch_size).numpy()
+        out = _predict(self, x, batch_size=batch_size, callbacks=list(callbacks or [])).numpy()
         self._report(verbose, x, batch_size, t0, None)
         return out
 

@@ -110,14 +110,25 @@ def _metrics(metrics: Sequence[Any] | None, warn: bool) -> list[Metric]:
     return out
 
 
+_TEST_HOOKS = ("on_test_begin", "on_test_end", "on_test_batch_begin", "on_test_batch_end")
+_PREDICT_HOOKS = ("on_predict_begin", "on_predict_end", "on_predict_batch_begin",
+                  "on_predict_batch_end")
+
+
 def _run_eval(model: Any, loss_fn: Any, loader: Any, metrics: list[Metric],
-              dtype: np.dtype) -> dict[str, float]:
+              dtype: np.dtype, hooks: CallbackList | None = None) -> dict[str, float]:
+    """The loss and metrics over ``loader``; with ``hooks``, Keras's ``on_test_begin``,
+    ``on_test_batch_begin`` / ``_end`` (the running logs) and ``on_test_end``."""
     total, count = 0.0, 0
     for m in metrics:
         m.reset()
     weighted = inputs.yields_sample_weights(loader)
+    if hooks is not None:
+        hooks.call("on_test_begin", {})
     with no_grad():
-        for batch in loader:
+        for step, batch in enumerate(loader):
+            if hooks is not None:
+                hooks.call("on_test_batch_begin", step, {})
             x, y, w = inputs.unpack(batch, weighted)
             pred = model(inputs.cast_input(x, dtype))
             y = inputs.align_target(pred, y)
@@ -126,15 +137,31 @@ def _run_eval(model: Any, loss_fn: Any, loader: Any, metrics: list[Metric],
             count += n
             for m in metrics:
                 m.update(pred, y)
+            if hooks is not None:
+                hooks.call("on_test_batch_end", step,
+                           {"loss": total / count, **{m.name: m.result() for m in metrics}})
     if count == 0:
         raise ValueError("evaluation data is empty")
-    return {"loss": total / count, **{m.name: m.result() for m in metrics}}
+    logs = {"loss": total / count, **{m.name: m.result() for m in metrics}}
+    if hooks is not None:
+        hooks.call("on_test_end", dict(logs))
+    return logs
+
+
+def _hooks(callbacks: Iterable[Callback], model: Any, names: tuple[str, ...],
+           params: dict) -> CallbackList | None:
+    """The callbacks of an ``evaluate`` / ``predict`` run (``None`` when none defines one of
+    ``names``), each told the model."""
+    cbs = CallbackList(list(callbacks), Trainer(model, None, params))
+    return cbs if cbs.wants(*names) else None
 
 
 def evaluate(model: Any, loss_fn: Any, data: Any, batch_size: int | None = None,
-             metrics: Sequence[Any] = (), verbose: int = 0) -> dict[str, float]:
+             metrics: Sequence[Any] = (), verbose: int = 0,
+             callbacks: Iterable[Callback] = ()) -> dict[str, float]:
     """The loss and metrics of ``model`` on ``data`` ((x, y), a Dataset or a DataLoader),
-    averaged over all samples, in eval mode and without recording gradients.
+    averaged over all samples, in eval mode and without recording gradients. Callbacks get
+    Keras's ``on_test_*`` hooks (batch logs: the running loss and metrics).
 
     >>> import numpy as np
     >>> from tinygrad_edu import nn
@@ -150,7 +177,8 @@ def evaluate(model: Any, loss_fn: Any, data: Any, batch_size: int | None = None,
     was_training = getattr(model, "training", None)
     _set_mode(model, False)
     try:
-        logs = _run_eval(model, loss_fn, loader, _metrics(metrics, warn=True), dtype)
+        hooks = _hooks(callbacks, model, _TEST_HOOKS, {"steps": len(loader), "verbose": verbose})
+        logs = _run_eval(model, loss_fn, loader, _metrics(metrics, warn=True), dtype, hooks)
     finally:
         if was_training is not None:
             _set_mode(model, was_training)
@@ -161,9 +189,11 @@ def evaluate(model: Any, loss_fn: Any, data: Any, batch_size: int | None = None,
     return logs
 
 
-def predict(model: Any, x: Any, batch_size: int | None = None) -> Tensor:
+def predict(model: Any, x: Any, batch_size: int | None = None,
+            callbacks: Iterable[Callback] = ()) -> Tensor:
     """The model's outputs for inputs ``x`` (array, tensor, or a Dataset/DataLoader of
-    ``(x, y)`` or of inputs), in eval mode, without gradients, batch by batch.
+    ``(x, y)`` or of inputs), in eval mode, without gradients, batch by batch. Callbacks get
+    Keras's ``on_predict_*`` hooks (batch logs: ``{'outputs': the batch's outputs}``).
 
     After ``fit`` the model carries its training inputs' distribution
     (``model.training_distribution``); an array ``x`` that lies outside it or in its sparse
@@ -186,15 +216,25 @@ def predict(model: Any, x: Any, batch_size: int | None = None) -> Tensor:
     bs = 32 if batch_size is None else batch_size
     was_training = getattr(model, "training", None)
     _set_mode(model, False)
-    outs = []
+    outs: list[np.ndarray] = []
+    hooks = _hooks(callbacks, model, _PREDICT_HOOKS, {"verbose": 0})
+
+    def run(xb: Any) -> None:
+        if hooks is not None:
+            hooks.call("on_predict_batch_begin", len(outs), {})
+        outs.append(model(inputs.cast_input(xb, dtype)).data)
+        if hooks is not None:
+            hooks.call("on_predict_batch_end", len(outs) - 1, {"outputs": outs[-1]})
+
     try:
+        if hooks is not None:
+            hooks.call("on_predict_begin", {})
         with no_grad():
             is_dataset = hasattr(x, "__getitem__") and hasattr(x, "__len__") and not isinstance(
                 x, np.ndarray | Tensor | list | tuple)
             if isinstance(x, DataLoader) or is_dataset:
                 for batch in x if isinstance(x, DataLoader) else DataLoader(x, bs):
-                    xb = batch[0] if isinstance(batch, tuple | list) else batch
-                    outs.append(model(inputs.cast_input(xb, dtype)).data)
+                    run(batch[0] if isinstance(batch, tuple | list) else batch)
             else:
                 arr = inputs.to_array(x, "predict: x")
                 if arr.ndim == 1:
@@ -203,7 +243,9 @@ def predict(model: Any, x: Any, batch_size: int | None = None) -> Tensor:
                 if isinstance(seen, InputDistribution):
                     seen.warn(arr)
                 for start in range(0, len(arr), bs):
-                    outs.append(model(inputs.cast_input(arr[start:start + bs], dtype)).data)
+                    run(arr[start:start + bs])
+        if hooks is not None:
+            hooks.call("on_predict_end", {})
     finally:
         if was_training is not None:
             _set_mode(model, was_training)
@@ -294,6 +336,7 @@ def fit(model: Any, loss_fn: Any, optimizer: Any, data: Any, epochs: int = 1,
     history = History()
     printer = progress_logger(verbose, epochs, steps)
     cbs = CallbackList([*callbacks, history, *([printer] if printer else [])], trainer)
+    test_hooks = cbs.wants(*_TEST_HOOKS)  # Keras calls them around each validation too
     if getattr(model, "stop_training", False) is True:  # Keras's flag, left from a last run
         model.stop_training = False
     _remember_inputs(model, arrays if diag is not None else None)
@@ -356,7 +399,8 @@ def fit(model: Any, loss_fn: Any, optimizer: Any, data: Any, epochs: int = 1,
                     if diag is not None:
                         diag.record(False)
                     _set_mode(model, False)
-                    val = _run_eval(model, loss_fn, val_loader, val_metrics, dtype)
+                    val = _run_eval(model, loss_fn, val_loader, val_metrics, dtype,
+                                    cbs if test_hooks else None)
                     _set_mode(model, True)
                     logs.update({"val_" + k: v for k, v in val.items()})
                 if diag is not None:
