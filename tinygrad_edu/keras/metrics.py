@@ -248,12 +248,43 @@ def _keras_order(fn: Callable[..., Any], name: str) -> _m.Metric:
 
 
 def _known() -> list[str]:
-    return sorted(set(_m._REGISTRY) | set(losses._FUNCTIONS))
+    return sorted(set(_m._REGISTRY) | set(losses._FUNCTIONS) | set(_BY_NAME))
 
 
-def resolve(metrics: Any) -> list[str | _m.Metric]:
-    """The metric list ``tinygrad_edu.train.fit`` takes for Keras's ``metrics=``: fresh
-    objects for names that need wrapping, metric objects as given."""
+_BY_NAME = {"precision": "Precision", "recall": "Recall", "auc": "AUC"}
+
+
+def resolve(metrics: Any, weighted_metrics: Any = None) -> list[str | _m.Metric]:
+    """The metric list ``tinygrad_edu.train.fit`` takes for Keras's ``metrics=`` and
+    ``weighted_metrics=``: fresh objects for names that need wrapping, metric objects as
+    given; a weighted metric whose name an unweighted one already has is reported as
+    ``weighted_<name>``, as in Keras."""
+    out = _resolve(metrics)
+    taken = set(names(out))
+    for spec in _as_list(weighted_metrics):
+        name = _spec_name(spec)
+        weighted = Weighted(spec, f"weighted_{name}" if name in taken else name)
+        taken.add(weighted.name)
+        out.append(weighted)
+    return out
+
+
+def _as_list(metrics: Any) -> list[Any]:
+    if metrics is None:
+        return []
+    if isinstance(metrics, dict):
+        raise TypeError("metrics as a dict (one list per output) are for multi-output "
+                        "models; pass a list")
+    return list(metrics) if isinstance(metrics, list | tuple) else [metrics]
+
+
+def _spec_name(spec: Any) -> str:
+    if isinstance(spec, str):
+        return spec
+    return getattr(spec, "name", None) or getattr(spec, "__name__", "metric")
+
+
+def _resolve(metrics: Any) -> list[str | _m.Metric]:
     if metrics is None:
         return []
     if isinstance(metrics, dict):
@@ -269,7 +300,9 @@ def resolve(metrics: Any) -> list[str | _m.Metric]:
             out.append(m)
         elif isinstance(m, str):
             key = m.lower().replace(" ", "_")
-            if key in _m._REGISTRY:
+            if key in _BY_NAME:
+                out.append(_Reported(globals()[_BY_NAME[key]](name=m)))
+            elif key in _m._REGISTRY:
                 out.append(m)
             elif key in losses._FUNCTIONS:
                 out.append(_keras_order(losses._FUNCTIONS[key], m))
@@ -292,9 +325,12 @@ def names(metrics: Sequence[str | _m.Metric]) -> list[str]:
     return [m if isinstance(m, str) else m.name for m in metrics]
 
 
-__all__ = ["BinaryAccuracy", "CategoricalAccuracy", "MeanAbsoluteError", "MeanSquaredError",
-           "Metric", "R2Score", "RootMeanSquaredError", "SparseCategoricalAccuracy", "Variable",
-           "names", "resolve"]
+from ._weighted_metrics import AUC, Mean, Precision, Recall, Weighted  # noqa: E402
+
+__all__ = ["AUC", "BinaryAccuracy", "CategoricalAccuracy", "Mean", "MeanAbsoluteError",
+           "MeanSquaredError", "Metric", "Precision", "R2Score", "Recall",
+           "RootMeanSquaredError", "SparseCategoricalAccuracy", "Variable", "Weighted", "names",
+           "resolve"]
 
 
 def __getattr__(name: str) -> Any:

@@ -210,6 +210,7 @@ class Model(WeightLists, nn.Module):
         self.history: History | None = None
         self._loss_fn: Callable | None = None
         self._metric_specs: list[Any] = []
+        self._weighted_specs: Any = None
         self._build_input_shape: tuple | None = None
         self._trainable = bool(trainable)
 
@@ -403,17 +404,22 @@ class Model(WeightLists, nn.Module):
         function ``fn(y_true, y_pred)`` or an ``nn`` loss module) and the metrics.
         ``run_eagerly``, ``steps_per_execution`` and ``jit_compile`` are accepted and have
         no effect (everything runs eagerly)."""
-        _unsupported("compile", loss_weights=loss_weights, weighted_metrics=weighted_metrics)
+        _unsupported("compile", loss_weights=loss_weights)
         if kwargs:
             raise TypeError(f"compile: unexpected keyword arguments {sorted(kwargs)}")
         opt = optimizers.get(optimizer)
         loss_fn = losses.as_training_loss(loss) if loss is not None else None
         specs = metrics if metrics is not None else []
-        _metrics.resolve(specs)  # fail now on an unknown name, not at the first fit
+        _metrics.resolve(specs, weighted_metrics)  # fail now on an unknown name, not in fit
         # plain attributes even when the loss is an nn module (not a child of the model)
         self.__dict__.update(optimizer=opt, loss=loss, _loss_fn=loss_fn)
         self._metric_specs = list(specs) if isinstance(specs, list | tuple) else [specs]
+        self._weighted_specs = weighted_metrics
         self.compiled = True
+
+    def _resolved_metrics(self) -> list[Any]:
+        """Fresh metrics of ``compile(metrics=..., weighted_metrics=...)``, in log order."""
+        return _metrics.resolve(self._metric_specs, self._weighted_specs)
 
     def _require_compiled(self, who: str) -> None:
         if not self.compiled:
@@ -460,7 +466,7 @@ class Model(WeightLists, nn.Module):
         Interrupted by Ctrl-C (``TrainingInterrupted``, a ``KeyboardInterrupt``) or stopped
         by ``TrainingDiverged``, it still leaves the finished epochs in ``model.history``."""
         self._require_compiled("fit")
-        _unsupported("fit", steps_per_epoch=steps_per_epoch, validation_steps=validation_steps)
+        _unsupported("fit", validation_steps=validation_steps)
         if validation_freq != 1:
             raise NotImplementedError("fit: validation_freq other than 1 is not supported")
         if class_weight is not None and sample_weight is not None:
@@ -485,10 +491,11 @@ class Model(WeightLists, nn.Module):
             history = _fit(self, self._loss_with_penalties(), opt, data, epochs=epochs,
                            batch_size=batch_size, validation_data=validation_data,
                            validation_split=validation_split, shuffle=bool(shuffle),
-                           metrics=_metrics.resolve(self._metric_specs),
+                           metrics=self._resolved_metrics(),
                            callbacks=list(callbacks or []), verbose=verbose,
                            initial_epoch=initial_epoch,
-                           validation_batch_size=validation_batch_size, diagnostics=diagnostics)
+                           validation_batch_size=validation_batch_size, diagnostics=diagnostics,
+                           steps_per_epoch=steps_per_epoch)
         except TrainingDiverged as e:
             self.history = e.history  # the finished epochs, as Keras keeps them
             if not _terminated_on_nan(e, callbacks):
@@ -585,7 +592,7 @@ class Model(WeightLists, nn.Module):
         if isinstance(x, PyDataset):  # its batches decide, as in Keras
             batch_size = None
         self._ensure_built(data if _is_dataset(data) else data[0])
-        resolved = _metrics.resolve(self._metric_specs)
+        resolved = self._resolved_metrics()
         t0 = time.perf_counter()
         logs = _evaluate(self, self._loss_with_penalties(), data, batch_size=batch_size,
                          metrics=resolved, callbacks=list(callbacks or []))
@@ -636,7 +643,7 @@ class Model(WeightLists, nn.Module):
         self._require_compiled("train_on_batch")
         self._ensure_built(x)
         opt = self._bound_optimizer()
-        resolved = _metrics.resolve(self._metric_specs)
+        resolved = self._resolved_metrics()
         data = self._data(x, y, "train_on_batch", sample_weight)
         if class_weight is not None:
             data = (*data, _class_weights_per_sample(class_weight, data))
@@ -666,7 +673,7 @@ class Model(WeightLists, nn.Module):
         (Keras 2's meaning; ``history.history`` uses the same keys)."""
         if not self.compiled:
             return []
-        return ["loss", *_metrics.names(_metrics.resolve(self._metric_specs))]
+        return ["loss", *_metrics.names(self._resolved_metrics())]
 
     def predict_on_batch(self, x: Any) -> np.ndarray:
         """``predict`` on one batch."""

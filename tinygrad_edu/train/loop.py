@@ -110,6 +110,16 @@ def _metrics(metrics: Sequence[Any] | None, warn: bool) -> list[Metric]:
     return out
 
 
+def _update_metrics(metrics: list[Metric], pred: Tensor, y: Tensor, weight: Any) -> None:
+    """Add a batch to each metric; one that says ``takes_sample_weight`` (Keras's
+    ``weighted_metrics``) also gets the batch's sample weights."""
+    for m in metrics:
+        if getattr(m, "takes_sample_weight", False):
+            m.update(pred, y, weight)
+        else:
+            m.update(pred, y)
+
+
 _TEST_HOOKS = ("on_test_begin", "on_test_end", "on_test_batch_begin", "on_test_batch_end")
 _PREDICT_HOOKS = ("on_predict_begin", "on_predict_end", "on_predict_batch_begin",
                   "on_predict_batch_end")
@@ -135,8 +145,7 @@ def _run_eval(model: Any, loss_fn: Any, loader: Any, metrics: list[Metric],
             n = len(y) if y.ndim else 1
             total += _loss_value(_batch_loss(loss_fn, pred, y, w)) * n
             count += n
-            for m in metrics:
-                m.update(pred, y)
+            _update_metrics(metrics, pred, y, w)
             if hooks is not None:
                 hooks.call("on_test_batch_end", step,
                            {"loss": total / count, **{m.name: m.result() for m in metrics}})
@@ -260,7 +269,8 @@ def fit(model: Any, loss_fn: Any, optimizer: Any, data: Any, epochs: int = 1,
         metrics: Sequence[Any] = (), callbacks: Iterable[Callback] = (), verbose: Any = 1,
         generator: Generator | None = None, diagnostics: bool | Diagnostics = True,
         initial_epoch: int = 0, shuffle_before_split: bool = False,
-        validation_batch_size: int | None = None) -> History:
+        validation_batch_size: int | None = None,
+        steps_per_epoch: int | None = None) -> History:
     """Train ``model`` to minimise ``loss_fn(model(x), y)`` with ``optimizer``; return a
     ``History`` (``history.history['loss']``, ``['val_loss']``, ``['mae']``...).
 
@@ -296,6 +306,8 @@ def fit(model: Any, loss_fn: Any, optimizer: Any, data: Any, epochs: int = 1,
       kept as ``model.training_distribution`` for :func:`predict` to warn about queries
       outside it. ``False`` turns all this off; a ``Diagnostics`` object tunes it.
     - ``initial_epoch``: the epoch to start counting from (to resume training).
+    - ``steps_per_epoch``: batches per epoch; the batches continue across epochs, a new
+      pass over the data starting when one ends (see :class:`~.inputs.StepsPerEpoch`).
 
     Ctrl-C (``KeyboardInterrupt``) never cuts an optimizer step in half: a step under way
     is finished, then ``fit`` raises :class:`~tinygrad_edu.train.TrainingInterrupted` (a
@@ -318,6 +330,8 @@ def fit(model: Any, loss_fn: Any, optimizer: Any, data: Any, epochs: int = 1,
     elif validation_split and validation_data is not None:
         raise ValueError("pass validation_data or validation_split, not both")
     loader, arrays = inputs.as_loader(data, batch_size, shuffle, generator, dtype, "fit")
+    if steps_per_epoch is not None:
+        loader = inputs.StepsPerEpoch(loader, steps_per_epoch)
     val_loader = None
     if validation_data is not None:
         val_bs = validation_batch_size or batch_size
@@ -387,8 +401,7 @@ def fit(model: Any, loss_fn: Any, optimizer: Any, data: Any, epochs: int = 1,
                     n = len(yb) if yb.ndim else 1
                     total += value * n
                     count += n
-                    for m in train_metrics:
-                        m.update(pred, yb)
+                    _update_metrics(train_metrics, pred, yb, wb)
                     if batch_logs:
                         cbs.on_batch_end(step, {"loss": total / count,
                                                 **{m.name: m.result() for m in train_metrics},
