@@ -320,6 +320,41 @@ def _resolve(metrics: Any) -> list[str | _m.Metric]:
     return out
 
 
+class _KerasAPI:
+    """A compiled metric with Keras's metric API, for ``model.metrics`` (a ``train_step``
+    of your own updates them): ``update_state(y_true, y_pred, sample_weight=None)``,
+    ``result()``, ``reset_state()``, ``name``."""
+
+    def __init__(self, metric: _m.Metric) -> None:
+        self.metric = metric
+
+    @property
+    def name(self) -> str:
+        return self.metric.name
+
+    def update_state(self, y_true: Any, y_pred: Any, sample_weight: Any = None) -> None:
+        if getattr(self.metric, "takes_sample_weight", False):
+            self.metric.update(y_pred, y_true, sample_weight)
+        else:
+            self.metric.update(y_pred, y_true)
+
+    def result(self) -> float:
+        return self.metric.result()
+
+    def reset_state(self) -> None:
+        self.metric.reset()
+
+    def __repr__(self) -> str:
+        return f"<compiled metric {self.name!r}>"
+
+
+def as_keras_metric(resolved: str | _m.Metric) -> Any:
+    """A resolved metric (see :func:`resolve`) with Keras's metric API."""
+    if isinstance(resolved, _Reported):
+        return resolved.metric
+    return _KerasAPI(_m.get(resolved) if isinstance(resolved, str) else resolved)
+
+
 def names(metrics: Sequence[str | _m.Metric]) -> list[str]:
     """The log names of resolved metrics, in order."""
     return [m if isinstance(m, str) else m.name for m in metrics]

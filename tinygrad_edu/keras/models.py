@@ -50,6 +50,7 @@ from ..train import predict as _predict
 from ..train.callbacks import Callback, LambdaCallback, TerminateOnNaN
 from ..train.errors import TrainingDiverged, TrainingInterrupted, TrainingWarning, user_stacklevel
 from ..train.history import History
+from ..train.inputs import align_target as _align_target
 from ..train.inputs import split_validation
 from ..train.progress import format_logs
 from . import activations, backend, losses, optimizers
@@ -131,6 +132,48 @@ def _terminated_on_nan(error: TrainingDiverged, callbacks: Any) -> bool:
     return True
 
 
+def _unpack_step(data: Any) -> tuple[Any, Any, Any]:
+    """``(x, y, sample_weight)`` of a step's batch (Keras's ``unpack_x_y_sample_weight``)."""
+    if not isinstance(data, tuple | list):
+        return data, None, None
+    if len(data) not in (1, 2, 3):
+        raise ValueError(f"a batch is (x,), (x, y) or (x, y, sample_weight), got "
+                         f"{len(data)} items")
+    return (*data, *(None,) * (3 - len(data)))
+
+
+def _np_of(value: Any) -> np.ndarray:
+    return value.data if isinstance(value, Tensor) else np.asarray(value)
+
+
+class _ResetMetrics(Callback):
+    """Keras's ``model.reset_metrics()`` at the start of every epoch and evaluation, for a
+    model with its own ``train_step`` (whose logs are its metrics' running results)."""
+
+    def __init__(self, model: Model) -> None:
+        super().__init__()
+        self.keras_model = model
+
+    def on_epoch_begin(self, epoch: int, logs: dict | None = None) -> None:
+        self.keras_model.reset_metrics()
+
+    def on_test_begin(self, logs: dict | None = None) -> None:
+        self.keras_model.reset_metrics()
+
+
+def _functional_subclass(cls: type) -> type:
+    """``cls`` with ``Functional`` mixed in (cached), so a subclass of Model built from
+    inputs and outputs is a functional model that keeps the subclass's methods."""
+    made = _FUNCTIONAL_SUBCLASSES.get(cls)
+    if made is None:
+        made = _FUNCTIONAL_SUBCLASSES[cls] = type(cls.__name__, (cls, Functional),
+                                                  {"__module__": cls.__module__})
+    return made
+
+
+_FUNCTIONAL_SUBCLASSES: dict[type, type] = {}
+
+
 def _no_loss(pred: Tensor, target: Any, sample_weight: Any = None) -> Tensor:
     """The compiled loss of a model compiled without one: zero (its layers' ``add_loss``
     terms are the whole loss), connected to the output so ``backward`` runs."""
@@ -182,9 +225,14 @@ class Model(WeightLists, nn.Module):
     """
 
     def __new__(cls, *args: Any, **kwargs: Any) -> Model:
-        """``keras.Model(inputs, outputs)`` makes a ``Functional`` model (Keras's rule)."""
-        if cls is Model and (args or "inputs" in kwargs or "outputs" in kwargs):
-            return super().__new__(Functional)
+        """``keras.Model(inputs, outputs)`` makes a ``Functional`` model (Keras's rule); so
+        does a subclass given inputs and outputs (``CustomModel(inputs, outputs)`` with its
+        own ``train_step``): it becomes a functional model with the subclass's methods."""
+        if (args or "inputs" in kwargs or "outputs" in kwargs) and not issubclass(
+                cls, Functional | Sequential):
+            if cls is Model:
+                return super().__new__(Functional)
+            return super().__new__(_functional_subclass(cls))
         return super().__new__(cls)
 
     def __init__(self, *args: Any, name: str | None = None, trainable: bool = True,
@@ -415,11 +463,89 @@ class Model(WeightLists, nn.Module):
         self.__dict__.update(optimizer=opt, loss=loss, _loss_fn=loss_fn)
         self._metric_specs = list(specs) if isinstance(specs, list | tuple) else [specs]
         self._weighted_specs = weighted_metrics
+        self.__dict__.pop("_metric_objects", None)
         self.compiled = True
 
     def _resolved_metrics(self) -> list[Any]:
         """Fresh metrics of ``compile(metrics=..., weighted_metrics=...)``, in log order."""
         return _metrics.resolve(self._metric_specs, self._weighted_specs)
+
+    # ----------------------------------------------------------------- custom steps
+    def train_step(self, data: tuple) -> dict[str, Any]:
+        """One training step on a batch ``data = (x, y)`` or ``(x, y, sample_weight)``,
+        as Keras 3's torch backend writes it: forward pass, :meth:`compute_loss`,
+        ``loss.backward()``, ``optimizer.apply`` on the trainable weights' gradients, the
+        metrics updated; returns the logs. ``fit`` runs its own equivalent loop unless a
+        subclass overrides this (or ``test_step``): then each batch goes through the
+        override, which may call ``super().train_step(data)``."""
+        x, y, sample_weight = _unpack_step(data)
+        self.zero_grad()
+        y_pred = self(x, training=True)
+        loss = self.compute_loss(x=x, y=y, y_pred=y_pred, sample_weight=sample_weight)
+        loss.backward()
+        weights = self.trainable_weights
+        self.optimizer.apply([w.grad for w in weights], weights)
+        return self.compute_metrics(x, y, y_pred, sample_weight, loss)
+
+    def test_step(self, data: tuple) -> dict[str, Any]:
+        """One evaluation step (no update): the loss and metrics of the batch, running."""
+        x, y, sample_weight = _unpack_step(data)
+        y_pred = self(x, training=False)
+        loss = self.compute_loss(x=x, y=y, y_pred=y_pred, sample_weight=sample_weight,
+                                 training=False)
+        return self.compute_metrics(x, y, y_pred, sample_weight, loss)
+
+    def compute_loss(self, x: Any = None, y: Any = None, y_pred: Any = None,
+                     sample_weight: Any = None, training: bool = True) -> Tensor:
+        """The compiled loss of ``y_pred`` against ``y`` (weighted per sample with
+        ``sample_weight``) plus ``self.losses`` (regularizers, ``add_loss``): the scalar
+        Tensor ``fit`` minimises."""
+        self._require_compiled("compute_loss")
+        y_pred = _as_tensor(y_pred, self._dtype())
+        target = _align_target(y_pred, y)
+        loss_fn = self._loss_with_penalties()
+        return (loss_fn(y_pred, target) if sample_weight is None
+                else loss_fn(y_pred, target, sample_weight=_np_of(sample_weight)))
+
+    def compute_metrics(self, x: Any, y: Any, y_pred: Any, sample_weight: Any = None,
+                        loss: Any = None) -> dict[str, Any]:
+        """Update ``self.metrics`` with a batch (the ``'loss'`` tracker with ``loss``) and
+        return every metric's result so far."""
+        for metric in self.metrics:
+            if metric.name == "loss":
+                if loss is not None:
+                    metric.update_state(loss)
+            else:
+                metric.update_state(y, y_pred, sample_weight)
+        return {m.name: m.result() for m in self.metrics}
+
+    @property
+    def metrics(self) -> list[Any]:
+        """Keras 3's ``model.metrics``: a ``Mean`` named ``'loss'``, then the compiled
+        metrics (Keras's metric API: ``update_state(y_true, y_pred, sample_weight)``,
+        ``result()``, ``reset_state()``); ``[]`` before ``compile``. A subclass may
+        override it to list metrics of its own, which ``fit`` then resets every epoch."""
+        if not self.compiled:
+            return []
+        made = self.__dict__.get("_metric_objects")
+        if made is None:
+            made = [_metrics.Mean(name="loss"),
+                    *(_metrics.as_keras_metric(m) for m in self._resolved_metrics())]
+            self.__dict__["_metric_objects"] = made
+        return list(made)
+
+    def reset_metrics(self) -> None:
+        """Reset every metric in ``self.metrics`` (``fit`` does it each epoch)."""
+        for metric in self.metrics:
+            metric.reset_state()
+
+    def _custom_steps(self) -> tuple[Callable | None, Callable | None]:
+        """The overridden ``train_step`` / ``test_step`` (``None`` when not overridden);
+        overriding one runs both batch loops through the steps."""
+        cls = type(self)
+        if cls.train_step is Model.train_step and cls.test_step is Model.test_step:
+            return None, None
+        return self.train_step, self.test_step
 
     def _require_compiled(self, who: str) -> None:
         if not self.compiled:
@@ -487,15 +613,20 @@ class Model(WeightLists, nn.Module):
         self._ensure_built(data if _is_dataset(data) else data[0])
         opt = self._bound_optimizer()
         self.stop_training = False
+        train_step, test_step = self._custom_steps()
+        if train_step is not None:  # Keras resets model.metrics every epoch and evaluation
+            callbacks = [*(callbacks or []), _ResetMetrics(self)]
         try:
-            history = _fit(self, self._loss_with_penalties(), opt, data, epochs=epochs,
+            loss_fn = self._loss_with_penalties() if train_step is None else None
+            history = _fit(self, loss_fn, opt, data, epochs=epochs,
                            batch_size=batch_size, validation_data=validation_data,
                            validation_split=validation_split, shuffle=bool(shuffle),
                            metrics=self._resolved_metrics(),
                            callbacks=list(callbacks or []), verbose=verbose,
                            initial_epoch=initial_epoch,
                            validation_batch_size=validation_batch_size, diagnostics=diagnostics,
-                           steps_per_epoch=steps_per_epoch)
+                           steps_per_epoch=steps_per_epoch, train_step=train_step,
+                           test_step=test_step)
         except TrainingDiverged as e:
             self.history = e.history  # the finished epochs, as Keras keeps them
             if not _terminated_on_nan(e, callbacks):
@@ -594,9 +725,16 @@ class Model(WeightLists, nn.Module):
         self._ensure_built(data if _is_dataset(data) else data[0])
         resolved = self._resolved_metrics()
         t0 = time.perf_counter()
-        logs = _evaluate(self, self._loss_with_penalties(), data, batch_size=batch_size,
-                         metrics=resolved, callbacks=list(callbacks or []))
+        _, test_step = self._custom_steps()
+        if test_step is not None:
+            self.reset_metrics()
+        logs = _evaluate(self, None if test_step else self._loss_with_penalties(), data,
+                         batch_size=batch_size, metrics=resolved,
+                         callbacks=list(callbacks or []), test_step=test_step)
         self._report(verbose, data, batch_size, t0, logs)
+        if test_step is not None and not return_dict:  # the step's logs decide, in order
+            values = list(logs.values())
+            return values[0] if len(values) == 1 else values
         return self._results(logs, resolved, return_dict)
 
     def predict(self, x: Any, batch_size: int | None = None, verbose: Any = "auto",

@@ -20,7 +20,7 @@ from __future__ import annotations
 import contextlib
 import inspect
 import sys
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from typing import Any
 
 import numpy as np
@@ -125,10 +125,37 @@ _PREDICT_HOOKS = ("on_predict_begin", "on_predict_end", "on_predict_batch_begin"
                   "on_predict_batch_end")
 
 
+def _step_data(x: Tensor, y: Any, w: Any) -> tuple:
+    """A batch as Keras's ``train_step`` / ``test_step`` receive it."""
+    return (x, y) if w is None else (x, y, w)
+
+
+def step_logs(logs: Any, who: str) -> dict[str, float]:
+    """The logs a ``train_step`` / ``test_step`` returned, as numbers (Tensors and arrays of
+    one value become floats; a nested dict, such as Keras's ``compile_metrics``, is
+    flattened)."""
+    if not isinstance(logs, dict):
+        raise TypeError(f"{who} must return a dict of logs such as {{'loss': ...}}, got "
+                        f"{type(logs).__name__}")
+    out: dict[str, float] = {}
+    for key, value in logs.items():
+        if isinstance(value, dict):
+            out.update(step_logs(value, who))
+            continue
+        arr = np.asarray(value.data if isinstance(value, Tensor) else value)
+        if arr.size != 1:
+            raise ValueError(f"{who}: the log {key!r} must be one number, got shape "
+                             f"{arr.shape}")
+        out[key] = float(arr.reshape(()))
+    return out
+
+
 def _run_eval(model: Any, loss_fn: Any, loader: Any, metrics: list[Metric],
-              dtype: np.dtype, hooks: CallbackList | None = None) -> dict[str, float]:
+              dtype: np.dtype, hooks: CallbackList | None = None,
+              test_step: Callable | None = None) -> dict[str, float]:
     """The loss and metrics over ``loader``; with ``hooks``, Keras's ``on_test_begin``,
-    ``on_test_batch_begin`` / ``_end`` (the running logs) and ``on_test_end``."""
+    ``on_test_batch_begin`` / ``_end`` (the running logs) and ``on_test_end``. With a
+    ``test_step``, its logs of the last batch."""
     total, count = 0.0, 0
     for m in metrics:
         m.reset()
@@ -140,6 +167,13 @@ def _run_eval(model: Any, loss_fn: Any, loader: Any, metrics: list[Metric],
             if hooks is not None:
                 hooks.call("on_test_batch_begin", step, {})
             x, y, w = inputs.unpack(batch, weighted)
+            if test_step is not None:
+                logs = step_logs(test_step(_step_data(inputs.cast_input(x, dtype), y, w)),
+                                 "test_step")
+                count += 1
+                if hooks is not None:
+                    hooks.call("on_test_batch_end", step, dict(logs))
+                continue
             pred = model(inputs.cast_input(x, dtype))
             y = inputs.align_target(pred, y)
             n = len(y) if y.ndim else 1
@@ -151,7 +185,8 @@ def _run_eval(model: Any, loss_fn: Any, loader: Any, metrics: list[Metric],
                            {"loss": total / count, **{m.name: m.result() for m in metrics}})
     if count == 0:
         raise ValueError("evaluation data is empty")
-    logs = {"loss": total / count, **{m.name: m.result() for m in metrics}}
+    if test_step is None:
+        logs = {"loss": total / count, **{m.name: m.result() for m in metrics}}
     if hooks is not None:
         hooks.call("on_test_end", dict(logs))
     return logs
@@ -167,7 +202,8 @@ def _hooks(callbacks: Iterable[Callback], model: Any, names: tuple[str, ...],
 
 def evaluate(model: Any, loss_fn: Any, data: Any, batch_size: int | None = None,
              metrics: Sequence[Any] = (), verbose: int = 0,
-             callbacks: Iterable[Callback] = ()) -> dict[str, float]:
+             callbacks: Iterable[Callback] = (),
+             test_step: Callable | None = None) -> dict[str, float]:
     """The loss and metrics of ``model`` on ``data`` ((x, y), a Dataset or a DataLoader),
     averaged over all samples, in eval mode and without recording gradients. Callbacks get
     Keras's ``on_test_*`` hooks (batch logs: the running loss and metrics).
@@ -187,7 +223,8 @@ def evaluate(model: Any, loss_fn: Any, data: Any, batch_size: int | None = None,
     _set_mode(model, False)
     try:
         hooks = _hooks(callbacks, model, _TEST_HOOKS, {"steps": len(loader), "verbose": verbose})
-        logs = _run_eval(model, loss_fn, loader, _metrics(metrics, warn=True), dtype, hooks)
+        logs = _run_eval(model, loss_fn, loader, _metrics(metrics, warn=True), dtype, hooks,
+                         test_step)
     finally:
         if was_training is not None:
             _set_mode(model, was_training)
@@ -270,7 +307,8 @@ def fit(model: Any, loss_fn: Any, optimizer: Any, data: Any, epochs: int = 1,
         generator: Generator | None = None, diagnostics: bool | Diagnostics = True,
         initial_epoch: int = 0, shuffle_before_split: bool = False,
         validation_batch_size: int | None = None,
-        steps_per_epoch: int | None = None) -> History:
+        steps_per_epoch: int | None = None, train_step: Callable | None = None,
+        test_step: Callable | None = None) -> History:
     """Train ``model`` to minimise ``loss_fn(model(x), y)`` with ``optimizer``; return a
     ``History`` (``history.history['loss']``, ``['val_loss']``, ``['mae']``...).
 
@@ -306,6 +344,12 @@ def fit(model: Any, loss_fn: Any, optimizer: Any, data: Any, epochs: int = 1,
       kept as ``model.training_distribution`` for :func:`predict` to warn about queries
       outside it. ``False`` turns all this off; a ``Diagnostics`` object tunes it.
     - ``initial_epoch``: the epoch to start counting from (to resume training).
+    - ``train_step`` / ``test_step``: ``fn(data) -> logs`` run on each training /
+      validation batch instead of the built-in step (Keras's overridable
+      ``Model.train_step``): ``data`` is ``(x, y)`` or ``(x, y, sample_weight)``, the
+      function makes the update itself, and its logs (numbers, or Tensors of one value) are
+      the batch's and, from the last batch, the epoch's. ``loss_fn`` is then unused and
+      the diagnostics are off.
     - ``steps_per_epoch``: batches per epoch; the batches continue across epochs, a new
       pass over the data starting when one ends (see :class:`~.inputs.StepsPerEpoch`).
 
@@ -322,7 +366,7 @@ def fit(model: Any, loss_fn: Any, optimizer: Any, data: Any, epochs: int = 1,
     if isinstance(epochs, bool) or not isinstance(epochs, int | np.integer) or epochs < 0:
         raise ValueError(f"epochs must be a non-negative int, got {epochs!r}")
     diag = (diagnostics if isinstance(diagnostics, Diagnostics)
-            else Diagnostics() if diagnostics else None)
+            else Diagnostics() if diagnostics and train_step is None else None)
     dtype = _model_dtype(model)
     if validation_split and validation_data is None:
         data, validation_data = inputs.split_validation(
@@ -380,6 +424,13 @@ def fit(model: Any, loss_fn: Any, optimizer: Any, data: Any, epochs: int = 1,
                         cbs.on_batch_begin(step)
                     xb, yb, wb = inputs.unpack(batch, weighted)
                     xb = inputs.cast_input(xb, dtype)
+                    if train_step is not None:  # the model's own step makes the update
+                        with uninterrupted():
+                            logs = step_logs(train_step(_step_data(xb, yb, wb)), "train_step")
+                            steps_done, stepped = steps_done + 1, True
+                        if batch_logs:
+                            cbs.on_batch_end(step, dict(logs))
+                        continue
                     if diag is not None:
                         diag.begin_batch(epoch, step)
                     pred = model(xb)
@@ -406,14 +457,17 @@ def fit(model: Any, loss_fn: Any, optimizer: Any, data: Any, epochs: int = 1,
                         cbs.on_batch_end(step, {"loss": total / count,
                                                 **{m.name: m.result() for m in train_metrics},
                                                 "batch_loss": value, "size": n})
-                logs = {"loss": total / max(count, 1),
-                        **{m.name: m.result() for m in train_metrics}}
+                if train_step is None:
+                    logs = {"loss": total / max(count, 1),
+                            **{m.name: m.result() for m in train_metrics}}
+                else:
+                    logs = dict(logs)
                 if val_loader is not None:
                     if diag is not None:
                         diag.record(False)
                     _set_mode(model, False)
                     val = _run_eval(model, loss_fn, val_loader, val_metrics, dtype,
-                                    cbs if test_hooks else None)
+                                    cbs if test_hooks else None, test_step)
                     _set_mode(model, True)
                     logs.update({"val_" + k: v for k, v in val.items()})
                 if diag is not None:
