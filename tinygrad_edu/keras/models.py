@@ -53,7 +53,7 @@ from ..train.history import History
 from ..train.inputs import align_target as _align_target
 from ..train.inputs import split_validation
 from ..train.progress import format_logs
-from . import activations, backend, losses, optimizers
+from . import _multi_io, activations, backend, losses, optimizers
 from . import metrics as _metrics
 from .functional import (
     KerasTensor,
@@ -99,7 +99,7 @@ def _unsupported(who: str, **given: Any) -> None:
 def _is_dataset(x: Any) -> bool:
     return isinstance(x, DataLoader) or (
         hasattr(x, "__getitem__") and hasattr(x, "__len__")
-        and not isinstance(x, np.ndarray | Tensor | list | tuple))
+        and not isinstance(x, np.ndarray | Tensor | list | tuple | dict))
 
 
 def _sample_shape(x: Any) -> tuple[int, ...]:
@@ -144,6 +144,23 @@ def _unpack_step(data: Any) -> tuple[Any, Any, Any]:
 
 def _np_of(value: Any) -> np.ndarray:
     return value.data if isinstance(value, Tensor) else np.asarray(value)
+
+
+class _ScaledLoss:
+    """A single output's loss times ``compile(loss_weights=w)``."""
+
+    def __init__(self, loss_fn: Callable, weight: Any) -> None:
+        if isinstance(weight, list | tuple) and len(weight) == 1:
+            weight = weight[0]
+        if isinstance(weight, dict | list | tuple):
+            raise ValueError(f"compile: loss_weights={weight!r} is for a model with several "
+                             "outputs; this one has one, give a number")
+        self.loss_fn, self.weight = loss_fn, float(weight)
+
+    def __call__(self, pred: Tensor, target: Any, sample_weight: Any = None) -> Tensor:
+        loss = (self.loss_fn(pred, target) if sample_weight is None
+                else self.loss_fn(pred, target, sample_weight=sample_weight))
+        return loss * self.weight
 
 
 class _ResetMetrics(Callback):
@@ -452,23 +469,47 @@ class Model(WeightLists, nn.Module):
         function ``fn(y_true, y_pred)`` or an ``nn`` loss module) and the metrics.
         ``run_eagerly``, ``steps_per_execution`` and ``jit_compile`` are accepted and have
         no effect (everything runs eagerly)."""
-        _unsupported("compile", loss_weights=loss_weights)
         if kwargs:
             raise TypeError(f"compile: unexpected keyword arguments {sorted(kwargs)}")
         opt = optimizers.get(optimizer)
-        loss_fn = losses.as_training_loss(loss) if loss is not None else None
-        specs = metrics if metrics is not None else []
-        _metrics.resolve(specs, weighted_metrics)  # fail now on an unknown name, not in fit
+        outputs = self._output_names()
+        if outputs is not None:  # several outputs: one loss and metric list per output
+            loss_fn = (_multi_io.MultiLoss(loss, loss_weights, outputs, self._output_shapes())
+                       if loss is not None else None)
+            specs = metrics if metrics is not None else []
+        else:
+            loss_fn = losses.as_training_loss(loss) if loss is not None else None
+            if loss_fn is not None and loss_weights is not None:
+                loss_fn = _ScaledLoss(loss_fn, loss_weights)
+            specs = metrics if metrics is not None else []
+            _metrics.resolve(specs, weighted_metrics)  # fail now on an unknown name
+            specs = list(specs) if isinstance(specs, list | tuple) else [specs]
         # plain attributes even when the loss is an nn module (not a child of the model)
         self.__dict__.update(optimizer=opt, loss=loss, _loss_fn=loss_fn)
-        self._metric_specs = list(specs) if isinstance(specs, list | tuple) else [specs]
+        self._metric_specs = specs
         self._weighted_specs = weighted_metrics
         self.__dict__.pop("_metric_objects", None)
         self.compiled = True
 
     def _resolved_metrics(self) -> list[Any]:
-        """Fresh metrics of ``compile(metrics=..., weighted_metrics=...)``, in log order."""
+        """Fresh metrics of ``compile(metrics=..., weighted_metrics=...)``, in log order
+        (with several outputs: each output's loss, then its metrics)."""
+        if isinstance(self._loss_fn, _multi_io.MultiLoss):
+            return _multi_io.output_metrics(self._loss_fn, self._metric_specs,
+                                            self._weighted_specs)
         return _metrics.resolve(self._metric_specs, self._weighted_specs)
+
+    def _output_names(self) -> list[str] | None:
+        """The names of a model's outputs when it has several (else ``None``)."""
+        return None
+
+    def _output_shapes(self) -> list[tuple]:
+        return []
+
+    def _packings(self, x: Any, y: Any) -> tuple[Any, Any] | None:
+        """The layouts that pack several inputs / outputs into one array (``None`` for a
+        model with one input and one output)."""
+        return None
 
     # ----------------------------------------------------------------- custom steps
     def train_step(self, data: tuple) -> dict[str, Any]:
@@ -591,6 +632,13 @@ class Model(WeightLists, nn.Module):
         ``validation_split`` the held-out part of ``sample_weight``, never class weights).
         Interrupted by Ctrl-C (``TrainingInterrupted``, a ``KeyboardInterrupt``) or stopped
         by ``TrainingDiverged``, it still leaves the finished epochs in ``model.history``."""
+        args = dict(locals())
+        layouts = self._packings(x, y) if x is not None and not _is_dataset(x) else None
+        if layouts is not None:  # several inputs or outputs: fit their packed arrays
+            x, y, validation_data = self._packed_data(layouts, x, y, validation_data)
+            with _multi_io.packed(self, *layouts):
+                del args["self"]
+                return self.fit(**{**args, "x": x, "y": y, "validation_data": validation_data})
         self._require_compiled("fit")
         _unsupported("fit", validation_steps=validation_steps)
         if validation_freq != 1:
@@ -598,7 +646,7 @@ class Model(WeightLists, nn.Module):
         if class_weight is not None and sample_weight is not None:
             raise ValueError("fit: pass class_weight or sample_weight, not both (Keras refuses "
                              "the pair too); multiply the class weights into sample_weight")
-        if diagnostics:
+        if diagnostics and self._output_names() is None:
             self._check_output_fits_loss()
         data = self._data(x, y, "fit", sample_weight, shuffle=bool(shuffle))
         if isinstance(x, PyDataset):  # its batches decide; Keras ignores batch_size too
@@ -717,6 +765,13 @@ class Model(WeightLists, nn.Module):
         """The loss on ``(x, y)`` (a float) or, with metrics, ``[loss, *metrics]`` in the
         order of ``compile(metrics=...)``; a dict with ``return_dict=True``. Averaged over
         all samples, in inference mode (Dropout off)."""
+        layouts = self._packings(x, y) if x is not None and not _is_dataset(x) else None
+        if layouts is not None:
+            x, y, _ = self._packed_data(layouts, x, y, None)
+            with _multi_io.packed(self, *layouts):
+                return self.evaluate(x, y, batch_size=batch_size, verbose=verbose,
+                                     sample_weight=sample_weight, steps=steps,
+                                     callbacks=callbacks, return_dict=return_dict)
         self._require_compiled("evaluate")
         _unsupported("evaluate", steps=steps)
         data = self._data(x, y, "evaluate", sample_weight)
@@ -742,6 +797,13 @@ class Model(WeightLists, nn.Module):
         """The model's outputs for ``x`` as a numpy array (inference mode, no gradients,
         ``batch_size`` samples at a time, default 32). Warns (``TrainingWarning``) when
         ``x`` lies outside the inputs of the last ``fit`` or in their sparse tail."""
+        layouts = self._packings(x, None) if not _is_dataset(x) else None
+        if layouts is not None:
+            packed_x = self._packed_data(layouts, x, None, None)[0]
+            with _multi_io.packed(self, *layouts):
+                out = self.predict(packed_x, batch_size=batch_size, verbose=verbose,
+                                   steps=steps, callbacks=callbacks)
+            return self._unpacked_outputs(layouts[1], out)
         _unsupported("predict", steps=steps)
         if isinstance(x, PyDataset):  # its batches decide, as in Keras
             x, batch_size = DataLoader(x, batch_size=None), None
@@ -750,6 +812,39 @@ class Model(WeightLists, nn.Module):
         out = _predict(self, x, batch_size=batch_size, callbacks=list(callbacks or [])).numpy()
         self._report(verbose, x, batch_size, t0, None)
         return out
+
+    def _packed_data(self, layouts: tuple, x: Any, y: Any, validation_data: Any
+                     ) -> tuple[Any, Any, Any]:
+        """``x``, ``y`` and ``validation_data`` of a model with several inputs / outputs,
+        each packed into one array (see :mod:`._multi_io`)."""
+        ins, outs = layouts
+        dtype = self._dtype()
+
+        def pack_x(v: Any) -> np.ndarray:
+            return ins.pack(_multi_io.by_position(v, [t.name for t in self.inputs],
+                                                  "the model's inputs"), dtype)
+
+        def pack_y(v: Any) -> Any:
+            if outs is None or v is None:
+                return v
+            return outs.pack(_multi_io.by_position(v, self._output_names(),
+                                                   "the model's outputs"), dtype)
+
+        if outs is not None and isinstance(self._loss_fn, _multi_io.MultiLoss):
+            self._loss_fn.target_layout = outs
+        if isinstance(validation_data, tuple | list) and len(validation_data) in (2, 3):
+            validation_data = (pack_x(validation_data[0]), pack_y(validation_data[1]),
+                               *validation_data[2:])
+        return pack_x(x), pack_y(y), validation_data
+
+    def _unpacked_outputs(self, outs: Any, out: np.ndarray) -> Any:
+        """``predict``'s packed outputs as Keras returns them: a list (or a dict, for a
+        dict of outputs) of arrays."""
+        if outs is None:
+            return out
+        parts = outs.split(out)
+        names = self._output_names()
+        return dict(zip(names, parts)) if isinstance(self.output, dict) else parts
 
     def _report(self, verbose: Any, data: Any, batch_size: int | None, t0: float,
                 logs: dict | None) -> None:
@@ -1179,8 +1274,37 @@ class Functional(Model):
         return structure_of(self._outputs_struct, lambda t: t.shape)
 
     def call(self, inputs: Any) -> Any:
+        packing = self.__dict__.get("_packing")
+        if packing is not None and isinstance(inputs, Tensor):
+            inputs = packing[0].split(inputs)
         computed = run_graph(self._input_list, self._nodes, self._input_values(inputs))
+        if packing is not None and packing[1] is not None:
+            return _multi_io.join([computed[id(t)] for t in self._output_list])
         return structure_of(self._outputs_struct, lambda t: computed[id(t)])
+
+    def _output_names(self) -> list[str] | None:
+        if len(self._output_list) == 1:
+            return None
+        if isinstance(self._outputs_struct, dict):
+            return list(self._outputs_struct)
+        return [t.name for t in self._output_list]
+
+    def _output_shapes(self) -> list[tuple]:
+        return [t.shape[1:] for t in self._output_list]
+
+    def _packings(self, x: Any, y: Any) -> tuple[Any, Any] | None:
+        if (len(self._input_list) == 1 and len(self._output_list) == 1) \
+                or "_packing" in self.__dict__:
+            return None
+        ins = _multi_io.Packing.of(_multi_io.by_position(
+            x, [t.name for t in self._input_list], "the model's inputs"))
+        outs = None
+        if len(self._output_list) > 1:
+            names = self._output_names()
+            outs = (_multi_io.Packing.of(_multi_io.by_position(y, names, "the model's outputs"))
+                    if y is not None else _multi_io.Packing(
+                        self._output_shapes(), [np.dtype("float64")] * len(names)))
+        return ins, outs
 
     def _input_values(self, inputs: Any) -> list[Any]:
         """The data for each input, from one array, a list (in the order of ``inputs``) or a
@@ -1199,7 +1323,7 @@ class Functional(Model):
         return values
 
     def _check_input(self, shape: tuple[int, ...]) -> None:
-        if len(self._input_list) == 1:
+        if len(self._input_list) == 1 and "_packing" not in self.__dict__:
             super()._check_input(shape)
 
     def _layer_shape(self, layer: Any) -> str:
