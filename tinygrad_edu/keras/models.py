@@ -178,6 +178,18 @@ class _ResetMetrics(Callback):
         self.keras_model.reset_metrics()
 
 
+def _functional_arguments(args: tuple, kwargs: dict[str, Any]) -> bool:
+    """Whether a Model subclass is being built from inputs and outputs (Keras's rule: two
+    positional arguments, or ``inputs`` and ``outputs`` by keyword), symbolic ones."""
+    if len(args) == 2 or (len(args) == 1 and "outputs" in kwargs):
+        inputs = args[0]
+    elif "inputs" in kwargs and "outputs" in kwargs:
+        inputs = kwargs["inputs"]
+    else:
+        return False
+    return is_symbolic(inputs)
+
+
 def _functional_subclass(cls: type) -> type:
     """``cls`` with ``Functional`` mixed in (cached), so a subclass of Model built from
     inputs and outputs is a functional model that keeps the subclass's methods."""
@@ -245,10 +257,9 @@ class Model(WeightLists, nn.Module):
         """``keras.Model(inputs, outputs)`` makes a ``Functional`` model (Keras's rule); so
         does a subclass given inputs and outputs (``CustomModel(inputs, outputs)`` with its
         own ``train_step``): it becomes a functional model with the subclass's methods."""
-        if (args or "inputs" in kwargs or "outputs" in kwargs) and not issubclass(
-                cls, Functional | Sequential):
-            if cls is Model:
-                return super().__new__(Functional)
+        if cls is Model and (args or "inputs" in kwargs or "outputs" in kwargs):
+            return super().__new__(Functional)
+        if not issubclass(cls, Functional | Sequential) and _functional_arguments(args, kwargs):
             return super().__new__(_functional_subclass(cls))
         return super().__new__(cls)
 
@@ -523,9 +534,13 @@ class Model(WeightLists, nn.Module):
         self.zero_grad()
         y_pred = self(x, training=True)
         loss = self.compute_loss(x=x, y=y, y_pred=y_pred, sample_weight=sample_weight)
-        loss.backward()
         weights = self.trainable_weights
-        self.optimizer.apply([w.grad for w in weights], weights)
+        if weights:
+            loss.backward()
+            self.optimizer.apply([w.grad for w in weights], weights)
+        else:  # Keras 3's torch trainer says the same, and reports the loss
+            warnings.warn("The model does not have any trainable weights.", UserWarning,
+                          stacklevel=2)
         return self.compute_metrics(x, y, y_pred, sample_weight, loss)
 
     def test_step(self, data: tuple) -> dict[str, Any]:
@@ -581,10 +596,13 @@ class Model(WeightLists, nn.Module):
             metric.reset_state()
 
     def _custom_steps(self) -> tuple[Callable | None, Callable | None]:
-        """The overridden ``train_step`` / ``test_step`` (``None`` when not overridden);
-        overriding one runs both batch loops through the steps."""
+        """The overridden ``train_step`` / ``test_step`` (``None`` when not overridden and
+        the model has weights to train); overriding one runs both batch loops through the
+        steps. A model without trainable weights trains through :meth:`train_step` too,
+        which reports its loss and updates nothing, as in Keras."""
         cls = type(self)
-        if cls.train_step is Model.train_step and cls.test_step is Model.test_step:
+        if cls.train_step is Model.train_step and cls.test_step is Model.test_step \
+                and self.trainable_weights:
             return None, None
         return self.train_step, self.test_step
 
@@ -659,9 +677,9 @@ class Model(WeightLists, nn.Module):
             data, validation_data, validation_split = self._class_weighted(
                 data, class_weight, validation_data, validation_split)
         self._ensure_built(data if _is_dataset(data) else data[0])
-        opt = self._bound_optimizer()
-        self.stop_training = False
         train_step, test_step = self._custom_steps()
+        opt = self._bound_optimizer() if any(True for _ in self.parameters()) else None
+        self.stop_training = False
         if train_step is not None:  # Keras resets model.metrics every epoch and evaluation
             callbacks = [*(callbacks or []), _ResetMetrics(self)]
         try:
