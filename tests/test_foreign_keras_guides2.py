@@ -479,3 +479,20 @@ def test_steps_per_epoch_continues_across_epochs_like_keras3() -> None:
     assert per_epoch == [4, 4, 2, 4] and history.params["steps"] == 4
     with pytest.raises(ValueError, match="steps_per_epoch must be a positive int"):
         model.fit(x, x, steps_per_epoch=0, verbose=0)
+
+
+def test_plot_model_draws_the_layer_graph(tmp_path) -> None:
+    a, b = keras.Input(shape=(2,), name="a"), keras.Input(shape=(3,), name="b")
+    hidden = layers.Dense(2, name="hidden")(b)
+    model = keras.Model([a, b], layers.Dense(1, name="out")(layers.concatenate([a, hidden])))
+    drawing = keras.utils.plot_model(model, str(tmp_path / "model.dot"), show_shapes=True)
+    source = drawing.source
+    assert "hidden (Dense) | output: (None, 2)" in source and "out (Dense)" in source
+    ids = {layer.name: str(id(layer)) for layer in model.layers}
+    edges = {(x, y) for x in ids for y in ids if f"{ids[x]} -> {ids[y]}" in source}
+    assert edges == {("b", "hidden"), ("a", "concatenate"), ("hidden", "concatenate"),
+                     ("concatenate", "out")}
+    assert (tmp_path / "model.dot").read_text() == source
+    chain = keras.utils.plot_model(keras.Sequential([keras.Input(shape=(2,), name="x"),
+                                                     layers.Dense(3, name="d")]), None)
+    assert "x (InputLayer)" in chain.source and chain.source.count("->") == 1

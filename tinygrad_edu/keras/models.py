@@ -236,8 +236,8 @@ class _PenalizedLoss:
 class Model(WeightLists, nn.Module):
     """Base class of Keras models. Subclass it, create layers in ``__init__`` (after
     ``super().__init__()``) and define ``call(self, inputs)``; then ``compile`` / ``fit`` /
-    ``predict`` work as for a ``Sequential``. The functional API (``Model(inputs,
-    outputs)``) is not supported.
+    ``predict`` work as for a ``Sequential``. ``Model(inputs, outputs)`` on KerasTensors
+    makes a :class:`Functional` model (Keras's functional API).
 
     >>> import numpy as np
     >>> from tinygrad_edu import keras
