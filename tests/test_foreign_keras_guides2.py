@@ -496,3 +496,80 @@ def test_plot_model_draws_the_layer_graph(tmp_path) -> None:
     chain = keras.utils.plot_model(keras.Sequential([keras.Input(shape=(2,), name="x"),
                                                      layers.Dense(3, name="d")]), None)
     assert "x (InputLayer)" in chain.source and chain.source.count("->") == 1
+
+
+def test_call_gets_the_training_flag_in_fit_predict_and_direct_calls() -> None:
+    """Regression: ``call(self, inputs, training=None)`` used to get ``None`` always (the
+    guide's CustomDropout never dropped in ``fit``, silently)."""
+    seen: list = []
+
+    class Spy(layers.Layer):
+        def call(self, inputs, training=None):
+            seen.append(("layer", training))
+            return inputs
+
+    class SpyModel(keras.Model):
+        def __init__(self):
+            super().__init__()
+            self.spy = Spy()
+            self.out = layers.Dense(1)
+
+        def call(self, inputs, training=None):
+            seen.append(("model", training))
+            return self.out(self.spy(inputs))
+
+    model = SpyModel()
+    model.compile(optimizer="sgd", loss="mse")
+    x = np.ones((4, 2))
+    model.predict(x, verbose=0)
+    seen.clear()
+    model.fit(x, np.ones(4), batch_size=4, verbose=0, diagnostics=False)
+    assert seen == [("model", True), ("layer", True)]
+    seen.clear()
+    model.predict(x, verbose=0)
+    model(x, training=True)
+    Spy()(x, training=True)
+    assert seen == [("model", False), ("layer", False), ("model", True), ("layer", True),
+                    ("layer", True)]
+
+
+def test_super_train_step_and_validation_of_several_outputs() -> None:
+    class Counting(keras.Model):
+        steps = 0
+
+        def train_step(self, data):
+            Counting.steps += 1
+            return super().train_step(data)
+
+    def build(cls):
+        keras.utils.set_random_seed(11)
+        inputs = keras.Input(shape=(3,))
+        hidden = layers.Dense(4, activation="tanh")(inputs)
+        model = cls(inputs, [layers.Dense(1, name="o1")(hidden),
+                             layers.Dense(2, name="o2")(hidden)])
+        model.compile(optimizer=keras.optimizers.SGD(0.1), loss=["mse", "mae"],
+                      loss_weights=[1.0, 0.5], metrics=[["mae"], []])
+        return model
+
+    rng = np.random.default_rng(11)
+    x, y1, y2 = rng.random((40, 3)), rng.random((40, 1)), rng.random((40, 2))
+    runs = []
+    for cls in (Counting, keras.Model):
+        model = build(cls)
+        history = model.fit(x, [y1, y2], validation_split=0.25, batch_size=10, epochs=2,
+                            shuffle=False, verbose=0, diagnostics=False).history
+        runs.append((history, model.get_weights()))
+    assert Counting.steps == 2 * 3
+    (custom, w_custom), (plain, w_plain) = runs
+    assert list(plain) == ["loss", "o1_loss", "o2_loss", "o1_mae", "val_loss", "val_o1_loss",
+                           "val_o2_loss", "val_o1_mae"]
+    for key in plain:
+        assert custom[key] == pytest.approx(plain[key], rel=1e-6)
+    for a, b in zip(w_custom, w_plain):
+        np.testing.assert_allclose(a, b, rtol=1e-6)
+    assert plain["loss"][0] == pytest.approx(plain["o1_loss"][0] + 0.5 * plain["o2_loss"][0])
+    model = build(keras.Model)
+    val = model.evaluate(x[30:], [y1[30:], y2[30:]], verbose=0, return_dict=True)
+    p1, p2 = model.predict(x[30:], verbose=0)
+    assert val["o1_loss"] == pytest.approx(np.mean((p1 - y1[30:]) ** 2), rel=1e-5)
+    assert val["o2_loss"] == pytest.approx(np.mean(np.abs(p2 - y2[30:])), rel=1e-5)
