@@ -699,5 +699,92 @@ eval_results = eval_model.evaluate(x, y, batch_size=32, verbose=0)
 eval_predictions = eval_model.predict(x, verbose=0)
 '''
 
+GAN = '''
+import numpy as np
+import keras
+from keras import layers
+import torch
+
+keras.utils.set_random_seed(8)
+latent_dim = 4
+discriminator = keras.Sequential(
+    [keras.Input(shape=(16,)), layers.Dense(8), layers.LeakyReLU(negative_slope=0.2),
+     layers.Dense(1)], name="discriminator")
+generator = keras.Sequential(
+    [keras.Input(shape=(latent_dim,)), layers.Dense(8), layers.LeakyReLU(negative_slope=0.2),
+     layers.Dense(16, activation="sigmoid")], name="generator")
+
+
+class GAN(keras.Model):
+    def __init__(self, discriminator, generator, latent_dim):
+        super().__init__()
+        self.discriminator = discriminator
+        self.generator = generator
+        self.latent_dim = latent_dim
+        self.d_loss_tracker = keras.metrics.Mean(name="d_loss")
+        self.g_loss_tracker = keras.metrics.Mean(name="g_loss")
+        self.seed_generator = keras.random.SeedGenerator(1337)
+        self.built = True
+
+    @property
+    def metrics(self):
+        return [self.d_loss_tracker, self.g_loss_tracker]
+
+    def compile(self, d_optimizer, g_optimizer, loss_fn):
+        super().compile()
+        self.d_optimizer = d_optimizer
+        self.g_optimizer = g_optimizer
+        self.loss_fn = loss_fn
+
+    def train_step(self, real_images):
+        if isinstance(real_images, tuple) or isinstance(real_images, list):
+            real_images = real_images[0]
+        batch_size = real_images.shape[0]
+        random_latent_vectors = keras.random.normal(
+            shape=(batch_size, self.latent_dim), seed=self.seed_generator)
+        generated_images = self.generator(random_latent_vectors)
+        real_images = torch.tensor(real_images)
+        combined_images = torch.concat([generated_images, real_images], axis=0)
+        labels = torch.concat(
+            [torch.ones((batch_size, 1)), torch.zeros((real_images.shape[0], 1))], axis=0)
+        labels += 0.05 * keras.random.uniform(labels.shape, seed=self.seed_generator)
+
+        self.zero_grad()
+        predictions = self.discriminator(combined_images)
+        d_loss = self.loss_fn(labels, predictions)
+        d_loss.backward()
+        grads = [v.value.grad for v in self.discriminator.trainable_weights]
+        with torch.no_grad():
+            self.d_optimizer.apply(grads, self.discriminator.trainable_weights)
+
+        random_latent_vectors = keras.random.normal(
+            shape=(batch_size, self.latent_dim), seed=self.seed_generator)
+        misleading_labels = torch.zeros((batch_size, 1))
+        self.zero_grad()
+        predictions = self.discriminator(self.generator(random_latent_vectors))
+        g_loss = self.loss_fn(misleading_labels, predictions)
+        g_loss.backward()
+        grads = [v.value.grad for v in self.generator.trainable_weights]
+        with torch.no_grad():
+            self.g_optimizer.apply(grads, self.generator.trainable_weights)
+
+        self.d_loss_tracker.update_state(d_loss)
+        self.g_loss_tracker.update_state(g_loss)
+        return {"d_loss": self.d_loss_tracker.result(), "g_loss": self.g_loss_tracker.result()}
+
+
+rng = np.random.default_rng(8)
+all_digits = rng.random((64, 16)).astype("float32")
+gan = GAN(discriminator=discriminator, generator=generator, latent_dim=latent_dim)
+gan.compile(
+    d_optimizer=keras.optimizers.Adam(learning_rate=0.0003),
+    g_optimizer=keras.optimizers.Adam(learning_rate=0.0003),
+    loss_fn=keras.losses.BinaryCrossentropy(from_logits=True),
+)
+d_initial, g_initial = discriminator.get_weights(), generator.get_weights()
+gan_history = gan.fit(all_digits, batch_size=64, epochs=1, shuffle=False, verbose=0)
+d_final, g_final = discriminator.get_weights(), generator.get_weights()
+'''
+
 SCRIPTS = {"functional": FUNCTIONAL, "subclassing": SUBCLASSING, "callbacks": CALLBACKS,
-           "custom_fit": CUSTOM_FIT}
+           "custom_fit": CUSTOM_FIT, "gan": GAN}

@@ -573,3 +573,46 @@ def test_super_train_step_and_validation_of_several_outputs() -> None:
     p1, p2 = model.predict(x[30:], verbose=0)
     assert val["o1_loss"] == pytest.approx(np.mean((p1 - y1[30:]) ** 2), rel=1e-5)
     assert val["o2_loss"] == pytest.approx(np.mean(np.abs(p2 - y2[30:])), rel=1e-5)
+
+
+def _keras_adam_first_step(p: np.ndarray, g: np.ndarray, lr: float) -> np.ndarray:
+    """Keras's Adam, step 1: lr * sqrt(1 - b2) / (1 - b1) * m / (sqrt(v) + 1e-7)."""
+    m, v = 0.1 * g, 0.001 * g * g
+    return p - lr * np.sqrt(1 - 0.999) / (1 - 0.9) * m / (np.sqrt(v) + 1e-7)
+
+
+def test_gan_train_step_updates_each_net_with_its_own_optimizer_like_torch(guides) -> None:
+    ns, _ = _script(guides, "gan")
+    draws = np.random.default_rng(1337)  # keras.random.SeedGenerator(1337)'s stream
+    z1 = draws.normal(0.0, 1.0, (64, 4)).astype(np.float32)
+    noise = draws.uniform(0.0, 1.0, (128, 1)).astype(np.float32)
+    z2 = draws.normal(0.0, 1.0, (64, 4)).astype(np.float32)
+
+    def params(arrays):
+        return [torch.tensor(a.astype(np.float64), requires_grad=True) for a in arrays]
+
+    def net(w, x, last=None):
+        h = torch.nn.functional.leaky_relu(x @ w[0] + w[1], 0.2) @ w[2] + w[3]
+        return h if last is None else last(h)
+
+    bce = torch.nn.functional.binary_cross_entropy_with_logits
+    d, g = params(ns["d_initial"]), params(ns["g_initial"])
+    real = torch.as_tensor(ns["all_digits"], dtype=torch.float64)
+    fake = net(g, torch.as_tensor(z1, dtype=torch.float64), torch.sigmoid)
+    labels = torch.cat([torch.ones(64, 1), torch.zeros(64, 1)]).double() + 0.05 * torch.as_tensor(
+        noise, dtype=torch.float64)
+    d_loss = bce(net(d, torch.cat([fake, real])), labels)
+    d_loss.backward()
+    d_new = [_keras_adam_first_step(p.detach().numpy(), p.grad.numpy(), 3e-4) for p in d]
+    d_after = params(d_new)
+    g_loss = bce(net(d_after, net(g, torch.as_tensor(z2, dtype=torch.float64), torch.sigmoid)),
+                 torch.zeros(64, 1, dtype=torch.float64))
+    for p in g:
+        p.grad = None
+    g_loss.backward()
+    g_new = [_keras_adam_first_step(p.detach().numpy(), p.grad.numpy(), 3e-4) for p in g]
+    history = ns["gan_history"].history
+    assert history["d_loss"] == pytest.approx([d_loss.item()], rel=1e-5)
+    assert history["g_loss"] == pytest.approx([g_loss.item()], rel=1e-5)
+    for got, want in zip(ns["d_final"] + ns["g_final"], d_new + g_new):
+        np.testing.assert_allclose(got, want, rtol=1e-4, atol=1e-7)

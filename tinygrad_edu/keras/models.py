@@ -142,6 +142,15 @@ def _unpack_step(data: Any) -> tuple[Any, Any, Any]:
     return (*data, *(None,) * (3 - len(data)))
 
 
+def _inputs_only(step: Callable) -> Callable:
+    """``step`` given a batch's inputs alone, as Keras gives a ``train_step`` when ``fit``
+    got no targets (the loop carries placeholder targets)."""
+    def inputs_step(data: tuple) -> Any:
+        return step(data[0])
+
+    return inputs_step
+
+
 def _np_of(value: Any) -> np.ndarray:
     return value.data if isinstance(value, Tensor) else np.asarray(value)
 
@@ -648,6 +657,8 @@ class Model(WeightLists, nn.Module):
         the loss is ``sum(w * loss) / n``, metrics are unweighted, and validation samples
         carry only their own weights (``validation_data=(x, y, w)``; with
         ``validation_split`` the held-out part of ``sample_weight``, never class weights).
+        A model with its own ``train_step`` may be fit on ``x`` alone (no ``y``): its
+        step then receives each batch's inputs, not a tuple, as in Keras.
         Interrupted by Ctrl-C (``TrainingInterrupted``, a ``KeyboardInterrupt``) or stopped
         by ``TrainingDiverged``, it still leaves the finished epochs in ``model.history``."""
         args = dict(locals())
@@ -666,6 +677,10 @@ class Model(WeightLists, nn.Module):
                              "the pair too); multiply the class weights into sample_weight")
         if diagnostics and self._output_names() is None:
             self._check_output_fits_loss()
+        x_only = (y is None and x is not None and not _is_dataset(x)
+                  and type(self).train_step is not Model.train_step)
+        if x_only:  # a train_step of its own may train on inputs alone (a GAN's images)
+            y = np.zeros(len(_np_of(x)), dtype=np.float32)
         data = self._data(x, y, "fit", sample_weight, shuffle=bool(shuffle))
         if isinstance(x, PyDataset):  # its batches decide; Keras ignores batch_size too
             batch_size = None
@@ -678,6 +693,8 @@ class Model(WeightLists, nn.Module):
                 data, class_weight, validation_data, validation_split)
         self._ensure_built(data if _is_dataset(data) else data[0])
         train_step, test_step = self._custom_steps()
+        if x_only:
+            train_step = _inputs_only(self.train_step)
         opt = self._bound_optimizer() if any(True for _ in self.parameters()) else None
         self.stop_training = False
         if train_step is not None:  # Keras resets model.metrics every epoch and evaluation
