@@ -188,9 +188,6 @@ def test_functional_api_errors_say_what_to_do() -> None:
         bool(a)
     with pytest.raises(ValueError, match="every input must be made by keras.Input"):
         keras.Model(layers.Dense(2)(a), out)
-    model = keras.Model([a, b], out)
-    with pytest.raises(Exception, match="functional model's architecture.*save_weights"):
-        model.save("never_written.npz")
     twice = (a * 2.0 - a) / 1.0
     np.testing.assert_allclose(keras.Model(a, twice)(np.array([[1.0, 3.0]])).numpy(),
                                [[1.0, 3.0]])
@@ -616,3 +613,73 @@ def test_gan_train_step_updates_each_net_with_its_own_optimizer_like_torch(guide
     assert history["g_loss"] == pytest.approx([g_loss.item()], rel=1e-5)
     for got, want in zip(ns["d_final"] + ns["g_final"], d_new + g_new):
         np.testing.assert_allclose(got, want, rtol=1e-4, atol=1e-7)
+
+
+def test_functional_models_serialize_with_custom_layers_shared_and_nested(tmp_path) -> None:
+    """The guide's "Serialization" and "Extend the API using custom layers" sections: a
+    graph's config rebuilds it (custom layer classes passed back), and ``save`` /
+    ``load_model`` keep shared and nested layers, several inputs and outputs, weights."""
+
+    class CustomDense(layers.Layer):
+        def __init__(self, units=32):
+            super().__init__()
+            self.units = units
+
+        def build(self, input_shape):
+            self.w = self.add_weight(shape=(input_shape[-1], self.units),
+                                     initializer="random_normal", trainable=True)
+            self.b = self.add_weight(shape=(self.units,), initializer="random_normal",
+                                     trainable=True)
+
+        def call(self, inputs):
+            return keras.ops.matmul(inputs, self.w) + self.b
+
+        def get_config(self):
+            return {"units": self.units}
+
+    inputs = keras.Input((4,))
+    model = keras.Model(inputs, CustomDense(10)(inputs))
+    config = model.get_config()
+    new_model = keras.Model.from_config(config, custom_objects={"CustomDense": CustomDense})
+    assert [type(m).__name__ for m in new_model.layers] == ["InputLayer", "CustomDense"]
+    assert new_model.output_shape == (None, 10) and new_model.count_params() == 50
+    with pytest.raises(Exception, match="unknown layer class 'CustomDense'"):
+        keras.Model.from_config(config)
+
+    a, b = keras.Input(shape=(2,), name="a"), keras.Input(shape=(3,), name="b")
+    inner_in = keras.Input(shape=(2,))
+    inner = keras.Model(inner_in, layers.Dense(2, activation="tanh")(inner_in), name="inner")
+    shared = layers.Dense(2, name="shared")
+    joined = layers.add([shared(layers.Dense(2)(a)), shared(inner(layers.Dense(2)(b)))])
+    two = keras.Model({"a": a, "b": b}, [joined, layers.Dense(1, name="z")(joined)])
+    two.compile(optimizer="adam", loss=["mse", "mse"])
+    with pytest.warns(UserWarning, match="several outputs"):
+        two.save(tmp_path / "two.npz")
+    loaded = keras.models.load_model(tmp_path / "two.npz")
+    x = {"a": np.random.default_rng(0).random((3, 2)), "b": np.ones((3, 3))}
+    for got, want in zip(loaded.predict(x, verbose=0), two.predict(x, verbose=0)):
+        np.testing.assert_array_equal(got, want)
+    assert [m.name for m in loaded.layers] == [m.name for m in two.layers]
+    assert loaded.count_params() == two.count_params() and not loaded.compiled
+    with pytest.raises(Exception, match="arithmetic.*layers.Add"):
+        keras.Model(a, a * 2.0).save(tmp_path / "op.npz")
+
+
+def test_loss_weights_and_weighted_metrics_survive_save_and_load(tmp_path) -> None:
+    model = keras.Sequential([keras.Input(shape=(2,)), layers.Dense(1, activation="sigmoid")])
+    model.compile(optimizer="adam", loss="binary_crossentropy", loss_weights=0.5,
+                  metrics=["accuracy"],
+                  weighted_metrics=["accuracy", keras.metrics.MeanAbsoluteError()])
+    model.save(tmp_path / "m.npz")
+    loaded = keras.models.load_model(tmp_path / "m.npz")
+    rng = np.random.default_rng(1)
+    x, w = rng.random((8, 2)), np.arange(8.0)
+    y = (x[:, 0] > 0.5).astype("float32")
+    got = loaded.evaluate(x, y, sample_weight=w, verbose=0, return_dict=True)
+    assert got == model.evaluate(x, y, sample_weight=w, verbose=0, return_dict=True)
+    p = model.predict(x, verbose=0)[:, 0].astype(np.float64)
+    bce = -(y * np.log(p) + (1 - y) * np.log(1 - p))
+    assert got["loss"] == pytest.approx(0.5 * np.sum(w * bce) / 8, rel=1e-5)
+    assert got["mean_absolute_error"] == pytest.approx(np.sum(w * np.abs(p - y)) / w.sum(),
+                                                       rel=1e-5)
+    assert got["weighted_accuracy"] == pytest.approx(np.sum(w * ((p > 0.5) == y)) / w.sum())

@@ -266,6 +266,13 @@ def _accuracy(y_true: np.ndarray, y_pred: np.ndarray) -> np.ndarray:
     return (y_pred.argmax(-1) == y_true.reshape(y_pred.shape[:-1])).astype(np.float64)
 
 
+_BUILT_IN = {"MeanSquaredError": "mse", "MeanAbsoluteError": "mae",
+             "RootMeanSquaredError": "rmse", "R2Score": "r2", "BinaryAccuracy": "accuracy",
+             "CategoricalAccuracy": "accuracy", "SparseCategoricalAccuracy": "accuracy",
+             "Accuracy": "accuracy"}
+"""The built-in metric classes as the per-sample names they average (Keras's classes
+weigh each sample's value)."""
+
 _PER_SAMPLE_RESULTS = ("rmse", "root_mean_squared_error", "r2", "r2_score")
 
 
@@ -285,6 +292,9 @@ def _per_sample(spec: Any) -> Callable[[np.ndarray, np.ndarray], Any]:
                 f"weighted_metrics: {spec!r} is not a mean over samples, so tinygrad_edu.keras "
                 "cannot weight it; use 'mse' (or keras.metrics.Mean of your own values)")
         raise ValueError(f"weighted_metrics: unknown metric {spec!r}")
+    cls = spec if isinstance(spec, type) else type(spec)
+    if issubclass(cls, _m.Metric) and cls.__name__ in _BUILT_IN:
+        return _per_sample(_BUILT_IN[cls.__name__])
     if isinstance(spec, _m.Metric) or (isinstance(spec, type) and issubclass(spec, _m.Metric)):
         name = getattr(spec, "name", type(spec).__name__)
         raise NotImplementedError(

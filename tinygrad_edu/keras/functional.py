@@ -249,3 +249,68 @@ def _flat_tensors(structure: Any) -> list[Any]:
 def structure_of(outputs: Any, value_of: Callable[[KerasTensor], Any]) -> Any:
     """The model's outputs (a KerasTensor, list or dict) with real values."""
     return _replace(outputs, value_of)
+
+
+def _ref_config(structure: Any, refs: dict[int, list]) -> Any:
+    """A call's arguments as JSON: KerasTensors as ``{"ref": [layer, call, output]}``."""
+    if isinstance(structure, KerasTensor):
+        return {"ref": refs[id(structure)]}
+    if isinstance(structure, dict):
+        return {"dict": {k: _ref_config(v, refs) for k, v in structure.items()}}
+    if isinstance(structure, tuple):
+        return {"tuple": [_ref_config(v, refs) for v in structure]}
+    if isinstance(structure, list):
+        return [_ref_config(v, refs) for v in structure]
+    if structure is None or isinstance(structure, bool | int | float | str):
+        return {"value": structure}
+    raise NotImplementedError(f"a layer call reads a {type(structure).__name__} constant, "
+                              "which a config cannot hold")
+
+
+def from_ref_config(config: Any, tensor_of: Callable[[list], KerasTensor]) -> Any:
+    """The inverse of :func:`_ref_config`."""
+    if isinstance(config, list):
+        return [from_ref_config(v, tensor_of) for v in config]
+    if not isinstance(config, dict) or len(config) != 1:
+        raise ValueError(f"malformed call arguments in a model config: {str(config)[:80]}")
+    (kind, value), = config.items()
+    if kind == "ref":
+        return tensor_of(value)
+    if kind == "dict":
+        return {k: from_ref_config(v, tensor_of) for k, v in value.items()}
+    if kind == "tuple":
+        return tuple(from_ref_config(v, tensor_of) for v in value)
+    if kind == "value":
+        return value
+    raise ValueError(f"malformed call arguments in a model config: {str(config)[:80]}")
+
+
+def graph_config(model: Any) -> dict[str, Any]:
+    """A functional model's layers and calls as JSON (see ``Functional.get_config``)."""
+    refs: dict[int, list] = {}
+    calls: dict[int, int] = {}
+    for t in model._input_list:
+        refs[id(t)] = [t.node.layer.name, 0, 0]
+    nodes = []
+    for node in model._nodes:
+        layer = node.layer
+        if type(layer).__name__ == "TensorOp":
+            raise NotImplementedError(
+                f"the arithmetic {layer.name!r} on KerasTensors (x + y, 2 * x) runs a Python "
+                "function, which a config cannot hold; use the layers layers.Add / Subtract "
+                "/ Multiply, or a layer of your own, to save the model")
+        index = calls.get(id(layer), 0)
+        calls[id(layer)] = index + 1
+        nodes.append({"layer": layer.name, "args": _ref_config(node.args, refs),
+                      "kwargs": node.kwargs})
+        for out in node.outputs:
+            refs[id(out)] = [layer.name, index, out.index]
+    layers = [{"class_name": type(layer).__name__, "name": layer.name,
+               "config": layer.get_config()} for layer in model._graph_layers]
+
+    def ends(structure: Any) -> Any:
+        return _ref_config(structure, refs)
+
+    return {"layers": layers, "nodes": nodes, "inputs": ends(model._inputs_struct),
+            "outputs": ends(model._outputs_struct)}
+

@@ -296,6 +296,7 @@ class Model(WeightLists, nn.Module):
         self._loss_fn: Callable | None = None
         self._metric_specs: list[Any] = []
         self._weighted_specs: Any = None
+        self._loss_weights: Any = None
         self._build_input_shape: tuple | None = None
         self._trainable = bool(trainable)
 
@@ -506,6 +507,7 @@ class Model(WeightLists, nn.Module):
             specs = list(specs) if isinstance(specs, list | tuple) else [specs]
         # plain attributes even when the loss is an nn module (not a child of the model)
         self.__dict__.update(optimizer=opt, loss=loss, _loss_fn=loss_fn)
+        self._loss_weights = loss_weights
         self._metric_specs = specs
         self._weighted_specs = weighted_metrics
         self.__dict__.pop("_metric_objects", None)
@@ -1013,6 +1015,18 @@ class Model(WeightLists, nn.Module):
 
         load_weights(self, filepath)
 
+    @classmethod
+    def from_config(cls, config: dict[str, Any],
+                    custom_objects: dict[str, Any] | None = None) -> Model:
+        """A new model (new weights) from ``get_config()``'s output: a functional model's
+        graph (custom layer classes come from ``custom_objects``), else ``cls(**config)``
+        (Keras's rule for a subclassed model whose ``get_config`` gives its arguments)."""
+        if isinstance(config, dict) and "nodes" in config and "layers" in config:
+            from .saving import build_functional
+
+            return build_functional(config, dict(custom_objects or {}), "from_config")
+        return cls(**config)
+
     def get_config(self) -> dict[str, Any]:
         raise NotImplementedError(f"{type(self).__name__}: a subclassed model has no config; "
                                   "save its weights with save_weights() and rebuild it in code")
@@ -1372,11 +1386,12 @@ class Functional(Model):
         return "?"
 
     def get_config(self) -> dict[str, Any]:
-        raise NotImplementedError(
-            f"{type(self).__name__} {self.name!r}: saving a functional model's architecture "
-            "is not supported by tinygrad_edu.keras; save its weights with "
-            "model.save_weights('weights.npz'), rebuild the model with the same code and "
-            "load_weights()")
+        """The graph as JSON: every layer's class and config, and every call of a layer
+        (in an order that computes each input before it is read) with references
+        ``[layer name, call number, output number]`` to the KerasTensors it reads."""
+        from .functional import graph_config
+
+        return {"name": self.name, "trainable": self.trainable, **graph_config(self)}
 
 
 def _graph_ends(structure: Any, what: str) -> list[KerasTensor]:
