@@ -157,6 +157,9 @@ def test_residual_and_shared_layers_and_feature_extraction_match_numpy(guides) -
     resnet, x = ns["resnet"], ns["resnet_x"]
     assert " (Add) " in printed and 'Model: "toy_resnet"' in printed
     d1, d2, d3, d4 = [layer for layer in resnet.layers if hasattr(layer, "kernel")]
+    add_row = next(line for line in printed.splitlines() if " (Add) " in line)
+    assert add_row.endswith(f"{d3.name}[0][0], {d2.name}[0][0]")  # Keras's "Connected to"
+    assert printed.count("Connected to") == 1  # the chains print no such column
     h1 = _dense(d1, x)
     block1 = _dense(d2, h1)
     block2 = _dense(d3, block1) + block1
@@ -167,6 +170,9 @@ def test_residual_and_shared_layers_and_feature_extraction_match_numpy(guides) -
     for got, expected in zip(extracted, want):
         np.testing.assert_allclose(got.numpy(), expected, rtol=1e-5, atol=1e-6)
     shared, layer = ns["shared_model"], ns["shared_dense"]
+    rows: list[str] = []
+    shared.summary(print_fn=rows.append)
+    assert next(r for r in rows if r.startswith(" shared (Dense)")).endswith("a[0][0], b[0][0]")
     assert sum(1 for m in shared.layers if m is layer) == 1 and shared.count_params() == 15
     a, b = np.ones((2, 4)), np.arange(8.0).reshape(2, 4)
     np.testing.assert_allclose(shared([a, b]).numpy(),

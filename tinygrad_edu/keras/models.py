@@ -953,11 +953,15 @@ class Model(WeightLists, nn.Module):
     def summary(self, line_length: int | None = None, positions: Sequence[float] | None = None,
                 print_fn: Callable[[str], Any] | None = None, **kwargs: Any) -> None:
         """Print a table of the layers: name (type), output shape, parameter count, and the
-        totals (Keras's layout). ``print_fn`` receives the text line by line."""
+        totals (Keras's layout); for a functional model whose graph is not a chain, a
+        "Connected to" column too (``layer[call][output]`` of each input, as Keras writes
+        it). ``print_fn`` receives the text line by line."""
         self._require_built("summary")
         self._sync_trainable()
-        line_length = line_length or 65
-        positions = list(positions or [0.45, 0.85, 1.0])
+        connections = self._connections()
+        line_length = line_length or (65 if connections is None else 98)
+        positions = list(positions or ([0.45, 0.85, 1.0] if connections is None
+                                       else [0.33, 0.55, 0.67, 1.0]))
         if positions[-1] <= 1:
             positions = [int(line_length * p) for p in positions]
         emit = print_fn or print
@@ -970,12 +974,17 @@ class Model(WeightLists, nn.Module):
                 start = stop
             return line.rstrip()
 
+        header = ["Layer (type)", "Output Shape", "Param #"]
         lines = [f'Model: "{self.name}"', "_" * line_length,
-                 row(["Layer (type)", "Output Shape", "Param #"]), "=" * line_length]
+                 row(header + ([] if connections is None else ["Connected to"])),
+                 "=" * line_length]
         for layer in self.layers:
             shape = self._layer_shape(layer)
             count = sum(p.data.size for p in layer.parameters())
-            lines.append(row([f"{layer.name} ({type(layer).__name__})", shape, f"{count:,}"]))
+            fields = [f"{layer.name} ({type(layer).__name__})", shape, f"{count:,}"]
+            if connections is not None:
+                fields.append(connections.get(id(layer), "-"))
+            lines.append(row(fields))
         total = sum(p.data.size for p in self.parameters())
         trainable = sum(p.data.size for p in self.parameters() if p.requires_grad)
         nbytes = sum(p.data.nbytes for p in self.parameters())
@@ -992,6 +1001,10 @@ class Model(WeightLists, nn.Module):
     def _layer_shape(self, layer: Any) -> str:
         """The output shape of ``layer`` as ``summary`` prints it."""
         return _shape_text(layer)
+
+    def _connections(self) -> dict[int, str] | None:
+        """``summary``'s "Connected to" entries by layer id (``None``: no such column)."""
+        return None
 
     # ----------------------------------------------------------------- saving
     def save(self, filepath: str | os.PathLike, overwrite: bool = True,
@@ -1374,6 +1387,28 @@ class Functional(Model):
     def _check_input(self, shape: tuple[int, ...]) -> None:
         if len(self._input_list) == 1 and "_packing" not in self.__dict__:
             super()._check_input(shape)
+
+    def _connections(self) -> dict[int, str] | None:
+        """Keras's "Connected to" column, unless the graph is a chain (one input and one
+        output, every layer called once on the one output of the call before)."""
+        calls: dict[int, int] = {}
+        index_of: dict[int, int] = {}  # a call's node id -> its number among its layer's
+        for node in self._nodes:
+            index_of[id(node)] = calls.get(id(node.layer), 0)
+            calls[id(node.layer)] = index_of[id(node)] + 1
+        chain = len(self._input_list) == 1 and len(self._output_list) == 1 and all(
+            len(node.inbound) == 1 and len(node.outputs) == 1 and calls[id(node.layer)] == 1
+            and node.inbound[0] is (self._nodes[i - 1].outputs[0] if i else
+                                    self._input_list[0])
+            for i, node in enumerate(self._nodes))
+        if chain:
+            return None
+        out: dict[int, list[str]] = {}
+        for node in self._nodes:
+            refs = [f"{t.node.layer.name}[{index_of.get(id(t.node), 0)}][{t.index}]"
+                    for t in node.inbound]
+            out.setdefault(id(node.layer), []).extend(refs)
+        return {k: ", ".join(v) for k, v in out.items()}
 
     def _layer_shape(self, layer: Any) -> str:
         """The output shape(s) of ``layer`` in this graph, for ``summary``."""
