@@ -689,3 +689,34 @@ def test_loss_weights_and_weighted_metrics_survive_save_and_load(tmp_path) -> No
     assert got["mean_absolute_error"] == pytest.approx(np.sum(w * np.abs(p - y)) / w.sum(),
                                                        rel=1e-5)
     assert got["weighted_accuracy"] == pytest.approx(np.sum(w * ((p > 0.5) == y)) / w.sum())
+
+
+def test_embedding_in_a_functional_model_trains_like_torch(tmp_path) -> None:
+    """The guide's ticket model reads word indices through ``layers.Embedding``."""
+    keras.utils.set_random_seed(12)
+    words = keras.Input(shape=(5,), name="title")
+    embedded = layers.Embedding(20, 3, name="embed")(words)
+    model = keras.Model(words, layers.Dense(1, name="score")(layers.Flatten()(embedded)))
+    assert embedded.shape == (None, 5, 3) and model.count_params() == 60 + 16
+    model.compile(optimizer=keras.optimizers.SGD(learning_rate=0.5), loss="mse")
+    rng = np.random.default_rng(12)
+    x, y = rng.integers(0, 15, size=(16, 5)), rng.random((16, 1))  # rows 15-19 unused
+    table, kernel, bias = (torch.tensor(a.astype(np.float64), requires_grad=True)
+                           for a in model.get_weights())
+    pred = table[torch.as_tensor(x)].reshape(16, 15) @ kernel + bias
+    loss = ((pred - torch.as_tensor(y)) ** 2).mean()
+    loss.backward()
+    model.fit(x, y, batch_size=16, epochs=1, shuffle=False, verbose=0, diagnostics=False)
+    for got, p in zip(model.get_weights(), (table, kernel, bias)):
+        np.testing.assert_allclose(got, (p - 0.5 * p.grad).detach().numpy(), rtol=1e-5,
+                                   atol=1e-7)
+    untouched = sorted(set(range(20)) - set(x.ravel().tolist()))
+    moved = model.get_weights()[0] != table.detach().numpy()
+    assert untouched and not moved[untouched].any() and moved[x[0]].all()  # rows used move
+    model.save(tmp_path / "embed.npz")
+    again = keras.models.load_model(tmp_path / "embed.npz")
+    np.testing.assert_array_equal(again.predict(x, verbose=0), model.predict(x, verbose=0))
+    with pytest.raises(ValueError, match=r"indices must be in \[0, 20\)"):
+        model.predict(np.full((1, 5), 20), verbose=0)
+    with pytest.raises(NotImplementedError, match="mask_zero"):
+        layers.Embedding(20, 3, mask_zero=True)

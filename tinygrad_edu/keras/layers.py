@@ -1063,6 +1063,7 @@ from ._conv_layers import (  # noqa: E402  (they subclass Layer, defined above)
     MaxPool2D,
     MaxPooling2D,
 )
+from ._embedding import Embedding  # noqa: E402
 from ._merge_layers import (  # noqa: E402
     Add,
     Average,
@@ -1088,7 +1089,8 @@ LAYER_CLASSES: dict[str, type[Layer]] = {
     cls.__name__: cls for cls in (
         InputLayer, Dense, Activation, Dropout, Flatten, Reshape, Rescaling, ReLU, LeakyReLU,
         Softmax, Conv2D, MaxPooling2D, AveragePooling2D, GlobalAveragePooling2D, GlobalMaxPooling2D,
-        BatchNormalization, Concatenate, Add, Subtract, Multiply, Average, Maximum, Minimum)
+        BatchNormalization, Concatenate, Add, Subtract, Multiply, Average, Maximum, Minimum,
+        Embedding)
 }
 """The layer classes ``load_model`` may build, by class name (a file cannot name others)."""
 
