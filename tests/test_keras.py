@@ -366,16 +366,15 @@ def test_flatten_and_input():
     f = Flatten()
     assert f(np.zeros((2, 3, 4))).shape == (2, 12)
     assert f.compute_output_shape((None, 3, 4)) == (None, 12)
-    inp = Input(shape=(3, 4))
-    assert isinstance(inp, InputLayer) and inp.shape == (None, 3, 4)
+    inp = Input(shape=(3, 4))  # Keras 3: a KerasTensor, whose InputLayer a Sequential takes
+    assert isinstance(inp.node.layer, InputLayer) and inp.shape == (None, 3, 4)
     model = Sequential([inp, Flatten(), Dense(2)])
     assert model.built and model.layers[1].kernel.shape == (12, 2)
     assert [type(layer).__name__ for layer in model.layers] == ["Flatten", "Dense"]
     assert model.predict(np.zeros((5, 3, 4)), verbose=0).shape == (5, 2)
     with pytest.raises(ValueError, match="needs a shape"):
         InputLayer()
-    with pytest.raises(TypeError, match="functional API"):
-        Dense(2)(Input(shape=(3,)))
+    assert Dense(2)(Input(shape=(3,))).shape == (None, 2)  # the functional API
     with pytest.raises(ValueError, match="only be the first layer"):
         Sequential([Dense(2, input_dim=1), Input(shape=(2,))])
 
@@ -740,7 +739,7 @@ def test_subclassed_model(tmp_path):
     assert lines[0] == 'Model: "two_layer"' and any(" (Dense)" in line for line in lines)
     with pytest.raises(SerializationError, match="subclassed model has no config"):
         model.save(tmp_path / "sub.npz")
-    with pytest.raises(NotImplementedError, match="functional API"):
+    with pytest.raises(ValueError, match="inputs must be KerasTensors"):
         keras.Model(inputs=1, outputs=2)
 
 
@@ -1071,7 +1070,8 @@ def _write_model_file(path, config_text=None, weights=None):
     ("garbage", "not an .npz file"),
     ("empty", "the file is empty"),
     ("bad json", "model config is not valid JSON"),
-    ("unknown layer", "unknown layer class 'Lambda'; known: Activation, AveragePooling2D"),
+    ("unknown layer",
+     "unknown layer class 'Lambda'; known: Activation, Add, Average, AveragePooling2D"),
     ("bad layer args", "cannot rebuild layer 'dense' \\(Dense\\) from its config"),
     ("missing weight", "(?s)weights do not match the saved architecture.*Missing key"),
     ("newer version", "newer tinygrad_edu.keras"),

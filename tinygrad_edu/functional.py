@@ -20,6 +20,7 @@ from .tensor import Tensor, _operand, where
 __all__ = [
     "avg_pool2d",
     "cat",
+    "concat",
     "concatenate",
     "conv2d",
     "max_pool2d",
@@ -54,6 +55,7 @@ def cat(tensors: Sequence[Any], axis: int = 0, *, dim: int | None = None) -> Ten
 
 
 concatenate = cat
+concat = cat  # PyTorch's other alias of cat
 
 
 def stack(tensors: Sequence[Any], axis: int = 0, *, dim: int | None = None) -> Tensor:

@@ -36,27 +36,46 @@ import io
 import math
 import numbers
 import os
-import warnings
 from collections.abc import Callable
 from typing import Any
 
 import numpy as np
 
 from ..train import callbacks as _train_callbacks
-from ..train.callbacks import LambdaCallback, ReduceLROnPlateau, TerminateOnNaN, _lr_groups
+from ..train.callbacks import (
+    LambdaCallback,
+    ReduceLROnPlateau,
+    TerminateOnNaN,
+    _lr_groups,
+    noop,
+)
 from ..train.history import History
 from ..train.weights import restore
 
-_NEVER_CALLED = ("on_test_begin", "on_test_end", "on_test_batch_begin", "on_test_batch_end",
-                 "on_predict_begin", "on_predict_end", "on_predict_batch_begin",
-                 "on_predict_batch_end")
+_INTERNAL_BATCH_KEYS = ("batch_loss", "size")  # tinygrad_edu.train's, not Keras's
+
+
+def _keras_batch_logs(logs: dict | None) -> dict:
+    """A training batch's logs as Keras gives them: the running loss and metrics only."""
+    return {k: v for k, v in (logs or {}).items() if k not in _INTERNAL_BATCH_KEYS}
+
+
+def _as_batch_hook(keras_hook: Callable) -> Callable:
+    def hook(self: Any, batch: int, logs: dict | None = None) -> Any:
+        return keras_hook(self, batch, _keras_batch_logs(logs))
+
+    hook.__name__ = keras_hook.__name__
+    return hook
 
 
 class Callback(_train_callbacks.Callback):
-    """Base class of Keras-style callbacks: override ``on_epoch_end(epoch, logs)`` and the
-    other hooks; ``self.model`` is the Keras model (``self.model.stop_training = True``
-    stops training after the epoch). ``on_train_batch_begin`` / ``on_train_batch_end``
-    (Keras 3's names) are the batch hooks ``fit`` calls.
+    """Base class of Keras-style callbacks: override any of Keras 3's hooks,
+    ``on_train_begin/end``, ``on_epoch_begin/end``, ``on_train_batch_begin/end`` (``fit``),
+    ``on_test_begin/end`` and ``on_test_batch_begin/end`` (``evaluate``, and ``fit``'s
+    validation), ``on_predict_begin/end`` and ``on_predict_batch_begin/end``
+    (``predict``); ``self.model`` is the Keras model (``self.model.stop_training = True``
+    stops training after the epoch). Batch logs hold the running mean of the loss and
+    metrics over the epoch's batches so far, as in Keras (``predict``'s: ``'outputs'``).
 
     >>> class Count(Callback):
     ...     def __init__(self):
@@ -73,19 +92,46 @@ class Callback(_train_callbacks.Callback):
         for keras_name, name in (("on_train_batch_begin", "on_batch_begin"),
                                  ("on_train_batch_end", "on_batch_end")):
             if keras_name in cls.__dict__ and name not in cls.__dict__:
-                setattr(cls, name, cls.__dict__[keras_name])
-        never = [h for h in _NEVER_CALLED if h in cls.__dict__]
-        if never:
-            warnings.warn(f"{cls.__name__} defines {', '.join(never)}, which tinygrad_edu.keras "
-                          "never calls (evaluate and predict run no callbacks, and fit's "
-                          "validation calls none); fit calls on_train_begin/end, "
-                          "on_epoch_begin/end and on_(train_)batch_begin/end",
-                          UserWarning, stacklevel=2)
+                setattr(cls, name, _as_batch_hook(cls.__dict__[keras_name]))
 
+    @noop
     def on_train_batch_begin(self, batch: int, logs: dict | None = None) -> None:
         pass
 
+    @noop
     def on_train_batch_end(self, batch: int, logs: dict | None = None) -> None:
+        pass
+
+    @noop
+    def on_test_begin(self, logs: dict | None = None) -> None:
+        pass
+
+    @noop
+    def on_test_end(self, logs: dict | None = None) -> None:
+        pass
+
+    @noop
+    def on_test_batch_begin(self, batch: int, logs: dict | None = None) -> None:
+        pass
+
+    @noop
+    def on_test_batch_end(self, batch: int, logs: dict | None = None) -> None:
+        pass
+
+    @noop
+    def on_predict_begin(self, logs: dict | None = None) -> None:
+        pass
+
+    @noop
+    def on_predict_end(self, logs: dict | None = None) -> None:
+        pass
+
+    @noop
+    def on_predict_batch_begin(self, batch: int, logs: dict | None = None) -> None:
+        pass
+
+    @noop
+    def on_predict_batch_end(self, batch: int, logs: dict | None = None) -> None:
         pass
 
 

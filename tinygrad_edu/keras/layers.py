@@ -39,6 +39,7 @@ False
 from __future__ import annotations
 
 import contextlib
+import inspect
 import math
 import warnings
 from collections.abc import Iterator, Sequence
@@ -52,6 +53,7 @@ from ..random import Generator
 from ..tensor import Tensor
 from . import activations, backend, initializers, regularizers
 from ._dense_op import dense
+from .functional import KerasTensor, input_tensor, is_symbolic, symbolic_call
 
 Shape = tuple[int | None, ...]
 
@@ -85,12 +87,6 @@ def make_weight(init: Any, shape: tuple[int, ...], dtype: np.dtype, what: str) -
 
 def _as_tensor(x: Any, dtype: np.dtype) -> Tensor:
     """Layer inputs as Tensors of the layer's float dtype (numpy arrays and lists too)."""
-    if isinstance(x, InputLayer):
-        raise TypeError(
-            "calling a layer on an Input builds Keras's functional API, which "
-            "tinygrad_edu.keras does not support: put the Input first in a Sequential "
-            "instead, e.g. Sequential([Input(shape=(2,)), Dense(4)])"
-        )
     if isinstance(x, Tensor):
         return x if x.dtype == dtype else x.astype(dtype)
     arr = np.asarray(x)
@@ -121,20 +117,125 @@ def _check_name(name: Any, what: str) -> str:
 
 
 FUNCTIONAL_HINT = (
-    "For the outputs of a Sequential's layers (feature extraction) call the layers in turn: "
-    "h = x; features = []; for layer in model.layers: h = layer(h); features.append(h). "
-    "To put new layers on top of trained ones, make a Sequential of them: "
-    "keras.Sequential(model.layers[:-1] + [keras.layers.Dense(10)]) (the layers, and their "
-    "weights, are shared). For any other graph, subclass keras.Model and define call()."
+    "Give the model an input first: keras.Sequential([keras.Input(shape=(16,)), ...]), or "
+    "inputs = keras.Input(shape=(16,)); outputs = layer(inputs); keras.Model(inputs, "
+    "outputs). Without one, call the layers in turn on data: h = x; features = []; for layer "
+    "in model.layers: h = layer(h); features.append(h)."
 )
 
 _SYMBOLIC = ("input", "output", "inputs", "outputs")
 
 
+class KerasVariable(nn.Parameter):
+    """A layer's weight: a ``Parameter`` (so autograd, ``state_dict`` and the optimizers
+    see it) with Keras's variable methods ``assign``, ``assign_add``, ``assign_sub`` and
+    ``value``. The assignments write in place without recording gradients (as Keras's do),
+    so a running total kept in a non-trainable weight is not part of the graph.
+
+    >>> v = KerasVariable(np.zeros(2))
+    >>> v.assign_add(np.array([1.0, 2.0])).assign_sub(1.0).numpy().tolist()
+    [0.0, 1.0]
+    """
+
+    __slots__ = ()
+
+    def assign(self, value: Any) -> KerasVariable:
+        """Overwrite the values (same shape), in place."""
+        new = np.asarray(value.data if isinstance(value, Tensor) else value)
+        try:
+            self.data[...] = new
+        except ValueError:
+            raise ValueError(f"assign: a value of shape {new.shape} cannot be assigned to the "
+                             f"variable {getattr(self, 'path', '')!r} of shape "
+                             f"{self.data.shape}") from None
+        self._bump_version()
+        return self
+
+    def assign_add(self, value: Any) -> KerasVariable:
+        """``self += value``, in place."""
+        return self.assign(self.data + np.asarray(value.data if isinstance(value, Tensor)
+                                                  else value))
+
+    def assign_sub(self, value: Any) -> KerasVariable:
+        """``self -= value``, in place."""
+        return self.assign(self.data - np.asarray(value.data if isinstance(value, Tensor)
+                                                  else value))
+
+    @property
+    def value(self) -> KerasVariable:
+        """The variable itself (Keras's ``variable.value``, a torch Parameter on the torch
+        backend; ``.grad`` is its gradient)."""
+        return self
+
+
+def _with_mode(kwargs: dict[str, Any], training: bool | None) -> dict[str, Any]:
+    """A call's keyword arguments with ``training`` when it was given."""
+    return kwargs if training is None else {**kwargs, "training": training}
+
+
+def _as_inputs(inputs: Any, dtype: np.dtype) -> Any:
+    """A layer's input(s) as Tensors: one tensor, or a list / tuple of them (layers such as
+    ``Concatenate`` take several)."""
+    if isinstance(inputs, list | tuple) and inputs and all(
+            isinstance(t, Tensor | np.ndarray) for t in inputs):
+        return [_as_tensor(t, dtype) for t in inputs]
+    if isinstance(inputs, dict):
+        return {k: _as_tensor(v, dtype) for k, v in inputs.items()}
+    return _as_tensor(inputs, dtype)
+
+
+def _shapes_of(x: Any) -> Any:
+    """The build shape of one input (batch axis ``None``) or a list of them."""
+    if isinstance(x, list):
+        return [(None, *t.shape[1:]) for t in x]
+    if isinstance(x, dict):
+        return {k: (None, *t.shape[1:]) for k, t in x.items()}
+    return (None, *x.shape[1:])
+
+
+_TAKES_TRAINING: dict[type, bool] = {}
+
+
+def with_training(cls: type, kwargs: dict[str, Any], training: bool) -> dict[str, Any]:
+    """``kwargs`` plus ``training=`` when ``cls.call`` declares a ``training`` argument
+    (Keras passes the mode to such a call: ``fit`` True, ``predict`` / ``evaluate``
+    False); a value given explicitly wins."""
+    takes = _TAKES_TRAINING.get(cls)
+    if takes is None:
+        try:
+            takes = "training" in inspect.signature(cls.call).parameters
+        except (TypeError, ValueError):
+            takes = False
+        _TAKES_TRAINING[cls] = takes
+    if takes and "training" not in kwargs:
+        return {**kwargs, "training": bool(training)}
+    return kwargs
+
+
+_CALL_DEPTH = {"depth": 0}
+
+
+@contextlib.contextmanager
+def outermost_call(module: nn.Module) -> Iterator[None]:
+    """Keras's rule for ``add_loss``: the losses a forward pass adds are reset at the start
+    of each call of the outermost layer or model, so ``losses`` holds those of the last
+    forward pass only."""
+    if _CALL_DEPTH["depth"] == 0:
+        for m in module.modules():
+            if m.__dict__.get("_call_losses"):
+                m.__dict__["_call_losses"] = []
+    _CALL_DEPTH["depth"] += 1
+    try:
+        yield
+    finally:
+        _CALL_DEPTH["depth"] -= 1
+
+
 class WeightLists:
-    """Keras's weight lists of a layer or model, in Keras's order (``Parameter``s).
-    Asking for the symbolic ``input`` / ``output`` / ``inputs`` / ``outputs`` of Keras's
-    functional API says it is not supported and what to write instead.
+    """Keras's weight lists of a layer or model, in Keras's order (``Parameter``s), its
+    ``add_loss``, and the symbolic ``input`` / ``output`` / ``inputs`` / ``outputs`` of
+    Keras's functional API: those of the layer's first call on KerasTensors (a layer of a
+    ``Sequential`` that knows its input shape is traced on demand).
     """
 
     def __getattr__(self, name: str) -> Any:
@@ -143,10 +244,36 @@ class WeightLists:
         except AttributeError:
             if name not in _SYMBOLIC:
                 raise
+            return self._symbolic_attr(name)
+
+    def _symbolic_attr(self, name: str) -> Any:
+        for parent in self.__dict__.get("_sequentials", ()):
+            if not self.__dict__.get("_inbound_nodes"):
+                parent._trace_symbolic()
+        nodes = self.__dict__.get("_inbound_nodes")
+        if not nodes:
             raise AttributeError(
-                f"{type(self).__name__} {getattr(self, 'name', '')!r} has no .{name}: "
-                "tinygrad_edu.keras has no symbolic tensors (Keras's functional API), so "
-                f"layers and models have no .{name}. {FUNCTIONAL_HINT}") from None
+                f"{type(self).__name__} {getattr(self, 'name', '')!r} has no .{name}: it has "
+                "never been called on a KerasTensor (keras.Input(...)), so it has no symbolic "
+                f"{name}. {FUNCTIONAL_HINT}") from None
+        node = nodes[0]
+        tensors = node.outputs if node.is_input or name.startswith("output") else node.inbound
+        if name.endswith("s"):
+            return list(tensors)
+        return tensors[0] if len(tensors) == 1 else list(tensors)
+
+    def add_loss(self, loss: Any) -> None:
+        """Keras's ``add_loss``: a term (a scalar Tensor computed in ``call``, so its
+        gradient reaches the weights) that ``fit`` and ``evaluate`` add to the loss; listed
+        in ``losses`` until the next call of the outermost layer or model."""
+        if not isinstance(loss, Tensor):
+            loss = Tensor._wrap(np.asarray(loss, dtype=np.float64))
+        if loss.data.size != 1:
+            raise ValueError(f"{type(self).__name__}.add_loss: the loss must be one number "
+                             f"(a scalar), got shape {tuple(loss.shape)}; reduce it first, "
+                             "e.g. ops.mean(...)")
+        self.__dict__.setdefault("_call_losses", []).append(loss.reshape(()))
+        self.__dict__["_adds_losses"] = True
 
     @property
     def weights(self) -> list[nn.Parameter]:
@@ -202,23 +329,29 @@ class Layer(WeightLists, nn.Module):
 
     # ----------------------------------------------------------------- calling
     def __call__(self, inputs: Any, training: bool | None = None, **kwargs: Any) -> Any:
-        x = _as_tensor(inputs, self.dtype)
+        if is_symbolic(inputs):
+            return symbolic_call(self, inputs, _with_mode(kwargs, training))
+        x = _as_inputs(inputs, self.dtype)
         if not self.built:
-            self.build((None, *x.shape[1:]))
-        if training is None or training == self.training:
-            return super().__call__(x, **kwargs)
-        was = self.training
-        self.train(bool(training))
-        try:
-            return super().__call__(x, **kwargs)
-        finally:
-            self.train(was)
+            self.build(_shapes_of(x))
+            self.built = True
+            if self._build_input_shape is None:
+                self._build_input_shape = _shapes_of(x)
+        with outermost_call(self):
+            if training is None or training == self.training:
+                return super().__call__(x, **kwargs)
+            was = self.training
+            self.train(bool(training))
+            try:
+                return super().__call__(x, **kwargs)
+            finally:
+                self.train(was)
 
-    def forward(self, inputs: Tensor) -> Tensor:
+    def forward(self, inputs: Any, *args: Any, **kwargs: Any) -> Any:
         call = getattr(type(self), "call", None)
-        if call is not None:
-            return call(self, inputs)
-        return inputs
+        if call is None:
+            return inputs
+        return call(self, inputs, *args, **with_training(type(self), kwargs, self.training))
 
     def build(self, input_shape: Sequence[int | None]) -> None:
         """Create the weights for inputs of ``input_shape`` (batch axis first, ``None``)."""
@@ -273,48 +406,114 @@ class Layer(WeightLists, nn.Module):
     def add_kernel_and_bias(self, kernel_shape: tuple[int, ...]) -> None:
         """The ``kernel`` of ``kernel_shape`` and, with ``use_bias``, a ``bias`` of its last
         size, from the layer's initializers and regularizers (Dense, Conv2D)."""
-        self.add_weight("kernel", kernel_shape, self.kernel_initializer,
+        self.add_weight(name="kernel", shape=kernel_shape,
+                        initializer=self.kernel_initializer,
                         regularizer=self.kernel_regularizer)
         if self.use_bias:
-            self.add_weight("bias", (kernel_shape[-1],), self.bias_initializer,
+            self.add_weight(name="bias", shape=(kernel_shape[-1],),
+                            initializer=self.bias_initializer,
                             regularizer=self.bias_regularizer)
         else:
             self.register_parameter("bias", None)
 
-    def add_weight(self, name: str, shape: Sequence[int], initializer: Any = "glorot_uniform",
-                   trainable: bool = True, dtype: Any = None,
-                   regularizer: Any = None) -> nn.Parameter:
-        """Create a weight (a ``Parameter``), register it as ``self.<name>`` and return it;
-        for custom layers' ``build`` (Keras's ``add_weight``). ``trainable=False`` makes a
-        weight ``fit`` never updates (BatchNormalization's moving statistics); a
-        ``regularizer`` adds its penalty to the training loss (see :attr:`losses`).
+    def add_weight(self, *args: Any, shape: Any = None, initializer: Any = None,
+                   dtype: Any = None, trainable: bool = True, autocast: bool = True,
+                   regularizer: Any = None, constraint: Any = None, aggregation: str = "none",
+                   name: str | None = None) -> KerasVariable:
+        """Create a weight (a ``KerasVariable``, i.e. a ``Parameter`` with Keras's
+        ``assign`` / ``assign_add``), track it and return it; for custom layers' ``__init__``
+        or ``build`` (Keras 3's signature; ``add_weight(name, shape, initializer)``, name
+        first, works too). ``initializer`` defaults to ``glorot_uniform``, as in Keras.
+        ``trainable=False`` makes a weight ``fit`` never updates (BatchNormalization's
+        moving statistics); a ``regularizer`` adds its penalty to the training loss (see
+        :attr:`losses`). Without a ``name`` the weight is named after the attribute it is
+        assigned to (``self.w = self.add_weight(...)`` -> ``'w'``).
 
         >>> class Scale(Layer):
         ...     def build(self, input_shape):
-        ...         self.add_weight("factor", (input_shape[-1],), initializer="ones")
-        ...         super().build(input_shape)
+        ...         self.factor = self.add_weight(shape=(input_shape[-1],), initializer="ones")
         ...     def call(self, inputs):
         ...         return inputs * self.factor
         >>> import numpy as np
         >>> layer = Scale()
-        >>> layer(np.array([[2.0, 3.0]])).tolist(), [w.shape for w in layer.get_weights()]
-        ([[2.0, 3.0]], [(2,)])
+        >>> layer(np.array([[2.0, 3.0]])).tolist(), [w.path for w in layer.weights]
+        ([[2.0, 3.0]], ['scale/factor'])
         """
+        given = {"name": name, "shape": shape, "initializer": initializer, "dtype": dtype}
+        order = (("name", "shape", "initializer") if args and isinstance(args[0], str)
+                 else ("shape", "initializer", "dtype"))
+        if len(args) > len(order):
+            raise TypeError(f"add_weight takes at most {len(order)} positional arguments "
+                            f"({', '.join(order)}); pass the others by keyword")
+        for key, value in zip(order, args):
+            if given[key] is not None:
+                raise TypeError(f"add_weight got multiple values for argument {key!r}")
+            given[key] = value
+        name, shape, initializer, dtype = (given[k] for k in ("name", "shape", "initializer",
+                                                               "dtype"))
+        if constraint is not None:
+            raise NotImplementedError(
+                f"{type(self).__name__}.add_weight: constraint is not supported by "
+                "tinygrad_edu.keras; project the weight yourself after each update (a "
+                "Callback's on_train_batch_end)")
+        if shape is None:
+            raise ValueError(f"{type(self).__name__}.add_weight: shape is missing, e.g. "
+                             "add_weight(shape=(input_shape[-1], units))")
         shape = tuple(int(s) for s in shape)
         dt = np.dtype(dtype) if dtype is not None else self.dtype
+        key = _check_name(name, "weight") if name is not None else self._auto_weight_name()
         try:
-            param = nn.Parameter(make_weight(initializer, shape, dt, name))
+            param = KerasVariable(make_weight(initializer or "glorot_uniform", shape, dt, key))
         except ValueError as e:
             raise ValueError(f"{type(self).__name__} layer {self.name!r}: {e}") from None
         param.requires_grad = bool(trainable) and self._trainable
-        self.register_parameter(_check_name(name, "weight"), param)
-        param.name = name  # Keras's variable.name ('kernel'); its path names the layer too
-        param.path = f"{self.name}/{name}"
+        self.register_parameter(key, param)
+        self._name_weight(param, key)
         if not trainable:
-            self._frozen_weights.add(name)
+            self._frozen_weights.add(key)
         if regularizer is not None:
-            self._regularizers[name] = regularizers.get(regularizer)
+            self._regularizers[key] = regularizers.get(regularizer)
         return param
+
+    def _name_weight(self, param: nn.Parameter, key: str) -> None:
+        param.name = key  # Keras's variable.name ('kernel'); its path names the layer too
+        param.path = f"{self.name}/{key}"
+
+    def _auto_weight_name(self) -> str:
+        """``variable``, ``variable_1``, ...: a weight's key until it is assigned to an
+        attribute (see :meth:`__setattr__`)."""
+        auto = self.__dict__.setdefault("_auto_named", set())
+        key, i = "variable", 0
+        while key in self._parameters or hasattr(type(self), key):
+            i += 1
+            key = f"variable_{i}"
+        auto.add(key)
+        return key
+
+    def __setattr__(self, name: str, value: Any) -> None:
+        """``self.w = self.add_weight(...)``: the weight made without a name takes the
+        attribute's name (its key in ``state_dict`` and its ``path``), keeping its place in
+        ``weights``, instead of being listed twice."""
+        auto = self.__dict__.get("_auto_named")
+        if auto and isinstance(value, nn.Parameter):
+            old = next((k for k in auto if self._parameters.get(k) is value), None)
+            if old is not None:
+                self._rename_weight(old, _check_name(name, "weight"))
+                return
+        super().__setattr__(name, value)
+
+    def _rename_weight(self, old: str, new: str) -> None:
+        self._auto_named.discard(old)
+        param = self._parameters[old]
+        self.__dict__["_parameters"] = type(self._parameters)(
+            (new if k == old else k, v) for k, v in self._parameters.items())
+        self._name_weight(param, new)
+        for registry in (self._frozen_weights,):
+            if old in registry:
+                registry.discard(old)
+                registry.add(new)
+        if old in self._regularizers:
+            self._regularizers[new] = self._regularizers.pop(old)
 
     @property
     def losses(self) -> list[Tensor]:
@@ -436,21 +635,31 @@ class InputLayer(Layer):
 
 
 def Input(shape: Any = None, batch_size: int | None = None, dtype: Any = None,
-          name: str | None = None, batch_shape: Any = None) -> InputLayer:
-    """Keras's ``Input(shape=...)``: here an ``InputLayer`` to put first in a
-    ``Sequential`` (the functional API, which calls layers on it, is not supported).
+          name: str | None = None, batch_shape: Any = None) -> KerasTensor:
+    """Keras's ``Input(shape=...)``: a symbolic ``KerasTensor`` to call layers on (the
+    functional API, see :mod:`.functional`), or to put first in a ``Sequential``.
 
-    >>> Input(shape=(2,)).shape
-    (None, 2)
+    >>> Input(shape=(2,), name="features")
+    <KerasTensor shape=(None, 2), dtype=float32, name=features>
     """
-    return InputLayer(shape=shape, batch_size=batch_size, dtype=dtype, name=name,
-                      batch_shape=batch_shape)
+    return input_tensor(InputLayer(shape=shape, batch_size=batch_size, dtype=dtype, name=name,
+                                   batch_shape=batch_shape))
 
 
 def regularization_losses(module: nn.Module) -> list[Tensor]:
-    """The regularizers' penalties of ``module`` and every layer inside it."""
-    return [reg(getattr(m, name)) for m in module.modules() if isinstance(m, Layer)
-            for name, reg in m._regularizers.items()]
+    """The losses of ``module`` and every layer inside it: those ``add_loss`` added in the
+    last forward pass, then the weight regularizers' penalties."""
+    modules = list(module.modules())
+    added = [loss for m in modules for loss in m.__dict__.get("_call_losses", ())]
+    return added + [reg(getattr(m, name)) for m in modules if isinstance(m, Layer)
+                    for name, reg in m._regularizers.items()]
+
+
+def adds_losses(module: nn.Module) -> bool:
+    """Whether ``module`` or a layer inside it has a regularizer or has called
+    ``add_loss``: then the training loss needs ``losses`` added."""
+    return any((isinstance(m, Layer) and m._regularizers) or m.__dict__.get("_adds_losses")
+               for m in module.modules())
 
 
 def unsupported_arguments(layer: str, **given: Any) -> None:
@@ -854,6 +1063,24 @@ from ._conv_layers import (  # noqa: E402  (they subclass Layer, defined above)
     MaxPool2D,
     MaxPooling2D,
 )
+from ._embedding import Embedding  # noqa: E402
+from ._merge_layers import (  # noqa: E402
+    Add,
+    Average,
+    Concatenate,
+    Maximum,
+    Minimum,
+    Multiply,
+    Subtract,
+    TensorOp,
+    add,
+    average,
+    concatenate,
+    maximum,
+    minimum,
+    multiply,
+    subtract,
+)
 from ._norm_layers import BatchNormalization  # noqa: E402
 
 Convolution2D = Conv2D  # Keras 2's alias
@@ -862,7 +1089,8 @@ LAYER_CLASSES: dict[str, type[Layer]] = {
     cls.__name__: cls for cls in (
         InputLayer, Dense, Activation, Dropout, Flatten, Reshape, Rescaling, ReLU, LeakyReLU,
         Softmax, Conv2D, MaxPooling2D, AveragePooling2D, GlobalAveragePooling2D, GlobalMaxPooling2D,
-        BatchNormalization)
+        BatchNormalization, Concatenate, Add, Subtract, Multiply, Average, Maximum, Minimum,
+        Embedding)
 }
 """The layer classes ``load_model`` may build, by class name (a file cannot name others)."""
 
@@ -875,8 +1103,45 @@ def __getattr__(name: str) -> Any:
         " and define build() and call())")
 
 
-__all__ = ["LAYER_CLASSES", "Activation", "AveragePooling2D", "AvgPool2D",
-           "BatchNormalization", "Conv2D", "Convolution2D", "Dense", "Dropout", "Flatten",
-           "GlobalAveragePooling2D", "GlobalAvgPool2D", "GlobalMaxPool2D",
-           "GlobalMaxPooling2D", "Input", "InputLayer", "Layer", "LeakyReLU", "MaxPool2D",
-           "MaxPooling2D", "ReLU", "Rescaling", "Reshape", "Softmax"]
+__all__ = [
+    "LAYER_CLASSES",
+    "Activation",
+    "Add",
+    "Average",
+    "AveragePooling2D",
+    "AvgPool2D",
+    "BatchNormalization",
+    "Concatenate",
+    "Conv2D",
+    "Convolution2D",
+    "Dense",
+    "Dropout",
+    "Flatten",
+    "GlobalAveragePooling2D",
+    "GlobalAvgPool2D",
+    "GlobalMaxPool2D",
+    "GlobalMaxPooling2D",
+    "Input",
+    "InputLayer",
+    "KerasVariable",
+    "Layer",
+    "LeakyReLU",
+    "MaxPool2D",
+    "MaxPooling2D",
+    "Maximum",
+    "Minimum",
+    "Multiply",
+    "ReLU",
+    "Rescaling",
+    "Reshape",
+    "Softmax",
+    "Subtract",
+    "TensorOp",
+    "add",
+    "average",
+    "concatenate",
+    "maximum",
+    "minimum",
+    "multiply",
+    "subtract",
+]

@@ -248,12 +248,43 @@ def _keras_order(fn: Callable[..., Any], name: str) -> _m.Metric:
 
 
 def _known() -> list[str]:
-    return sorted(set(_m._REGISTRY) | set(losses._FUNCTIONS))
+    return sorted(set(_m._REGISTRY) | set(losses._FUNCTIONS) | set(_BY_NAME))
 
 
-def resolve(metrics: Any) -> list[str | _m.Metric]:
-    """The metric list ``tinygrad_edu.train.fit`` takes for Keras's ``metrics=``: fresh
-    objects for names that need wrapping, metric objects as given."""
+_BY_NAME = {"precision": "Precision", "recall": "Recall", "auc": "AUC"}
+
+
+def resolve(metrics: Any, weighted_metrics: Any = None) -> list[str | _m.Metric]:
+    """The metric list ``tinygrad_edu.train.fit`` takes for Keras's ``metrics=`` and
+    ``weighted_metrics=``: fresh objects for names that need wrapping, metric objects as
+    given; a weighted metric whose name an unweighted one already has is reported as
+    ``weighted_<name>``, as in Keras."""
+    out = _resolve(metrics)
+    taken = set(names(out))
+    for spec in _as_list(weighted_metrics):
+        name = _spec_name(spec)
+        weighted = Weighted(spec, f"weighted_{name}" if name in taken else name)
+        taken.add(weighted.name)
+        out.append(weighted)
+    return out
+
+
+def _as_list(metrics: Any) -> list[Any]:
+    if metrics is None:
+        return []
+    if isinstance(metrics, dict):
+        raise TypeError("metrics as a dict (one list per output) are for multi-output "
+                        "models; pass a list")
+    return list(metrics) if isinstance(metrics, list | tuple) else [metrics]
+
+
+def _spec_name(spec: Any) -> str:
+    if isinstance(spec, str):
+        return spec
+    return getattr(spec, "name", None) or getattr(spec, "__name__", "metric")
+
+
+def _resolve(metrics: Any) -> list[str | _m.Metric]:
     if metrics is None:
         return []
     if isinstance(metrics, dict):
@@ -269,7 +300,9 @@ def resolve(metrics: Any) -> list[str | _m.Metric]:
             out.append(m)
         elif isinstance(m, str):
             key = m.lower().replace(" ", "_")
-            if key in _m._REGISTRY:
+            if key in _BY_NAME:
+                out.append(_Reported(globals()[_BY_NAME[key]](name=m)))
+            elif key in _m._REGISTRY:
                 out.append(m)
             elif key in losses._FUNCTIONS:
                 out.append(_keras_order(losses._FUNCTIONS[key], m))
@@ -287,14 +320,52 @@ def resolve(metrics: Any) -> list[str | _m.Metric]:
     return out
 
 
+class _KerasAPI:
+    """A compiled metric with Keras's metric API, for ``model.metrics`` (a ``train_step``
+    of your own updates them): ``update_state(y_true, y_pred, sample_weight=None)``,
+    ``result()``, ``reset_state()``, ``name``."""
+
+    def __init__(self, metric: _m.Metric) -> None:
+        self.metric = metric
+
+    @property
+    def name(self) -> str:
+        return self.metric.name
+
+    def update_state(self, y_true: Any, y_pred: Any, sample_weight: Any = None) -> None:
+        if getattr(self.metric, "takes_sample_weight", False):
+            self.metric.update(y_pred, y_true, sample_weight)
+        else:
+            self.metric.update(y_pred, y_true)
+
+    def result(self) -> float:
+        return self.metric.result()
+
+    def reset_state(self) -> None:
+        self.metric.reset()
+
+    def __repr__(self) -> str:
+        return f"<compiled metric {self.name!r}>"
+
+
+def as_keras_metric(resolved: str | _m.Metric) -> Any:
+    """A resolved metric (see :func:`resolve`) with Keras's metric API."""
+    if isinstance(resolved, _Reported):
+        return resolved.metric
+    return _KerasAPI(_m.get(resolved) if isinstance(resolved, str) else resolved)
+
+
 def names(metrics: Sequence[str | _m.Metric]) -> list[str]:
     """The log names of resolved metrics, in order."""
     return [m if isinstance(m, str) else m.name for m in metrics]
 
 
-__all__ = ["BinaryAccuracy", "CategoricalAccuracy", "MeanAbsoluteError", "MeanSquaredError",
-           "Metric", "R2Score", "RootMeanSquaredError", "SparseCategoricalAccuracy", "Variable",
-           "names", "resolve"]
+from ._weighted_metrics import AUC, Mean, Precision, Recall, Weighted  # noqa: E402
+
+__all__ = ["AUC", "BinaryAccuracy", "CategoricalAccuracy", "Mean", "MeanAbsoluteError",
+           "MeanSquaredError", "Metric", "Precision", "R2Score", "Recall",
+           "RootMeanSquaredError", "SparseCategoricalAccuracy", "Variable", "Weighted", "names",
+           "resolve"]
 
 
 def __getattr__(name: str) -> Any:

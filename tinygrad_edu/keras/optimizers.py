@@ -72,8 +72,13 @@ class _Bound(optim.Optimizer):
         return self.rule._schedule
 
     def _update_group(self, group: dict[str, Any]) -> None:
+        self.update_pairs(group, [(p, p.grad.data) for p in group["params"]
+                                  if p.grad is not None])
+
+    def update_pairs(self, group: dict[str, Any], pairs: list[tuple[Tensor, np.ndarray]]
+                     ) -> None:
+        """One update of the weights in ``pairs`` with their gradients (numpy arrays)."""
         rule = self.rule
-        pairs = [(p, p.grad.data) for p in group["params"] if p.grad is not None]
         if not pairs:
             return
         grads = rule._clip([g for _, g in pairs])
@@ -172,6 +177,39 @@ class Optimizer:
     @property
     def built(self) -> bool:
         return self._bound is not None
+
+    def apply(self, grads: Iterable[Any], trainable_variables: Iterable[Tensor] | None = None
+              ) -> None:
+        """Keras 3's ``optimizer.apply(grads, variables)``: one update of ``variables``
+        with ``grads`` (Tensors or arrays, e.g. ``[v.value.grad for v in weights]`` after
+        ``loss.backward()`` in a ``train_step`` of your own). A ``None`` gradient leaves
+        its variable as it is. The optimizer binds to the variables on first use (within
+        ``fit``: to the model's weights)."""
+        grads = list(grads)
+        if trainable_variables is None:
+            if self._bound is None:
+                raise ValueError("optimizer.apply(grads): pass the variables too, the first "
+                                 "time: optimizer.apply(grads, model.trainable_weights)")
+            variables = list(self._bound.param_groups[0]["params"])
+        else:
+            variables = list(trainable_variables)
+        if len(grads) != len(variables):
+            raise ValueError(f"optimizer.apply: {len(grads)} gradients for {len(variables)} "
+                             "variables; give one gradient per variable")
+        bound = self._bound if self._bound is not None else self.build(variables)
+        known = {id(p) for p in bound.param_groups[0]["params"]}
+        strangers = [getattr(v, "path", tuple(v.shape)) for v in variables if id(v) not in known]
+        if strangers:
+            raise ValueError(f"optimizer.apply: the variables {strangers} are not among the "
+                             "weights this optimizer updates (another model's?)")
+        pairs = [(v, np.asarray(g.data if isinstance(g, Tensor) else g))
+                 for g, v in zip(grads, variables) if g is not None]
+        bound.update_pairs(bound.param_groups[0], pairs)
+
+    def apply_gradients(self, grads_and_vars: Iterable[tuple[Any, Tensor]]) -> None:
+        """Keras's ``apply_gradients(zip(grads, variables))``."""
+        pairs = list(grads_and_vars)
+        self.apply([g for g, _ in pairs], [v for _, v in pairs])
 
     @property
     def learning_rate(self) -> float:

@@ -79,21 +79,39 @@ def _compile_config(model: Any) -> dict[str, Any] | None:
     loss = losses.serialize(model.loss) if model.loss is not None else None
     if model.loss is not None and loss is None:
         problems.append("the loss is a Python function or object")
-    metric_specs = []
-    for m in model._metric_specs:
-        if isinstance(m, str):
-            metric_specs.append(m)
-        elif type(m) in _SAVABLE_METRICS.values():
-            metric_specs.append({"class_name": type(m).__name__})
-        else:
-            problems.append(f"the metric {getattr(m, 'name', m)!r} is a Python function or "
-                            "object")
+    if model._output_names() is not None:
+        problems.append("the model has several outputs (their losses and metrics are not "
+                        "saved)")
+    metric_specs = _metric_configs(model._metric_specs, problems)
+    weighted_specs = _metric_configs(model._weighted_specs, problems)
     if problems:
         warnings.warn(f"model {model.name!r} is saved without its compile() settings: "
                       f"{'; '.join(problems)}. load_model() returns it uncompiled; call "
                       "compile() again after loading.", UserWarning, stacklevel=4)
         return None
-    return {"optimizer": opt, "loss": loss, "metrics": metric_specs}
+    config = {"optimizer": opt, "loss": loss, "metrics": metric_specs}
+    if weighted_specs:
+        config["weighted_metrics"] = weighted_specs
+    if model._loss_weights is not None:
+        config["loss_weights"] = model._loss_weights
+    return config
+
+
+def _metric_configs(specs: Any, problems: list[str]) -> list[Any]:
+    """``compile``'s metric list as JSON (names, or the built-in classes by name); what
+    cannot be saved is added to ``problems``."""
+    out: list[Any] = []
+    if specs is None:
+        return out
+    for m in specs if isinstance(specs, list | tuple) else [specs]:
+        if isinstance(m, str):
+            out.append(m)
+        elif type(m) in _SAVABLE_METRICS.values():
+            out.append({"class_name": type(m).__name__})
+        else:
+            problems.append(f"the metric {getattr(m, 'name', m)!r} is a Python function or "
+                            "object")
+    return out
 
 
 _SAVABLE_METRICS = {cls.__name__: cls for cls in (
@@ -284,6 +302,8 @@ def _build_layer(entry: Any, custom_objects: dict[str, Any], path: str) -> Any:
     name = entry.get("class_name")
     if name == "Sequential":  # a model used as a layer (transfer learning)
         return _build_sequential(entry["config"], custom_objects, path)
+    if name == "Functional":
+        return build_functional(entry["config"], custom_objects, path)
     cls = LAYER_CLASSES.get(name) if isinstance(name, str) else None
     custom = custom_objects.get(name) if isinstance(name, str) else None
     if cls is None and isinstance(custom, type) and issubclass(custom, Layer):
@@ -324,9 +344,11 @@ def _parse_config(path: str, content: Any) -> dict[str, Any]:
     if version > VERSION:
         raise SerializationError(f"{path}: written by a newer tinygrad_edu.keras (config "
                                  f"version {version}); upgrade tinygrad_edu")
-    if config.get("class_name") != "Sequential" or not isinstance(config.get("config"), dict):
+    if config.get("class_name") not in ("Sequential", "Functional") \
+            or not isinstance(config.get("config"), dict):
         raise SerializationError(f"{path}: unsupported model class "
-                                 f"{config.get('class_name')!r} (only Sequential is saved)")
+                                 f"{config.get('class_name')!r} (Sequential and functional "
+                                 "models are saved)")
     return config
 
 
@@ -347,6 +369,51 @@ def _build_sequential(body: Any, custom_objects: dict[str, Any], path: str) -> A
     return model
 
 
+def build_functional(body: Any, custom_objects: dict[str, Any], path: str) -> Any:
+    """A functional model from its config (see ``Functional.get_config``): its layers, then
+    their calls replayed on ``keras.Input`` tensors."""
+    from .functional import flatten, from_ref_config, input_tensor
+    from .layers import InputLayer
+    from .models import Functional
+
+    if not isinstance(body, dict) or not isinstance(body.get("layers"), list) \
+            or not isinstance(body.get("nodes"), list):
+        raise SerializationError(f"{path}: the functional model config has no layer or call "
+                                 "list")
+    layers: dict[str, Any] = {}
+    tensors: dict[tuple, Any] = {}
+    for entry in body["layers"]:
+        layer = _build_layer(entry, custom_objects, path)
+        key = entry.get("name", layer.name)
+        layers[key] = layer
+        if isinstance(layer, InputLayer):
+            tensors[(key, 0, 0)] = input_tensor(layer)
+
+    def tensor_of(ref: Any) -> Any:
+        try:
+            return tensors[tuple(ref)]
+        except (KeyError, TypeError):
+            raise SerializationError(f"{path}: a layer call reads {ref!r}, which no earlier "
+                                     "call made; the config is corrupt") from None
+
+    calls: dict[str, int] = {}
+    for node in body["nodes"]:
+        key = node.get("layer") if isinstance(node, dict) else None
+        if key not in layers:
+            raise SerializationError(f"{path}: a call of the unknown layer {key!r}")
+        out = layers[key](from_ref_config(node.get("args"), tensor_of),
+                          **(node.get("kwargs") or {}))
+        index = calls.get(key, 0)
+        calls[key] = index + 1
+        for i, kt in enumerate(flatten(out)):
+            tensors[(key, index, i)] = kt
+    model = Functional(from_ref_config(body.get("inputs"), tensor_of),
+                       from_ref_config(body.get("outputs"), tensor_of), name=body.get("name"))
+    if body.get("trainable", True) is False:
+        model.trainable = False
+    return model
+
+
 def load_model(filepath: str | os.PathLike, custom_objects: dict[str, Any] | None = None,
                compile: bool = True) -> Any:
     """Rebuild a model saved by ``model.save``: same layers, names and weights, compiled
@@ -356,8 +423,12 @@ def load_model(filepath: str | os.PathLike, custom_objects: dict[str, Any] | Non
     custom_objects = dict(custom_objects or {})
     body = config["config"]
     try:
-        model = _build_sequential(body, custom_objects, path)
-    except (TypeError, ValueError, MemoryError) as e:
+        if config["class_name"] == "Functional":
+            with weights_from_file():  # overwritten below: draw nothing
+                model = build_functional(body, custom_objects, path)
+        else:
+            model = _build_sequential(body, custom_objects, path)
+    except (TypeError, ValueError, MemoryError, KeyError) as e:
         if isinstance(e, SerializationError):
             raise
         raise SerializationError(f"{path}: cannot rebuild the model from its config: "
@@ -387,9 +458,13 @@ def _compile_from(model: Any, cc: Any, path: str) -> None:
         loss = cc.get("loss")
         if isinstance(loss, dict):
             loss = losses.get(loss)
-        metric_specs = [m if isinstance(m, str) else _SAVABLE_METRICS[m["class_name"]]()
-                        for m in cc.get("metrics") or []]
-        model.compile(optimizer=optimizer, loss=loss, metrics=metric_specs)
+        def metric_list(key: str) -> list[Any]:
+            return [m if isinstance(m, str) else _SAVABLE_METRICS[m["class_name"]]()
+                    for m in cc.get(key) or []]
+
+        model.compile(optimizer=optimizer, loss=loss, metrics=metric_list("metrics"),
+                      weighted_metrics=metric_list("weighted_metrics") or None,
+                      loss_weights=cc.get("loss_weights"))
     except (KeyError, TypeError, ValueError, AttributeError) as e:
         raise SerializationError(f"{path}: cannot restore the compile() settings: "
                                  f"{type(e).__name__}: {e}") from None

@@ -10,6 +10,7 @@ True
 
 from __future__ import annotations
 
+import itertools
 import random
 from typing import Any
 
@@ -18,7 +19,7 @@ import numpy as np
 from ..random import manual_seed
 from .backend import clear_session
 
-__all__ = ["PyDataset", "clear_session", "set_random_seed", "to_categorical"]
+__all__ = ["PyDataset", "clear_session", "plot_model", "set_random_seed", "to_categorical"]
 
 
 class PyDataset:
@@ -91,3 +92,46 @@ def to_categorical(x: Any, num_classes: int | None = None) -> np.ndarray:
         raise ValueError(f"to_categorical: labels must be in [0, {n}), got {labels.min()} .. "
                          f"{labels.max()}")
     return np.eye(n, dtype=np.float32)[labels]
+
+
+def _layer_edges(model: Any) -> list[tuple[Any, Any]]:
+    """``(from layer, to layer)`` pairs of a model's layer graph (a Sequential: a chain)."""
+    nodes = getattr(model, "_nodes", None)
+    if nodes is not None:
+        return [(t.node.layer, node.layer) for node in nodes for t in node.inbound]
+    chain = list(getattr(model, "_stack", model.layers))
+    return list(itertools.pairwise(chain))
+
+
+def plot_model(model: Any, to_file: str | None = "model.png", show_shapes: bool = False,
+               show_dtype: bool = False, show_layer_names: bool = True,
+               rankdir: str = "TB", **kwargs: Any) -> Any:
+    """Keras's ``plot_model``: the model's layers as boxes (name and class, with
+    ``show_shapes`` the output shape, with ``show_dtype`` the dtype) and arrows for the
+    data flowing between them, drawn with graphviz; saved to ``to_file`` (the format from
+    its extension; rendering needs graphviz's ``dot`` program, ``.dot`` does not) and
+    returned as a ``tinygrad_edu.viz.GraphDrawing``. Keras's other options (``expand_nested``,
+    ``dpi``, ...) are accepted and ignored."""
+    import graphviz
+
+    from ..viz.render import GraphDrawing
+
+    if not getattr(model, "built", False):
+        raise ValueError("plot_model: the model is not built yet; call it on data or give it "
+                         "an input shape first")
+    graph = graphviz.Digraph(name=model.name, graph_attr={"rankdir": rankdir},
+                             node_attr={"shape": "record"})
+    for layer in getattr(model, "_stack", None) or model.layers:
+        label = (f"{layer.name} ({type(layer).__name__})" if show_layer_names
+                 else type(layer).__name__)
+        if show_shapes:
+            label += f" | output: {model._layer_shape(layer)}"
+        if show_dtype:
+            label += f" | {layer.dtype}"
+        graph.node(str(id(layer)), label)
+    for source, target in _layer_edges(model):
+        graph.edge(str(id(source)), str(id(target)))
+    drawing = GraphDrawing(graph)
+    if to_file:
+        drawing.save(to_file)
+    return drawing

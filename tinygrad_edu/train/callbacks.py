@@ -77,7 +77,8 @@ def _overrides(cb: Callback, name: str) -> bool:
 
 
 class CallbackList:
-    """Calls a list of callbacks in order; batch hooks only on callbacks that define them."""
+    """Calls a list of callbacks in order; batch hooks only on callbacks that define them.
+    ``logs`` is always a dict (``{}`` where there is nothing to log yet), as in Keras."""
 
     def __init__(self, callbacks: Iterable[Callback], trainer: Any = None) -> None:
         self.callbacks = list(callbacks)
@@ -98,27 +99,50 @@ class CallbackList:
 
     def on_train_begin(self, logs: dict | None = None) -> None:
         for cb in self.callbacks:
-            cb.on_train_begin(logs)
+            cb.on_train_begin({} if logs is None else logs)
 
     def on_train_end(self, logs: dict | None = None) -> None:
         for cb in self.callbacks:
-            cb.on_train_end(logs)
+            cb.on_train_end({} if logs is None else logs)
 
     def on_epoch_begin(self, epoch: int, logs: dict | None = None) -> None:
         for cb in self.callbacks:
-            cb.on_epoch_begin(epoch, logs)
+            cb.on_epoch_begin(epoch, {} if logs is None else logs)
 
     def on_epoch_end(self, epoch: int, logs: dict | None = None) -> None:
         for cb in self.callbacks:
-            cb.on_epoch_end(epoch, logs)
+            cb.on_epoch_end(epoch, {} if logs is None else logs)
 
     def on_batch_begin(self, batch: int, logs: dict | None = None) -> None:
         for cb in self._batch_begin:
-            cb.on_batch_begin(batch, logs)
+            cb.on_batch_begin(batch, {} if logs is None else logs)
 
     def on_batch_end(self, batch: int, logs: dict | None = None) -> None:
         for cb in self._batch_end:
-            cb.on_batch_end(batch, logs)
+            cb.on_batch_end(batch, {} if logs is None else logs)
+
+    def wants(self, *hooks: str) -> bool:
+        """Whether a callback defines one of ``hooks`` (Keras's ``on_test_*`` /
+        ``on_predict_*``, which only Keras-style callbacks have) with a body of its own."""
+        return any(_defines(cb, hook) for cb in self.callbacks for hook in hooks)
+
+    def call(self, hook: str, *args: Any) -> None:
+        """Call ``hook(*args)`` on every callback that defines it."""
+        for cb in self.callbacks:
+            if _defines(cb, hook):
+                getattr(cb, hook)(*args)
+
+
+def _defines(cb: Callback, hook: str) -> bool:
+    """``cb.hook`` exists and is not a base class's empty default (marked ``noop``)."""
+    method = getattr(cb, hook, None)
+    return method is not None and not getattr(method, "noop", False)
+
+
+def noop(fn: Callable) -> Callable:
+    """Mark a base class's empty hook, so :class:`CallbackList` skips it."""
+    fn.noop = True  # type: ignore[attr-defined]
+    return fn
 
 
 def _resolve_mode(mode: str, monitor: str, who: str) -> str:

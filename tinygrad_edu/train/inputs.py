@@ -18,6 +18,7 @@
 from __future__ import annotations
 
 import math
+import warnings
 from typing import Any
 
 import numpy as np
@@ -122,6 +123,41 @@ def as_loader(data: Any, batch_size: int | None, shuffle: bool, generator: Gener
     arrays = arrays_of(data, dtype, who)
     ds = SampleWeighted(*arrays) if len(arrays) == 3 else TensorDataset(*arrays)
     return DataLoader(ds, batch_size=bs, shuffle=shuffle, generator=generator), arrays[:2]
+
+
+class StepsPerEpoch:
+    """Keras's ``steps_per_epoch``: each epoch takes the next ``steps`` batches of the
+    loader, continuing where the last epoch stopped; when a pass over the data ends, the
+    epoch ends there (with Keras's "ran out of data" warning if that cuts it short) and the
+    next epoch starts a new pass (reshuffled)."""
+
+    def __init__(self, loader: Any, steps: int) -> None:
+        if isinstance(steps, bool) or not isinstance(steps, int | np.integer) or steps <= 0:
+            raise ValueError(f"fit: steps_per_epoch must be a positive int, got {steps!r}")
+        self.loader = loader
+        self.steps = int(steps)
+        self.dataset = getattr(loader, "dataset", None)
+        self.batch_size = getattr(loader, "batch_size", None)
+        self._batches: Any = None
+        self._seen = 0
+
+    def __len__(self) -> int:
+        return self.steps
+
+    def __iter__(self) -> Any:
+        total = len(self.loader)
+        if self._batches is None:
+            self._batches, self._seen = iter(self.loader), 0
+        for _ in range(self.steps):
+            if self._seen >= total:
+                warnings.warn("Your input ran out of data; interrupting training. Make sure "
+                              "that your dataset or generator can generate at least "
+                              "`steps_per_epoch * epochs` batches.", UserWarning, stacklevel=2)
+                break
+            self._seen += 1
+            yield next(self._batches)
+        if self._seen >= total:
+            self._batches = None
 
 
 def split_validation(data: Any, fraction: float, shuffle_before_split: bool,

@@ -20,7 +20,7 @@ from __future__ import annotations
 import contextlib
 import inspect
 import sys
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from typing import Any
 
 import numpy as np
@@ -110,31 +110,103 @@ def _metrics(metrics: Sequence[Any] | None, warn: bool) -> list[Metric]:
     return out
 
 
+def _update_metrics(metrics: list[Metric], pred: Tensor, y: Tensor, weight: Any) -> None:
+    """Add a batch to each metric; one that says ``takes_sample_weight`` (Keras's
+    ``weighted_metrics``) also gets the batch's sample weights."""
+    for m in metrics:
+        if getattr(m, "takes_sample_weight", False):
+            m.update(pred, y, weight)
+        else:
+            m.update(pred, y)
+
+
+_TEST_HOOKS = ("on_test_begin", "on_test_end", "on_test_batch_begin", "on_test_batch_end")
+_PREDICT_HOOKS = ("on_predict_begin", "on_predict_end", "on_predict_batch_begin",
+                  "on_predict_batch_end")
+
+
+def _step_data(x: Tensor, y: Any, w: Any) -> tuple:
+    """A batch as Keras's ``train_step`` / ``test_step`` receive it."""
+    return (x, y) if w is None else (x, y, w)
+
+
+def step_logs(logs: Any, who: str) -> dict[str, float]:
+    """The logs a ``train_step`` / ``test_step`` returned, as numbers (Tensors and arrays of
+    one value become floats; a nested dict, such as Keras's ``compile_metrics``, is
+    flattened)."""
+    if not isinstance(logs, dict):
+        raise TypeError(f"{who} must return a dict of logs such as {{'loss': ...}}, got "
+                        f"{type(logs).__name__}")
+    out: dict[str, float] = {}
+    for key, value in logs.items():
+        if isinstance(value, dict):
+            out.update(step_logs(value, who))
+            continue
+        arr = np.asarray(value.data if isinstance(value, Tensor) else value)
+        if arr.size != 1:
+            raise ValueError(f"{who}: the log {key!r} must be one number, got shape "
+                             f"{arr.shape}")
+        out[key] = float(arr.reshape(()))
+    return out
+
+
 def _run_eval(model: Any, loss_fn: Any, loader: Any, metrics: list[Metric],
-              dtype: np.dtype) -> dict[str, float]:
+              dtype: np.dtype, hooks: CallbackList | None = None,
+              test_step: Callable | None = None) -> dict[str, float]:
+    """The loss and metrics over ``loader``; with ``hooks``, Keras's ``on_test_begin``,
+    ``on_test_batch_begin`` / ``_end`` (the running logs) and ``on_test_end``. With a
+    ``test_step``, its logs of the last batch."""
     total, count = 0.0, 0
     for m in metrics:
         m.reset()
     weighted = inputs.yields_sample_weights(loader)
+    if hooks is not None:
+        hooks.call("on_test_begin", {})
     with no_grad():
-        for batch in loader:
+        for step, batch in enumerate(loader):
+            if hooks is not None:
+                hooks.call("on_test_batch_begin", step, {})
             x, y, w = inputs.unpack(batch, weighted)
+            if test_step is not None:
+                logs = step_logs(test_step(_step_data(inputs.cast_input(x, dtype), y, w)),
+                                 "test_step")
+                count += 1
+                if hooks is not None:
+                    hooks.call("on_test_batch_end", step, dict(logs))
+                continue
             pred = model(inputs.cast_input(x, dtype))
             y = inputs.align_target(pred, y)
             n = len(y) if y.ndim else 1
             total += _loss_value(_batch_loss(loss_fn, pred, y, w)) * n
             count += n
-            for m in metrics:
-                m.update(pred, y)
+            _update_metrics(metrics, pred, y, w)
+            if hooks is not None:
+                hooks.call("on_test_batch_end", step,
+                           {"loss": total / count, **{m.name: m.result() for m in metrics}})
     if count == 0:
         raise ValueError("evaluation data is empty")
-    return {"loss": total / count, **{m.name: m.result() for m in metrics}}
+    if test_step is None:
+        logs = {"loss": total / count, **{m.name: m.result() for m in metrics}}
+    if hooks is not None:
+        hooks.call("on_test_end", dict(logs))
+    return logs
+
+
+def _hooks(callbacks: Iterable[Callback], model: Any, names: tuple[str, ...],
+           params: dict) -> CallbackList | None:
+    """The callbacks of an ``evaluate`` / ``predict`` run (``None`` when none defines one of
+    ``names``), each told the model."""
+    cbs = CallbackList(list(callbacks), Trainer(model, None, params))
+    return cbs if cbs.wants(*names) else None
 
 
 def evaluate(model: Any, loss_fn: Any, data: Any, batch_size: int | None = None,
-             metrics: Sequence[Any] = (), verbose: int = 0) -> dict[str, float]:
+             metrics: Sequence[Any] = (), verbose: int = 0,
+             callbacks: Iterable[Callback] = (),
+             test_step: Callable | None = None) -> dict[str, float]:
     """The loss and metrics of ``model`` on ``data`` ((x, y), a Dataset or a DataLoader),
-    averaged over all samples, in eval mode and without recording gradients.
+    averaged over all samples, in eval mode and without recording gradients. Callbacks get
+    Keras's ``on_test_*`` hooks (batch logs: the running loss and metrics).
 
     >>> import numpy as np
     >>> from tinygrad_edu import nn
@@ -150,7 +222,9 @@ def evaluate(model: Any, loss_fn: Any, data: Any, batch_size: int | None = None,
     was_training = getattr(model, "training", None)
     _set_mode(model, False)
     try:
-        logs = _run_eval(model, loss_fn, loader, _metrics(metrics, warn=True), dtype)
+        hooks = _hooks(callbacks, model, _TEST_HOOKS, {"steps": len(loader), "verbose": verbose})
+        logs = _run_eval(model, loss_fn, loader, _metrics(metrics, warn=True), dtype, hooks,
+                         test_step)
     finally:
         if was_training is not None:
             _set_mode(model, was_training)
@@ -161,9 +235,11 @@ def evaluate(model: Any, loss_fn: Any, data: Any, batch_size: int | None = None,
     return logs
 
 
-def predict(model: Any, x: Any, batch_size: int | None = None) -> Tensor:
+def predict(model: Any, x: Any, batch_size: int | None = None,
+            callbacks: Iterable[Callback] = ()) -> Tensor:
     """The model's outputs for inputs ``x`` (array, tensor, or a Dataset/DataLoader of
-    ``(x, y)`` or of inputs), in eval mode, without gradients, batch by batch.
+    ``(x, y)`` or of inputs), in eval mode, without gradients, batch by batch. Callbacks get
+    Keras's ``on_predict_*`` hooks (batch logs: ``{'outputs': the batch's outputs}``).
 
     After ``fit`` the model carries its training inputs' distribution
     (``model.training_distribution``); an array ``x`` that lies outside it or in its sparse
@@ -186,15 +262,25 @@ def predict(model: Any, x: Any, batch_size: int | None = None) -> Tensor:
     bs = 32 if batch_size is None else batch_size
     was_training = getattr(model, "training", None)
     _set_mode(model, False)
-    outs = []
+    outs: list[np.ndarray] = []
+    hooks = _hooks(callbacks, model, _PREDICT_HOOKS, {"verbose": 0})
+
+    def run(xb: Any) -> None:
+        if hooks is not None:
+            hooks.call("on_predict_batch_begin", len(outs), {})
+        outs.append(model(inputs.cast_input(xb, dtype)).data)
+        if hooks is not None:
+            hooks.call("on_predict_batch_end", len(outs) - 1, {"outputs": outs[-1]})
+
     try:
+        if hooks is not None:
+            hooks.call("on_predict_begin", {})
         with no_grad():
             is_dataset = hasattr(x, "__getitem__") and hasattr(x, "__len__") and not isinstance(
                 x, np.ndarray | Tensor | list | tuple)
             if isinstance(x, DataLoader) or is_dataset:
                 for batch in x if isinstance(x, DataLoader) else DataLoader(x, bs):
-                    xb = batch[0] if isinstance(batch, tuple | list) else batch
-                    outs.append(model(inputs.cast_input(xb, dtype)).data)
+                    run(batch[0] if isinstance(batch, tuple | list) else batch)
             else:
                 arr = inputs.to_array(x, "predict: x")
                 if arr.ndim == 1:
@@ -203,7 +289,9 @@ def predict(model: Any, x: Any, batch_size: int | None = None) -> Tensor:
                 if isinstance(seen, InputDistribution):
                     seen.warn(arr)
                 for start in range(0, len(arr), bs):
-                    outs.append(model(inputs.cast_input(arr[start:start + bs], dtype)).data)
+                    run(arr[start:start + bs])
+        if hooks is not None:
+            hooks.call("on_predict_end", {})
     finally:
         if was_training is not None:
             _set_mode(model, was_training)
@@ -218,7 +306,9 @@ def fit(model: Any, loss_fn: Any, optimizer: Any, data: Any, epochs: int = 1,
         metrics: Sequence[Any] = (), callbacks: Iterable[Callback] = (), verbose: Any = 1,
         generator: Generator | None = None, diagnostics: bool | Diagnostics = True,
         initial_epoch: int = 0, shuffle_before_split: bool = False,
-        validation_batch_size: int | None = None) -> History:
+        validation_batch_size: int | None = None,
+        steps_per_epoch: int | None = None, train_step: Callable | None = None,
+        test_step: Callable | None = None) -> History:
     """Train ``model`` to minimise ``loss_fn(model(x), y)`` with ``optimizer``; return a
     ``History`` (``history.history['loss']``, ``['val_loss']``, ``['mae']``...).
 
@@ -254,6 +344,14 @@ def fit(model: Any, loss_fn: Any, optimizer: Any, data: Any, epochs: int = 1,
       kept as ``model.training_distribution`` for :func:`predict` to warn about queries
       outside it. ``False`` turns all this off; a ``Diagnostics`` object tunes it.
     - ``initial_epoch``: the epoch to start counting from (to resume training).
+    - ``train_step`` / ``test_step``: ``fn(data) -> logs`` run on each training /
+      validation batch instead of the built-in step (Keras's overridable
+      ``Model.train_step``): ``data`` is ``(x, y)`` or ``(x, y, sample_weight)``, the
+      function makes the update itself, and its logs (numbers, or Tensors of one value) are
+      the batch's and, from the last batch, the epoch's. ``loss_fn`` is then unused and
+      the diagnostics are off.
+    - ``steps_per_epoch``: batches per epoch; the batches continue across epochs, a new
+      pass over the data starting when one ends (see :class:`~.inputs.StepsPerEpoch`).
 
     Ctrl-C (``KeyboardInterrupt``) never cuts an optimizer step in half: a step under way
     is finished, then ``fit`` raises :class:`~tinygrad_edu.train.TrainingInterrupted` (a
@@ -268,7 +366,7 @@ def fit(model: Any, loss_fn: Any, optimizer: Any, data: Any, epochs: int = 1,
     if isinstance(epochs, bool) or not isinstance(epochs, int | np.integer) or epochs < 0:
         raise ValueError(f"epochs must be a non-negative int, got {epochs!r}")
     diag = (diagnostics if isinstance(diagnostics, Diagnostics)
-            else Diagnostics() if diagnostics else None)
+            else Diagnostics() if diagnostics and train_step is None else None)
     dtype = _model_dtype(model)
     if validation_split and validation_data is None:
         data, validation_data = inputs.split_validation(
@@ -276,6 +374,8 @@ def fit(model: Any, loss_fn: Any, optimizer: Any, data: Any, epochs: int = 1,
     elif validation_split and validation_data is not None:
         raise ValueError("pass validation_data or validation_split, not both")
     loader, arrays = inputs.as_loader(data, batch_size, shuffle, generator, dtype, "fit")
+    if steps_per_epoch is not None:
+        loader = inputs.StepsPerEpoch(loader, steps_per_epoch)
     val_loader = None
     if validation_data is not None:
         val_bs = validation_batch_size or batch_size
@@ -294,6 +394,7 @@ def fit(model: Any, loss_fn: Any, optimizer: Any, data: Any, epochs: int = 1,
     history = History()
     printer = progress_logger(verbose, epochs, steps)
     cbs = CallbackList([*callbacks, history, *([printer] if printer else [])], trainer)
+    test_hooks = cbs.wants(*_TEST_HOOKS)  # Keras calls them around each validation too
     if getattr(model, "stop_training", False) is True:  # Keras's flag, left from a last run
         model.stop_training = False
     _remember_inputs(model, arrays if diag is not None else None)
@@ -323,6 +424,13 @@ def fit(model: Any, loss_fn: Any, optimizer: Any, data: Any, epochs: int = 1,
                         cbs.on_batch_begin(step)
                     xb, yb, wb = inputs.unpack(batch, weighted)
                     xb = inputs.cast_input(xb, dtype)
+                    if train_step is not None:  # the model's own step makes the update
+                        with uninterrupted():
+                            logs = step_logs(train_step(_step_data(xb, yb, wb)), "train_step")
+                            steps_done, stepped = steps_done + 1, True
+                        if batch_logs:
+                            cbs.on_batch_end(step, dict(logs))
+                        continue
                     if diag is not None:
                         diag.begin_batch(epoch, step)
                     pred = model(xb)
@@ -344,19 +452,22 @@ def fit(model: Any, loss_fn: Any, optimizer: Any, data: Any, epochs: int = 1,
                     n = len(yb) if yb.ndim else 1
                     total += value * n
                     count += n
-                    for m in train_metrics:
-                        m.update(pred, yb)
+                    _update_metrics(train_metrics, pred, yb, wb)
                     if batch_logs:
                         cbs.on_batch_end(step, {"loss": total / count,
                                                 **{m.name: m.result() for m in train_metrics},
                                                 "batch_loss": value, "size": n})
-                logs = {"loss": total / max(count, 1),
-                        **{m.name: m.result() for m in train_metrics}}
+                if train_step is None:
+                    logs = {"loss": total / max(count, 1),
+                            **{m.name: m.result() for m in train_metrics}}
+                else:
+                    logs = dict(logs)
                 if val_loader is not None:
                     if diag is not None:
                         diag.record(False)
                     _set_mode(model, False)
-                    val = _run_eval(model, loss_fn, val_loader, val_metrics, dtype)
+                    val = _run_eval(model, loss_fn, val_loader, val_metrics, dtype,
+                                    cbs if test_hooks else None, test_step)
                     _set_mode(model, True)
                     logs.update({"val_" + k: v for k, v in val.items()})
                 if diag is not None:
