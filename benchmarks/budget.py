@@ -43,7 +43,7 @@ import numpy as np
 
 from benchmarks import impl_numpy, impl_tinygrad
 from benchmarks.harness import Phases, Runner
-from benchmarks.run import one_thread_env, single_threaded
+from benchmarks.run import one_thread_env, single_threaded, steady_allocator
 from benchmarks.workloads import WORKLOADS
 
 perf_counter = time.perf_counter
@@ -304,6 +304,7 @@ def format_budget(workload_id: str, sm: Samples, label: str = "", stat: str = "m
 @contextlib.contextmanager
 def _limits() -> Iterator[None]:
     stack, notes = single_threaded()
+    notes.append(steady_allocator())
     for note in notes:
         print(f"note: {note}", file=sys.stderr)
     with stack:

@@ -22,7 +22,7 @@ import timeit
 import numpy as np
 
 from benchmarks.harness import Runner
-from benchmarks.run import single_threaded
+from benchmarks.run import single_threaded, steady_allocator
 from benchmarks.workloads import WORKLOADS
 from tinygrad_edu.nn._functions import MSELoss
 from tinygrad_edu.ops.elementwise import Div, Sigmoid
@@ -155,6 +155,7 @@ def main(rounds: int = 4) -> None:
     steps = {"numpy": w.impls["numpy"](s).step, "rules only": rules_only(s).step,
              "bare engine": bare_engine(s).step, "eager": w.impls["tinygrad_edu"](s).step}
     stack, _ = single_threaded()
+    steady_allocator()
     with stack:
         for _ in range(rounds):
             us = {k: min(timeit.repeat(f, number=1000, repeat=7)) / 1000 * 1e6

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import argparse
 import contextlib
+import ctypes
 import datetime
 import os
 import platform
@@ -38,6 +39,34 @@ def one_thread_env() -> None:
 
 
 DEFAULT_JSON = Path(__file__).resolve().parent / "results" / "latest.json"
+
+
+# glibc's mallopt parameters, and the values that hold its allocator in its steady state
+M_TRIM_THRESHOLD, M_MMAP_THRESHOLD = -1, -3
+STEADY_MMAP_THRESHOLD = 32 * 1024 * 1024  # glibc's maximum
+STEADY_TRIM_THRESHOLD = 1 << 30
+
+
+def steady_allocator() -> str:
+    """Fix glibc's malloc in the state a long training run settles into: blocks below 32 MiB
+    come from the heap, never from a fresh mmap, and freed memory is not trimmed back.
+
+    By default glibc serves blocks over 128 KiB with mmap until it frees one, then raises
+    that threshold, and trims the heap as it shrinks: whether a workload with temporaries
+    of 0.2-1 MB (W4) page-faults on every one of them depends on the process's history, and
+    its ratio to numpy moved between 0.9 and 1.7 with it (benchmarks/README.md, "Convolution
+    round"). Fixed, every implementation in the process runs under the same allocator.
+    Returns a note on what was done.
+    """
+    try:
+        libc = ctypes.CDLL("libc.so.6")
+        ok = (libc.mallopt(M_MMAP_THRESHOLD, STEADY_MMAP_THRESHOLD) == 1
+              and libc.mallopt(M_TRIM_THRESHOLD, STEADY_TRIM_THRESHOLD) == 1)
+    except (OSError, AttributeError):
+        return "allocator: not glibc, left as it is"
+    if not ok:
+        return "allocator: glibc refused mallopt, left as it is"
+    return "allocator: glibc fixed in its steady state (no mmap under 32 MiB, no trimming)"
 
 
 def single_threaded() -> tuple[contextlib.ExitStack, list[str]]:
@@ -151,6 +180,7 @@ def main(argv: list[str] | None = None) -> int:
         parser.error(str(e))
 
     limits, notes = single_threaded()
+    notes.append(steady_allocator())
     results = []
     start = time.perf_counter()
     with limits:

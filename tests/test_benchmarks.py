@@ -87,3 +87,31 @@ def test_the_floor_steps_are_the_eager_step_without_the_engine(floor_name: str) 
         assert np.array_equal(a, b)
     assert lower.params()[0].shape == s.params[0].shape
     assert not np.array_equal(lower.params()[0], s.params[0])  # it trained
+
+
+def test_the_steady_allocator_serves_megabyte_temporaries_from_the_heap() -> None:
+    """After ``steady_allocator()`` a 1 MB block is not a fresh mmap (glibc's default for
+    blocks over 128 KiB): checked in a child process, which the setting would otherwise
+    outlive in this one."""
+    import subprocess
+
+    code = """
+import ctypes, numpy as np
+from benchmarks.run import steady_allocator
+class Info(ctypes.Structure):
+    _fields_ = [(n, ctypes.c_size_t) for n in ("arena", "ordblks", "smblks", "hblks", "hblkhd",
+                "usmblks", "fsmblks", "uordblks", "fordblks", "keepcost")]
+libc = ctypes.CDLL("libc.so.6")
+libc.mallinfo2.restype = Info
+def mmapped():
+    base = libc.mallinfo2().hblks
+    a = np.ones(1 << 17)  # 1 MiB, alive while counted
+    return libc.mallinfo2().hblks - base
+before = mmapped()
+note = steady_allocator()
+print(before, mmapped(), note)
+"""
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                         cwd=Path(__file__).resolve().parents[1], check=True).stdout.split()
+    assert out[:2] == ["1", "0"]  # mmapped before, from the heap after
+    assert " ".join(out[2:]).startswith("allocator: glibc fixed in its steady state")
