@@ -106,6 +106,11 @@ class RemovableHandle:
         self._hooks.pop(self._key, None)
 
 
+class GradDtypeError(TypeError, RuntimeError):
+    """A tensor of a dtype without gradients was asked to require them. A TypeError here, and
+    a RuntimeError as PyTorch raises, so code written for either catches it."""
+
+
 class Tensor(ShapeMethods, MathMethods):
     """An n-dimensional array with reverse-mode automatic differentiation.
 
@@ -177,13 +182,13 @@ class Tensor(ShapeMethods, MathMethods):
     def requires_grad(self, value: bool) -> None:
         value = bool(value)
         if value and self.data.dtype.kind == "c":
-            raise TypeError(
+            raise GradDtypeError(
                 f"complex tensors ({self.data.dtype}) cannot require gradients in tinygrad_edu: "
                 "PyTorch's gradients of complex values follow a conjugate convention that is not "
                 "implemented. Keep the real and imaginary parts as two real tensors."
             )
         if value and self.data.dtype.kind not in "fc":
-            raise TypeError(
+            raise GradDtypeError(
                 f"only floating-point tensors can require gradients, and this one is "
                 f"{self.data.dtype}: a gradient is a rate of change, which integers do not have. "
                 "Convert first, e.g. x = x.float() or tensor(data, dtype=float32)."
