@@ -182,6 +182,8 @@ def test_missing_relu_mask_is_named_and_located(monkeypatch):
     report = check_with(monkeypatch, book.Activation_ReLU, "backward", _no_relu_mask)
     assert not report["W1"].passed and not report["b1"].passed
     assert report["W2"].passed and report["b2"].passed
+    # the correct rows showed the story in their diagnosis column ("None if it passed")
+    assert report["W2"].diagnosis is None and report["b2"].diagnosis is None
     assert report.diagnosis.kind == "missing_activation_derivative" and "relu" in str(report)
 
 
