@@ -257,3 +257,22 @@ def test_book_model_trains_to_the_numpy_numbers(variant):
     loss_tg, acc_tg = train_tinygrad(150, lr, decay, **kw)
     assert loss_tg == pytest.approx(loss_np, rel=1e-7)
     assert acc_tg == pytest.approx(acc_np, abs=1e-6)  # .float() is float32, as in PyTorch
+
+
+def test_book_model_in_the_keras_facade():
+    """The same model in Keras terms: InverseTimeDecay(decay_steps=1) is the book's schedule and
+    Adam(epsilon=1e-7) its optimizer; one full batch per epoch. The facade computes in float32
+    (floatx) and Adam turns rounding of near-zero gradients into whole steps, so only the first
+    steps can agree closely with the float64 book."""
+    from tinygrad_edu import keras
+    steps, lr, decay = 10, 0.05, 1e-2
+    loss_np, acc_np, init, _, (X, y) = book.train_numpy(book.Optimizer_Adam(lr, decay), steps)
+    model = keras.Sequential([keras.layers.Dense(64, activation="relu", input_shape=(2,)),
+                              keras.layers.Dense(3, activation="softmax")])
+    schedule = keras.optimizers.schedules.InverseTimeDecay(lr, decay_steps=1, decay_rate=decay)
+    model.compile(optimizer=keras.optimizers.Adam(learning_rate=schedule, epsilon=1e-7),
+                  loss="sparse_categorical_crossentropy", metrics=["accuracy"])
+    model.set_weights([init[0], init[1][0], init[2], init[3][0]])
+    history = model.fit(X, y, batch_size=len(X), epochs=steps, shuffle=False, verbose=0)
+    assert history.history["loss"][-1] == pytest.approx(loss_np, rel=1e-3)
+    assert history.history["accuracy"][-1] == pytest.approx(acc_np, abs=0.02)
