@@ -500,8 +500,8 @@ class _Checker:
         out = [h for h in out if not explained(h)]
         for r in rows:
             r.hypotheses = [h for h in r.hypotheses if not explained(h)]
-            for h in out:
-                if r.name in h.params and h not in r.hypotheses:
+            for h in out:  # a correct row gets no story, even one that spans it
+                if r.name in h.params and not r.passed and h not in r.hypotheses:
                     r.hypotheses.append(h)
         return dg.ranked(out)
 
