@@ -21,14 +21,18 @@ from tinygrad_edu.train import TrainingWarning
 from .keras_guides import FEATURE_EXTRACTION, SCRIPTS, port
 
 
-def _run(name: str) -> tuple[dict, str]:
-    """Run a guide script; its namespace and what it printed."""
+def run_script(source: str, label: str) -> tuple[dict, str]:
+    """Run a ported guide script as ``__main__``; its namespace and what it printed."""
     out = io.StringIO()
     namespace: dict = {"__name__": "__main__"}
     with contextlib.redirect_stdout(out), warnings.catch_warnings():
         warnings.simplefilter("ignore")  # the diagnostics' notes on tiny synthetic data
-        exec(compile(port(SCRIPTS[name]), f"<keras guide {name}>", "exec"), namespace)
+        exec(compile(source, label, "exec"), namespace)
     return namespace, out.getvalue()
+
+
+def _run(name: str) -> tuple[dict, str]:
+    return run_script(port(SCRIPTS[name]), f"<keras guide {name}>")
 
 
 @pytest.fixture(scope="module")

@@ -7,10 +7,6 @@ Keras's documented formulas, or against torch."""
 
 from __future__ import annotations
 
-import contextlib
-import io
-import warnings
-
 import numpy as np
 import pytest
 import torch
@@ -19,15 +15,11 @@ from tinygrad_edu import keras
 from tinygrad_edu.keras import layers
 
 from .keras_guides2 import SCRIPTS, port
+from .test_foreign_keras_guides import run_script
 
 
 def _run(name: str) -> tuple[dict, str]:
-    out = io.StringIO()
-    namespace: dict = {"__name__": "__main__"}
-    with contextlib.redirect_stdout(out), warnings.catch_warnings():
-        warnings.simplefilter("ignore")  # the diagnostics' notes on tiny synthetic data
-        exec(compile(port(SCRIPTS[name]), f"<keras guide {name}>", "exec"), namespace)
-    return namespace, out.getvalue()
+    return run_script(port(SCRIPTS[name]), f"<keras guide {name}>")
 
 
 @pytest.fixture(scope="module")
