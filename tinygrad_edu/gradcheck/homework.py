@@ -152,12 +152,20 @@ def check_gradients(
         raise TypeError("check_gradients(loss, grads, params, x, y): loss and grads must be "
                         "functions (or pass a net with .loss and .grads first)")
     if batch_size is None and np.ndim(x) >= 2:
-        batch_size = int(np.shape(x)[0])
+        batch_size = _samples(np.shape(x), np.shape(y) if y is not None else ())
     return _Checker(loss, grads, params, x, y, eps, max_entries_per_param, seed, alternatives,
                     lr, batch_size).run()
 
 
 check_backprop = check_gradients
+
+
+def _samples(xs: tuple, ys: tuple) -> int:
+    """The number of samples in ``x``: its rows, unless ``y`` disagrees with them and agrees
+    with its columns (one sample per column, as deeplearning.ai's X of shape (n_x, m))."""
+    if ys and ys[0] != xs[0] and ys[-1] == xs[-1]:
+        return int(xs[-1])
+    return int(xs[0])
 """The name used in the issue; the same function as :func:`check_gradients`."""
 
 
